@@ -1,0 +1,432 @@
+// The imperative client: records a MediaStream and streams it to a BroadcastServer over socket.io,
+// with acknowledged, ordered chunks and a bound on what may pile up when the network is slow.
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import {
+  BroadcastError,
+  type Ack,
+  type BroadcastStats,
+  type ClientToServerEvents,
+  type EndedMessage,
+  type ErrorPayload,
+  type ServerToClientEvents,
+  type StartAck,
+  type StartRequest,
+  type VideoMode,
+} from './protocol.js';
+import { Recorder } from './recorder.js';
+
+/** Where a broadcast is in its life. `ended` and `error` are final until the next start. */
+export type BroadcastState = 'idle' | 'connecting' | 'live' | 'paused' | 'stopping' | 'ended' | 'error';
+
+export interface BroadcastClientOptions {
+  /** URL of the BroadcastServer, e.g. `https://example.com` (socket.io's default path). */
+  server: string;
+  /** Where to broadcast; the server uses it only if its allow-list admits it, or its start hook sets one. */
+  rtmpUrl?: string;
+  /** socket.io handshake `auth`, which the server's hooks see: tokens go here. */
+  auth?: Record<string, unknown>;
+  /** Video bitrate of the recording (and of the output when the server transcodes). Default 2 500 000. */
+  videoBitsPerSecond?: number;
+  /** Audio bitrate of the recording and of the AAC output. Default 128 000. */
+  audioBitsPerSecond?: number;
+  /** Output frame rate when the server transcodes. Default 30. */
+  framerate?: number;
+  /** Milliseconds of media per chunk. Default 250. */
+  timeslice?: number;
+  /** Most bytes sent and not yet acknowledged by the server. Default 1 MiB. */
+  maxInFlightBytes?: number;
+  /** Most bytes waiting to be sent before the broadcast ends with NETWORK_TOO_SLOW. Default 8 MiB. */
+  maxBacklogBytes?: number;
+  /** Other socket.io client options, applied last. */
+  socketio?: Partial<ManagerOptions & SocketOptions>;
+}
+
+/** Detail of `statechange`. */
+export interface StateChangeDetail {
+  state: BroadcastState;
+  previous: BroadcastState;
+}
+
+/** The events of a BroadcastClient, all CustomEvents. */
+export interface BroadcastClientEventMap {
+  /** The state changed. */
+  statechange: CustomEvent<StateChangeDetail>;
+  /** Progress from the server's ffmpeg, about once a second. */
+  stats: CustomEvent<BroadcastStats>;
+  /** The broadcast failed; `ended` follows. */
+  error: CustomEvent<ErrorPayload>;
+  /** The broadcast is over, whatever ended it; exactly once per start. */
+  ended: CustomEvent<EndedMessage>;
+}
+
+type ResolvedOptions = Required<Omit<BroadcastClientOptions, 'rtmpUrl'>> & Pick<BroadcastClientOptions, 'rtmpUrl'>;
+
+const DEFAULTS = {
+  auth: {},
+  videoBitsPerSecond: 2_500_000,
+  audioBitsPerSecond: 128_000,
+  framerate: 30,
+  timeslice: 250,
+  maxInFlightBytes: 1024 * 1024,
+  maxBacklogBytes: 8 * 1024 * 1024,
+  socketio: {},
+} satisfies Partial<BroadcastClientOptions>;
+
+const POSITIVE_NUMBERS = [
+  'videoBitsPerSecond',
+  'audioBitsPerSecond',
+  'framerate',
+  'timeslice',
+  'maxInFlightBytes',
+  'maxBacklogBytes',
+] as const;
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+// Typed listeners for the event map; the class below inherits the implementation from EventTarget.
+export interface BroadcastClient {
+  addEventListener<K extends keyof BroadcastClientEventMap>(
+    type: K,
+    listener: (this: BroadcastClient, event: BroadcastClientEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof BroadcastClientEventMap>(
+    type: K,
+    listener: (this: BroadcastClient, event: BroadcastClientEventMap[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+/**
+ * Broadcasts a MediaStream through a BroadcastServer. Constructing does nothing; `start()`,
+ * `pause()`, `resume()` and `stop()` are the verbs; failures while running arrive as `error`
+ * events (and as the rejection of the verb that was waiting).
+ */
+export class BroadcastClient extends EventTarget {
+  readonly #options: ResolvedOptions;
+  #state: BroadcastState = 'idle';
+  #stats: BroadcastStats | undefined;
+  #sessionId: string | undefined;
+  #videoMode: VideoMode | undefined;
+
+  // One broadcast's parts, replaced by each start.
+  #socket: ClientSocket | undefined;
+  #recorder: Recorder | undefined;
+  /** Chunks recorded and not yet sent, oldest first. */
+  #queue: ArrayBuffer[] = [];
+  #queuedBytes = 0;
+  #inFlightBytes = 0;
+  /** Called when the queue is empty and every chunk acknowledged, while stopping. */
+  #onDrained: (() => void) | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  /** Settles when the broadcast ends: resolves when it stopped, rejects with what failed it. */
+  #outcome: Promise<void> = Promise.resolve();
+  #settle: { resolve(): void; reject(error: BroadcastError): void } | undefined;
+
+  /** Throws a TypeError naming the first option that is wrong. */
+  constructor(options: BroadcastClientOptions) {
+    super();
+    this.#options = resolveOptions(options);
+  }
+
+  /** Where the broadcast is in its life. */
+  get state(): BroadcastState {
+    return this.#state;
+  }
+
+  /** The latest progress report from the server, once one came. */
+  get stats(): BroadcastStats | undefined {
+    return this.#stats;
+  }
+
+  /** The server's id for the current (or last) broadcast, once it started. */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  /** Whether the server copies the video (H.264) or transcodes it, once started. */
+  get videoMode(): VideoMode | undefined {
+    return this.#videoMode;
+  }
+
+  /**
+   * Connects, asks the server to start, and starts recording `stream`. Resolves once live;
+   * rejects with a BroadcastError carrying the server's code when the broadcast cannot start.
+   */
+  start(stream: MediaStream): Promise<void> {
+    if (!(stream instanceof MediaStream) || stream.getVideoTracks().length === 0) {
+      return Promise.reject(new TypeError(`Expected \`stream\` to be a MediaStream with a video track, got \`${show(stream)}\``));
+    }
+    if (!(this.#state === 'idle' || this.#state === 'ended' || this.#state === 'error')) {
+      return Promise.reject(new BroadcastError('ALREADY_STARTED'));
+    }
+    this.#starting = this.#start(stream);
+    return this.#starting;
+  }
+
+  /** Sends black frames and silence instead of the stream, keeping the broadcast alive. */
+  pause(): void {
+    if (this.#state === 'paused') return;
+    if (this.#state !== 'live') throw new BroadcastError('NOT_STARTED', `Only a live broadcast can be paused; it is ${this.#state}.`);
+    this.#recorder?.setMuted(true);
+    this.#setState('paused');
+  }
+
+  /** Sends the stream again after `pause()`. */
+  resume(): void {
+    if (this.#state === 'live') return;
+    if (this.#state !== 'paused') throw new BroadcastError('NOT_STARTED', `Only a paused broadcast can be resumed; it is ${this.#state}.`);
+    this.#recorder?.setMuted(false);
+    this.#setState('live');
+  }
+
+  /**
+   * Sends every recorded chunk, asks the server to stop, and resolves once it has ended the
+   * broadcast (the destination got everything). Rejects if the broadcast fails meanwhile.
+   * Resolves at once when there is nothing to stop.
+   */
+  async stop(): Promise<void> {
+    if (this.#state === 'connecting') await this.#starting?.catch(() => {});
+    if (this.#state === 'live' || this.#state === 'paused') {
+      this.#setState('stopping');
+      this.#stopping = this.#stop(this.#recorder!, this.#socket!);
+    }
+    if (this.#state === 'stopping') return this.#stopping;
+  }
+
+  async #start(stream: MediaStream): Promise<void> {
+    this.#reset();
+    this.#setState('connecting');
+    try {
+      const recorder = new Recorder(stream, {
+        videoBitsPerSecond: this.#options.videoBitsPerSecond,
+        audioBitsPerSecond: this.#options.audioBitsPerSecond,
+        timeslice: this.#options.timeslice,
+        onChunk: (chunk) => this.#enqueue(chunk),
+        onError: (error) => this.#fail(error),
+        onEnd: () => void this.stop().catch(() => {}),
+      });
+      this.#recorder = recorder;
+      const socket = this.#connect();
+      await this.#until(connected(socket));
+      const request: StartRequest = {
+        mimeType: recorder.mimeType,
+        videoBitsPerSecond: this.#options.videoBitsPerSecond,
+        audioBitsPerSecond: this.#options.audioBitsPerSecond,
+        framerate: this.#options.framerate,
+        ...(this.#options.rtmpUrl === undefined ? {} : { rtmpUrl: this.#options.rtmpUrl }),
+      };
+      const answer = await this.#until(new Promise<StartAck>((resolve) => socket.emit('start', request, resolve)));
+      if (!answer.ok) throw BroadcastError.from(answer.error);
+      this.#sessionId = answer.sessionId;
+      this.#videoMode = answer.video;
+      await this.#until(recorder.start());
+      this.#setState('live');
+    } catch (caught) {
+      const error = toBroadcastError(caught);
+      this.#fail(error);
+      throw error;
+    }
+  }
+
+  async #stop(recorder: Recorder, socket: ClientSocket): Promise<void> {
+    try {
+      await this.#until(recorder.stop());
+      await this.#until(this.#drained());
+      // The server answers once ffmpeg has flushed, just after its `ended` message.
+      socket.emit('stop', (answer: Ack) => {
+        if (answer.ok) this.#finish();
+        else this.#fail(BroadcastError.from(answer.error));
+      });
+    } catch {
+      // The broadcast failed while flushing; the outcome says how.
+    }
+    return this.#outcome;
+  }
+
+  /** Connects a fresh socket and routes what the server says about this broadcast. */
+  #connect(): ClientSocket {
+    const socket: ClientSocket = io(this.#options.server, {
+      // WebSocket only: long-polling would need sticky sessions and CORS, and costs more per chunk.
+      transports: ['websocket'],
+      // A broadcast cannot resume on a new connection (the server ends it), so do not try.
+      reconnection: false,
+      forceNew: true,
+      auth: this.#options.auth,
+      ...this.#options.socketio,
+    });
+    this.#socket = socket;
+    socket.on('stats', (stats) => {
+      this.#stats = stats;
+      this.#emit('stats', stats);
+    });
+    socket.on('ended', (message) => {
+      if (message.error) this.#fail(BroadcastError.from(message.error));
+      else this.#finish();
+    });
+    socket.on('disconnect', (reason) => {
+      if (reason !== 'io client disconnect') this.#fail(new BroadcastError('DISCONNECTED'));
+    });
+    return socket;
+  }
+
+  #enqueue(chunk: ArrayBuffer): void {
+    if (!this.#socket) return;
+    this.#queue.push(chunk);
+    this.#queuedBytes += chunk.byteLength;
+    this.#send();
+    // Waiting chunks are the recorder outrunning the network: end rather than grow without bound.
+    if (this.#queuedBytes > this.#options.maxBacklogBytes) this.#fail(new BroadcastError('NETWORK_TOO_SLOW'));
+  }
+
+  /** Sends queued chunks while the unacknowledged bytes stay under the limit (one chunk always may go). */
+  #send(): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    for (let next = this.#queue[0]; next; next = this.#queue[0]) {
+      const size = next.byteLength;
+      if (this.#inFlightBytes > 0 && this.#inFlightBytes + size > this.#options.maxInFlightBytes) return;
+      this.#queue.shift();
+      this.#queuedBytes -= size;
+      this.#inFlightBytes += size;
+      socket.emit('data', next, (answer: Ack) => {
+        if (socket !== this.#socket) return;
+        this.#inFlightBytes -= size;
+        if (!answer.ok) {
+          this.#fail(BroadcastError.from(answer.error));
+          return;
+        }
+        this.#send();
+      });
+    }
+    if (this.#inFlightBytes === 0) this.#onDrained?.();
+  }
+
+  /** Resolves once every recorded chunk has been acknowledged. */
+  #drained(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#onDrained = resolve;
+      this.#send();
+    });
+  }
+
+  /** Waits for `step`, unless the broadcast ends first (then rejects with what ended it). */
+  #until<T>(step: Promise<T>): Promise<T> {
+    return Promise.race([step, this.#outcome.then(() => Promise.reject(new BroadcastError('NOT_STARTED', 'The broadcast has ended.')))]);
+  }
+
+  /** Clears what the previous broadcast left and arms the outcome of the next. */
+  #reset(): void {
+    this.#stats = undefined;
+    this.#sessionId = undefined;
+    this.#videoMode = undefined;
+    this.#stopping = undefined;
+    this.#outcome = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
+    // The outcome is also raced by steps nobody may be awaiting; its failure is reported by events.
+    this.#outcome.catch(() => {});
+  }
+
+  /** The broadcast ended as asked (or the server closed it cleanly). */
+  #finish(): void {
+    if (!this.#isRunning()) return;
+    this.#teardown();
+    // Settled before the events, whose listeners may already start the next broadcast.
+    this.#settle?.resolve();
+    this.#setState('ended');
+    this.#emit('ended', { reason: 'stopped' });
+  }
+
+  /** The broadcast failed: runs once, whatever reports it first. */
+  #fail(error: BroadcastError): void {
+    if (!this.#isRunning()) return;
+    this.#teardown();
+    this.#settle?.reject(error);
+    this.#setState('error');
+    const payload = error.toJSON();
+    this.#emit('error', payload);
+    this.#emit('ended', { reason: 'error', error: payload });
+  }
+
+  #isRunning(): boolean {
+    return this.#state !== 'idle' && this.#state !== 'ended' && this.#state !== 'error';
+  }
+
+  /** Stops recording and sending, stops the cloned tracks, and disconnects. */
+  #teardown(): void {
+    this.#recorder?.discard();
+    this.#recorder = undefined;
+    this.#socket?.removeAllListeners();
+    this.#socket?.disconnect();
+    this.#socket = undefined;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#inFlightBytes = 0;
+    this.#onDrained = undefined;
+  }
+
+  #setState(state: BroadcastState): void {
+    const previous = this.#state;
+    this.#state = state;
+    this.#emit('statechange', { state, previous });
+  }
+
+  #emit<K extends keyof BroadcastClientEventMap>(type: K, detail: BroadcastClientEventMap[K]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+/** Applies the defaults and throws a TypeError naming the first wrong option. */
+function resolveOptions(options: BroadcastClientOptions): ResolvedOptions {
+  if (!isObject(options)) throw new TypeError(`Expected options to be an object, got \`${show(options)}\``);
+  const { server, rtmpUrl, auth, socketio } = options;
+  if (typeof server !== 'string' || server.length === 0) {
+    throw new TypeError(`Expected \`server\` to be the URL of a BroadcastServer, got \`${show(server)}\``);
+  }
+  if (rtmpUrl !== undefined && (typeof rtmpUrl !== 'string' || rtmpUrl.length === 0)) {
+    throw new TypeError(`Expected \`rtmpUrl\` to be an RTMP URL, got \`${show(rtmpUrl)}\``);
+  }
+  if (auth !== undefined && !isObject(auth)) throw new TypeError(`Expected \`auth\` to be an object, got \`${show(auth)}\``);
+  if (socketio !== undefined && !isObject(socketio)) {
+    throw new TypeError(`Expected \`socketio\` to be an object of socket.io options, got \`${show(socketio)}\``);
+  }
+  for (const name of POSITIVE_NUMBERS) {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
+      throw new TypeError(`Expected \`${name}\` to be a positive number, got \`${show(value)}\``);
+    }
+  }
+  const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  return { ...DEFAULTS, ...defined } as ResolvedOptions;
+}
+
+/** Resolves once `socket` is connected; rejects with the server's refusal or DISCONNECTED. */
+function connected(socket: ClientSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (error: Error & { data?: { code?: unknown; message?: unknown } }) => {
+      // socket.io middleware refuses with `next(err)`; a coded `err.data` keeps its code.
+      if (error.data?.code !== undefined) reject(BroadcastError.from(error.data));
+      else reject(new BroadcastError('DISCONNECTED', `Could not connect to the broadcast server: ${error.message}`));
+    });
+  });
+}
+
+function toBroadcastError(caught: unknown): BroadcastError {
+  if (caught instanceof BroadcastError) return caught;
+  return new BroadcastError('INTERNAL', caught instanceof Error ? caught.message : String(caught));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A value as an error message shows it. */
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return value.constructor?.name ?? 'an object';
+  return String(value);
+}

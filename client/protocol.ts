@@ -1,0 +1,130 @@
+// The wire protocol between BroadcastClient and BroadcastServer, typed once and imported by both
+// sides. Transport: socket.io on its default path; media chunks travel as binary attachments.
+// The README's "Protocol" section documents the same messages for other implementations.
+
+/** Every error either side reports, with the default human message for each code. */
+export const ERRORS = {
+  INVALID_REQUEST: 'The request is malformed or has a value out of range.',
+  UNAUTHORIZED: 'The server refused to start this broadcast.',
+  DESTINATION_NOT_ALLOWED: 'The server does not allow broadcasting to this destination.',
+  TOO_MANY_STREAMS: 'The server is already running as many broadcasts as it allows. Try again later.',
+  ALREADY_STARTED: 'A broadcast is already running on this connection.',
+  NOT_STARTED: 'No broadcast is running on this connection: call start first.',
+  CHUNK_TOO_LARGE: 'A media chunk is larger than the server accepts.',
+  INVALID_MEDIA: 'The server could not read the media sent by the browser.',
+  DESTINATION_UNREACHABLE: 'The RTMP destination refused the connection or could not be reached.',
+  FFMPEG_NOT_FOUND: 'ffmpeg is not installed on the server.',
+  FFMPEG_EXITED: 'ffmpeg stopped unexpectedly.',
+  IDLE_TIMEOUT: 'No media arrived for too long, so the broadcast was ended.',
+  NETWORK_TOO_SLOW: 'The network is too slow for this bitrate: media piled up faster than it could be sent.',
+  DISCONNECTED: 'The connection to the broadcast server was lost.',
+  INTERNAL: 'Something went wrong on the broadcast server.',
+} as const;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Returns true when `value` is one of the codes in {@link ERRORS}. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+/** An error as it travels on the wire: a stable code and a message for people. */
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+}
+
+/** A failure with a stable code. Thrown by server hooks to refuse, rejected by the client. */
+export class BroadcastError extends Error {
+  override name = 'BroadcastError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string = ERRORS[code]) {
+    super(message);
+    this.code = code;
+  }
+
+  /** The form sent over the wire. */
+  toJSON(): ErrorPayload {
+    return { code: this.code, message: this.message };
+  }
+
+  /** Rebuilds an error received over the wire (unknown codes become INTERNAL). */
+  static from(payload: { code?: unknown; message?: unknown }): BroadcastError {
+    const code = isErrorCode(payload.code) ? payload.code : 'INTERNAL';
+    const message = typeof payload.message === 'string' && payload.message ? payload.message : ERRORS[code];
+    return new BroadcastError(code, message);
+  }
+}
+
+/** How the server handles the video it receives. */
+export type VideoMode = 'copy' | 'transcode';
+
+/** Sent with `start`: what the browser records and where it would like it to go. */
+export interface StartRequest {
+  /** The recorder's MIME type, e.g. `video/x-matroska;codecs=avc1,opus`. */
+  mimeType: string;
+  /** Destination; used only if the server's allow-list admits it (or its start hook sets one). */
+  rtmpUrl?: string;
+  /** Target video bitrate, used when the server transcodes. */
+  videoBitsPerSecond?: number;
+  /** AAC bitrate of the output. */
+  audioBitsPerSecond?: number;
+  /** Frame rate, used when the server transcodes. */
+  framerate?: number;
+}
+
+/** Accepted ranges (inclusive) for the numbers of a start request; the client checks them too. */
+export const REQUEST_LIMITS = {
+  videoBitsPerSecond: [100_000, 50_000_000],
+  audioBitsPerSecond: [16_000, 512_000],
+  framerate: [1, 120],
+} as const;
+
+/** The answer to `start`. */
+export type StartAck =
+  | { ok: true; sessionId: string; video: VideoMode }
+  | { ok: false; error: ErrorPayload };
+
+/** The answer to `data` and `stop`. */
+export type Ack = { ok: true } | { ok: false; error: ErrorPayload };
+
+/** Progress of a live broadcast, from ffmpeg's `-progress` output, about once a second. */
+export interface BroadcastStats {
+  /** Media time written to the destination, in milliseconds. */
+  durationMs: number;
+  /** Video frames written. */
+  frames: number;
+  /** Frames per second over the last period. */
+  fps: number;
+  /** Output bitrate in kilobits per second. */
+  kbps: number;
+  /** Media time divided by wall time (1 = real time). */
+  speed: number;
+}
+
+/** Why a broadcast ended, as told to its client. */
+export type EndReason = 'stopped' | 'error';
+
+/** Sent once per broadcast, whatever ended it. */
+export interface EndedMessage {
+  reason: EndReason;
+  error?: ErrorPayload;
+}
+
+/** Binary media as socket.io delivers it on either side. */
+export type MediaChunk = ArrayBuffer | ArrayBufferView;
+
+/** Events the client emits. */
+export interface ClientToServerEvents {
+  start: (request: StartRequest, ack: (response: StartAck) => void) => void;
+  data: (chunk: MediaChunk, ack: (response: Ack) => void) => void;
+  stop: (ack: (response: Ack) => void) => void;
+}
+
+/** Events the server emits. */
+export interface ServerToClientEvents {
+  stats: (stats: BroadcastStats) => void;
+  ended: (message: EndedMessage) => void;
+}

@@ -1,0 +1,146 @@
+// Records a MediaStream into WebM/Matroska chunks for the server: picks the recorder type this
+// browser does best, asks for a keyframe every 2 s, and hands the chunks out in recording order.
+import { BroadcastError } from './protocol.js';
+
+/**
+ * Video codecs in order of preference. H.264 comes first because the server can copy it to RTMP
+ * untouched; VP9 and VP8 make it transcode. Chromium calls H.264 in Matroska either way.
+ */
+const VIDEO_TYPES = ['video/webm;codecs=h264', 'video/x-matroska;codecs=avc1', 'video/webm;codecs=vp9', 'video/webm;codecs=vp8'];
+
+/** Viewers can only join a stream at a keyframe, so one every 2 s keeps joining quick. */
+const KEYFRAME_INTERVAL_MS = 2_000;
+
+/** Chromium's keyframe option, not yet in TypeScript's DOM types. */
+interface KeyframeRecorderOptions extends MediaRecorderOptions {
+  videoKeyFrameIntervalDuration?: number;
+}
+
+/**
+ * The first recorder type `isTypeSupported` accepts: H.264, then VP9, then VP8 (with Opus when
+ * there is audio), then whatever plain WebM the browser makes. Undefined if it makes no WebM.
+ */
+export function chooseMimeType(hasAudio: boolean, isTypeSupported: (type: string) => boolean): string | undefined {
+  const withAudio = VIDEO_TYPES.map((type) => (hasAudio ? `${type},opus` : type));
+  return [...withAudio, 'video/webm'].find((type) => isTypeSupported(type));
+}
+
+/** How a Recorder records and where its chunks and failures go. */
+export interface RecorderOptions {
+  videoBitsPerSecond: number;
+  audioBitsPerSecond: number;
+  /** Milliseconds of media per chunk. */
+  timeslice: number;
+  /** Receives each chunk's bytes, in recording order. */
+  onChunk(chunk: ArrayBuffer): void;
+  /** The browser could not record or read a chunk. */
+  onError(error: BroadcastError): void;
+  /** The recording stopped by itself: every track ended, e.g. the user stopped sharing the screen. */
+  onEnd(): void;
+}
+
+/**
+ * A MediaRecorder over clones of a stream's tracks. Pausing disables the clones, so the recorder
+ * keeps producing black frames and silence (the RTMP output stays alive) while the page's own
+ * tracks, shown in its preview, are untouched.
+ */
+export class Recorder {
+  /** The recorder type asked for; goes in the start request. */
+  readonly mimeType: string;
+  readonly #recorder: MediaRecorder;
+  readonly #tracks: MediaStreamTrack[];
+  readonly #options: RecorderOptions;
+  /** Settles once every chunk so far has been handed out; chains them in order. */
+  #delivered: Promise<void> = Promise.resolve();
+  #stopRequested = false;
+  #discarded = false;
+
+  /** Throws INVALID_MEDIA when this browser cannot record anything the server reads. */
+  constructor(stream: MediaStream, options: RecorderOptions) {
+    this.#options = options;
+    const hasAudio = stream.getAudioTracks().length > 0;
+    const mimeType = chooseMimeType(hasAudio, (type) => MediaRecorder.isTypeSupported(type));
+    if (!mimeType) {
+      throw new BroadcastError('INVALID_MEDIA', 'This browser cannot record WebM or Matroska, which the broadcast server needs.');
+    }
+    this.mimeType = mimeType;
+    this.#tracks = stream.getTracks().map((track) => track.clone());
+    const recorderOptions: KeyframeRecorderOptions = {
+      mimeType,
+      videoBitsPerSecond: options.videoBitsPerSecond,
+      audioBitsPerSecond: options.audioBitsPerSecond,
+      videoKeyFrameIntervalDuration: KEYFRAME_INTERVAL_MS,
+    };
+    try {
+      this.#recorder = new MediaRecorder(new MediaStream(this.#tracks), recorderOptions);
+    } catch (caught) {
+      this.#stopTracks();
+      throw new BroadcastError('INVALID_MEDIA', `The browser cannot record this stream: ${describe(caught)}`);
+    }
+    this.#recorder.addEventListener('dataavailable', (event) => this.#onData(event.data));
+    this.#recorder.addEventListener('error', (event) => {
+      options.onError(new BroadcastError('INVALID_MEDIA', `The browser stopped recording: ${describe((event as ErrorEvent).error)}`));
+    });
+    this.#recorder.addEventListener('stop', () => {
+      if (!this.#stopRequested) options.onEnd();
+    });
+  }
+
+  /** Starts recording; resolves once the browser has, rejects with INVALID_MEDIA if it cannot. */
+  start(): Promise<void> {
+    const started = new Promise<void>((resolve) => this.#recorder.addEventListener('start', () => resolve(), { once: true }));
+    try {
+      this.#recorder.start(this.#options.timeslice);
+    } catch (caught) {
+      return Promise.reject(new BroadcastError('INVALID_MEDIA', `The browser cannot record this stream: ${describe(caught)}`));
+    }
+    return started;
+  }
+
+  /** Muted, the recording carries black frames and silence instead of the tracks' content. */
+  setMuted(muted: boolean): void {
+    for (const track of this.#tracks) track.enabled = !muted;
+  }
+
+  /** Stops recording; resolves once the last chunk has been handed out. */
+  async stop(): Promise<void> {
+    this.#stopRequested = true;
+    if (this.#recorder.state !== 'inactive') {
+      const stopped = new Promise((resolve) => this.#recorder.addEventListener('stop', resolve, { once: true }));
+      this.#recorder.stop();
+      await stopped;
+    }
+    this.#stopTracks();
+    await this.#delivered;
+  }
+
+  /** Stops at once and hands out nothing more. */
+  discard(): void {
+    this.#discarded = true;
+    this.#stopRequested = true;
+    if (this.#recorder.state !== 'inactive') this.#recorder.stop();
+    this.#stopTracks();
+  }
+
+  #onData(blob: Blob): void {
+    if (blob.size === 0 || this.#discarded) return;
+    // Reading starts at once; handing out waits for every earlier chunk, so order holds.
+    const bytes = blob.arrayBuffer();
+    this.#delivered = this.#delivered.then(async () => {
+      try {
+        const chunk = await bytes;
+        if (!this.#discarded) this.#options.onChunk(chunk);
+      } catch (caught) {
+        this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser could not read a recorded chunk: ${describe(caught)}`));
+      }
+    });
+  }
+
+  #stopTracks(): void {
+    for (const track of this.#tracks) track.stop();
+  }
+}
+
+function describe(caught: unknown): string {
+  return caught instanceof Error ? caught.message : String(caught);
+}

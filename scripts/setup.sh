@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs what the tests and the demo need from outside npm, when it is missing:
+# ffmpeg, Chromium and nginx with the RTMP module (Debian/Ubuntu, as root or with sudo).
+# Runs before `npm test`; safe to run again (it does nothing when all is there).
+set -eu
+cd "$(dirname "$0")/.."
+
+missing=""
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing="$missing ffmpeg"
+[ -n "${CHROME_PATH:-}" ] || command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+[ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing="$missing nginx libnginx-mod-rtmp"
+
+if [ -n "$missing" ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "rtmp-broadcaster tests need:$missing. Install them with your package manager, then run npm test again." >&2
+    exit 1
+  fi
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "Installing$missing with apt-get ..."
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+[ -d node_modules ] || npm ci --no-audit --no-fund

@@ -1,0 +1,474 @@
+// Attaches socket.io to the operator's http(s) server and runs one Session per broadcasting socket:
+// validates every message, runs the hooks, enforces limits, and reports the end exactly once.
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { Server as SocketIOServer, type ServerOptions, type Socket } from 'socket.io';
+import {
+  BroadcastError,
+  ERRORS,
+  isErrorCode,
+  type Ack,
+  type BroadcastStats,
+  type ClientToServerEvents,
+  type ErrorCode,
+  type ErrorPayload,
+  type ServerToClientEvents,
+  type StartAck,
+  type StartRequest,
+  type VideoMode,
+} from '../client/protocol.js';
+import { isAllowedDestination, parseDestination, redactDestination, type AllowedDestinations } from './destination.js';
+import { buildFfmpegArgs, parseMimeType } from './ffmpeg/args.js';
+import { locateFfmpeg } from './ffmpeg/locate.js';
+import { createLogger, type Logger, type LogLevel } from './logger.js';
+import { Session, type SessionInfo } from './session.js';
+import { validateStartRequest } from './validate.js';
+
+export type BroadcastSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+/** What every hook learns about the broadcast it runs for. */
+export interface HookContext {
+  sessionId: string;
+  socket: BroadcastSocket;
+  /** The socket.io handshake `auth` object the client connected with (tokens go here). */
+  auth: Record<string, unknown>;
+  remoteAddress: string;
+  /** The validated start request. */
+  request: StartRequest;
+}
+
+/** The error hook's context: errors can happen before a broadcast exists (data before start). */
+export type ErrorContext = Omit<HookContext, 'sessionId' | 'request'> & {
+  sessionId?: string;
+  request?: StartRequest;
+};
+
+/** What the start hook may change. The server choosing the destination is the secure default. */
+export interface StartOverrides {
+  rtmpUrl?: string;
+  videoBitsPerSecond?: number;
+  audioBitsPerSecond?: number;
+  framerate?: number;
+}
+
+/** How a broadcast ended, as the stop hook and `session-end` see it. */
+export interface StopSummary {
+  reason: 'stopped' | 'error' | 'disconnected';
+  durationMs: number;
+  bytesIn: number;
+  /** The destination with its stream key hidden. */
+  destination: string;
+  error?: ErrorPayload;
+}
+
+export interface BroadcastHooks {
+  /** Runs before each broadcast; throw to refuse (a BroadcastError keeps its code, anything else is UNAUTHORIZED). */
+  start?(context: HookContext): StartOverrides | void | Promise<StartOverrides | void>;
+  /** Runs after every broadcast, whatever ended it. */
+  stop?(context: HookContext, summary: StopSummary): void | Promise<void>;
+  /** Runs on every error a client is told about. */
+  error?(context: ErrorContext, error: BroadcastError): void | Promise<void>;
+}
+
+export interface BroadcastServerOptions {
+  /** Destinations a client may ask for: URL prefixes, patterns or a predicate. Absent: only the start hook sets the destination. */
+  allowedDestinations?: AllowedDestinations;
+  /** Start, stop and error hooks. */
+  hooks?: BroadcastHooks;
+  /** Most broadcasts (ffmpeg processes) at once; the next start gets TOO_MANY_STREAMS. Default: no limit. */
+  maxStreams?: number;
+  /** Largest media chunk accepted, in bytes. Default 8 MiB. */
+  maxChunkBytes?: number;
+  /** No chunk for this long ends a broadcast with IDLE_TIMEOUT. Default 15 000 ms. */
+  idleTimeoutMs?: number;
+  /** How long ffmpeg may take to flush after its input ends before it is terminated. Default 5 000 ms. */
+  stopTimeoutMs?: number;
+  /** After SIGTERM, how long before SIGKILL. Default 2 000 ms. */
+  killTimeoutMs?: number;
+  /** A destination that stops answering for this long ends the broadcast. Default 10 000 ms. */
+  destinationTimeoutMs?: number;
+  /** AAC sample rate of the output. Default 44 100. */
+  audioSampleRate?: number;
+  /** ffmpeg binary. Default: the FFMPEG_PATH environment variable, else `ffmpeg` on PATH. */
+  ffmpegPath?: string;
+  /** socket.io CORS settings. Default: none, so browsers on other origins cannot use HTTP long-polling. */
+  cors?: ServerOptions['cors'];
+  /** Other socket.io server options, applied last. */
+  socketio?: Partial<ServerOptions>;
+  /** Where the server logs: any object with debug/info/warn/error, or false for silence. Default: console. */
+  logger?: Partial<Logger> | false;
+  /** Lowest level logged. Default 'info'. */
+  logLevel?: LogLevel | 'silent';
+}
+
+/** Events of a BroadcastServer, for metrics and logs that sit beside the core. */
+export interface BroadcastServerEvents {
+  'session-start': [info: SessionInfo];
+  'session-end': [info: SessionInfo, summary: StopSummary];
+  stats: [sessionId: string, stats: BroadcastStats];
+  'ffmpeg-output': [sessionId: string, line: string];
+  error: [error: BroadcastError, context: { sessionId?: string; remoteAddress: string }];
+}
+
+const DEFAULTS = {
+  maxChunkBytes: 8 * 1024 * 1024,
+  idleTimeoutMs: 15_000,
+  stopTimeoutMs: 5_000,
+  killTimeoutMs: 2_000,
+  destinationTimeoutMs: 10_000,
+  audioSampleRate: 44_100,
+  videoBitsPerSecond: 2_500_000,
+  audioBitsPerSecond: 128_000,
+  framerate: 30,
+};
+
+const AAC_SAMPLE_RATES = [8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000];
+
+type Resolved = Required<Pick<BroadcastServerOptions, keyof typeof DEFAULTS & keyof BroadcastServerOptions>> & {
+  maxStreams: number;
+  ffmpegPath: string;
+};
+
+/** Turns browser media arriving over socket.io into RTMP broadcasts, one ffmpeg each. */
+export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
+  /** The socket.io server, for operators who add middleware or namespaces of their own. */
+  readonly io: SocketIOServer<ClientToServerEvents, ServerToClientEvents>;
+  readonly #options: BroadcastServerOptions;
+  readonly #settings: Resolved;
+  readonly #log: Logger;
+  readonly #sessions = new Map<string, Session>();
+  /** Starts admitted but not yet running, so concurrent starts cannot overshoot maxStreams. */
+  #reserved = 0;
+  #closing: Promise<void> | undefined;
+  /** Each session's end report, so it runs once and close() can wait for all of them. */
+  readonly #endedOnce = new WeakMap<Session, Promise<void>>();
+  readonly #ending = new Set<Promise<void>>();
+  /** Sessions whose client went away, so their summary says so. */
+  readonly #disconnected = new WeakSet<Session>();
+
+  constructor(httpServer: HttpServer | HttpsServer, options: BroadcastServerOptions = {}) {
+    super();
+    this.#options = options;
+    this.#settings = resolveSettings(options);
+    this.#log = createLogger(options.logger, options.logLevel);
+    this.io = new SocketIOServer(httpServer, {
+      // A chunk slightly over the limit must reach us so we can answer CHUNK_TOO_LARGE instead of
+      // socket.io silently dropping the connection.
+      maxHttpBufferSize: this.#settings.maxChunkBytes + 1024 * 1024,
+      perMessageDeflate: false,
+      ...(options.cors ? { cors: options.cors } : {}),
+      ...options.socketio,
+    });
+    this.io.use((_socket, next) => next(this.#closing ? new Error('The broadcast server is shutting down.') : undefined));
+    this.io.on('connection', (socket) => this.#onConnection(socket));
+  }
+
+  /** Status of every live broadcast. */
+  sessions(): SessionInfo[] {
+    return [...this.#sessions.values()].map((session) => session.info());
+  }
+
+  /** Status of one broadcast, or undefined once it has ended. */
+  session(sessionId: string): SessionInfo | undefined {
+    return this.#sessions.get(sessionId)?.info();
+  }
+
+  /**
+   * Refuses new broadcasts, ends every live one gracefully (FLV flushed) and resolves once every
+   * ffmpeg has exited; then disconnects every client and refuses new connections. The http
+   * server stays yours to close.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.all([...this.#sessions.values()].map((session) => session.stop()));
+      // Let each session's end (ended message, stop hook) finish before the sockets go.
+      await Promise.all([...this.#ending]);
+      this.io.disconnectSockets(true);
+    })();
+    return this.#closing;
+  }
+
+  #onConnection(socket: BroadcastSocket): void {
+    const remoteAddress = socket.handshake.address;
+    const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+    const base = { socket, auth, remoteAddress };
+    let session: Session | undefined;
+    let context: HookContext | undefined;
+    let starting = false;
+
+    const fail = (error: BroadcastError, extra: Partial<ErrorContext> = {}): ErrorPayload => {
+      this.#reportError({ ...base, ...extra }, error);
+      return error.toJSON();
+    };
+
+    socket.on('start', async (raw, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => {};
+      if (starting || (session && session.state !== 'ended')) {
+        reply({ ok: false, error: fail(new BroadcastError('ALREADY_STARTED'), { sessionId: session?.id }) });
+        return;
+      }
+      starting = true;
+      const sessionId = randomUUID();
+      try {
+        const started = await this.#start(socket, sessionId, raw, base);
+        if (socket.disconnected) {
+          // The client left while its start was in flight: nobody will ever send it media.
+          this.#disconnected.add(started.session);
+          void started.session.stop();
+          return;
+        }
+        session = started.session;
+        context = started.context;
+        reply({ ok: true, sessionId, video: session.video } satisfies StartAck);
+      } catch (caught) {
+        const error = toBroadcastError(caught, 'INTERNAL');
+        if (error.code === 'INTERNAL') this.#log.error('start failed unexpectedly', { sessionId, error: describe(caught) });
+        reply({ ok: false, error: fail(error, { sessionId }) });
+      } finally {
+        starting = false;
+      }
+    });
+
+    socket.on('data', (chunk, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => {};
+      if (!session || session.state !== 'live') {
+        reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), { sessionId: session?.id }) });
+        return;
+      }
+      if (!(chunk instanceof Uint8Array)) {
+        reply({ ok: false, error: fail(new BroadcastError('INVALID_REQUEST', 'A media chunk must be binary.'), context) });
+        return;
+      }
+      if (chunk.byteLength > this.#settings.maxChunkBytes) {
+        const message = `A media chunk of ${chunk.byteLength} bytes is over the limit of ${this.#settings.maxChunkBytes} bytes.`;
+        reply({ ok: false, error: fail(new BroadcastError('CHUNK_TOO_LARGE', message), context) });
+        return;
+      }
+      if (chunk.byteLength === 0) {
+        reply({ ok: true });
+        return;
+      }
+      session.write(chunk, (error) => reply(error ? { ok: false, error } : { ok: true }));
+    });
+
+    socket.on('stop', async (ack) => {
+      const reply: (response: Ack) => void = typeof ack === 'function' ? ack : () => {};
+      if (!session) {
+        reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), {}) });
+        return;
+      }
+      const outcome = await session.stop();
+      await this.#ended(session);
+      reply(outcome.error ? { ok: false, error: outcome.error } : { ok: true });
+    });
+
+    socket.on('disconnect', () => {
+      if (session?.state === 'live') {
+        this.#log.info('client disconnected, ending its broadcast', { sessionId: session.id });
+        this.#disconnected.add(session);
+        void session.stop();
+      }
+    });
+  }
+
+  /** Validates, asks the start hook, picks the destination, and spawns ffmpeg. */
+  async #start(
+    socket: BroadcastSocket,
+    sessionId: string,
+    raw: unknown,
+    base: Omit<HookContext, 'sessionId' | 'request'>,
+  ): Promise<{ session: Session; context: HookContext }> {
+    if (this.#closing) throw new BroadcastError('INTERNAL', 'The server is shutting down and takes no new broadcasts.');
+    const request = validateStartRequest(raw);
+    const media = parseMimeType(request.mimeType);
+    if (!media) {
+      throw new BroadcastError('INVALID_REQUEST', `The recorder type \`${request.mimeType.slice(0, 100)}\` is not supported: send WebM or Matroska.`);
+    }
+    if (this.#sessions.size + this.#reserved >= this.#settings.maxStreams) {
+      throw new BroadcastError('TOO_MANY_STREAMS');
+    }
+    this.#reserved++;
+    try {
+      const context: HookContext = { sessionId, ...base, request };
+      const overrides = await this.#runStartHook(context);
+      const destination = this.#chooseDestination(request, overrides);
+      const settings = { ...request, ...pickDefined(overrides) };
+      const video: VideoMode = media.video;
+      const session = await Session.start({
+        id: sessionId,
+        remoteAddress: base.remoteAddress,
+        ffmpegPath: this.#settings.ffmpegPath,
+        destination,
+        video,
+        args: buildFfmpegArgs({
+          inputFormat: media.inputFormat,
+          video,
+          destination,
+          videoBitsPerSecond: settings.videoBitsPerSecond ?? DEFAULTS.videoBitsPerSecond,
+          audioBitsPerSecond: settings.audioBitsPerSecond ?? DEFAULTS.audioBitsPerSecond,
+          framerate: settings.framerate ?? DEFAULTS.framerate,
+          audioSampleRate: this.#settings.audioSampleRate,
+          destinationTimeoutMs: this.#settings.destinationTimeoutMs,
+        }),
+        stopTimeoutMs: this.#settings.stopTimeoutMs,
+        killTimeoutMs: this.#settings.killTimeoutMs,
+        idleTimeoutMs: this.#settings.idleTimeoutMs,
+        onStats: (stats) => {
+          socket.emit('stats', stats);
+          this.emit('stats', sessionId, stats);
+        },
+        onOutput: (line) => {
+          this.#log.debug('ffmpeg', { sessionId, line });
+          this.emit('ffmpeg-output', sessionId, line);
+        },
+      });
+      this.#sessions.set(sessionId, session);
+      this.#log.info('broadcast started', { sessionId, remoteAddress: base.remoteAddress, destination: session.destination, video, pid: session.pid });
+      this.emit('session-start', session.info());
+      void session.ended.then(() => this.#ended(session, context));
+      return { session, context };
+    } finally {
+      this.#reserved--;
+    }
+  }
+
+  async #runStartHook(context: HookContext): Promise<StartOverrides> {
+    const hook = this.#options.hooks?.start;
+    if (!hook) return {};
+    let result: StartOverrides | void;
+    try {
+      result = await hook(context);
+    } catch (caught) {
+      throw toBroadcastError(caught, 'UNAUTHORIZED');
+    }
+    if (result === undefined || result === null) return {};
+    if (typeof result !== 'object') {
+      this.#log.error('the start hook returned something that is not an object', { type: typeof result });
+      throw new BroadcastError('INTERNAL');
+    }
+    return result;
+  }
+
+  /** The start hook's destination is trusted; a client's is used only if the allow-list admits it. */
+  #chooseDestination(request: StartRequest, overrides: StartOverrides): URL {
+    if (overrides.rtmpUrl !== undefined) {
+      try {
+        return parseDestination(overrides.rtmpUrl);
+      } catch (caught) {
+        this.#log.error('the start hook returned an unusable rtmpUrl', { error: describe(caught) });
+        throw new BroadcastError('INTERNAL', 'The server chose a destination it cannot use.');
+      }
+    }
+    if (request.rtmpUrl === undefined) {
+      throw new BroadcastError('INVALID_REQUEST', 'No destination: the request has no `rtmpUrl` and the server set none.');
+    }
+    const url = parseDestination(request.rtmpUrl);
+    if (!isAllowedDestination(url, this.#options.allowedDestinations)) {
+      throw new BroadcastError('DESTINATION_NOT_ALLOWED', `The server does not allow broadcasting to ${redactDestination(url)}.`);
+    }
+    return url;
+  }
+
+  /** Tells the client, the hooks and listeners that a broadcast ended; runs once per session. */
+  #ended(session: Session, context?: HookContext): Promise<void> {
+    let done = this.#endedOnce.get(session);
+    if (done) return done;
+    done = (async () => {
+      const { error } = await session.ended;
+      this.#sessions.delete(session.id);
+      const socket = context?.socket;
+      const reason = error ? 'error' : this.#disconnected.has(session) ? 'disconnected' : 'stopped';
+      const summary: StopSummary = {
+        reason,
+        durationMs: Date.now() - session.startedAt,
+        bytesIn: session.bytesIn,
+        destination: session.destination,
+        ...(error ? { error } : {}),
+      };
+      socket?.emit('ended', error ? { reason: 'error', error } : { reason: 'stopped' });
+      if (error && context) this.#reportError(context, new BroadcastError(error.code, error.message));
+      this.#log.info('broadcast ended', { sessionId: session.id, reason, code: error?.code, bytesIn: session.bytesIn });
+      this.emit('session-end', session.info(), summary);
+      if (context) await this.#runHook('stop', () => this.#options.hooks?.stop?.(context, summary));
+    })();
+    this.#endedOnce.set(session, done);
+    this.#ending.add(done);
+    void done.finally(() => this.#ending.delete(done));
+    return done;
+  }
+
+  #reportError(context: ErrorContext, error: BroadcastError): void {
+    this.#log.warn(error.message, { code: error.code, sessionId: context.sessionId, remoteAddress: context.remoteAddress });
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', error, { sessionId: context.sessionId, remoteAddress: context.remoteAddress });
+    }
+    void this.#runHook('error', () => this.#options.hooks?.error?.(context, error));
+  }
+
+  /** Hooks run by the operator's code must never take the server down. */
+  async #runHook(name: string, call: () => unknown): Promise<void> {
+    try {
+      await call();
+    } catch (caught) {
+      this.#log.error(`the ${name} hook threw`, { error: describe(caught) });
+    }
+  }
+}
+
+function resolveSettings(options: BroadcastServerOptions): Resolved {
+  const positive = (name: keyof BroadcastServerOptions, fallback: number): number => {
+    const value = options[name];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+      throw new TypeError(`Expected \`${name}\` to be a positive number, got \`${String(value)}\``);
+    }
+    return value;
+  };
+  const audioSampleRate = positive('audioSampleRate', DEFAULTS.audioSampleRate);
+  if (!AAC_SAMPLE_RATES.includes(audioSampleRate)) {
+    throw new TypeError(`Expected \`audioSampleRate\` to be one of ${AAC_SAMPLE_RATES.join(', ')}, got \`${audioSampleRate}\``);
+  }
+  const maxStreams = options.maxStreams === undefined ? Infinity : positive('maxStreams', 0);
+  if (!Number.isInteger(maxStreams) && maxStreams !== Infinity) {
+    throw new TypeError(`Expected \`maxStreams\` to be a whole number, got \`${maxStreams}\``);
+  }
+  const allowed = options.allowedDestinations;
+  if (allowed !== undefined && typeof allowed !== 'function' && !Array.isArray(allowed)) {
+    throw new TypeError('Expected `allowedDestinations` to be an array of URL prefixes and RegExps, or a function');
+  }
+  return {
+    maxStreams,
+    maxChunkBytes: positive('maxChunkBytes', DEFAULTS.maxChunkBytes),
+    idleTimeoutMs: positive('idleTimeoutMs', DEFAULTS.idleTimeoutMs),
+    stopTimeoutMs: positive('stopTimeoutMs', DEFAULTS.stopTimeoutMs),
+    killTimeoutMs: positive('killTimeoutMs', DEFAULTS.killTimeoutMs),
+    destinationTimeoutMs: positive('destinationTimeoutMs', DEFAULTS.destinationTimeoutMs),
+    audioSampleRate,
+    ffmpegPath: locateFfmpeg(options.ffmpegPath),
+  };
+}
+
+function pickDefined(overrides: StartOverrides): Partial<StartRequest> {
+  const picked: Partial<StartRequest> = {};
+  for (const key of ['videoBitsPerSecond', 'audioBitsPerSecond', 'framerate'] as const) {
+    if (typeof overrides[key] === 'number') picked[key] = overrides[key];
+  }
+  return picked;
+}
+
+/** A BroadcastError keeps its code; anything else becomes `fallback` with the thrown message. */
+function toBroadcastError(caught: unknown, fallback: ErrorCode): BroadcastError {
+  if (caught instanceof BroadcastError) return caught;
+  // A BroadcastError from another copy of this package (a hook importing its own) keeps its code too.
+  if (caught instanceof Error && caught.name === 'BroadcastError' && isErrorCode((caught as { code?: unknown }).code)) {
+    return BroadcastError.from(caught as Error & { code: unknown });
+  }
+  const message = fallback === 'INTERNAL' ? ERRORS.INTERNAL : caught instanceof Error && caught.message ? caught.message : ERRORS[fallback];
+  return new BroadcastError(fallback, message);
+}
+
+function describe(caught: unknown): string {
+  return caught instanceof Error ? caught.message : String(caught);
+}

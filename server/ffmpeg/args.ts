@@ -1,0 +1,182 @@
+// The ffmpeg command line for one broadcast: Matroska/WebM from the browser's MediaRecorder on
+// stdin, FLV (H.264 + AAC, the only pair every RTMP ingest takes) out to the destination. Every
+// flag here was checked against ffmpeg 5.1, the oldest version this package supports.
+
+import type { VideoMode } from '../../client/protocol.js';
+
+const MAX_MIME_LENGTH = 256;
+
+/** Splits `a; b="x;y"; c` on the semicolons that are outside quotes. */
+function splitParameters(text: string): string[] | undefined {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (const char of text) {
+    if (char === '"') quoted = !quoted;
+    if (char === ';' && !quoted) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += char;
+    }
+  }
+  if (quoted) return undefined;
+  parts.push(current);
+  return parts;
+}
+
+type Codec = { kind: 'video'; mode: VideoMode } | { kind: 'audio' };
+
+function classifyCodec(codec: string): Codec | undefined {
+  // H.264 already is what FLV carries, so it passes through untouched: no decode, no encode.
+  if (codec === 'h264' || codec === 'avc1' || codec.startsWith('avc1.') || codec === 'avc3' || codec.startsWith('avc3.')) {
+    return { kind: 'video', mode: 'copy' };
+  }
+  if (/^(?:vp8|vp9|av1)(?:\.[0-9a-z.]+)?$/.test(codec) || /^(?:vp09|av01)\.[0-9a-z.]+$/.test(codec)) {
+    return { kind: 'video', mode: 'transcode' };
+  }
+  if (codec === 'opus') return { kind: 'audio' };
+  return undefined;
+}
+
+/**
+ * What the server knows about the incoming media from the recorder's MIME type. undefined = not
+ * accepted (caller answers INVALID_REQUEST). Accepts video/webm and video/x-matroska
+ * (case-insensitive, params and quoted codecs allowed); codecs avc1.* / h264 → copy; vp8, vp9,
+ * vp09.*, av1, av01.* → transcode; no codecs param → transcode (safe); audio codecs opus / none
+ * accepted; any unknown video codec → undefined. Long strings (>256) → undefined.
+ */
+export function parseMimeType(mimeType: string): { inputFormat: 'matroska'; video: VideoMode } | undefined {
+  if (typeof mimeType !== 'string' || mimeType.length > MAX_MIME_LENGTH) return undefined;
+  const parts = splitParameters(mimeType.toLowerCase());
+  if (!parts) return undefined;
+  const [type, ...parameters] = parts.map((part) => part.trim());
+  if (type !== 'video/webm' && type !== 'video/x-matroska') return undefined;
+
+  let codecs: string | undefined;
+  for (const parameter of parameters) {
+    if (parameter === '') continue;
+    const equals = parameter.indexOf('=');
+    if (equals <= 0) return undefined;
+    const name = parameter.slice(0, equals).trim();
+    let value = parameter.slice(equals + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (value.includes('"')) return undefined;
+    if (name !== 'codecs') continue;
+    // Two codecs parameters disagree about the media: refuse rather than guess which one is true.
+    if (codecs !== undefined) return undefined;
+    codecs = value;
+  }
+  // Without a codecs list the video could be anything; transcoding handles everything ffmpeg decodes.
+  if (codecs === undefined) return { inputFormat: 'matroska', video: 'transcode' };
+
+  let video: VideoMode | undefined;
+  for (const raw of codecs.split(',')) {
+    const codec = raw.trim();
+    const known = classifyCodec(codec);
+    if (!known) return undefined;
+    if (known.kind === 'video') {
+      // One video track is all the FLV output carries; a list naming two is not a real recording.
+      if (video !== undefined) return undefined;
+      video = known.mode;
+    }
+  }
+  // An audio-only recording would make ffmpeg fail on `-map 0:v:0` after the broadcast started.
+  if (video === undefined) return undefined;
+  return { inputFormat: 'matroska', video };
+}
+
+/** What one broadcast's ffmpeg needs to know; the caller has already validated every value. */
+export interface FfmpegArgsOptions {
+  inputFormat: 'matroska';
+  video: VideoMode;
+  destination: URL;
+  /** Used only when transcoding (-b:v, -maxrate, -bufsize 2x). */
+  videoBitsPerSecond: number;
+  /** AAC bitrate. */
+  audioBitsPerSecond: number;
+  /** AAC sample rate (44100 default chosen by caller). */
+  audioSampleRate: number;
+  /** Used when transcoding: keyframe every 2 s (-g 2*fps and -force_key_frames), -r not forced. */
+  framerate: number;
+  /** -rw_timeout (microseconds) so a hung ingest ends ffmpeg; 0 leaves ffmpeg's default (wait forever). */
+  destinationTimeoutMs: number;
+}
+
+function positiveInteger(name: string, value: number): string {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number (got ${value}).`);
+  return String(Math.round(value));
+}
+
+// Ingests (YouTube, Twitch, Facebook) ask for a keyframe at most every 2 to 4 seconds.
+const KEYFRAME_SECONDS = 2;
+
+/** argv (without the ffmpeg binary) for one broadcast. */
+export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
+  if (o.inputFormat !== 'matroska') throw new RangeError(`Unsupported input format ${String(o.inputFormat)}.`);
+  const protocol = o.destination.protocol;
+  // Defence in depth: whatever reached here, ffmpeg must never be asked to open a file or a pipe.
+  if (protocol !== 'rtmp:' && protocol !== 'rtmps:') throw new RangeError(`The destination must be rtmp: or rtmps: (got ${protocol}).`);
+  if (!Number.isFinite(o.destinationTimeoutMs) || o.destinationTimeoutMs < 0) {
+    throw new RangeError(`destinationTimeoutMs must be 0 or more (got ${o.destinationTimeoutMs}).`);
+  }
+
+  const args = [
+    '-hide_banner',
+    // `level` prefixes every line with [error]/[warning], which is what mapFfmpegExit reads.
+    '-loglevel', 'level+warning',
+    '-nostats',
+    // Machine-readable progress on fd 3 keeps stderr for the log alone.
+    '-progress', 'pipe:3',
+    '-stats_period', '1',
+    // Start as soon as the first bytes arrive: the Matroska header already gives every codec
+    // parameter that matters. Not `-fflags +nobuffer`: it discards the packets read while probing,
+    // which can be the opening keyframe.
+    '-probesize', '32',
+    '-analyzeduration', '0',
+    '-f', o.inputFormat,
+    '-i', 'pipe:0',
+    '-map', '0:v:0',
+    // `?` so a recording without a microphone still goes out, video only.
+    '-map', '0:a:0?',
+  ];
+
+  if (o.video === 'copy') {
+    args.push('-c:v', 'copy');
+  } else if (o.video === 'transcode') {
+    const bitrate = positiveInteger('videoBitsPerSecond', o.videoBitsPerSecond);
+    const fps = Number(positiveInteger('framerate', o.framerate));
+    args.push(
+      '-c:v', 'libx264',
+      '-preset', 'veryfast',
+      '-tune', 'zerolatency',
+      // Browsers may record 4:4:4 or 10-bit; FLV players and ingests want 8-bit 4:2:0.
+      '-pix_fmt', 'yuv420p',
+      '-b:v', bitrate,
+      '-maxrate', bitrate,
+      '-bufsize', String(Number(bitrate) * 2),
+      '-g', String(fps * KEYFRAME_SECONDS),
+      // -g alone counts frames, which drifts when the browser's frame rate does; time-based
+      // keyframes keep the interval the ingest asks for.
+      '-force_key_frames', `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`,
+    );
+  } else {
+    throw new RangeError(`Unknown video mode ${String(o.video)}.`);
+  }
+
+  args.push(
+    '-c:a', 'aac',
+    '-b:a', positiveInteger('audioBitsPerSecond', o.audioBitsPerSecond),
+    '-ar', positiveInteger('audioSampleRate', o.audioSampleRate),
+    '-ac', '2',
+    '-f', 'flv',
+    // A live FLV has no duration or size to write back; without this ffmpeg warns at the end.
+    '-flvflags', 'no_duration_filesize',
+    // Consumed by the rtmp protocol (plain rtmp:// only; rtmps accepts and ignores it in 5.1).
+    '-tcp_nodelay', '1',
+  );
+  if (o.destinationTimeoutMs > 0) args.push('-rw_timeout', String(Math.round(o.destinationTimeoutMs * 1000)));
+  // Last and alone: one argv element, and it starts with rtmp, so it can never read as an option.
+  args.push(o.destination.href);
+  return args;
+}

@@ -1,0 +1,17 @@
+// `rtmp-broadcaster/server`: the Node side.
+export { BroadcastServer } from './broadcast-server.js';
+export type {
+  BroadcastHooks,
+  BroadcastServerEvents,
+  BroadcastServerOptions,
+  BroadcastSocket,
+  ErrorContext,
+  HookContext,
+  StartOverrides,
+  StopSummary,
+} from './broadcast-server.js';
+export type { SessionInfo, SessionState } from './session.js';
+export type { AllowedDestinations } from './destination.js';
+export type { Logger, LogLevel, LogFields } from './logger.js';
+export { BroadcastError, ERRORS } from '../client/protocol.js';
+export type * from '../client/protocol.js';

@@ -1,0 +1,40 @@
+// The server's own log: a tiny leveled facade so operators can plug in pino, winston or console.
+
+/** Severity of a log line, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Fields attached to a log line. Never contains a stream key: the server redacts before logging. */
+export type LogFields = Record<string, unknown>;
+
+/** What the server logs through. Any object with these methods works (pino, winston, console). */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Keeps the lines at or above `minLevel` and drops the rest before they reach `sink`. */
+export function createLogger(sink: Partial<Logger> | false | undefined, minLevel: LogLevel | 'silent' = 'info'): Logger {
+  const target: Partial<Logger> = sink === false ? {} : sink ?? consoleLogger;
+  const floor = minLevel === 'silent' ? LEVELS.length : LEVELS.indexOf(minLevel);
+  const pick = (level: LogLevel) => {
+    const write = target[level];
+    return LEVELS.indexOf(level) >= floor && write ? write.bind(target) : () => {};
+  };
+  return { debug: pick('debug'), info: pick('info'), warn: pick('warn'), error: pick('error') };
+}
+
+const consoleLogger: Logger = {
+  debug: (message, fields) => console.debug(format('debug', message, fields)),
+  info: (message, fields) => console.info(format('info', message, fields)),
+  warn: (message, fields) => console.warn(format('warn', message, fields)),
+  error: (message, fields) => console.error(format('error', message, fields)),
+};
+
+function format(level: LogLevel, message: string, fields: LogFields | undefined): string {
+  const extra = fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : '';
+  return `[rtmp-broadcaster] ${level}: ${message}${extra}`;
+}

@@ -1,0 +1,223 @@
+// One broadcast's ffmpeg: chunks in on stdin, FLV out to the destination, progress on fd 3,
+// log on stderr. It knows nothing of sockets or hooks; BroadcastServer wires those.
+import { execa } from 'execa';
+import type { Readable, Writable } from 'node:stream';
+import { BroadcastError, ERRORS, type BroadcastStats, type ErrorPayload, type VideoMode } from '../client/protocol.js';
+import { createRedactor, redactDestination } from './destination.js';
+import { mapFfmpegExit } from './ffmpeg/exit.js';
+import { createProgressParser } from './ffmpeg/progress.js';
+
+/** Where a broadcast is in its life. */
+export type SessionState = 'live' | 'stopping' | 'ended';
+
+/** What `sessions()` reports about one broadcast. Holds no stream key. */
+export interface SessionInfo {
+  sessionId: string;
+  remoteAddress: string;
+  /** When the broadcast started, in milliseconds since the epoch. */
+  startedAt: number;
+  state: SessionState;
+  /** The destination with its stream key hidden: `rtmp://host/app/***`. */
+  destination: string;
+  video: VideoMode;
+  /** Media bytes received from the client so far. */
+  bytesIn: number;
+  /** The latest progress report from ffmpeg, if one came yet. */
+  stats: BroadcastStats | undefined;
+  /** The ffmpeg process id. */
+  pid: number | undefined;
+}
+
+/** How the ffmpeg of a session ended: no error for a clean stop. */
+export interface SessionOutcome {
+  error?: ErrorPayload;
+}
+
+export interface SessionOptions {
+  id: string;
+  remoteAddress: string;
+  ffmpegPath: string;
+  args: readonly string[];
+  destination: URL;
+  video: VideoMode;
+  /** After stdin closes, how long ffmpeg may take to flush before it gets SIGTERM. */
+  stopTimeoutMs: number;
+  /** After SIGTERM, how long before SIGKILL. */
+  killTimeoutMs: number;
+  /** No chunk for this long ends the broadcast with IDLE_TIMEOUT. */
+  idleTimeoutMs: number;
+  onStats(stats: BroadcastStats): void;
+  /** Each line ffmpeg logs, already redacted. */
+  onOutput(line: string): void;
+}
+
+const LOG_TAIL_LINES = 20;
+
+/** ffmpeg with media on stdin, its log on stderr and `-progress` on fd 3; nothing buffered in memory. */
+function spawnFfmpeg(options: SessionOptions) {
+  return execa(options.ffmpegPath, options.args, {
+    stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
+    buffer: false,
+    reject: false,
+    stripFinalNewline: false,
+    forceKillAfterDelay: options.killTimeoutMs,
+  });
+}
+
+type FfmpegProcess = ReturnType<typeof spawnFfmpeg>;
+
+/** One running ffmpeg for one broadcast. Create with {@link Session.start}. */
+export class Session {
+  readonly id: string;
+  readonly remoteAddress: string;
+  readonly video: VideoMode;
+  readonly destination: string;
+  readonly startedAt = Date.now();
+  /** Resolves once ffmpeg has exited, with the error that ended the broadcast if any. */
+  readonly ended: Promise<SessionOutcome>;
+  bytesIn = 0;
+  stats: BroadcastStats | undefined;
+  state: SessionState = 'live';
+
+  readonly #process: FfmpegProcess;
+  readonly #stdin: Writable;
+  readonly #options: SessionOptions;
+  readonly #logTail: string[] = [];
+  readonly #idleTimer: NodeJS.Timeout;
+  #stopTimer: NodeJS.Timeout | undefined;
+  #stopRequested = false;
+  #endError: ErrorPayload | undefined;
+
+  /** Spawns ffmpeg; rejects with FFMPEG_NOT_FOUND when the binary cannot be started. */
+  static async start(options: SessionOptions): Promise<Session> {
+    const subprocess = spawnFfmpeg(options);
+    const spawned = new Promise<undefined>((resolve) => subprocess.once('spawn', () => resolve(undefined)));
+    const failedEarly = await Promise.race([spawned, subprocess]);
+    if (failedEarly) {
+      const error = mapFfmpegExit({
+        exitCode: failedEarly.exitCode,
+        signal: failedEarly.signal,
+        spawnErrorCode: (failedEarly as { code?: string }).code,
+        stopRequested: false,
+        ffmpegPath: options.ffmpegPath,
+        logTail: [],
+      }) ?? { code: 'FFMPEG_EXITED', message: 'ffmpeg exited before it started.' };
+      throw new BroadcastError(error.code, error.message);
+    }
+    return new Session(options, subprocess);
+  }
+
+  private constructor(options: SessionOptions, subprocess: FfmpegProcess) {
+    this.#options = options;
+    this.#process = subprocess;
+    this.id = options.id;
+    this.remoteAddress = options.remoteAddress;
+    this.video = options.video;
+    this.destination = redactDestination(options.destination);
+    this.#stdin = subprocess.stdin as Writable;
+    // A write to a dead ffmpeg fails its callback; without a listener the same EPIPE would crash.
+    this.#stdin.on('error', () => {});
+    this.#idleTimer = setTimeout(() => this.#onIdle(), options.idleTimeoutMs);
+
+    const parse = createProgressParser((stats) => {
+      this.stats = stats;
+      options.onStats(stats);
+    });
+    (subprocess.stdio[3] as Readable).on('data', parse);
+    this.#readLog(subprocess.stderr as Readable, createRedactor(options.destination));
+    this.ended = subprocess.then((result) => this.#onExit(result));
+  }
+
+  /** The ffmpeg process id. */
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  /** Hands one chunk to ffmpeg; `done` runs once the bytes left our buffer for ffmpeg's stdin. */
+  write(chunk: Uint8Array, done: (error?: ErrorPayload) => void): void {
+    if (this.state !== 'live' || !this.#stdin.writable) {
+      done({ code: 'NOT_STARTED', message: 'The broadcast is ending and takes no more media.' });
+      return;
+    }
+    this.#idleTimer.refresh();
+    this.bytesIn += chunk.byteLength;
+    this.#stdin.write(chunk, (error) => {
+      if (!error) return done();
+      // ffmpeg died: answer with the reason its exit gives, not the bare broken pipe.
+      void this.ended.then((outcome) => done(outcome.error ?? { code: 'FFMPEG_EXITED', message: ERRORS.FFMPEG_EXITED }));
+    });
+  }
+
+  /**
+   * Ends the broadcast gracefully: stdin closes so ffmpeg flushes FLV and exits; if it has not
+   * exited within the stop timeout it gets SIGTERM, then SIGKILL. `reason` is the error that made
+   * the server end it (an idle client), if any.
+   */
+  stop(reason?: ErrorPayload): Promise<SessionOutcome> {
+    if (this.state === 'live') {
+      this.state = 'stopping';
+      this.#stopRequested = true;
+      this.#endError = reason;
+      clearTimeout(this.#idleTimer);
+      this.#stdin.end();
+      this.#stopTimer = setTimeout(() => this.#process.kill('SIGTERM'), this.#options.stopTimeoutMs);
+    }
+    return this.ended;
+  }
+
+  /** What `sessions()` shows. */
+  info(): SessionInfo {
+    return {
+      sessionId: this.id,
+      remoteAddress: this.remoteAddress,
+      startedAt: this.startedAt,
+      state: this.state,
+      destination: this.destination,
+      video: this.video,
+      bytesIn: this.bytesIn,
+      stats: this.stats,
+      pid: this.pid,
+    };
+  }
+
+  #onIdle(): void {
+    const seconds = Math.round(this.#options.idleTimeoutMs / 1000);
+    void this.stop({ code: 'IDLE_TIMEOUT', message: `No media arrived for ${seconds} s, so the broadcast was ended.` });
+  }
+
+  #onExit(result: { exitCode?: number; signal?: string }): SessionOutcome {
+    this.state = 'ended';
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#stopTimer);
+    // Stopped before any media: ffmpeg complains about an empty input, which is no failure of ours.
+    const stoppedEmpty = this.#stopRequested && this.bytesIn === 0;
+    const error =
+      this.#endError ??
+      (stoppedEmpty ? undefined : mapFfmpegExit({
+        exitCode: result.exitCode,
+        signal: result.signal,
+        stopRequested: this.#stopRequested,
+        ffmpegPath: this.#options.ffmpegPath,
+        logTail: this.#logTail,
+      }));
+    return error ? { error } : {};
+  }
+
+  #readLog(stderr: Readable, redact: (text: string) => string): void {
+    const take = (raw: string) => {
+      if (!raw.trim()) return;
+      const line = redact(raw);
+      this.#logTail.push(line);
+      if (this.#logTail.length > LOG_TAIL_LINES) this.#logTail.shift();
+      this.#options.onOutput(line);
+    };
+    let partial = '';
+    stderr.setEncoding('utf8');
+    stderr.on('data', (text: string) => {
+      const lines = (partial + text).split(/\r?\n|\r/);
+      partial = lines.pop() ?? '';
+      lines.forEach(take);
+    });
+    stderr.on('end', () => take(partial));
+  }
+}

@@ -1,0 +1,38 @@
+// Checks what a client sends before anything acts on it: everything on the wire is untrusted.
+import { BroadcastError, REQUEST_LIMITS, type StartRequest } from '../client/protocol.js';
+
+const MAX_MIME_TYPE_LENGTH = 256;
+const MAX_URL_LENGTH = 2048;
+
+/** Returns a clean copy of a start request or throws INVALID_REQUEST naming the bad field. */
+export function validateStartRequest(raw: unknown): StartRequest {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalid('The start request must be an object.');
+  }
+  const input = raw as Record<string, unknown>;
+  const { mimeType, rtmpUrl } = input;
+  if (typeof mimeType !== 'string' || mimeType.length === 0 || mimeType.length > MAX_MIME_TYPE_LENGTH) {
+    throw invalid(`\`mimeType\` must be a non-empty string of at most ${MAX_MIME_TYPE_LENGTH} characters.`);
+  }
+  const request: StartRequest = { mimeType };
+  if (rtmpUrl !== undefined) {
+    if (typeof rtmpUrl !== 'string' || rtmpUrl.length > MAX_URL_LENGTH) {
+      throw invalid(`\`rtmpUrl\` must be a string of at most ${MAX_URL_LENGTH} characters.`);
+    }
+    request.rtmpUrl = rtmpUrl;
+  }
+  for (const field of Object.keys(REQUEST_LIMITS) as (keyof typeof REQUEST_LIMITS)[]) {
+    const value = input[field];
+    if (value === undefined) continue;
+    const [min, max] = REQUEST_LIMITS[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      throw invalid(`\`${field}\` must be a number from ${min} to ${max}.`);
+    }
+    request[field] = value;
+  }
+  return request;
+}
+
+function invalid(message: string): BroadcastError {
+  return new BroadcastError('INVALID_REQUEST', message);
+}

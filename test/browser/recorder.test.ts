@@ -1,0 +1,41 @@
+// Which recorder type the client asks the browser for, given what the browser can record.
+/// <reference types="mocha" />
+import { expect } from '@open-wc/testing';
+import { chooseMimeType } from '../../client/recorder.js';
+
+/** A browser that records exactly `types`. */
+function browserRecording(...types: string[]): (type: string) => boolean {
+  return (type) => types.includes(type);
+}
+
+describe('chooseMimeType', () => {
+  it('prefers H.264 in WebM, which the server copies without transcoding', () => {
+    const everything = () => true;
+    expect(chooseMimeType(true, everything)).to.equal('video/webm;codecs=h264,opus');
+  });
+
+  it('takes H.264 in Matroska when the browser names it that way', () => {
+    const supported = browserRecording('video/x-matroska;codecs=avc1,opus', 'video/webm;codecs=vp8,opus');
+    expect(chooseMimeType(true, supported)).to.equal('video/x-matroska;codecs=avc1,opus');
+  });
+
+  it('falls back to VP9, then VP8, then plain WebM', () => {
+    expect(chooseMimeType(true, browserRecording('video/webm;codecs=vp9,opus', 'video/webm;codecs=vp8,opus'))).to.equal('video/webm;codecs=vp9,opus');
+    expect(chooseMimeType(true, browserRecording('video/webm;codecs=vp8,opus', 'video/webm'))).to.equal('video/webm;codecs=vp8,opus');
+    expect(chooseMimeType(true, browserRecording('video/webm'))).to.equal('video/webm');
+  });
+
+  it('leaves Opus out when the stream has no audio track', () => {
+    const supported = browserRecording('video/webm;codecs=h264,opus', 'video/webm;codecs=h264');
+    expect(chooseMimeType(false, supported)).to.equal('video/webm;codecs=h264');
+  });
+
+  it('finds nothing in a browser that records no WebM or Matroska', () => {
+    expect(chooseMimeType(true, browserRecording('video/mp4;codecs=avc1,mp4a.40.2'))).to.equal(undefined);
+  });
+
+  it('picks a type this Chromium really records', () => {
+    const type = chooseMimeType(true, (candidate) => MediaRecorder.isTypeSupported(candidate));
+    expect(type).to.equal('video/webm;codecs=h264,opus');
+  });
+});

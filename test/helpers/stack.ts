@@ -1,0 +1,88 @@
+// A real BroadcastServer on a real http server on loopback, and socket.io clients that speak the
+// documented protocol, for end-to-end tests.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { io as connect, type Socket } from 'socket.io-client';
+import type { Ack, ClientToServerEvents, EndedMessage, ServerToClientEvents, StartAck, StartRequest } from '../../client/protocol.js';
+import { BroadcastServer, type BroadcastServerOptions } from '../../server/index.js';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface Stack {
+  http: Server;
+  broadcaster: BroadcastServer;
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  /** Every log line the server wrote, to search for leaks. */
+  logs: string[];
+  /** Opens a socket.io connection; closed by close(). */
+  client(auth?: Record<string, unknown>): Promise<ClientSocket>;
+  close(): Promise<void>;
+}
+
+/** Starts a BroadcastServer on an ephemeral port with a logger that records everything. */
+export async function startStack(options: BroadcastServerOptions = {}): Promise<Stack> {
+  const http = createServer();
+  const logs: string[] = [];
+  const record = (level: string) => (message: string, fields?: unknown) => logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  const broadcaster = new BroadcastServer(http, {
+    logger: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') },
+    logLevel: 'debug',
+    ...options,
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const sockets: ClientSocket[] = [];
+  return {
+    http,
+    broadcaster,
+    origin,
+    logs,
+    async client(auth = {}) {
+      const socket: ClientSocket = connect(origin, { transports: ['websocket'], auth, reconnection: false, forceNew: true });
+      sockets.push(socket);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+      return socket;
+    },
+    async close() {
+      await broadcaster.close();
+      for (const socket of sockets) socket.disconnect();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+const ACK_TIMEOUT_MS = 20_000;
+
+/** Sends `start` and returns the server's answer. */
+export function start(socket: ClientSocket, request: StartRequest | unknown): Promise<StartAck> {
+  return socket.timeout(ACK_TIMEOUT_MS).emitWithAck('start', request as StartRequest);
+}
+
+/** Sends `stop` and returns the answer (which comes once ffmpeg has exited). */
+export function stop(socket: ClientSocket): Promise<Ack> {
+  return socket.timeout(ACK_TIMEOUT_MS).emitWithAck('stop');
+}
+
+/** Sends one chunk and returns its ack. */
+export function send(socket: ClientSocket, chunk: Uint8Array | unknown): Promise<Ack> {
+  return socket.timeout(ACK_TIMEOUT_MS).emitWithAck('data', chunk as Uint8Array);
+}
+
+/** Sends every chunk in order with at most `window` unacknowledged, as a client does; returns every ack. */
+export async function sendAll(socket: ClientSocket, chunks: readonly Uint8Array[], window = 4): Promise<Ack[]> {
+  const acks: Promise<Ack>[] = [];
+  for (let i = 0; i < chunks.length; i++) {
+    if (i >= window) await acks[i - window];
+    acks.push(send(socket, chunks[i]));
+  }
+  return Promise.all(acks);
+}
+
+/** Resolves with the `ended` message of the socket's broadcast. */
+export function ended(socket: ClientSocket): Promise<EndedMessage> {
+  return new Promise((resolve) => socket.once('ended', resolve));
+}

@@ -1,0 +1,385 @@
+// What the server accepts from MediaRecorder, and the ffmpeg command line it builds: checked as
+// an array, then run through the real ffmpeg to prove every flag parses and the output plays.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { before, describe, test } from 'node:test';
+import type { BroadcastStats } from '../../client/protocol.js';
+import { buildFfmpegArgs, parseMimeType, type FfmpegArgsOptions } from '../../server/ffmpeg/args.js';
+import { createProgressParser } from '../../server/ffmpeg/progress.js';
+
+describe('parseMimeType', () => {
+  const copy = { inputFormat: 'matroska', video: 'copy' } as const;
+  const transcode = { inputFormat: 'matroska', video: 'transcode' } as const;
+
+  test('H.264 in Matroska or WebM is copied', () => {
+    for (const mime of [
+      'video/x-matroska;codecs=avc1',
+      'video/x-matroska;codecs=avc1,opus',
+      'video/x-matroska;codecs=avc1.42E01F,opus',
+      'video/x-matroska;codecs="avc1.64001F, opus"',
+      'video/webm;codecs=h264',
+      'video/webm;codecs=H264,opus',
+      'video/webm; codecs="h264"',
+      'VIDEO/X-MATROSKA; CODECS=AVC1.4D401E',
+    ]) {
+      assert.deepEqual(parseMimeType(mime), copy, mime);
+    }
+  });
+
+  test('VP8, VP9 and AV1 are transcoded', () => {
+    for (const mime of [
+      'video/webm;codecs=vp8',
+      'video/webm;codecs=vp8,opus',
+      'video/webm;codecs="vp8, opus"',
+      'video/webm;codecs=vp9,opus',
+      'video/webm;codecs="vp09.00.10.08"',
+      'video/webm;codecs="vp09.00.10.08, opus"',
+      'video/webm;codecs=av1',
+      'video/webm;codecs="av01.0.04M.08,opus"',
+      'video/x-matroska;codecs=vp9',
+    ]) {
+      assert.deepEqual(parseMimeType(mime), transcode, mime);
+    }
+  });
+
+  test('without a codecs parameter the video is transcoded, whatever it turns out to be', () => {
+    assert.deepEqual(parseMimeType('video/webm'), transcode);
+    assert.deepEqual(parseMimeType('video/x-matroska'), transcode);
+    assert.deepEqual(parseMimeType(' video/webm ; '), transcode);
+    assert.deepEqual(parseMimeType('video/webm;foo=bar'), transcode);
+  });
+
+  test('other parameters are ignored, in any order', () => {
+    assert.deepEqual(parseMimeType('video/webm;foo=bar;codecs=vp8,opus'), transcode);
+    assert.deepEqual(parseMimeType('video/x-matroska;codecs="avc1";x="a;b"'), copy);
+  });
+
+  test('other containers are refused', () => {
+    for (const mime of ['video/mp4', 'video/mp4;codecs=avc1', 'audio/webm;codecs=opus', 'video/ogg', 'video/x-flv', 'video/webmx', 'xvideo/webm', 'video', '', 'webm']) {
+      assert.equal(parseMimeType(mime), undefined, mime);
+    }
+  });
+
+  test('unknown codecs, audio-only lists and contradictions are refused', () => {
+    for (const mime of [
+      'video/webm;codecs=theora',
+      'video/webm;codecs=hevc',
+      'video/x-matroska;codecs=hev1.1.6.L93.B0',
+      'video/webm;codecs=vp8,vorbis',
+      'video/x-matroska;codecs=avc1,pcm',
+      'video/webm;codecs=opus',
+      'video/webm;codecs=',
+      'video/webm;codecs=""',
+      'video/webm;codecs=vp8,,opus',
+      'video/webm;codecs=vp8,vp9',
+      'video/webm;codecs=avc1,vp8',
+      'video/webm;codecs=vp8;codecs=avc1',
+      'video/webm;codecs="vp8',
+      'video/webm;codecs',
+      'video/webm;=vp8',
+      'video/webm;codecs=vp8x',
+      'video/webm;codecs=avc1x',
+      'video/webm;codecs=vp8.',
+    ]) {
+      assert.equal(parseMimeType(mime), undefined, mime);
+    }
+  });
+
+  test('anything over 256 characters is refused', () => {
+    const padded = `video/webm;codecs=vp8;x=${'a'.repeat(256)}`;
+    assert.equal(parseMimeType(padded), undefined);
+    const exact = `video/webm;x=${'a'.repeat(256 - 'video/webm;x='.length)}`;
+    assert.equal(exact.length, 256);
+    assert.deepEqual(parseMimeType(exact), transcode);
+  });
+
+  test('a non-string is refused, not thrown on', () => {
+    assert.equal(parseMimeType(42 as unknown as string), undefined);
+    assert.equal(parseMimeType(undefined as unknown as string), undefined);
+  });
+});
+
+function options(overrides: Partial<FfmpegArgsOptions> = {}): FfmpegArgsOptions {
+  return {
+    inputFormat: 'matroska',
+    video: 'copy',
+    destination: new URL('rtmp://ingest.example/live/KEY'),
+    videoBitsPerSecond: 2_500_000,
+    audioBitsPerSecond: 128_000,
+    audioSampleRate: 44_100,
+    framerate: 30,
+    destinationTimeoutMs: 10_000,
+    ...overrides,
+  };
+}
+
+/** The value that follows `flag`, asserting the flag appears exactly once. */
+function valueOf(args: readonly string[], flag: string): string | undefined {
+  const at = args.indexOf(flag);
+  if (at === -1) return undefined;
+  assert.equal(args.lastIndexOf(flag), at, `${flag} appears once`);
+  return args[at + 1];
+}
+
+describe('buildFfmpegArgs', () => {
+  test('copy mode: the exact command line', () => {
+    assert.deepEqual(buildFfmpegArgs(options()), [
+      '-hide_banner', '-loglevel', 'level+warning', '-nostats', '-progress', 'pipe:3', '-stats_period', '1',
+      '-probesize', '32', '-analyzeduration', '0', '-f', 'matroska', '-i', 'pipe:0',
+      '-map', '0:v:0', '-map', '0:a:0?',
+      '-c:v', 'copy',
+      '-c:a', 'aac', '-b:a', '128000', '-ar', '44100', '-ac', '2',
+      '-f', 'flv', '-flvflags', 'no_duration_filesize', '-tcp_nodelay', '1', '-rw_timeout', '10000000',
+      'rtmp://ingest.example/live/KEY',
+    ]);
+  });
+
+  test('transcode mode: x264 tuned for live, with bitrate cap and 2-second keyframes', () => {
+    const args = buildFfmpegArgs(options({ video: 'transcode', videoBitsPerSecond: 3_000_000, framerate: 25 }));
+    const video = args.slice(args.indexOf('-c:v'), args.indexOf('-c:a'));
+    assert.deepEqual(video, [
+      '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+      '-b:v', '3000000', '-maxrate', '3000000', '-bufsize', '6000000',
+      '-g', '50', '-force_key_frames', 'expr:gte(t,n_forced*2)',
+    ]);
+    assert.equal(valueOf(args, '-r'), undefined, 'the browser frame rate is kept');
+  });
+
+  test('copy mode ignores the video bitrate and frame rate', () => {
+    const args = buildFfmpegArgs(options({ videoBitsPerSecond: 123, framerate: 7 }));
+    for (const flag of ['-b:v', '-maxrate', '-bufsize', '-g', '-force_key_frames', '-preset']) assert.equal(valueOf(args, flag), undefined, flag);
+    assert.ok(!args.includes('123') && !args.includes('14'));
+  });
+
+  test('audio options follow the request, rounded to integers', () => {
+    const args = buildFfmpegArgs(options({ audioBitsPerSecond: 96_000.4, audioSampleRate: 48_000 }));
+    assert.equal(valueOf(args, '-b:a'), '96000');
+    assert.equal(valueOf(args, '-ar'), '48000');
+    assert.equal(valueOf(args, '-c:a'), 'aac');
+  });
+
+  test('the destination href is the last argument, exactly once, and rtmps works the same', () => {
+    const destination = new URL('rtmps://user:pw@live-api-s.facebook.com:443/rtmp/FB-KEY?s_bl=1');
+    const args = buildFfmpegArgs(options({ destination }));
+    assert.equal(args.at(-1), destination.href);
+    assert.equal(args.filter((a) => a.includes('FB-KEY')).length, 1);
+    assert.equal(args.at(-3), '-rw_timeout');
+  });
+
+  test('the timeout is in microseconds, and 0 leaves ffmpeg waiting as long as it likes', () => {
+    assert.equal(valueOf(buildFfmpegArgs(options({ destinationTimeoutMs: 2_500 })), '-rw_timeout'), '2500000');
+    const none = buildFfmpegArgs(options({ destinationTimeoutMs: 0 }));
+    assert.equal(valueOf(none, '-rw_timeout'), undefined);
+    assert.equal(none.at(-1), 'rtmp://ingest.example/live/KEY');
+  });
+
+  test('every element is a plain string, and only the input and the destination are URLs', () => {
+    const args = buildFfmpegArgs(options({ video: 'transcode' }));
+    for (const arg of args) assert.equal(typeof arg, 'string');
+    assert.deepEqual(args.filter((a) => /^[a-z]+:/.test(a) && !a.startsWith('expr:')), ['pipe:3', 'pipe:0', 'rtmp://ingest.example/live/KEY']);
+  });
+
+  test('refuses anything but rtmp and rtmps, even from a caller that skipped parseDestination', () => {
+    for (const href of ['file:///tmp/out.flv', 'pipe:1', 'http://a.com/x', 'tcp://a.com:1']) {
+      assert.throws(() => buildFfmpegArgs(options({ destination: new URL(href) })), RangeError, href);
+    }
+  });
+
+  test('refuses numbers that would make a broken command line', () => {
+    assert.throws(() => buildFfmpegArgs(options({ audioBitsPerSecond: 0 })), RangeError);
+    assert.throws(() => buildFfmpegArgs(options({ audioSampleRate: Number.NaN })), RangeError);
+    assert.throws(() => buildFfmpegArgs(options({ video: 'transcode', framerate: -1 })), RangeError);
+    assert.throws(() => buildFfmpegArgs(options({ video: 'transcode', videoBitsPerSecond: Infinity })), RangeError);
+    assert.throws(() => buildFfmpegArgs(options({ destinationTimeoutMs: -1 })), RangeError);
+    assert.throws(() => buildFfmpegArgs(options({ video: 'other' as 'copy' })), RangeError);
+  });
+});
+
+// ---- against the real ffmpeg -------------------------------------------------------------------
+
+interface Run {
+  code: number | null;
+  stderr: string;
+  progress: string;
+}
+
+/** Runs ffmpeg as the server does (stdin media, stderr log, progress on fd 3) and collects everything. */
+function runFfmpeg(args: readonly string[], input: Buffer, timeoutMs = 30_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let progress = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    (child.stderr as Readable).setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    (child.stdio[3] as Readable).setEncoding('utf8').on('data', (text: string) => (progress += text));
+    const stdin = child.stdin as Writable;
+    stdin.on('error', () => {}); // ffmpeg stops reading once the destination fails.
+    stdin.end(input);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, progress });
+    });
+  });
+}
+
+/** A short recording like MediaRecorder's, made by ffmpeg's test sources. */
+async function recording(video: 'h264' | 'vp8', audio: boolean, seconds = 2): Promise<Buffer> {
+  const args = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=30'];
+  if (audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
+  args.push('-t', String(seconds));
+  if (video === 'h264') args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '30');
+  else args.push('-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '300k');
+  if (audio) args.push('-c:a', 'libopus', '-b:a', '48k');
+  args.push('-f', video === 'h264' ? 'matroska' : 'webm', '-');
+  return new Promise((resolve, reject) => {
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`fixture ffmpeg failed: ${stderr}`))));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** ffmpeg as a one-shot RTMP server: accepts one publisher and describes what it received (and saves it to `file`). */
+function rtmpReceiver(port: number, file?: string): Promise<Run> {
+  const url = `rtmp://127.0.0.1:${port}/live/KEY`;
+  const output = file ? ['-f', 'flv', '-y', file] : ['-f', 'null', '-'];
+  return runFfmpeg(['-hide_banner', '-loglevel', 'info', '-listen', '1', '-timeout', '20', '-i', url, '-c', 'copy', ...output], Buffer.alloc(0));
+}
+
+/** Presentation times of the video keyframes in a file, in seconds. */
+function keyframeTimes(file: string): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const args = ['-v', 'error', '-select_streams', 'v:0', '-skip_frame', 'nokey', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file];
+    const child = spawn('ffprobe', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out.split('\n').map((line) => line.split(',')[0]).filter(Boolean).map(Number)) : reject(new Error(`ffprobe exited ${code}`))));
+  });
+}
+
+/** Publishes, retrying while the receiver has not started listening yet. */
+async function publish(args: readonly string[], input: Buffer): Promise<Run> {
+  for (let attempt = 0; ; attempt++) {
+    const run = await runFfmpeg(args, input);
+    if (!run.stderr.includes('Connection refused') || attempt >= 50) return run;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const OPTION_ERRORS = /Unrecognized option|Option not found|Error splitting the argument list|Invalid argument|No such filter|Unknown encoder|not found for output|Error parsing/;
+
+describe('buildFfmpegArgs with the real ffmpeg', () => {
+  let h264: Buffer;
+  let vp8: Buffer;
+  let h264Silent: Buffer;
+  let vp8Long: Buffer;
+  before(async () => {
+    [h264, vp8, h264Silent, vp8Long] = await Promise.all([
+      recording('h264', true),
+      recording('vp8', true),
+      recording('h264', false),
+      recording('vp8', true, 5),
+    ]);
+  });
+
+  for (const video of ['copy', 'transcode'] as const) {
+    test(`${video}: every flag parses, and ffmpeg gets as far as connecting`, async () => {
+      const args = buildFfmpegArgs(options({ video, destination: new URL('rtmp://127.0.0.1:1/live/x'), destinationTimeoutMs: 3_000 }));
+      const run = await runFfmpeg(args, video === 'copy' ? h264 : vp8);
+      assert.doesNotMatch(run.stderr, OPTION_ERRORS);
+      assert.match(run.stderr, /Connection refused/);
+      assert.equal(run.code, 1);
+    });
+  }
+
+  test('copy: H.264 + Opus arrives at an RTMP server as H.264 + AAC, with progress on fd 3', async () => {
+    const port = await freePort();
+    const received = rtmpReceiver(port);
+    const args = buildFfmpegArgs(options({ destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`) }));
+    const sent = await publish(args, h264);
+    const receiver = await received;
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.doesNotMatch(sent.stderr, /\[(error|fatal)\]/);
+    assert.match(receiver.stderr, /Video: h264 \([^)]*\), yuv420p[^\n]*160x120/);
+    assert.match(receiver.stderr, /Audio: aac \(LC\), 44100 Hz, stereo/);
+    assert.match(receiver.stderr, /frame=\s*60\b/, 'every frame arrived');
+
+    const blocks: { stats: BroadcastStats; ended: boolean }[] = [];
+    createProgressParser((stats, ended) => blocks.push({ stats, ended }))(sent.progress);
+    const last = blocks.at(-1);
+    assert.ok(last?.ended, 'progress ends with progress=end');
+    assert.equal(last.stats.frames, 60);
+    assert.ok(Math.abs(last.stats.durationMs - 2000) < 100, `durationMs ${last.stats.durationMs}`);
+  });
+
+  test('transcode: VP8 arrives as H.264 High with a keyframe every 2 seconds of media time', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-args-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'received.flv');
+    const port = await freePort();
+    const received = rtmpReceiver(port, file);
+    // The browser claims 60 fps but delivers 30: -g alone (120 frames) would space keyframes 4 s apart.
+    const args = buildFfmpegArgs(
+      options({ video: 'transcode', videoBitsPerSecond: 500_000, framerate: 60, destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`) }),
+    );
+    const sent = await publish(args, vp8Long);
+    const receiver = await received;
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(receiver.stderr, /Video: h264 \(High\), yuv420p/);
+    assert.match(receiver.stderr, /Audio: aac \(LC\), 44100 Hz, stereo/);
+    const keyframes = await keyframeTimes(file);
+    assert.deepEqual(keyframes.map((time) => Math.round(time)), [0, 2, 4], `keyframes at ${keyframes.join(', ')}`);
+  });
+
+  test('a recording without audio goes out video only', async () => {
+    const port = await freePort();
+    const received = rtmpReceiver(port);
+    const args = buildFfmpegArgs(options({ destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`) }));
+    const sent = await publish(args, h264Silent);
+    const receiver = await received;
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(receiver.stderr, /Video: h264/);
+    assert.doesNotMatch(receiver.stderr, /Audio:/);
+  });
+
+  test('-rw_timeout ends ffmpeg when the ingest accepts TCP but never answers', async () => {
+    const silent = createServer(() => {}); // accepts and keeps every socket open, saying nothing
+    const sockets = new Set<Socket>();
+    silent.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const args = buildFfmpegArgs(options({ destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`), destinationTimeoutMs: 1_000 }));
+      const started = Date.now();
+      const run = await runFfmpeg(args, h264, 15_000);
+      const elapsed = Date.now() - started;
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /Connection timed out/);
+      assert.ok(elapsed >= 900 && elapsed < 8_000, `ended after ${elapsed} ms`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+});

@@ -1,0 +1,127 @@
+// End to end: a real socket.io client sends recorder-like media to a real BroadcastServer, whose
+// real ffmpeg publishes to a real nginx-rtmp on loopback; ffprobe checks what arrived.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { BroadcastStats } from '../../client/protocol.js';
+import type { StopSummary } from '../../server/index.js';
+import { makeFixture, splitChunks } from '../helpers/fixtures.js';
+import { waitForNoChildren } from '../helpers/processes.js';
+import { keyframeTimes, probe } from '../helpers/probe.js';
+import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
+import { ended, sendAll, start, startStack, stop } from '../helpers/stack.js';
+
+const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
+const VP8_MIME = 'video/webm;codecs=vp8,opus';
+const CHUNK_BYTES = 80_000; // about 250 ms of 2.5 Mb/s media, like a recorder timeslice
+
+let rtmp: RtmpServer;
+before(async () => {
+  rtmp = await startRtmpServer();
+});
+after(async () => {
+  await rtmp.close();
+  await waitForNoChildren('ffmpeg', 5_000);
+});
+
+describe('a broadcast reaches the RTMP server', () => {
+  test('H.264 + Opus is copied as H.264 and becomes AAC at the destination', async () => {
+    const summaries: StopSummary[] = [];
+    const stack = await startStack({
+      allowedDestinations: [rtmp.url('')],
+      hooks: { stop: (_context, summary) => void summaries.push(summary) },
+    });
+    try {
+      const media = await makeFixture('h264-opus');
+      const socket = await stack.client();
+      const stats: BroadcastStats[] = [];
+      socket.on('stats', (s) => stats.push(s));
+      const answer = await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url('copy') });
+      assert.equal(answer.ok, true);
+      assert.ok(answer.ok && answer.video === 'copy');
+      const endedMessage = ended(socket);
+      const acks = await sendAll(socket, splitChunks(media, CHUNK_BYTES));
+      assert.ok(acks.every((ack) => ack.ok), 'every chunk acknowledged');
+      assert.deepEqual(await stop(socket), { ok: true });
+      assert.deepEqual(await endedMessage, { reason: 'stopped' });
+
+      const received = await probe(await rtmp.recording('copy'), { countFrames: true });
+      assert.equal(received.video?.codec, 'h264');
+      assert.equal(received.video?.profile, 'Constrained Baseline');
+      assert.equal(received.video?.width, 1280);
+      assert.equal(received.video?.height, 720);
+      assert.equal(received.audio?.codec, 'aac');
+      assert.equal(received.audio?.sampleRate, 44_100);
+      assert.ok(Math.abs(received.durationSec - 5) <= 0.5, `duration ${received.durationSec} s is 5 s ± 10 %`);
+      assert.ok((received.video?.frames ?? 0) >= 145, `frames ${received.video?.frames} of 150`);
+
+      assert.equal(summaries.length, 1);
+      assert.equal(summaries[0]?.reason, 'stopped');
+      assert.equal(summaries[0]?.bytesIn, media.byteLength);
+      assert.deepEqual(stack.broadcaster.sessions(), []);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('VP8 is transcoded to H.264 with a keyframe at least every 2.5 s', async () => {
+    const stack = await startStack({ allowedDestinations: [rtmp.url('')] });
+    try {
+      const socket = await stack.client();
+      const answer = await start(socket, { mimeType: VP8_MIME, rtmpUrl: rtmp.url('vp8'), framerate: 30 });
+      assert.ok(answer.ok && answer.video === 'transcode');
+      await sendAll(socket, splitChunks(await makeFixture('vp8-opus'), CHUNK_BYTES));
+      assert.deepEqual(await stop(socket), { ok: true });
+
+      const file = await rtmp.recording('vp8');
+      const received = await probe(file);
+      assert.equal(received.video?.codec, 'h264');
+      assert.equal(received.audio?.codec, 'aac');
+      assert.ok(Math.abs(received.durationSec - 5) <= 0.5, `duration ${received.durationSec}`);
+      const keys = await keyframeTimes(file);
+      const gaps = keys.slice(1).map((t, i) => t - (keys[i] ?? 0));
+      assert.ok(keys.length >= 3 && gaps.every((gap) => gap <= 2.5), `keyframes at ${keys.join(', ')}`);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('a stream without audio is published as video only', async () => {
+    const stack = await startStack({ allowedDestinations: [rtmp.url('')] });
+    try {
+      const socket = await stack.client();
+      const answer = await start(socket, { mimeType: 'video/x-matroska;codecs=avc1', rtmpUrl: rtmp.url('mute') });
+      assert.ok(answer.ok && answer.video === 'copy');
+      await sendAll(socket, splitChunks(await makeFixture('h264-noaudio'), CHUNK_BYTES));
+      assert.deepEqual(await stop(socket), { ok: true });
+      const received = await probe(await rtmp.recording('mute'));
+      assert.equal(received.video?.codec, 'h264');
+      assert.equal(received.audio, undefined);
+      assert.ok(Math.abs(received.durationSec - 5) <= 0.5, `duration ${received.durationSec}`);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('stats arrive about once a second from ffmpeg progress', async () => {
+    const stack = await startStack({ allowedDestinations: [rtmp.url('')] });
+    try {
+      const socket = await stack.client();
+      const stats: BroadcastStats[] = [];
+      socket.on('stats', (s) => stats.push(s));
+      assert.ok((await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url('stats') })).ok);
+      // Paced at real time so ffmpeg runs long enough to report more than once.
+      const chunks = splitChunks(await makeFixture('h264-opus', { seconds: 3 }), 40_000);
+      const paceMs = 3_000 / chunks.length;
+      for (const chunk of chunks) {
+        await sendAll(socket, [chunk]);
+        await new Promise((resolve) => setTimeout(resolve, paceMs));
+      }
+      await stop(socket);
+      assert.ok(stats.length >= 2, `${stats.length} stats messages`);
+      const last = stats.at(-1)!;
+      assert.ok(last.frames > 0 && last.durationMs > 1_000 && last.kbps > 0, JSON.stringify(last));
+    } finally {
+      await stack.close();
+    }
+  });
+});
