@@ -1,0 +1,29 @@
+// Fails the test run when a test left a process behind: an ffmpeg the server spawned (it has our
+// `-progress pipe:3`), a Chromium the browser tests launched (fake media devices), or a test nginx.
+import { readdirSync, readFileSync } from 'node:fs';
+
+const signatures = [
+  { name: 'ffmpeg', matches: (argv) => /(^|\/)ffmpeg$/.test(argv[0]) && argv.includes('pipe:3') },
+  { name: 'chromium', matches: (argv) => /chrom/i.test(argv[0]) && argv.includes('--use-fake-device-for-media-stream') },
+  { name: 'nginx', matches: (argv) => /nginx/.test(argv[0]) && argv.some((arg) => arg.includes('rtmp-server-')) },
+];
+
+const leaks = [];
+for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+  let argv, stat;
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    continue; // gone meanwhile
+  }
+  if (argv.length === 0 || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+  const kind = signatures.find((signature) => signature.matches(argv));
+  if (kind) leaks.push(`${kind.name} (pid ${pid}): ${argv.join(' ').slice(0, 160)}`);
+}
+
+if (leaks.length > 0) {
+  console.error(`Tests left ${leaks.length} process(es) running:\n  ${leaks.join('\n  ')}`);
+  process.exit(1);
+}
+console.log('No ffmpeg, Chromium or test nginx left running.');
