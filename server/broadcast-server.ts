@@ -255,8 +255,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
 
     socket.on('stop', async (ack) => {
       const reply: (response: Ack) => void = typeof ack === 'function' ? ack : () => {};
-      if (!session) {
-        reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), {}) });
+      if (!session || session.state === 'ended') {
+        reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), { sessionId: session?.id }) });
         return;
       }
       const outcome = await session.stop();
@@ -294,6 +294,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const context: HookContext = { sessionId, ...base, request };
       const overrides = await this.#runStartHook(context);
       const destination = this.#chooseDestination(request, overrides);
+      if (socket.disconnected) throw new BroadcastError('DISCONNECTED', 'The client left before its broadcast started.');
       const settings = { ...request, ...pickDefined(overrides) };
       const video: VideoMode = media.video;
       const session = await Session.start({

@@ -218,6 +218,23 @@ describe('protocol misuse', () => {
     }
   });
 
+  test('stop twice: the second gets NOT_STARTED, and the socket may start a new broadcast', async () => {
+    const { stack } = await stackWithErrorLog();
+    try {
+      const socket = await stack.client();
+      assert.ok((await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url('again1') })).ok);
+      await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds: 1 }), CHUNK_BYTES));
+      assert.deepEqual(await stop(socket), { ok: true });
+      assert.equal(refused(await stop(socket)).code, 'NOT_STARTED');
+      assert.ok((await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url('again2') })).ok);
+      await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds: 1 }), CHUNK_BYTES));
+      assert.deepEqual(await stop(socket), { ok: true });
+      assert.equal((await probe(await rtmp.recording('again2'))).video?.codec, 'h264');
+    } finally {
+      await stack.close();
+    }
+  });
+
   test('malformed start requests get INVALID_REQUEST naming the field', async () => {
     const { stack } = await stackWithErrorLog();
     try {
