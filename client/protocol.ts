@@ -12,6 +12,7 @@ export const ERRORS = {
   NOT_STARTED: 'No broadcast is running on this connection: call start first.',
   CHUNK_TOO_LARGE: 'A media chunk is larger than the server accepts.',
   INVALID_MEDIA: 'The server could not read the media sent by the browser.',
+  MEDIA_UNAVAILABLE: 'The camera, microphone or screen could not be opened.',
   DESTINATION_UNREACHABLE: 'The RTMP destination refused the connection or could not be reached.',
   FFMPEG_NOT_FOUND: 'ffmpeg is not installed on the server.',
   FFMPEG_EXITED: 'ffmpeg stopped unexpectedly.',

@@ -1,5 +1,7 @@
 // Fails the test run when a test left a process behind: an ffmpeg the server spawned (it has our
 // `-progress pipe:3`), a Chromium the browser tests launched (fake media devices), or a test nginx.
+// Runs after the test runners have exited, so what they left is orphaned (its parent is now pid 1);
+// processes of other programs still running on the machine keep their parents and are not counted.
 import { readdirSync, readFileSync } from 'node:fs';
 
 const signatures = [
@@ -17,7 +19,8 @@ for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
   } catch {
     continue; // gone meanwhile
   }
-  if (argv.length === 0 || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+  const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (argv.length === 0 || state === 'Z' || ppid !== '1') continue;
   const kind = signatures.find((signature) => signature.matches(argv));
   if (kind) leaks.push(`${kind.name} (pid ${pid}): ${argv.join(' ').slice(0, 160)}`);
 }

@@ -21,6 +21,7 @@ import {
 } from '../client/protocol.js';
 import { isAllowedDestination, parseDestination, redactDestination, type AllowedDestinations } from './destination.js';
 import { buildFfmpegArgs, parseMimeType } from './ffmpeg/args.js';
+import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
 import { locateFfmpeg } from './ffmpeg/locate.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Session, type SessionInfo } from './session.js';
@@ -147,6 +148,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   readonly #ending = new Set<Promise<void>>();
   /** Sessions whose client went away, so their summary says so. */
   readonly #disconnected = new WeakSet<Session>();
+  /** What the ffmpeg binary accepts, asked on the first start and kept. */
+  #ffmpeg: Promise<FfmpegCapabilities | undefined> | undefined;
 
   constructor(httpServer: HttpServer | HttpsServer, options: BroadcastServerOptions = {}) {
     super();
@@ -297,6 +300,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       if (socket.disconnected) throw new BroadcastError('DISCONNECTED', 'The client left before its broadcast started.');
       const settings = { ...request, ...pickDefined(overrides) };
       const video: VideoMode = media.video;
+      const ffmpeg = await this.#ffmpegCapabilities();
       const session = await Session.start({
         id: sessionId,
         remoteAddress: base.remoteAddress,
@@ -312,6 +316,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
           framerate: settings.framerate ?? DEFAULTS.framerate,
           audioSampleRate: this.#settings.audioSampleRate,
           destinationTimeoutMs: this.#settings.destinationTimeoutMs,
+          // Unknown when ffmpeg cannot run at all; Session.start then reports FFMPEG_NOT_FOUND.
+          statsPeriod: ffmpeg?.statsPeriod ?? true,
         }),
         stopTimeoutMs: this.#settings.stopTimeoutMs,
         killTimeoutMs: this.#settings.killTimeoutMs,
@@ -333,6 +339,16 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     } finally {
       this.#reserved--;
     }
+  }
+
+  /** Probes the ffmpeg binary once; again on the next start while it cannot be run, so installing it later works. */
+  #ffmpegCapabilities(): Promise<FfmpegCapabilities | undefined> {
+    this.#ffmpeg ??= probeFfmpeg(this.#settings.ffmpegPath).then((found) => {
+      if (found) this.#log.info('using ffmpeg', { path: this.#settings.ffmpegPath, ...found });
+      else this.#ffmpeg = undefined;
+      return found;
+    });
+    return this.#ffmpeg;
   }
 
   async #runStartHook(context: HookContext): Promise<StartOverrides> {

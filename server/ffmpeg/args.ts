@@ -1,6 +1,7 @@
 // The ffmpeg command line for one broadcast: Matroska/WebM from the browser's MediaRecorder on
 // stdin, FLV (H.264 + AAC, the only pair every RTMP ingest takes) out to the destination. Every
-// flag here was checked against ffmpeg 5.1, the oldest version this package supports.
+// flag here was checked against ffmpeg 5.1, and all but `-stats_period` (ffmpeg 4.4+) against the
+// 2018 static build that @ffmpeg-installer/ffmpeg ships (test/server/capabilities.test.ts).
 
 import type { VideoMode } from '../../client/protocol.js';
 
@@ -101,6 +102,8 @@ export interface FfmpegArgsOptions {
   framerate: number;
   /** -rw_timeout (microseconds) so a hung ingest ends ffmpeg; 0 leaves ffmpeg's default (wait forever). */
   destinationTimeoutMs: number;
+  /** Progress every second with -stats_period; false for ffmpeg before 4.4, which refuses the flag. Default true. */
+  statsPeriod?: boolean;
 }
 
 function positiveInteger(name: string, value: number): string {
@@ -128,7 +131,8 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     '-nostats',
     // Machine-readable progress on fd 3 keeps stderr for the log alone.
     '-progress', 'pipe:3',
-    '-stats_period', '1',
+    // Older builds report every half second and exit on an option they do not know.
+    ...(o.statsPeriod === false ? [] : ['-stats_period', '1']),
     // Start as soon as the first bytes arrive: the Matroska header already gives every codec
     // parameter that matters. Not `-fflags +nobuffer`: it discards the packets read while probing,
     // which can be the opening keyframe.

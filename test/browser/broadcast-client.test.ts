@@ -4,30 +4,7 @@
 import { expect, oneEvent } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { BroadcastClient, BroadcastError, ERRORS, type BroadcastState, type BroadcastStats, type EndedMessage } from '../../client/core.js';
-import type { BroadcastConfig, RecordingProbe } from './server-plugin.js';
-
-/** Where this test's broadcast goes; each test publishes under its own stream name. */
-function broadcastConfig(stream: string): Promise<BroadcastConfig> {
-  return executeServerCommand<BroadcastConfig, { stream: string }>('broadcast-config', { stream });
-}
-
-/** What the RTMP server recorded of `stream`, once the publish has ended. */
-function probeRecording(stream: string): Promise<RecordingProbe> {
-  return executeServerCommand<RecordingProbe, { stream: string }>('probe-recording', { stream });
-}
-
-function openCamera(): Promise<MediaStream> {
-  return navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true });
-}
-
-function stopTracks(stream: MediaStream | undefined): void {
-  for (const track of stream?.getTracks() ?? []) track.stop();
-}
-
-/** Lets the camera record `ms` of media: the length of the content, not a wait for an event. */
-function record(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { broadcastConfig, openCamera, probeRecording, record, stopTracks } from './commands.js';
 
 /** Resolves with the first stats report from the server that satisfies `test`. */
 function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => boolean): Promise<BroadcastStats> {

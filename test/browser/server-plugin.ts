@@ -1,9 +1,11 @@
 // What the browser tests talk to, run by web-test-runner beside the test page: a real nginx-rtmp
 // ingest and a real BroadcastServer on loopback, and the commands the page sends with
-// executeServerCommand to learn where they are, probe what arrived, and pull the server away.
+// executeServerCommand to learn where they are, see what the client asked for, probe what
+// arrived, and pull the server away.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TestRunnerPlugin } from '@web/test-runner';
+import type { StartRequest } from '../../client/protocol.js';
 import { BroadcastError, BroadcastServer } from '../../server/index.js';
 import { keyframeTimes, probe, type ProbeResult } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
@@ -20,6 +22,12 @@ export interface RecordingProbe extends ProbeResult {
   keyframeTimes: number[];
 }
 
+/** What `start-request` answers (wrapped: a command answering null counts as not handled). */
+export interface StartRequestAnswer {
+  /** The start request that asked for the stream, or null if none did. */
+  request: StartRequest | null;
+}
+
 /** A BroadcastServer on its own http server, with every TCP connection tracked so it can be cut. */
 interface Stack {
   origin: string;
@@ -28,7 +36,10 @@ interface Stack {
   close(): Promise<void>;
 }
 
-async function startStack(rtmp: RtmpServer, pageOrigin: string): Promise<Stack> {
+/** Every start request the server received, by the destination it asked for. */
+type StartRequests = Map<string, StartRequest>;
+
+async function startStack(rtmp: RtmpServer, pageOrigin: string, startRequests: StartRequests): Promise<Stack> {
   const http: Server = createServer();
   const connections = new Set<Socket>();
   http.on('connection', (socket) => {
@@ -39,7 +50,8 @@ async function startStack(rtmp: RtmpServer, pageOrigin: string): Promise<Stack> 
     allowedDestinations: [rtmp.url('')],
     cors: { origin: pageOrigin },
     hooks: {
-      start({ auth }) {
+      start({ auth, request }) {
+        if (request.rtmpUrl !== undefined) startRequests.set(request.rtmpUrl, request);
         if (auth.refuse) throw new BroadcastError('UNAUTHORIZED', 'Refused by test hook');
       },
     },
@@ -73,6 +85,7 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
   let rtmp: RtmpServer | undefined;
   let stack: Stack | undefined;
   let pageOrigin = '';
+  const startRequests: StartRequests = new Map();
 
   const running = () => {
     if (!rtmp || !stack) throw new Error('The broadcast test servers are not running.');
@@ -85,7 +98,7 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
     async serverStart({ config }) {
       pageOrigin = `${config.http2 ? 'https' : 'http'}://${config.hostname}:${config.port}`;
       rtmp = await startRtmpServer();
-      stack = await startStack(rtmp, pageOrigin);
+      stack = await startStack(rtmp, pageOrigin, startRequests);
     },
 
     async serverStop() {
@@ -105,6 +118,11 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           const file = await running().rtmp.recording(stream);
           return { ...(await probe(file)), keyframeTimes: await keyframeTimes(file) } satisfies RecordingProbe;
         }
+        case 'start-request': {
+          // What the page's client asked the server for when it started publishing `stream`.
+          const { stream } = payload as { stream: string };
+          return { request: startRequests.get(running().rtmp.url(stream)) ?? null } satisfies StartRequestAnswer;
+        }
         case 'cut-destination': {
           // The ingest drops every publisher at once, then comes back for later tests.
           const { rtmp } = running();
@@ -117,7 +135,7 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           const current = running();
           stack = undefined;
           await current.stack.kill();
-          stack = await startStack(current.rtmp, pageOrigin);
+          stack = await startStack(current.rtmp, pageOrigin, startRequests);
           return true;
         }
         default:

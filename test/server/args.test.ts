@@ -139,6 +139,14 @@ describe('buildFfmpegArgs', () => {
     ]);
   });
 
+  test('ffmpeg before 4.4 gets no -stats_period, and nothing else changes', () => {
+    const current = buildFfmpegArgs(options());
+    const old = buildFfmpegArgs(options({ statsPeriod: false }));
+    assert.equal(valueOf(old, '-stats_period'), undefined);
+    assert.deepEqual(old, current.filter((_, i) => i !== current.indexOf('-stats_period') && i !== current.indexOf('-stats_period') + 1));
+    assert.deepEqual(buildFfmpegArgs(options({ statsPeriod: true })), current);
+  });
+
   test('transcode mode: x264 tuned for live, with bitrate cap and 2-second keyframes', () => {
     const args = buildFfmpegArgs(options({ video: 'transcode', videoBitsPerSecond: 3_000_000, framerate: 25 }));
     const video = args.slice(args.indexOf('-c:v'), args.indexOf('-c:a'));

@@ -1,0 +1,407 @@
+// The <rtmp-broadcaster> element: opens the camera or the screen, shows a preview, and broadcasts
+// it through a BroadcastClient, whose events it re-dispatches under its own names.
+import { html, LitElement, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import {
+  BroadcastClient,
+  type BroadcastClientOptions,
+  type BroadcastState,
+  type StateChangeDetail,
+} from '../broadcast-client.js';
+import { BroadcastError, type BroadcastStats, type EndedMessage, type ErrorPayload } from '../protocol.js';
+import styles from './rtmp-broadcaster.styles.js';
+
+/** What the element broadcasts: the camera, the screen, or the page's own `stream`. */
+export type BroadcastSource = 'camera' | 'screen' | 'none';
+
+const SOURCES: readonly BroadcastSource[] = ['camera', 'screen', 'none'];
+
+/** The events of <rtmp-broadcaster>, each a CustomEvent that bubbles out of the shadow root. */
+export interface RtmpBroadcasterEventMap {
+  /** The broadcast's state changed. */
+  'rtmp-statechange': CustomEvent<StateChangeDetail>;
+  /** Progress from the server, about once a second while live. */
+  'rtmp-stats': CustomEvent<BroadcastStats>;
+  /** The broadcast failed (or could not open the camera or screen); `rtmp-ended` follows. */
+  'rtmp-error': CustomEvent<ErrorPayload>;
+  /** The broadcast is over, whatever ended it; once per start. */
+  'rtmp-ended': CustomEvent<EndedMessage>;
+}
+
+const STATE_LABELS: Record<BroadcastState, string> = {
+  idle: 'Ready',
+  connecting: 'Connecting…',
+  live: 'Live',
+  paused: 'Paused',
+  stopping: 'Stopping…',
+  ended: 'Ended',
+  error: 'Error',
+};
+
+/**
+ * @summary Broadcasts the camera or the screen to YouTube, Twitch or any RTMP ingest, through a
+ * BroadcastServer.
+ *
+ * Without `controls` it shows only the preview and the page drives it with `start()`, `pause()`,
+ * `resume()` and `stop()`; with `controls` it adds buttons, a status line and the error message.
+ * Audio is on unless the boolean `no-audio` attribute is present (HTML boolean attributes can
+ * only switch something on, so the off switch is the attribute).
+ *
+ * The read-only `state` is reflected to the `state` attribute, beside the boolean attributes
+ * `live` (live or paused: on air), `connecting` and `error`, for CSS such as
+ * `rtmp-broadcaster[live]`. Tracks the element opened are stopped when the broadcast ends or the
+ * element leaves the page (which also stops the broadcast); a page-provided `stream` is left alone.
+ *
+ * @slot controls - Replaces the built-in start, pause/resume and stop buttons (shown with `controls`).
+ * @slot status - Replaces the built-in status line: state, elapsed time and bitrate (shown with `controls`).
+ *
+ * @event {{ state: BroadcastState, previous: BroadcastState }} rtmp-statechange - The broadcast's state changed.
+ * @event {{ durationMs: number, frames: number, fps: number, kbps: number, speed: number }} rtmp-stats - Progress from the server, about once a second while live.
+ * @event {{ code: ErrorCode, message: string }} rtmp-error - The broadcast failed, or the camera or screen could not be opened (`MEDIA_UNAVAILABLE`). `rtmp-ended` follows.
+ * @event {{ reason: 'stopped' | 'error', error?: { code: ErrorCode, message: string } }} rtmp-ended - The broadcast is over, whatever ended it; once per start.
+ *
+ * @csspart base - The wrapper around everything.
+ * @csspart preview - The `<video>` showing what is broadcast.
+ * @csspart bar - The row under the preview holding the controls and the status.
+ * @csspart controls - The wrapper around the buttons.
+ * @csspart button - Every built-in button.
+ * @csspart start-button - The start button.
+ * @csspart pause-button - The pause/resume button.
+ * @csspart stop-button - The stop button.
+ * @csspart status - The status line.
+ * @csspart state - The state, in the status line.
+ * @csspart elapsed - The elapsed time (mm:ss), in the status line.
+ * @csspart bitrate - The output bitrate, in the status line.
+ * @csspart error - The error message (an ARIA alert).
+ *
+ * @cssproperty [--rtmp-broadcaster-accent = #d32f2f] - The start button and the on-air dot.
+ * @cssproperty [--rtmp-broadcaster-background = #1c1c1e] - The element's background.
+ * @cssproperty [--rtmp-broadcaster-color = #fff] - The text color.
+ * @cssproperty [--rtmp-broadcaster-error-color = #ffb4ab] - The error message's color.
+ * @cssproperty [--rtmp-broadcaster-focus-color = #90caf9] - The focus outline of the buttons.
+ * @cssproperty [--rtmp-broadcaster-radius = 8px] - The corner radius (the buttons take half).
+ * @cssproperty [--rtmp-broadcaster-font = 0.875rem/1.4 system-ui, sans-serif] - The font shorthand.
+ * @cssproperty [--rtmp-broadcaster-aspect-ratio = 16 / 9] - The preview's aspect ratio.
+ */
+export class RtmpBroadcaster extends LitElement {
+  static override styles = styles;
+
+  /** URL of the BroadcastServer; the page's own origin when absent. */
+  @property() server?: string;
+
+  /** Where to broadcast; the server uses it only if its allow-list admits it, or its start hook sets one. */
+  @property({ attribute: 'rtmp-url' }) rtmpUrl?: string;
+
+  /** What `start()` opens: `camera` (getUserMedia), `screen` (getDisplayMedia, with the microphone) or `none` (use `stream`). */
+  @property() source: BroadcastSource = 'camera';
+
+  /** Opens no microphone, so the camera or the screen goes out silent (a page-provided `stream` goes out as it is). */
+  @property({ attribute: 'no-audio', type: Boolean }) noAudio = false;
+
+  /** Video bitrate in bits per second (client default 2 500 000). */
+  @property({ attribute: 'video-bitrate', type: Number }) videoBitrate?: number;
+
+  /** Audio bitrate in bits per second (client default 128 000). */
+  @property({ attribute: 'audio-bitrate', type: Number }) audioBitrate?: number;
+
+  /** Frames per second asked of the camera or screen, and of the output when the server transcodes (default 30). */
+  @property({ type: Number }) framerate?: number;
+
+  /** Ideal capture width in pixels. */
+  @property({ type: Number }) width = 1280;
+
+  /** Ideal capture height in pixels. */
+  @property({ type: Number }) height = 720;
+
+  /** Milliseconds of media per chunk sent to the server (client default 250). */
+  @property({ type: Number }) timeslice?: number;
+
+  /** Shows the buttons, the status line and the error message under the preview. */
+  @property({ type: Boolean, reflect: true }) controls = false;
+
+  /** socket.io handshake `auth`, which the server's hooks see: tokens go here. Property only. */
+  @property({ attribute: false }) auth?: Record<string, unknown>;
+
+  /**
+   * A MediaStream to broadcast instead of opening the camera or screen (with `source="none"`, or
+   * any source). Property only. The element never stops its tracks: they belong to the page.
+   */
+  @property({ attribute: false }) stream?: MediaStream;
+
+  @state() private broadcastState: BroadcastState = 'idle';
+  @state() private stats?: BroadcastStats;
+  @state() private errorMessage = '';
+  /** What the current broadcast records, shown in the preview. */
+  @state() private broadcastStream?: MediaStream;
+
+  #client: BroadcastClient | undefined;
+  /** A stream the element opened itself; its tracks are stopped when the broadcast ends. */
+  #ownStream: MediaStream | undefined;
+  #starting: Promise<void> | undefined;
+
+  /** Where the broadcast is in its life; reflected to the `state` attribute. */
+  get state(): BroadcastState {
+    return this.broadcastState;
+  }
+
+  /** The BroadcastClient of the current (or last) broadcast, once one started. */
+  get client(): BroadcastClient | undefined {
+    return this.#client;
+  }
+
+  /**
+   * Opens the camera or the screen per `source` (unless `stream` is set), connects, and goes live.
+   * Resolves once live; rejects with the BroadcastError that stopped it (also dispatched as
+   * `rtmp-error`), or at once with a TypeError naming a wrong attribute or option.
+   */
+  start(): Promise<void> {
+    if (isRunning(this.broadcastState)) return Promise.reject(new BroadcastError('ALREADY_STARTED'));
+    let client: BroadcastClient;
+    try {
+      this.#checkMedia();
+      client = new BroadcastClient(this.#clientOptions());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#starting = this.#start(client);
+    return this.#starting;
+  }
+
+  /** Sends black frames and silence instead of the stream; the broadcast stays on air. */
+  pause(): void {
+    this.#currentClient('paused').pause();
+  }
+
+  /** Sends the stream again after `pause()`. */
+  resume(): void {
+    this.#currentClient('resumed').resume();
+  }
+
+  /**
+   * Sends what is recorded, ends the broadcast, and resolves once the destination has everything.
+   * While starting, waits for the start first. Resolves at once when nothing is running.
+   */
+  async stop(): Promise<void> {
+    if (this.broadcastState === 'connecting') await this.#starting?.catch(() => {});
+    await this.#client?.stop();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#reflectState();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    // The broadcast flushes on its own: the client records clones, not the tracks stopped here.
+    void this.stop().catch(() => {});
+    this.#releaseOwnStream();
+  }
+
+  async #start(client: BroadcastClient): Promise<void> {
+    this.errorMessage = '';
+    this.stats = undefined;
+    this.#setState('connecting');
+    let stream: MediaStream;
+    try {
+      stream = this.stream ?? (this.#ownStream = await this.#openSource());
+      if (!this.isConnected) throw new BroadcastError('NOT_STARTED', 'The element left the page before the broadcast started.');
+    } catch (caught) {
+      this.#releaseOwnStream();
+      const error = caught instanceof BroadcastError ? caught : mediaError(this.source, caught);
+      this.#fail(error);
+      throw error;
+    }
+    this.#client = client;
+    this.#listen(client);
+    this.broadcastStream = stream;
+    await client.start(stream);
+  }
+
+  /** Re-dispatches the client's events under the element's names and follows its state. */
+  #listen(client: BroadcastClient): void {
+    client.addEventListener('statechange', (event) => this.#setState(event.detail.state));
+    client.addEventListener('stats', (event) => {
+      this.stats = event.detail;
+      this.#emit('rtmp-stats', event.detail);
+    });
+    client.addEventListener('error', (event) => {
+      this.errorMessage = event.detail.message;
+      this.#emit('rtmp-error', event.detail);
+    });
+    client.addEventListener('ended', (event) => {
+      this.#releaseOwnStream();
+      this.broadcastStream = undefined;
+      this.#emit('rtmp-ended', event.detail);
+    });
+  }
+
+  /** Opens what `source` names, at the size and frame rate asked for. */
+  async #openSource(): Promise<MediaStream> {
+    const video: MediaTrackConstraints = {
+      width: { ideal: this.width },
+      height: { ideal: this.height },
+      ...(this.framerate ? { frameRate: { ideal: this.framerate } } : {}),
+    };
+    if (this.source === 'camera') return navigator.mediaDevices.getUserMedia({ video, audio: !this.noAudio });
+    // The screen first: browsers let getDisplayMedia open only right after a click.
+    const screen = await navigator.mediaDevices.getDisplayMedia({ video, audio: false });
+    if (this.noAudio) return screen;
+    try {
+      const microphone = await navigator.mediaDevices.getUserMedia({ audio: true });
+      return new MediaStream([...screen.getVideoTracks(), ...microphone.getAudioTracks()]);
+    } catch (error) {
+      stopTracks(screen);
+      throw error;
+    }
+  }
+
+  /** The client of the broadcast under way; not the last one's while the next opens the camera. */
+  #currentClient(action: 'paused' | 'resumed'): BroadcastClient {
+    if (!this.#client || this.#client.state !== this.broadcastState) {
+      throw new BroadcastError('NOT_STARTED', `Only a broadcast on air can be ${action}; it is ${this.broadcastState}.`);
+    }
+    return this.#client;
+  }
+
+  /** A failure before the client took over: the element reports it the way the client would. */
+  #fail(error: BroadcastError): void {
+    this.#setState('error');
+    this.errorMessage = error.message;
+    const payload = error.toJSON();
+    this.#emit('rtmp-error', payload);
+    this.#emit('rtmp-ended', { reason: 'error', error: payload });
+  }
+
+  #setState(state: BroadcastState): void {
+    const previous = this.broadcastState;
+    if (state === previous) return;
+    this.broadcastState = state;
+    // At once rather than at the next render, so listeners of the event see the attributes too.
+    this.#reflectState();
+    this.#emit('rtmp-statechange', { state, previous });
+  }
+
+  #reflectState(): void {
+    const state = this.broadcastState;
+    this.setAttribute('state', state);
+    this.toggleAttribute('live', state === 'live' || state === 'paused');
+    this.toggleAttribute('connecting', state === 'connecting');
+    this.toggleAttribute('error', state === 'error');
+  }
+
+  #releaseOwnStream(): void {
+    stopTracks(this.#ownStream);
+    this.#ownStream = undefined;
+  }
+
+  #checkMedia(): void {
+    if (!SOURCES.includes(this.source)) {
+      throw new TypeError(`Expected \`source\` to be "camera", "screen" or "none", got \`${String(this.source)}\``);
+    }
+    if (this.source === 'none' && !this.stream) throw new TypeError('Expected `stream` to be set when `source` is "none"');
+    if (this.stream !== undefined && !(this.stream instanceof MediaStream && this.stream.getVideoTracks().length > 0)) {
+      throw new TypeError('Expected `stream` to be a MediaStream with a video track');
+    }
+  }
+
+  #clientOptions(): BroadcastClientOptions {
+    // Removed number attributes read as null; the client wants them absent to apply its defaults.
+    return {
+      server: this.server ?? location.origin,
+      rtmpUrl: this.rtmpUrl || undefined,
+      auth: this.auth,
+      videoBitsPerSecond: this.videoBitrate ?? undefined,
+      audioBitsPerSecond: this.audioBitrate ?? undefined,
+      framerate: this.framerate ?? undefined,
+      timeslice: this.timeslice ?? undefined,
+    };
+  }
+
+  #emit<K extends keyof RtmpBroadcasterEventMap>(type: K, detail: RtmpBroadcasterEventMap[K]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  // The buttons are aria-disabled rather than disabled, so they keep the keyboard focus when the
+  // state changes under it; each handler ignores a click its button's state does not allow.
+
+  #onStartClick(): void {
+    if (isRunning(this.broadcastState)) return;
+    // A failed start is shown in the alert below; rtmp-error has already told the page.
+    this.start().catch((error: unknown) => {
+      if (!(error instanceof BroadcastError)) this.errorMessage = error instanceof Error ? error.message : String(error);
+    });
+  }
+
+  #onPauseClick(): void {
+    if (this.broadcastState === 'paused') this.resume();
+    else if (this.broadcastState === 'live') this.pause();
+  }
+
+  #onStopClick(): void {
+    void this.stop().catch(() => {});
+  }
+
+  override render() {
+    const state = this.broadcastState;
+    return html`
+      <div part="base" class="base">
+        <video part="preview" class="preview" muted playsinline autoplay .muted=${true} .srcObject=${this.broadcastStream ?? this.stream ?? null}></video>
+        ${this.controls ? this.#renderControls(state) : nothing}
+      </div>
+    `;
+  }
+
+  #renderControls(state: BroadcastState) {
+    const onAir = state === 'live' || state === 'paused';
+    const canStop = onAir || state === 'connecting';
+    return html`
+      <div part="bar" class="bar">
+        <div part="controls" class="controls">
+          <slot name="controls">
+            <button part="button start-button" class="button button--start" type="button" aria-disabled=${isRunning(state)} @click=${this.#onStartClick}>
+              Start
+            </button>
+            <button part="button pause-button" class="button" type="button" aria-disabled=${!onAir} @click=${this.#onPauseClick}>
+              ${state === 'paused' ? 'Resume' : 'Pause'}
+            </button>
+            <button part="button stop-button" class="button" type="button" aria-disabled=${!canStop} @click=${this.#onStopClick}>
+              Stop
+            </button>
+          </slot>
+        </div>
+        <div part="status" class="status">
+          <slot name="status">
+            <span part="state" class="state" role="status">${STATE_LABELS[state]}</span>
+            <span part="elapsed"><span class="visually-hidden">Elapsed time </span>${formatElapsed(this.stats?.durationMs ?? 0)}</span>
+            <span part="bitrate">${Math.round(this.stats?.kbps ?? 0)} kbps</span>
+          </slot>
+        </div>
+      </div>
+      <p part="error" class="error" role="alert">${this.errorMessage || nothing}</p>
+    `;
+  }
+}
+
+function isRunning(state: BroadcastState): boolean {
+  return state === 'connecting' || state === 'live' || state === 'paused' || state === 'stopping';
+}
+
+/** Why the camera, microphone or screen did not open, as the browser told it. */
+function mediaError(source: BroadcastSource, caught: unknown): BroadcastError {
+  const what = source === 'screen' ? 'the screen or the microphone' : 'the camera or the microphone';
+  const reason = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+  return new BroadcastError('MEDIA_UNAVAILABLE', `Could not open ${what} (${reason}).`);
+}
+
+function stopTracks(stream: MediaStream | undefined): void {
+  for (const track of stream?.getTracks() ?? []) track.stop();
+}
+
+/** `mm:ss`, or `h:mm:ss` from an hour on. */
+function formatElapsed(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60];
+  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+}

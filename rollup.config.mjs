@@ -1,0 +1,32 @@
+// The CDN bundle: dist/rtmp-broadcaster.min.js, one minified ES module with Lit and
+// socket.io-client inside, which registers <rtmp-broadcaster> when imported (package.json's
+// "unpkg" and "jsdelivr" point at it).
+//
+// Rollup makes only this file. The npm entry points (`.`, `./client`, `./server`) and their .d.ts
+// come from `tsc -p tsconfig.build.json`: module for module, with lit and socket.io-client left as
+// imports for the app's bundler to share and dedupe, so there is nothing for rollup to add there.
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import esbuild from 'rollup-plugin-esbuild';
+
+export default {
+  input: 'client/index.ts',
+  output: {
+    file: 'dist/rtmp-broadcaster.min.js',
+    format: 'es',
+    sourcemap: true,
+  },
+  plugins: [
+    // Browser builds: socket.io's "node" and debug builds pull in `ws`, `debug` and CommonJS.
+    nodeResolve({ browser: true, exportConditions: ['browser'] }),
+    esbuild({
+      // Reads tsconfig.json: experimentalDecorators and useDefineForClassFields: false, as Lit's decorators need.
+      tsconfig: 'tsconfig.json',
+      target: 'es2022',
+      // TypeScript only. With its default .js loader, this plugin resolves every relative `./x.js`
+      // itself, which skips the "browser" field map that swaps engine.io-client's Node transports.
+      loaders: { '.js': false },
+    }),
+    terser({ ecma: 2020, module: true, compress: { passes: 2 }, format: { comments: false } }),
+  ],
+};

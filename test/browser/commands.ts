@@ -1,0 +1,34 @@
+// What the browser tests ask of the server plugin (see server-plugin.ts), and the fake camera.
+import { executeServerCommand } from '@web/test-runner-commands';
+import type { StartRequest } from '../../client/protocol.js';
+import type { BroadcastConfig, RecordingProbe, StartRequestAnswer } from './server-plugin.js';
+
+/** Where this test's broadcast goes; each test publishes under its own stream name. */
+export function broadcastConfig(stream: string): Promise<BroadcastConfig> {
+  return executeServerCommand<BroadcastConfig, { stream: string }>('broadcast-config', { stream });
+}
+
+/** What the RTMP server recorded of `stream`, once the publish has ended. */
+export function probeRecording(stream: string): Promise<RecordingProbe> {
+  return executeServerCommand<RecordingProbe, { stream: string }>('probe-recording', { stream });
+}
+
+/** The start request the server received for `stream`, or null if none came. */
+export async function startRequest(stream: string): Promise<StartRequest | null> {
+  const answer = await executeServerCommand<StartRequestAnswer, { stream: string }>('start-request', { stream });
+  return answer.request;
+}
+
+/** Chromium's fake camera (a test pattern) and microphone (a beep). */
+export function openCamera(): Promise<MediaStream> {
+  return navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true });
+}
+
+export function stopTracks(stream: MediaStream | undefined): void {
+  for (const track of stream?.getTracks() ?? []) track.stop();
+}
+
+/** Lets the camera record `ms` of media: the length of the content, not a wait for an event. */
+export function record(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
