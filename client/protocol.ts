@@ -34,28 +34,35 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 export interface ErrorPayload {
   code: ErrorCode;
   message: string;
+  /** What lay underneath (ffmpeg's last log lines, a hook's own error), redacted; sent only when the server's `sendErrorDetails` is on. */
+  detail?: string;
 }
 
 /** A failure with a stable code. Thrown by server hooks to refuse, rejected by the client. */
 export class BroadcastError extends Error {
   override name = 'BroadcastError';
   readonly code: ErrorCode;
+  /** What lay underneath, when the server shares it (see ErrorPayload). */
+  readonly detail: string | undefined;
 
-  constructor(code: ErrorCode, message: string = ERRORS[code]) {
+  constructor(code: ErrorCode, message: string = ERRORS[code], detail?: string) {
     super(message);
     this.code = code;
+    this.detail = detail;
   }
 
   /** The form sent over the wire. */
   toJSON(): ErrorPayload {
-    return { code: this.code, message: this.message };
+    return this.detail === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, detail: this.detail };
   }
 
   /** Rebuilds an error received over the wire (unknown codes become INTERNAL). */
-  static from(payload: { code?: unknown; message?: unknown }): BroadcastError {
+  static from(payload: { code?: unknown; message?: unknown; detail?: unknown }): BroadcastError {
     const code = isErrorCode(payload.code) ? payload.code : 'INTERNAL';
     const message = typeof payload.message === 'string' && payload.message ? payload.message : ERRORS[code];
-    return new BroadcastError(code, message);
+    return new BroadcastError(code, message, typeof payload.detail === 'string' ? payload.detail : undefined);
   }
 }
 
@@ -74,7 +81,12 @@ export interface StartRequest {
   audioBitsPerSecond?: number;
   /** Frame rate, used when the server transcodes. */
   framerate?: number;
+  /** AAC sample rate of the output, one of {@link AAC_SAMPLE_RATES}. */
+  audioSampleRate?: number;
 }
+
+/** Sample rates AAC in FLV can carry, in Hz. */
+export const AAC_SAMPLE_RATES = [8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000] as const;
 
 /** Accepted ranges (inclusive) for the numbers of a start request; the client checks them too. */
 export const REQUEST_LIMITS = {
@@ -128,4 +140,6 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   stats: (stats: BroadcastStats) => void;
   ended: (message: EndedMessage) => void;
+  /** One line of ffmpeg's log, redacted; only when the server's `sendFfmpegOutput` is on. */
+  'ffmpeg-output': (line: string) => void;
 }

@@ -6,6 +6,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Server as SocketIOServer, type ServerOptions, type Socket } from 'socket.io';
 import {
+  AAC_SAMPLE_RATES,
   BroadcastError,
   ERRORS,
   isErrorCode,
@@ -52,6 +53,16 @@ export interface StartOverrides {
   videoBitsPerSecond?: number;
   audioBitsPerSecond?: number;
   framerate?: number;
+  audioSampleRate?: number;
+}
+
+/** A socket.io connection, as the `connection` event reports it. */
+export interface ConnectionInfo {
+  /** The socket.io socket id. */
+  connectionId: string;
+  remoteAddress: string;
+  /** Milliseconds since the epoch. */
+  connectedAt: number;
 }
 
 /** How a broadcast ended, as the stop hook and `session-end` see it. */
@@ -90,8 +101,12 @@ export interface BroadcastServerOptions {
   killTimeoutMs?: number;
   /** A destination that stops answering for this long ends the broadcast. Default 10 000 ms. */
   destinationTimeoutMs?: number;
-  /** AAC sample rate of the output. Default 44 100. */
+  /** AAC sample rate of the output when the client asks for none. Default 44 100. */
   audioSampleRate?: number;
+  /** Forward each ffmpeg log line (redacted) to the broadcasting client as `ffmpeg-output`. Default false. */
+  sendFfmpegOutput?: boolean;
+  /** Add what lay underneath an error (ffmpeg's last log lines, a hook's own error) as `detail` in what clients receive. Default false. */
+  sendErrorDetails?: boolean;
   /** ffmpeg binary. Default: the FFMPEG_PATH environment variable, else `ffmpeg` on PATH. */
   ffmpegPath?: string;
   /** socket.io CORS settings. Default: none, so browsers on other origins cannot use HTTP long-polling. */
@@ -106,6 +121,7 @@ export interface BroadcastServerOptions {
 
 /** Events of a BroadcastServer, for metrics and logs that sit beside the core. */
 export interface BroadcastServerEvents {
+  connection: [connection: ConnectionInfo];
   'session-start': [info: SessionInfo];
   'session-end': [info: SessionInfo, summary: StopSummary];
   stats: [sessionId: string, stats: BroadcastStats];
@@ -125,7 +141,6 @@ const DEFAULTS = {
   framerate: 30,
 };
 
-const AAC_SAMPLE_RATES = [8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000];
 
 type Resolved = Required<Pick<BroadcastServerOptions, keyof typeof DEFAULTS & keyof BroadcastServerOptions>> & {
   maxStreams: number;
@@ -203,8 +218,9 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
 
     const fail = (error: BroadcastError, extra: Partial<ErrorContext> = {}): ErrorPayload => {
       this.#reportError({ ...base, ...extra }, error);
-      return error.toJSON();
+      return this.#forClient(error.toJSON());
     };
+    this.emit('connection', { connectionId: socket.id, remoteAddress, connectedAt: Date.now() });
 
     socket.on('start', async (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
@@ -253,7 +269,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         reply({ ok: true });
         return;
       }
-      session.write(chunk, (error) => reply(error ? { ok: false, error } : { ok: true }));
+      session.write(chunk, (error) => reply(error ? { ok: false, error: this.#forClient(error) } : { ok: true }));
     });
 
     socket.on('stop', async (ack) => {
@@ -264,7 +280,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       }
       const outcome = await session.stop();
       await this.#ended(session);
-      reply(outcome.error ? { ok: false, error: outcome.error } : { ok: true });
+      reply(outcome.error ? { ok: false, error: this.#forClient(outcome.error) } : { ok: true });
     });
 
     socket.on('disconnect', () => {
@@ -314,7 +330,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
           videoBitsPerSecond: settings.videoBitsPerSecond ?? DEFAULTS.videoBitsPerSecond,
           audioBitsPerSecond: settings.audioBitsPerSecond ?? DEFAULTS.audioBitsPerSecond,
           framerate: settings.framerate ?? DEFAULTS.framerate,
-          audioSampleRate: this.#settings.audioSampleRate,
+          audioSampleRate: settings.audioSampleRate ?? this.#settings.audioSampleRate,
           destinationTimeoutMs: this.#settings.destinationTimeoutMs,
           // Unknown when ffmpeg cannot run at all; Session.start then reports FFMPEG_NOT_FOUND.
           statsPeriod: ffmpeg?.statsPeriod ?? true,
@@ -329,6 +345,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         onOutput: (line) => {
           this.#log.debug('ffmpeg', { sessionId, line });
           this.emit('ffmpeg-output', sessionId, line);
+          if (this.#options.sendFfmpegOutput) socket.emit('ffmpeg-output', line);
         },
       });
       this.#sessions.set(sessionId, session);
@@ -363,7 +380,12 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     if (result === undefined || result === null) return {};
     if (typeof result !== 'object') {
       this.#log.error('the start hook returned something that is not an object', { type: typeof result });
-      throw new BroadcastError('INTERNAL');
+      throw new BroadcastError('INTERNAL', ERRORS.INTERNAL, 'The start hook returned something that is not an object.');
+    }
+    const rate = result.audioSampleRate;
+    if (rate !== undefined && !AAC_SAMPLE_RATES.includes(rate as (typeof AAC_SAMPLE_RATES)[number])) {
+      this.#log.error('the start hook returned an unusable audioSampleRate', { audioSampleRate: rate });
+      throw new BroadcastError('INTERNAL', ERRORS.INTERNAL, `The start hook returned audioSampleRate ${String(rate)}, which AAC cannot carry.`);
     }
     return result;
   }
@@ -375,7 +397,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         return parseDestination(overrides.rtmpUrl);
       } catch (caught) {
         this.#log.error('the start hook returned an unusable rtmpUrl', { error: describe(caught) });
-        throw new BroadcastError('INTERNAL', 'The server chose a destination it cannot use.');
+        throw new BroadcastError('INTERNAL', 'The server chose a destination it cannot use.', describe(caught));
       }
     }
     if (request.rtmpUrl === undefined) {
@@ -404,8 +426,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         destination: session.destination,
         ...(error ? { error } : {}),
       };
-      socket?.emit('ended', error ? { reason: 'error', error } : { reason: 'stopped' });
-      if (error && context) this.#reportError(context, new BroadcastError(error.code, error.message));
+      socket?.emit('ended', error ? { reason: 'error', error: this.#forClient(error) } : { reason: 'stopped' });
+      if (error && context) this.#reportError(context, BroadcastError.from(error));
       this.#log.info('broadcast ended', { sessionId: session.id, reason, code: error?.code, bytesIn: session.bytesIn });
       this.emit('session-end', session.info(), summary);
       if (context) await this.#runHook('stop', () => this.#options.hooks?.stop?.(context, summary));
@@ -414,6 +436,12 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     this.#ending.add(done);
     void done.finally(() => this.#ending.delete(done));
     return done;
+  }
+
+  /** What a client may see of an error: its `detail` only when the operator shares details. */
+  #forClient(error: ErrorPayload): ErrorPayload {
+    if (this.#options.sendErrorDetails || error.detail === undefined) return error;
+    return { code: error.code, message: error.message };
   }
 
   #reportError(context: ErrorContext, error: BroadcastError): void {
@@ -444,7 +472,7 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
     return value;
   };
   const audioSampleRate = positive('audioSampleRate', DEFAULTS.audioSampleRate);
-  if (!AAC_SAMPLE_RATES.includes(audioSampleRate)) {
+  if (!AAC_SAMPLE_RATES.includes(audioSampleRate as (typeof AAC_SAMPLE_RATES)[number])) {
     throw new TypeError(`Expected \`audioSampleRate\` to be one of ${AAC_SAMPLE_RATES.join(', ')}, got \`${audioSampleRate}\``);
   }
   const maxStreams = options.maxStreams === undefined ? Infinity : positive('maxStreams', 0);
@@ -469,7 +497,7 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
 
 function pickDefined(overrides: StartOverrides): Partial<StartRequest> {
   const picked: Partial<StartRequest> = {};
-  for (const key of ['videoBitsPerSecond', 'audioBitsPerSecond', 'framerate'] as const) {
+  for (const key of ['videoBitsPerSecond', 'audioBitsPerSecond', 'framerate', 'audioSampleRate'] as const) {
     if (typeof overrides[key] === 'number') picked[key] = overrides[key];
   }
   return picked;
@@ -482,8 +510,9 @@ function toBroadcastError(caught: unknown, fallback: ErrorCode): BroadcastError 
   if (caught instanceof Error && caught.name === 'BroadcastError' && isErrorCode((caught as { code?: unknown }).code)) {
     return BroadcastError.from(caught as Error & { code: unknown });
   }
+  const underneath = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
   const message = fallback === 'INTERNAL' ? ERRORS.INTERNAL : caught instanceof Error && caught.message ? caught.message : ERRORS[fallback];
-  return new BroadcastError(fallback, message);
+  return new BroadcastError(fallback, message, underneath);
 }
 
 function describe(caught: unknown): string {

@@ -5,6 +5,7 @@ export type {
   BroadcastServerEvents,
   BroadcastServerOptions,
   BroadcastSocket,
+  ConnectionInfo,
   ErrorContext,
   HookContext,
   StartOverrides,

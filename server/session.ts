@@ -52,6 +52,7 @@ export interface SessionOptions {
 }
 
 const LOG_TAIL_LINES = 20;
+const DETAIL_LINES = 5;
 
 /** ffmpeg with media on stdin, its log on stderr and `-progress` on fd 3; nothing buffered in memory. */
 function spawnFfmpeg(options: SessionOptions) {
@@ -200,7 +201,9 @@ export class Session {
         ffmpegPath: this.#options.ffmpegPath,
         logTail: this.#logTail,
       }));
-    return error ? { error } : {};
+    if (!error) return {};
+    // What ffmpeg said last is the detail an operator (or, if allowed, the client) needs.
+    return { error: this.#logTail.length && !this.#endError ? { ...error, detail: this.#logTail.slice(-DETAIL_LINES).join('\n') } : error };
   }
 
   #readLog(stderr: Readable, redact: (text: string) => string): void {

@@ -1,5 +1,5 @@
 // Checks what a client sends before anything acts on it: everything on the wire is untrusted.
-import { BroadcastError, REQUEST_LIMITS, type StartRequest } from '../client/protocol.js';
+import { AAC_SAMPLE_RATES, BroadcastError, REQUEST_LIMITS, type StartRequest } from '../client/protocol.js';
 
 const MAX_MIME_TYPE_LENGTH = 256;
 const MAX_URL_LENGTH = 2048;
@@ -29,6 +29,13 @@ export function validateStartRequest(raw: unknown): StartRequest {
       throw invalid(`\`${field}\` must be a number from ${min} to ${max}.`);
     }
     request[field] = value;
+  }
+  const { audioSampleRate } = input;
+  if (audioSampleRate !== undefined) {
+    if (!AAC_SAMPLE_RATES.includes(audioSampleRate as (typeof AAC_SAMPLE_RATES)[number])) {
+      throw invalid(`\`audioSampleRate\` must be one of ${AAC_SAMPLE_RATES.join(', ')}.`);
+    }
+    request.audioSampleRate = audioSampleRate as number;
   }
   return request;
 }
