@@ -20,6 +20,8 @@ import {
   type StartRequest,
   type VideoMode,
 } from '../client/protocol.js';
+import { corsOrigin, isAllowedOrigin, originsFromCors, type AllowedOrigins } from './origin.js';
+import { RateLimiter } from './rate-limit.js';
 import { isAllowedDestination, parseDestination, redactDestination, type AllowedDestinations } from './destination.js';
 import { buildFfmpegArgs, parseMimeType } from './ffmpeg/args.js';
 import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
@@ -91,6 +93,14 @@ export interface BroadcastServerOptions {
   hooks?: BroadcastHooks;
   /** Most broadcasts (ffmpeg processes) at once; the next start gets TOO_MANY_STREAMS. Default: no limit. */
   maxStreams?: number;
+  /** Most broadcasts at once from one remote address. Default: no limit. */
+  maxStreamsPerAddress?: number;
+  /** Most connections one remote address may open per minute; more get RATE_LIMITED. Default: no limit. */
+  maxConnectionsPerMinute?: number;
+  /** Pages on other origins allowed to connect (the server's own origin always may). Default: none. */
+  allowedOrigins?: AllowedOrigins;
+  /** A broadcast longer than this ends with MAX_DURATION. Default: no limit. */
+  maxDurationMs?: number;
   /** Largest media chunk accepted, in bytes. Default 8 MiB. */
   maxChunkBytes?: number;
   /** No chunk for this long ends a broadcast with IDLE_TIMEOUT. Default 15 000 ms. */
@@ -109,7 +119,7 @@ export interface BroadcastServerOptions {
   sendErrorDetails?: boolean;
   /** ffmpeg binary. Default: the FFMPEG_PATH environment variable, else `ffmpeg` on PATH. */
   ffmpegPath?: string;
-  /** socket.io CORS settings. Default: none, so browsers on other origins cannot use HTTP long-polling. */
+  /** socket.io CORS settings for HTTP long-polling. Default: derived from `allowedOrigins`; never `*` unless asked. */
   cors?: ServerOptions['cors'];
   /** Other socket.io server options, applied last. */
   socketio?: Partial<ServerOptions>;
@@ -144,6 +154,9 @@ const DEFAULTS = {
 
 type Resolved = Required<Pick<BroadcastServerOptions, keyof typeof DEFAULTS & keyof BroadcastServerOptions>> & {
   maxStreams: number;
+  maxStreamsPerAddress: number;
+  maxConnectionsPerMinute: number;
+  maxDurationMs: number;
   ffmpegPath: string;
 };
 
@@ -155,14 +168,16 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   readonly #settings: Resolved;
   readonly #log: Logger;
   readonly #sessions = new Map<string, Session>();
-  /** Starts admitted but not yet running, so concurrent starts cannot overshoot maxStreams. */
-  #reserved = 0;
+  /** Starts admitted but not yet running (session id → remote address), so concurrent starts cannot overshoot the limits. */
+  readonly #reserved = new Map<string, string>();
   #closing: Promise<void> | undefined;
   /** Each session's end report, so it runs once and close() can wait for all of them. */
   readonly #endedOnce = new WeakMap<Session, Promise<void>>();
   readonly #ending = new Set<Promise<void>>();
   /** Sessions whose client went away, so their summary says so. */
   readonly #disconnected = new WeakSet<Session>();
+  readonly #connectionLimiter: RateLimiter | undefined;
+  readonly #allowedOrigins: AllowedOrigins | undefined;
   /** What the ffmpeg binary accepts, asked on the first start and kept. */
   #ffmpeg: Promise<FfmpegCapabilities | undefined> | undefined;
 
@@ -171,15 +186,18 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     this.#options = options;
     this.#settings = resolveSettings(options);
     this.#log = createLogger(options.logger, options.logLevel);
+    // An operator who set only `cors.origin` meant those pages to connect over WebSocket too.
+    this.#allowedOrigins = options.allowedOrigins ?? originsFromCors(options.cors as { origin?: unknown } | undefined);
+    this.#connectionLimiter = this.#settings.maxConnectionsPerMinute === Infinity ? undefined : new RateLimiter(this.#settings.maxConnectionsPerMinute);
     this.io = new SocketIOServer(httpServer, {
       // A chunk slightly over the limit must reach us so we can answer CHUNK_TOO_LARGE instead of
       // socket.io silently dropping the connection.
       maxHttpBufferSize: this.#settings.maxChunkBytes + 1024 * 1024,
       perMessageDeflate: false,
-      ...(options.cors ? { cors: options.cors } : {}),
+      ...(options.cors ? { cors: options.cors } : options.allowedOrigins ? { cors: { origin: corsOrigin(options.allowedOrigins) } } : {}),
       ...options.socketio,
     });
-    this.io.use((_socket, next) => next(this.#closing ? new Error('The broadcast server is shutting down.') : undefined));
+    this.io.use((socket, next) => next(this.#admit(socket)));
     this.io.on('connection', (socket) => this.#onConnection(socket));
   }
 
@@ -206,6 +224,24 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       this.io.disconnectSockets(true);
     })();
     return this.#closing;
+  }
+
+  /** Refuses a connection during shutdown, from a page on a foreign origin, or over the rate limit. */
+  #admit(socket: BroadcastSocket): Error | undefined {
+    if (this.#closing) return refusal(new BroadcastError('INTERNAL', 'The broadcast server is shutting down.'));
+    if (!isAllowedOrigin(socket.request, this.#allowedOrigins)) {
+      const origin = String(socket.request.headers.origin).slice(0, 200);
+      return refusal(new BroadcastError('ORIGIN_NOT_ALLOWED', `Pages on ${origin} are not allowed to use this broadcast server.`), socket.handshake.address);
+    }
+    if (this.#connectionLimiter && !this.#connectionLimiter.take(socket.handshake.address)) {
+      return refusal(new BroadcastError('RATE_LIMITED'), socket.handshake.address);
+    }
+    return undefined;
+
+    function refusal(error: BroadcastError, remoteAddress?: string): Error {
+      // socket.io hands `data` to the client's connect_error, so the client sees the code.
+      return Object.assign(new Error(error.message), { data: error.toJSON(), remoteAddress });
+    }
   }
 
   #onConnection(socket: BroadcastSocket): void {
@@ -305,10 +341,14 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     if (!media) {
       throw new BroadcastError('INVALID_REQUEST', `The recorder type \`${request.mimeType.slice(0, 100)}\` is not supported: send WebM or Matroska.`);
     }
-    if (this.#sessions.size + this.#reserved >= this.#settings.maxStreams) {
+    if (this.#sessions.size + this.#reserved.size >= this.#settings.maxStreams) {
       throw new BroadcastError('TOO_MANY_STREAMS');
     }
-    this.#reserved++;
+    const fromAddress = [...this.#reserved.values(), ...[...this.#sessions.values()].map((s) => s.remoteAddress)].filter((a) => a === base.remoteAddress).length;
+    if (fromAddress >= this.#settings.maxStreamsPerAddress) {
+      throw new BroadcastError('TOO_MANY_STREAMS', `This address already runs ${fromAddress} broadcast(s), as many as the server allows.`);
+    }
+    this.#reserved.set(sessionId, base.remoteAddress);
     try {
       const context: HookContext = { sessionId, ...base, request };
       const overrides = await this.#runStartHook(context);
@@ -338,6 +378,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         stopTimeoutMs: this.#settings.stopTimeoutMs,
         killTimeoutMs: this.#settings.killTimeoutMs,
         idleTimeoutMs: this.#settings.idleTimeoutMs,
+        maxDurationMs: this.#settings.maxDurationMs,
         onStats: (stats) => {
           socket.emit('stats', stats);
           this.emit('stats', sessionId, stats);
@@ -354,7 +395,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       void session.ended.then(() => this.#ended(session, context));
       return { session, context };
     } finally {
-      this.#reserved--;
+      this.#reserved.delete(sessionId);
     }
   }
 
@@ -475,16 +516,25 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
   if (!AAC_SAMPLE_RATES.includes(audioSampleRate as (typeof AAC_SAMPLE_RATES)[number])) {
     throw new TypeError(`Expected \`audioSampleRate\` to be one of ${AAC_SAMPLE_RATES.join(', ')}, got \`${audioSampleRate}\``);
   }
-  const maxStreams = options.maxStreams === undefined ? Infinity : positive('maxStreams', 0);
-  if (!Number.isInteger(maxStreams) && maxStreams !== Infinity) {
-    throw new TypeError(`Expected \`maxStreams\` to be a whole number, got \`${maxStreams}\``);
+  const count = (name: 'maxStreams' | 'maxStreamsPerAddress' | 'maxConnectionsPerMinute'): number => {
+    if (options[name] === undefined) return Infinity;
+    const value = positive(name, 0);
+    if (!Number.isInteger(value)) throw new TypeError(`Expected \`${name}\` to be a whole number, got \`${value}\``);
+    return value;
+  };
+  const allowedOrigins = options.allowedOrigins;
+  if (allowedOrigins !== undefined && allowedOrigins !== '*' && typeof allowedOrigins !== 'function' && !Array.isArray(allowedOrigins)) {
+    throw new TypeError("Expected `allowedOrigins` to be '*', an array of origins and RegExps, or a function");
   }
   const allowed = options.allowedDestinations;
   if (allowed !== undefined && typeof allowed !== 'function' && !Array.isArray(allowed)) {
     throw new TypeError('Expected `allowedDestinations` to be an array of URL prefixes and RegExps, or a function');
   }
   return {
-    maxStreams,
+    maxStreams: count('maxStreams'),
+    maxStreamsPerAddress: count('maxStreamsPerAddress'),
+    maxConnectionsPerMinute: count('maxConnectionsPerMinute'),
+    maxDurationMs: options.maxDurationMs === undefined ? Infinity : positive('maxDurationMs', 0),
     maxChunkBytes: positive('maxChunkBytes', DEFAULTS.maxChunkBytes),
     idleTimeoutMs: positive('idleTimeoutMs', DEFAULTS.idleTimeoutMs),
     stopTimeoutMs: positive('stopTimeoutMs', DEFAULTS.stopTimeoutMs),

@@ -13,6 +13,7 @@ export type {
 } from './broadcast-server.js';
 export type { SessionInfo, SessionState } from './session.js';
 export type { AllowedDestinations } from './destination.js';
+export type { AllowedOrigins } from './origin.js';
 export type { Logger, LogLevel, LogFields } from './logger.js';
 export { BroadcastError, ERRORS } from '../client/protocol.js';
 export type * from '../client/protocol.js';

@@ -46,6 +46,8 @@ export interface SessionOptions {
   killTimeoutMs: number;
   /** No chunk for this long ends the broadcast with IDLE_TIMEOUT. */
   idleTimeoutMs: number;
+  /** A broadcast longer than this ends with MAX_DURATION (Infinity: no limit). */
+  maxDurationMs: number;
   onStats(stats: BroadcastStats): void;
   /** Each line ffmpeg logs, already redacted. */
   onOutput(line: string): void;
@@ -85,6 +87,7 @@ export class Session {
   readonly #options: SessionOptions;
   readonly #logTail: string[] = [];
   readonly #idleTimer: NodeJS.Timeout;
+  readonly #durationTimer: NodeJS.Timeout | undefined;
   #stopTimer: NodeJS.Timeout | undefined;
   #stopRequested = false;
   #endError: ErrorPayload | undefined;
@@ -119,6 +122,12 @@ export class Session {
     // A write to a dead ffmpeg fails its callback; without a listener the same EPIPE would crash.
     this.#stdin.on('error', () => {});
     this.#idleTimer = setTimeout(() => this.#onIdle(), options.idleTimeoutMs);
+    if (Number.isFinite(options.maxDurationMs)) {
+      const seconds = Math.round(options.maxDurationMs / 1000);
+      const limit = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+      const message = `The broadcast reached the longest duration the server allows (${limit}).`;
+      this.#durationTimer = setTimeout(() => void this.stop({ code: 'MAX_DURATION', message }), options.maxDurationMs);
+    }
 
     const parse = createProgressParser((stats) => {
       this.stats = stats;
@@ -160,6 +169,7 @@ export class Session {
       this.#stopRequested = true;
       this.#endError = reason;
       clearTimeout(this.#idleTimer);
+      clearTimeout(this.#durationTimer);
       this.#stdin.end();
       this.#stopTimer = setTimeout(() => this.#process.kill('SIGTERM'), this.#options.stopTimeoutMs);
     }
@@ -189,6 +199,7 @@ export class Session {
   #onExit(result: { exitCode?: number; signal?: string }): SessionOutcome {
     this.state = 'ended';
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#durationTimer);
     clearTimeout(this.#stopTimer);
     // Stopped before any media: ffmpeg complains about an empty input, which is no failure of ours.
     const stoppedEmpty = this.#stopRequested && this.bytesIn === 0;

@@ -1,0 +1,60 @@
+// Which web pages may open a connection. Browsers send an Origin header on WebSocket handshakes
+// but CORS does not apply to WebSockets, so the server must check it itself.
+import type { IncomingMessage } from 'node:http';
+
+/** Origins allowed to connect besides the server's own: exact origins, patterns, a predicate, or '*' for any. */
+export type AllowedOrigins = '*' | ReadonlyArray<string | RegExp> | ((origin: string) => boolean);
+
+/**
+ * True when the handshake may proceed: requests without an Origin header (not from a browser
+ * page) and same-origin pages always may; other pages only when `allowed` admits their origin.
+ */
+export function isAllowedOrigin(request: Pick<IncomingMessage, 'headers'>, allowed: AllowedOrigins | undefined): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  if (isSameOrigin(origin, request.headers.host)) return true;
+  if (allowed === undefined) return false;
+  if (allowed === '*') return true;
+  if (typeof allowed === 'function') return allowed(origin) === true;
+  return allowed.some((entry) => (typeof entry === 'string' ? sameOriginString(entry, origin) : testPattern(entry, origin)));
+}
+
+/** The same list in the form socket.io's `cors.origin` takes, for HTTP long-polling. */
+export function corsOrigin(allowed: AllowedOrigins): string | boolean | (string | RegExp)[] | ((origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void) => void) {
+  if (allowed === '*') return '*';
+  if (typeof allowed === 'function') return (origin, callback) => callback(null, origin !== undefined && allowed(origin) === true);
+  return [...allowed];
+}
+
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return new URL(origin).host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+function sameOriginString(entry: string, origin: string): boolean {
+  try {
+    return new URL(entry).origin === new URL(origin).origin;
+  } catch {
+    return false;
+  }
+}
+
+function testPattern(pattern: RegExp, origin: string): boolean {
+  pattern.lastIndex = 0;
+  const matched = pattern.test(origin);
+  pattern.lastIndex = 0;
+  return matched;
+}
+
+/** Origins a socket.io `cors.origin` setting admits, so operators who set only `cors` keep working. */
+export function originsFromCors(cors: { origin?: unknown } | undefined): AllowedOrigins | undefined {
+  const origin = cors?.origin;
+  if (origin === true || origin === '*') return '*';
+  if (typeof origin === 'string' || origin instanceof RegExp) return [origin];
+  if (Array.isArray(origin)) return origin.filter((entry): entry is string | RegExp => typeof entry === 'string' || entry instanceof RegExp);
+  return undefined;
+}
