@@ -2,7 +2,9 @@
 // with acknowledged, ordered chunks and a bound on what may pile up when the network is slow.
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
+  AAC_SAMPLE_RATES,
   BroadcastError,
+  REQUEST_LIMITS,
   type Ack,
   type BroadcastStats,
   type ClientToServerEvents,
@@ -31,6 +33,8 @@ export interface BroadcastClientOptions {
   audioBitsPerSecond?: number;
   /** Output frame rate when the server transcodes. Default 30. */
   framerate?: number;
+  /** AAC sample rate of the output, one of {@link AAC_SAMPLE_RATES}. Default: the server's (44 100 unless its operator chose another). */
+  audioSampleRate?: number;
   /** Milliseconds of media per chunk. Default 250. */
   timeslice?: number;
   /** Most bytes sent and not yet acknowledged by the server. Default 1 MiB. */
@@ -47,19 +51,30 @@ export interface StateChangeDetail {
   previous: BroadcastState;
 }
 
+/** Detail of `ffmpeg-output`. */
+export interface FfmpegOutputDetail {
+  /** One line of the server's ffmpeg log, with the stream key redacted. */
+  line: string;
+}
+
 /** The events of a BroadcastClient, all CustomEvents. */
 export interface BroadcastClientEventMap {
   /** The state changed. */
   statechange: CustomEvent<StateChangeDetail>;
   /** Progress from the server's ffmpeg, about once a second. */
   stats: CustomEvent<BroadcastStats>;
-  /** The broadcast failed; `ended` follows. */
+  /** The broadcast failed; `ended` follows. `detail` says what lay underneath when the server shares it. */
   error: CustomEvent<ErrorPayload>;
   /** The broadcast is over, whatever ended it; exactly once per start. */
   ended: CustomEvent<EndedMessage>;
+  /** A line of the server's ffmpeg log, only when the server's `sendFfmpegOutput` is on. */
+  'ffmpeg-output': CustomEvent<FfmpegOutputDetail>;
 }
 
-type ResolvedOptions = Required<Omit<BroadcastClientOptions, 'rtmpUrl'>> & Pick<BroadcastClientOptions, 'rtmpUrl'>;
+/** Options without a default, sent only when given. */
+type UnsetByDefault = 'rtmpUrl' | 'audioSampleRate';
+
+type ResolvedOptions = Required<Omit<BroadcastClientOptions, UnsetByDefault>> & Pick<BroadcastClientOptions, UnsetByDefault>;
 
 const DEFAULTS = {
   auth: {},
@@ -72,14 +87,8 @@ const DEFAULTS = {
   socketio: {},
 } satisfies Partial<BroadcastClientOptions>;
 
-const POSITIVE_NUMBERS = [
-  'videoBitsPerSecond',
-  'audioBitsPerSecond',
-  'framerate',
-  'timeslice',
-  'maxInFlightBytes',
-  'maxBacklogBytes',
-] as const;
+/** Numbers that stay in the browser; those sent to the server must also be within REQUEST_LIMITS. */
+const POSITIVE_NUMBERS = ['timeslice', 'maxInFlightBytes', 'maxBacklogBytes'] as const;
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -218,6 +227,7 @@ export class BroadcastClient extends EventTarget {
         audioBitsPerSecond: this.#options.audioBitsPerSecond,
         framerate: this.#options.framerate,
         ...(this.#options.rtmpUrl === undefined ? {} : { rtmpUrl: this.#options.rtmpUrl }),
+        ...(this.#options.audioSampleRate === undefined ? {} : { audioSampleRate: this.#options.audioSampleRate }),
       };
       const answer = await this.#until(new Promise<StartAck>((resolve) => socket.emit('start', request, resolve)));
       if (!answer.ok) throw BroadcastError.from(answer.error);
@@ -263,6 +273,7 @@ export class BroadcastClient extends EventTarget {
       this.#stats = stats;
       this.#emit('stats', stats);
     });
+    socket.on('ffmpeg-output', (line) => this.#emit('ffmpeg-output', { line }));
     socket.on('ended', (message) => {
       if (message.error) this.#fail(BroadcastError.from(message.error));
       else this.#finish();
@@ -397,6 +408,18 @@ function resolveOptions(options: BroadcastClientOptions): ResolvedOptions {
     if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
       throw new TypeError(`Expected \`${name}\` to be a positive number, got \`${show(value)}\``);
     }
+  }
+  // The server refuses a start request out of these ranges; saying so here names the option.
+  for (const name of Object.keys(REQUEST_LIMITS) as (keyof typeof REQUEST_LIMITS)[]) {
+    const value = options[name];
+    const [min, max] = REQUEST_LIMITS[name];
+    if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max)) {
+      throw new TypeError(`Expected \`${name}\` to be a number from ${min} to ${max}, got \`${show(value)}\``);
+    }
+  }
+  const { audioSampleRate } = options;
+  if (audioSampleRate !== undefined && !AAC_SAMPLE_RATES.includes(audioSampleRate as (typeof AAC_SAMPLE_RATES)[number])) {
+    throw new TypeError(`Expected \`audioSampleRate\` to be one of ${AAC_SAMPLE_RATES.join(', ')}, got \`${show(audioSampleRate)}\``);
   }
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   return { ...DEFAULTS, ...defined } as ResolvedOptions;

@@ -4,7 +4,8 @@ export type {
   BroadcastClientEventMap,
   BroadcastClientOptions,
   BroadcastState,
+  FfmpegOutputDetail,
   StateChangeDetail,
 } from './broadcast-client.js';
-export { BroadcastError, ERRORS, isErrorCode } from './protocol.js';
+export { AAC_SAMPLE_RATES, BroadcastError, ERRORS, isErrorCode, REQUEST_LIMITS } from './protocol.js';
 export type * from './protocol.js';

@@ -98,10 +98,26 @@ export const REQUEST_LIMITS = {
   framerate: [1, 120],
 } as const;
 
-/** The answer to `start`. */
+/** The answer to `start`. `resumeToken` lets the same client take the broadcast back after a drop. */
 export type StartAck =
-  | { ok: true; sessionId: string; video: VideoMode }
+  | { ok: true; sessionId: string; video: VideoMode; resumeToken: string }
   | { ok: false; error: ErrorPayload };
+
+/** Sent with `resume` on a new connection, within the server's resume window after a drop. */
+export interface ResumeRequest {
+  sessionId: string;
+  resumeToken: string;
+}
+
+/** The answer to `resume`: `lastSeq` is the last chunk sequence number ffmpeg got (-1: none), so the client resends what follows. */
+export type ResumeAck =
+  | { ok: true; sessionId: string; video: VideoMode; lastSeq: number }
+  | { ok: false; error: ErrorPayload };
+
+/** Optional second argument of `data`: the chunk's place in the broadcast, from 0, so a resend after a drop is written once. */
+export interface ChunkMeta {
+  seq: number;
+}
 
 /** The answer to `data` and `stop`. */
 export type Ack = { ok: true } | { ok: false; error: ErrorPayload };
@@ -135,8 +151,9 @@ export type MediaChunk = ArrayBuffer | ArrayBufferView;
 /** Events the client emits. */
 export interface ClientToServerEvents {
   start: (request: StartRequest, ack: (response: StartAck) => void) => void;
-  data: (chunk: MediaChunk, ack: (response: Ack) => void) => void;
+  data: (chunk: MediaChunk, ...rest: [ack: (response: Ack) => void] | [meta: ChunkMeta, ack: (response: Ack) => void]) => void;
   stop: (ack: (response: Ack) => void) => void;
+  resume: (request: ResumeRequest, ack: (response: ResumeAck) => void) => void;
 }
 
 /** Events the server emits. */

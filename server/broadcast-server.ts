@@ -1,7 +1,7 @@
 // Attaches socket.io to the operator's http(s) server and runs one Session per broadcasting socket:
 // validates every message, runs the hooks, enforces limits, and reports the end exactly once.
 import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Server as SocketIOServer, type ServerOptions, type Socket } from 'socket.io';
@@ -15,6 +15,7 @@ import {
   type ClientToServerEvents,
   type ErrorCode,
   type ErrorPayload,
+  type ResumeAck,
   type ServerToClientEvents,
   type StartAck,
   type StartRequest,
@@ -105,6 +106,8 @@ export interface BroadcastServerOptions {
   maxChunkBytes?: number;
   /** No chunk for this long ends a broadcast with IDLE_TIMEOUT. Default 15 000 ms. */
   idleTimeoutMs?: number;
+  /** After a client's connection drops, how long its broadcast (and ffmpeg) waits for it to `resume`; 0 ends it at once. Default 10 000 ms. */
+  resumeWindowMs?: number;
   /** How long ffmpeg may take to flush after its input ends before it is terminated. Default 5 000 ms. */
   stopTimeoutMs?: number;
   /** After SIGTERM, how long before SIGKILL. Default 2 000 ms. */
@@ -129,6 +132,17 @@ export interface BroadcastServerOptions {
   logLevel?: LogLevel | 'silent';
 }
 
+/** How a live broadcast reaches its client; the socket changes when the client resumes after a drop. */
+interface Link {
+  /** The client's current connection; undefined while it is away within the resume window. */
+  socket: BroadcastSocket | undefined;
+  context: HookContext;
+  resumeToken: string;
+  /** The last chunk sequence number handed to ffmpeg; -1 before any. */
+  lastSeq: number;
+  detachTimer?: NodeJS.Timeout;
+}
+
 /** Events of a BroadcastServer, for metrics and logs that sit beside the core. */
 export interface BroadcastServerEvents {
   connection: [connection: ConnectionInfo];
@@ -142,6 +156,7 @@ export interface BroadcastServerEvents {
 const DEFAULTS = {
   maxChunkBytes: 8 * 1024 * 1024,
   idleTimeoutMs: 15_000,
+  resumeWindowMs: 10_000,
   stopTimeoutMs: 5_000,
   killTimeoutMs: 2_000,
   destinationTimeoutMs: 10_000,
@@ -168,6 +183,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   readonly #settings: Resolved;
   readonly #log: Logger;
   readonly #sessions = new Map<string, Session>();
+  readonly #links = new Map<string, Link>();
   /** Starts admitted but not yet running (session id → remote address), so concurrent starts cannot overshoot the limits. */
   readonly #reserved = new Map<string, string>();
   #closing: Promise<void> | undefined;
@@ -249,7 +265,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
     const base = { socket, auth, remoteAddress };
     let session: Session | undefined;
-    let context: HookContext | undefined;
+    let link: Link | undefined;
     let starting = false;
 
     const fail = (error: BroadcastError, extra: Partial<ErrorContext> = {}): ErrorPayload => {
@@ -274,9 +290,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
           void started.session.stop();
           return;
         }
-        session = started.session;
-        context = started.context;
-        reply({ ok: true, sessionId, video: session.video } satisfies StartAck);
+        ({ session, link } = started);
+        reply({ ok: true, sessionId, video: session.video, resumeToken: link.resumeToken } satisfies StartAck);
       } catch (caught) {
         const error = toBroadcastError(caught, 'INTERNAL');
         if (error.code === 'INTERNAL') this.#log.error('start failed unexpectedly', { sessionId, error: describe(caught) });
@@ -286,9 +301,12 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       }
     });
 
-    socket.on('data', (chunk, ack) => {
-      const reply = typeof ack === 'function' ? ack : () => {};
-      if (!session || session.state !== 'live') {
+    socket.on('data', (chunk: unknown, second?: unknown, third?: unknown) => {
+      const ack = typeof third === 'function' ? third : second;
+      const reply: (response: Ack) => void = typeof ack === 'function' ? (ack as (response: Ack) => void) : () => {};
+      const meta = typeof second === 'object' && second !== null ? (second as { seq?: unknown }) : undefined;
+      const context = link?.context;
+      if (!session || !link || session.state !== 'live') {
         reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), { sessionId: session?.id }) });
         return;
       }
@@ -300,6 +318,21 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         const message = `A media chunk of ${chunk.byteLength} bytes is over the limit of ${this.#settings.maxChunkBytes} bytes.`;
         reply({ ok: false, error: fail(new BroadcastError('CHUNK_TOO_LARGE', message), context) });
         return;
+      }
+      if (meta) {
+        const { seq } = meta;
+        if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+          reply({ ok: false, error: fail(new BroadcastError('INVALID_REQUEST', '`seq` must be a whole number from 0.'), context) });
+          return;
+        }
+        // A resend after a resume: ffmpeg already has it, and must get it exactly once.
+        if (seq <= link.lastSeq) return reply({ ok: true });
+        if (seq !== link.lastSeq + 1) {
+          const message = `Chunk ${seq} arrived after chunk ${link.lastSeq}: chunks must come in order.`;
+          reply({ ok: false, error: fail(new BroadcastError('INVALID_REQUEST', message), context) });
+          return;
+        }
+        link.lastSeq = seq;
       }
       if (chunk.byteLength === 0) {
         reply({ ok: true });
@@ -319,12 +352,53 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       reply(outcome.error ? { ok: false, error: this.#forClient(outcome.error) } : { ok: true });
     });
 
-    socket.on('disconnect', () => {
-      if (session?.state === 'live') {
-        this.#log.info('client disconnected, ending its broadcast', { sessionId: session.id });
-        this.#disconnected.add(session);
-        void session.stop();
+    socket.on('resume', (raw, ack) => {
+      const reply: (response: ResumeAck) => void = typeof ack === 'function' ? ack : () => {};
+      if (starting || (session && session.state !== 'ended')) {
+        reply({ ok: false, error: fail(new BroadcastError('ALREADY_STARTED'), { sessionId: session?.id }) });
+        return;
       }
+      const request = raw as Partial<Record<'sessionId' | 'resumeToken', unknown>> | null;
+      const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : '';
+      const token = typeof request?.resumeToken === 'string' ? request.resumeToken : '';
+      const found = this.#sessions.get(sessionId);
+      const foundLink = this.#links.get(sessionId);
+      // One answer for a wrong token and an unknown session, so neither can be probed.
+      if (!found || !foundLink || found.state !== 'live' || !sameSecret(foundLink.resumeToken, token)) {
+        reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED', 'There is no broadcast to resume: it ended, or the token is wrong.')) });
+        return;
+      }
+      const previous = foundLink.socket;
+      clearTimeout(foundLink.detachTimer);
+      foundLink.socket = socket;
+      foundLink.context = { ...foundLink.context, socket, remoteAddress };
+      // The old connection may not have noticed the drop yet; the client knows better.
+      if (previous && previous !== socket) previous.disconnect(true);
+      session = found;
+      link = foundLink;
+      this.#log.info('client resumed its broadcast', { sessionId, remoteAddress, lastSeq: link.lastSeq });
+      reply({ ok: true, sessionId, video: found.video, lastSeq: link.lastSeq });
+    });
+
+    socket.on('disconnect', () => {
+      if (!session || !link || link.socket !== socket || session.state !== 'live') return;
+      const current = session;
+      const away = link;
+      away.socket = undefined;
+      const windowMs = this.#closing ? 0 : this.#settings.resumeWindowMs;
+      if (windowMs === 0) {
+        this.#log.info('client disconnected, ending its broadcast', { sessionId: current.id });
+        this.#disconnected.add(current);
+        void current.stop();
+        return;
+      }
+      this.#log.info('client disconnected, waiting for it to resume', { sessionId: current.id, resumeWindowMs: windowMs });
+      away.detachTimer = setTimeout(() => {
+        if (away.socket) return;
+        this.#disconnected.add(current);
+        const seconds = Math.round(windowMs / 1000);
+        void current.stop({ code: 'DISCONNECTED', message: `The client did not come back within ${seconds} s of losing its connection.` });
+      }, windowMs);
     });
   }
 
@@ -334,7 +408,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     sessionId: string,
     raw: unknown,
     base: Omit<HookContext, 'sessionId' | 'request'>,
-  ): Promise<{ session: Session; context: HookContext }> {
+  ): Promise<{ session: Session; link: Link }> {
     if (this.#closing) throw new BroadcastError('INTERNAL', 'The server is shutting down and takes no new broadcasts.');
     const request = validateStartRequest(raw);
     const media = parseMimeType(request.mimeType);
@@ -357,6 +431,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const settings = { ...request, ...pickDefined(overrides) };
       const video: VideoMode = media.video;
       const ffmpeg = await this.#ffmpegCapabilities();
+      const link: Link = { socket, context, resumeToken: randomBytes(24).toString('base64url'), lastSeq: -1 };
       const session = await Session.start({
         id: sessionId,
         remoteAddress: base.remoteAddress,
@@ -380,20 +455,21 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         idleTimeoutMs: this.#settings.idleTimeoutMs,
         maxDurationMs: this.#settings.maxDurationMs,
         onStats: (stats) => {
-          socket.emit('stats', stats);
+          link.socket?.emit('stats', stats);
           this.emit('stats', sessionId, stats);
         },
         onOutput: (line) => {
           this.#log.debug('ffmpeg', { sessionId, line });
           this.emit('ffmpeg-output', sessionId, line);
-          if (this.#options.sendFfmpegOutput) socket.emit('ffmpeg-output', line);
+          if (this.#options.sendFfmpegOutput) link.socket?.emit('ffmpeg-output', line);
         },
       });
       this.#sessions.set(sessionId, session);
+      this.#links.set(sessionId, link);
       this.#log.info('broadcast started', { sessionId, remoteAddress: base.remoteAddress, destination: session.destination, video, pid: session.pid });
       this.emit('session-start', session.info());
-      void session.ended.then(() => this.#ended(session, context));
-      return { session, context };
+      void session.ended.then(() => this.#ended(session));
+      return { session, link };
     } finally {
       this.#reserved.delete(sessionId);
     }
@@ -452,14 +528,18 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   }
 
   /** Tells the client, the hooks and listeners that a broadcast ended; runs once per session. */
-  #ended(session: Session, context?: HookContext): Promise<void> {
+  #ended(session: Session): Promise<void> {
     let done = this.#endedOnce.get(session);
     if (done) return done;
     done = (async () => {
       const { error } = await session.ended;
+      const link = this.#links.get(session.id);
       this.#sessions.delete(session.id);
-      const socket = context?.socket;
-      const reason = error ? 'error' : this.#disconnected.has(session) ? 'disconnected' : 'stopped';
+      this.#links.delete(session.id);
+      clearTimeout(link?.detachTimer);
+      const context = link?.context;
+      const socket = link?.socket;
+      const reason = this.#disconnected.has(session) ? 'disconnected' : error ? 'error' : 'stopped';
       const summary: StopSummary = {
         reason,
         durationMs: Date.now() - session.startedAt,
@@ -537,12 +617,20 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
     maxDurationMs: options.maxDurationMs === undefined ? Infinity : positive('maxDurationMs', 0),
     maxChunkBytes: positive('maxChunkBytes', DEFAULTS.maxChunkBytes),
     idleTimeoutMs: positive('idleTimeoutMs', DEFAULTS.idleTimeoutMs),
+    resumeWindowMs: options.resumeWindowMs === 0 ? 0 : positive('resumeWindowMs', DEFAULTS.resumeWindowMs),
     stopTimeoutMs: positive('stopTimeoutMs', DEFAULTS.stopTimeoutMs),
     killTimeoutMs: positive('killTimeoutMs', DEFAULTS.killTimeoutMs),
     destinationTimeoutMs: positive('destinationTimeoutMs', DEFAULTS.destinationTimeoutMs),
     audioSampleRate,
     ffmpegPath: locateFfmpeg(options.ffmpegPath),
   };
+}
+
+/** Compares secrets in constant time. */
+function sameSecret(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function pickDefined(overrides: StartOverrides): Partial<StartRequest> {

@@ -6,6 +6,7 @@ import {
   BroadcastClient,
   type BroadcastClientOptions,
   type BroadcastState,
+  type FfmpegOutputDetail,
   type StateChangeDetail,
 } from '../broadcast-client.js';
 import { BroadcastError, type BroadcastStats, type EndedMessage, type ErrorPayload } from '../protocol.js';
@@ -26,6 +27,8 @@ export interface RtmpBroadcasterEventMap {
   'rtmp-error': CustomEvent<ErrorPayload>;
   /** The broadcast is over, whatever ended it; once per start. */
   'rtmp-ended': CustomEvent<EndedMessage>;
+  /** A line of the server's ffmpeg log, only when the server's `sendFfmpegOutput` is on. */
+  'rtmp-ffmpeg-output': CustomEvent<FfmpegOutputDetail>;
 }
 
 const STATE_LABELS: Record<BroadcastState, string> = {
@@ -57,8 +60,9 @@ const STATE_LABELS: Record<BroadcastState, string> = {
  *
  * @event {{ state: BroadcastState, previous: BroadcastState }} rtmp-statechange - The broadcast's state changed.
  * @event {{ durationMs: number, frames: number, fps: number, kbps: number, speed: number }} rtmp-stats - Progress from the server, about once a second while live.
- * @event {{ code: ErrorCode, message: string }} rtmp-error - The broadcast failed, or the camera or screen could not be opened (`MEDIA_UNAVAILABLE`). `rtmp-ended` follows.
- * @event {{ reason: 'stopped' | 'error', error?: { code: ErrorCode, message: string } }} rtmp-ended - The broadcast is over, whatever ended it; once per start.
+ * @event {{ code: ErrorCode, message: string, detail?: string }} rtmp-error - The broadcast failed, or the camera or screen could not be opened (`MEDIA_UNAVAILABLE`); `rtmp-ended` follows. `detail`, what lay underneath (ffmpeg's last log lines, a hook's own error), comes only from a server whose `sendErrorDetails` is on.
+ * @event {{ reason: 'stopped' | 'error', error?: { code: ErrorCode, message: string, detail?: string } }} rtmp-ended - The broadcast is over, whatever ended it; once per start.
+ * @event {{ line: string }} rtmp-ffmpeg-output - A line of the server's ffmpeg log, stream key redacted; only from a server whose `sendFfmpegOutput` is on.
  *
  * @csspart base - The wrapper around everything.
  * @csspart preview - The `<video>` showing what is broadcast.
@@ -106,6 +110,9 @@ export class RtmpBroadcaster extends LitElement {
 
   /** Frames per second asked of the camera or screen, and of the output when the server transcodes (default 30). */
   @property({ type: Number }) framerate?: number;
+
+  /** AAC sample rate of the output in Hz: 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100 or 48000 (default: the server's, 44 100 unless its operator chose another). */
+  @property({ attribute: 'audio-sample-rate', type: Number }) audioSampleRate?: number;
 
   /** Ideal capture width in pixels. */
   @property({ type: Number }) width = 1280;
@@ -234,6 +241,7 @@ export class RtmpBroadcaster extends LitElement {
       this.broadcastStream = undefined;
       this.#emit('rtmp-ended', event.detail);
     });
+    client.addEventListener('ffmpeg-output', (event) => this.#emit('rtmp-ffmpeg-output', event.detail));
   }
 
   /** Opens what `source` names, at the size and frame rate asked for. */
@@ -314,6 +322,7 @@ export class RtmpBroadcaster extends LitElement {
       videoBitsPerSecond: this.videoBitrate ?? undefined,
       audioBitsPerSecond: this.audioBitrate ?? undefined,
       framerate: this.framerate ?? undefined,
+      audioSampleRate: this.audioSampleRate ?? undefined,
       timeslice: this.timeslice ?? undefined,
     };
   }

@@ -17,5 +17,6 @@ declare global {
     'rtmp-stats': RtmpBroadcasterEventMap['rtmp-stats'];
     'rtmp-error': RtmpBroadcasterEventMap['rtmp-error'];
     'rtmp-ended': RtmpBroadcasterEventMap['rtmp-ended'];
+    'rtmp-ffmpeg-output': RtmpBroadcasterEventMap['rtmp-ffmpeg-output'];
   }
 }

@@ -4,7 +4,7 @@
 import { expect, oneEvent } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { BroadcastClient, BroadcastError, ERRORS, type BroadcastState, type BroadcastStats, type EndedMessage } from '../../client/core.js';
-import { broadcastConfig, openCamera, probeRecording, record, stopTracks } from './commands.js';
+import { broadcastConfig, broadcastOver, openCamera, probeRecording, record, refusingDestination, stopTracks } from './commands.js';
 
 /** Resolves with the first stats report from the server that satisfies `test`. */
 function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => boolean): Promise<BroadcastStats> {
@@ -16,6 +16,24 @@ function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => bo
     };
     client.addEventListener('stats', check);
   });
+}
+
+/**
+ * Every `ended` the client emits from now until the server is done with the broadcast to
+ * `rtmpUrl`: the window opens before the broadcast starts and closes, after the first `ended`,
+ * once the server has seen the client leave and finished the broadcast.
+ */
+async function endedUntilOver(client: BroadcastClient, rtmpUrl: string): Promise<EndedMessage[]> {
+  const ended: EndedMessage[] = [];
+  client.addEventListener('ended', (event) => ended.push(event.detail));
+  await oneEvent(client, 'ended');
+  await broadcastOver(rtmpUrl);
+  return ended;
+}
+
+/** An ended message as `reason` and, if it failed, the error's code. */
+function endedSummary({ reason, error }: EndedMessage): string {
+  return error ? `${reason} ${error.code}` : reason;
 }
 
 describe('BroadcastClient', () => {
@@ -78,57 +96,6 @@ describe('BroadcastClient', () => {
     expect(received.durationSec).to.be.at.least((afterResume + 1_000) / 1_000 - 0.5);
   });
 
-  it('rejects a start the server’s start hook refuses with the hook’s code and message', async () => {
-    const client = new BroadcastClient({ ...(await broadcastConfig('refused')), auth: { refuse: true } });
-    const ended = oneEvent(client, 'ended');
-
-    const error = await client.start(camera!).then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-
-    expect(error).to.be.an.instanceOf(BroadcastError);
-    expect((error as BroadcastError).code).to.equal('UNAUTHORIZED');
-    expect((error as BroadcastError).message).to.equal('Refused by test hook');
-    expect(client.state).to.equal('error');
-    expect((await ended).detail).to.deep.equal({
-      reason: 'error',
-      error: { code: 'UNAUTHORIZED', message: 'Refused by test hook' },
-    });
-  });
-
-  it('ends in error with DISCONNECTED and one ended event when the server goes away mid-stream', async () => {
-    const client = new BroadcastClient(await broadcastConfig('server-gone'));
-    const ended: EndedMessage[] = [];
-    client.addEventListener('ended', (event) => ended.push(event.detail));
-    const failed = oneEvent(client, 'error');
-
-    await client.start(camera!);
-    await oneEvent(client, 'stats');
-    await executeServerCommand('kill-server');
-
-    expect((await failed).detail).to.deep.equal({ code: 'DISCONNECTED', message: ERRORS.DISCONNECTED });
-    expect(client.state).to.equal('error');
-    await client.stop();
-    expect(client.state).to.equal('error');
-    expect(ended).to.deep.equal([{ reason: 'error', error: { code: 'DISCONNECTED', message: ERRORS.DISCONNECTED } }]);
-  });
-
-  it('ends in error with the server’s code when the destination goes away mid-stream', async () => {
-    const client = new BroadcastClient(await broadcastConfig('destination-gone'));
-    const failed = oneEvent(client, 'error');
-    const ended = oneEvent(client, 'ended');
-
-    await client.start(camera!);
-    await oneEvent(client, 'stats');
-    await executeServerCommand('cut-destination');
-
-    const { code } = (await failed).detail;
-    expect(code).to.equal('DESTINATION_UNREACHABLE');
-    expect((await ended).detail).to.include({ reason: 'error' });
-    expect(client.state).to.equal('error');
-  });
-
   it('ends with NETWORK_TOO_SLOW instead of piling up chunks the server does not acknowledge', async () => {
     const config = await broadcastConfig('stalled');
     const client = new BroadcastClient({ ...config, auth: { stallData: true }, maxInFlightBytes: 1, maxBacklogBytes: 64 * 1024 });
@@ -143,11 +110,57 @@ describe('BroadcastClient', () => {
     expect(client.state).to.equal('error');
   });
 
+  it('receives ffmpeg’s log lines from the server as ffmpeg-output events during a broadcast', async () => {
+    const client = new BroadcastClient(await broadcastConfig('ffmpeg-output'));
+    const lines: string[] = [];
+    client.addEventListener('ffmpeg-output', (event) => lines.push(event.detail.line));
+    const firstLine = oneEvent(client, 'ffmpeg-output');
+
+    await client.start(camera!);
+    const { detail } = await firstLine;
+    await client.stop();
+
+    expect(detail.line).to.be.a('string').that.is.not.empty;
+    expect(lines.length).to.be.at.least(1);
+    expect(lines.every((line) => typeof line === 'string' && line.trim() !== '')).to.equal(true, lines.join('\n'));
+  });
+
+  it('asks for the AAC sample rate given as audioSampleRate, and the destination gets 48 kHz audio', async () => {
+    const client = new BroadcastClient({ ...(await broadcastConfig('sample-rate')), audioSampleRate: 48_000 });
+
+    await client.start(camera!);
+    await statsWhere(client, (stats) => stats.durationMs >= 1_000);
+    await client.stop();
+
+    const received = await probeRecording('sample-rate');
+    expect(received.audio).to.include({ codec: 'aac', sampleRate: 48_000 });
+  });
+
+  it('carries what lay underneath an error as `detail`, in the error event and the rejection, from a server that shares it', async () => {
+    // The test server's start hook picks an http:// destination, which the server cannot use.
+    const client = new BroadcastClient({ ...(await broadcastConfig('error-detail')), auth: { unusableDestination: true } });
+    const failed = oneEvent(client, 'error');
+
+    const error = await client.start(camera!).catch((caught: unknown) => caught);
+
+    const expected = {
+      code: 'INTERNAL',
+      message: 'The server chose a destination it cannot use.',
+      detail: 'Only rtmp:// and rtmps:// destinations are allowed (got http:).',
+    };
+    expect(error).to.be.an.instanceOf(BroadcastError).and.include(expected);
+    expect((await failed).detail).to.deep.equal(expected);
+  });
+
   it('throws a TypeError naming the option and the value when an option is wrong', () => {
     const server = 'http://127.0.0.1:1';
     const wrong: [options: unknown, message: string][] = [
-      [{ server, framerate: 0 }, 'Expected `framerate` to be a positive number, got `0`'],
-      [{ server, videoBitsPerSecond: '2M' }, 'Expected `videoBitsPerSecond` to be a positive number, got `"2M"`'],
+      [{ server, framerate: 0 }, 'Expected `framerate` to be a number from 1 to 120, got `0`'],
+      [{ server, videoBitsPerSecond: '2M' }, 'Expected `videoBitsPerSecond` to be a number from 100000 to 50000000, got `"2M"`'],
+      [{ server, audioBitsPerSecond: 1_000_000 }, 'Expected `audioBitsPerSecond` to be a number from 16000 to 512000, got `1000000`'],
+      [{ server, framerate: NaN }, 'Expected `framerate` to be a number from 1 to 120, got `NaN`'],
+      [{ server, audioSampleRate: 48 }, 'Expected `audioSampleRate` to be one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, got `48`'],
+      [{ server, audioSampleRate: '48000' }, 'Expected `audioSampleRate` to be one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, got `"48000"`'],
       [{ server, timeslice: -250 }, 'Expected `timeslice` to be a positive number, got `-250`'],
       [{ server, maxBacklogBytes: Infinity }, 'Expected `maxBacklogBytes` to be a positive number, got `Infinity`'],
       [{}, 'Expected `server` to be the URL of a BroadcastServer, got `undefined`'],
@@ -158,5 +171,73 @@ describe('BroadcastClient', () => {
       expect(() => new BroadcastClient(options as ConstructorParameters<typeof BroadcastClient>[0])).to.throw(TypeError, message);
     }
     expect(new BroadcastClient({ server }).state).to.equal('idle');
+    expect(new BroadcastClient({ server, audioSampleRate: 48_000, framerate: 120, audioBitsPerSecond: 16_000 }).state).to.equal('idle');
+  });
+
+  describe('emits ended exactly once per broadcast', () => {
+    it('when it is stopped', async () => {
+      const config = await broadcastConfig('ended-stopped');
+      const client = new BroadcastClient(config);
+      const ended = endedUntilOver(client, config.rtmpUrl);
+
+      await client.start(camera!);
+      await client.stop();
+
+      expect(await ended).to.deep.equal([{ reason: 'stopped' }]);
+    });
+
+    it('when the server’s start hook refuses it, and start() rejects with the hook’s code and message', async () => {
+      const config = await broadcastConfig('ended-refused');
+      const client = new BroadcastClient({ ...config, auth: { refuse: true } });
+      const ended = endedUntilOver(client, config.rtmpUrl);
+
+      const error = await client.start(camera!).catch((caught: unknown) => caught);
+
+      expect(error).to.be.an.instanceOf(BroadcastError).and.include({ code: 'UNAUTHORIZED', message: 'Refused by test hook' });
+      expect(client.state).to.equal('error');
+      expect(await ended).to.deep.equal([{ reason: 'error', error: { code: 'UNAUTHORIZED', message: 'Refused by test hook' } }]);
+    });
+
+    it('when the server ends it with an error: the destination went away mid-stream', async () => {
+      const config = await broadcastConfig('ended-destination-gone');
+      const client = new BroadcastClient(config);
+      const ended = endedUntilOver(client, config.rtmpUrl);
+      const failed = oneEvent(client, 'error');
+
+      await client.start(camera!);
+      await oneEvent(client, 'stats');
+      await executeServerCommand('cut-destination');
+
+      expect((await failed).detail.code).to.equal('DESTINATION_UNREACHABLE');
+      expect((await ended).map(endedSummary)).to.deep.equal(['error DESTINATION_UNREACHABLE']);
+      expect(client.state).to.equal('error');
+    });
+
+    it('when the connection to the server is lost mid-stream, as DISCONNECTED', async () => {
+      const config = await broadcastConfig('ended-server-gone');
+      const client = new BroadcastClient(config);
+      const ended = endedUntilOver(client, config.rtmpUrl);
+
+      await client.start(camera!);
+      await oneEvent(client, 'stats');
+      await executeServerCommand('kill-server');
+
+      expect(await ended).to.deep.equal([{ reason: 'error', error: { code: 'DISCONNECTED', message: ERRORS.DISCONNECTED } }]);
+      expect(client.state).to.equal('error');
+      await client.stop();
+      expect(client.state).to.equal('error', 'stop() after the end changes nothing');
+    });
+
+    it('when ffmpeg exits because the destination refuses the connection', async () => {
+      const { server } = await broadcastConfig('ended-refusing-destination');
+      const rtmpUrl = await refusingDestination('ended-refusing-destination');
+      const client = new BroadcastClient({ server, rtmpUrl });
+      const ended = endedUntilOver(client, rtmpUrl);
+
+      await client.start(camera!);
+
+      expect((await ended).map(endedSummary)).to.deep.equal(['error DESTINATION_UNREACHABLE']);
+      expect(client.state).to.equal('error');
+    });
   });
 });

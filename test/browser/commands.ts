@@ -1,11 +1,26 @@
 // What the browser tests ask of the server plugin (see server-plugin.ts), and the fake camera.
 import { executeServerCommand } from '@web/test-runner-commands';
 import type { StartRequest } from '../../client/protocol.js';
-import type { BroadcastConfig, RecordingProbe, StartRequestAnswer } from './server-plugin.js';
+import type { BroadcastConfig, RecordingProbe, RefusingDestination, StartRequestAnswer } from './server-plugin.js';
 
 /** Where this test's broadcast goes; each test publishes under its own stream name. */
 export function broadcastConfig(stream: string): Promise<BroadcastConfig> {
   return executeServerCommand<BroadcastConfig, { stream: string }>('broadcast-config', { stream });
+}
+
+/** A destination the server allows and no RTMP server answers: ffmpeg's connection is refused. */
+export async function refusingDestination(stream: string): Promise<string> {
+  const answer = await executeServerCommand<RefusingDestination, { stream: string }>('refusing-destination', { stream });
+  return answer.rtmpUrl;
+}
+
+/**
+ * Resolves once the server is done with the broadcast to `rtmpUrl`: it has seen its client leave
+ * and finished the broadcast (if it started one), so it tells that client nothing more. At once
+ * when no start for `rtmpUrl` reached the server.
+ */
+export async function broadcastOver(rtmpUrl: string): Promise<void> {
+  await executeServerCommand<boolean, { rtmpUrl: string }>('broadcast-over', { rtmpUrl });
 }
 
 /** What the RTMP server recorded of `stream`, once the publish has ended. */

@@ -33,10 +33,10 @@ function previewStream(element: RtmpBroadcaster): MediaStream {
 }
 
 describe('<rtmp-broadcaster>', () => {
-  it('hands its attributes to the client: the server, the destination, the bitrates, the frame rate and the timeslice', async () => {
+  it('hands its attributes to the client: the server, the destination, the bitrates, the frame rate, the sample rate and the timeslice', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-options');
     const element = await fixture<RtmpBroadcaster>(html`
-      <rtmp-broadcaster server=${server} rtmp-url=${rtmpUrl} video-bitrate="1500000" audio-bitrate="96000" framerate="24" timeslice="500"></rtmp-broadcaster>
+      <rtmp-broadcaster server=${server} rtmp-url=${rtmpUrl} video-bitrate="1500000" audio-bitrate="96000" framerate="24" audio-sample-rate="48000" timeslice="500"></rtmp-broadcaster>
     `);
     // The timeslice stays in the browser: it is what the recorder is started with.
     const timeslices: (number | undefined)[] = [];
@@ -57,6 +57,7 @@ describe('<rtmp-broadcaster>', () => {
       videoBitsPerSecond: 1_500_000,
       audioBitsPerSecond: 96_000,
       framerate: 24,
+      audioSampleRate: 48_000,
     });
     expect(timeslices).to.deep.equal([500]);
   });
@@ -98,6 +99,19 @@ describe('<rtmp-broadcaster>', () => {
       'rtmp-ended',
     ]);
     expect([...targets]).to.deep.equal([host], 'retargeted to the outer shadow host');
+  });
+
+  it('re-dispatches the server’s ffmpeg log lines as rtmp-ffmpeg-output, out of its shadow root', async () => {
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster></rtmp-broadcaster>`);
+    Object.assign(element, await broadcastConfig('element-ffmpeg-output'));
+    const output = oneEvent(element, 'rtmp-ffmpeg-output');
+
+    await element.start();
+    const event = await output;
+    await element.stop();
+
+    expect(event.detail.line).to.be.a('string').that.is.not.empty;
+    expect(event).to.include({ bubbles: true, composed: true });
   });
 
   it('stops the camera and microphone it opened when the broadcast stops', async () => {
@@ -262,7 +276,7 @@ describe('<rtmp-broadcaster>', () => {
     element.videoBitrate = 0;
     element.stream = undefined;
     element.source = 'camera';
-    expect(await failure()).to.be.an.instanceOf(TypeError).with.property('message', 'Expected `videoBitsPerSecond` to be a positive number, got `0`');
+    expect(await failure()).to.be.an.instanceOf(TypeError).with.property('message', 'Expected `videoBitsPerSecond` to be a number from 100000 to 50000000, got `0`');
     expect(element.state).to.equal('idle');
   });
 

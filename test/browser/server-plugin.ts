@@ -1,12 +1,12 @@
 // What the browser tests talk to, run by web-test-runner beside the test page: a real nginx-rtmp
 // ingest and a real BroadcastServer on loopback, and the commands the page sends with
 // executeServerCommand to learn where they are, see what the client asked for, probe what
-// arrived, and pull the server away.
+// arrived, learn when the server is done with a broadcast, and pull the server away.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { TestRunnerPlugin } from '@web/test-runner';
 import type { StartRequest } from '../../client/protocol.js';
-import { BroadcastError, BroadcastServer } from '../../server/index.js';
+import { BroadcastError, BroadcastServer, type BroadcastSocket } from '../../server/index.js';
 import { keyframeTimes, probe, type ProbeResult } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
 
@@ -20,6 +20,11 @@ export interface BroadcastConfig {
 export interface RecordingProbe extends ProbeResult {
   /** Seconds at which the video has a keyframe. */
   keyframeTimes: number[];
+}
+
+/** What `refusing-destination` answers: an allowed destination on a port nothing listens on. */
+export interface RefusingDestination {
+  rtmpUrl: string;
 }
 
 /** What `start-request` answers (wrapped: a command answering null counts as not handled). */
@@ -36,28 +41,60 @@ interface Stack {
   close(): Promise<void>;
 }
 
-/** Every start request the server received, by the destination it asked for. */
-type StartRequests = Map<string, StartRequest>;
+/** What the server saw of one start. */
+interface SeenStart {
+  request: StartRequest;
+  /** Resolves once the server has seen the client leave and has finished the broadcast, if it started one. */
+  over: Promise<void>;
+}
 
-async function startStack(rtmp: RtmpServer, pageOrigin: string, startRequests: StartRequests): Promise<Stack> {
+/** Every start the server's hook saw, by the destination the client asked for. */
+type SeenStarts = Map<string, SeenStart>;
+
+/** What every BroadcastServer of the plugin shares: its page, its destinations, what it saw. */
+interface StackOptions {
+  pageOrigin: string;
+  allowedDestinations: string[];
+  starts: SeenStarts;
+}
+
+async function startStack({ pageOrigin, allowedDestinations, starts }: StackOptions): Promise<Stack> {
   const http: Server = createServer();
   const connections = new Set<Socket>();
   http.on('connection', (socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
   });
+  // Each broadcast's end, from its start: `session-end` comes once ffmpeg exited and the client was told.
+  const finishes = new Map<string, { done: Promise<void>; resolve(): void }>();
+  // Awaits the disconnect first: a broadcast that starts at all has started by then.
+  const broadcastOver = async (socket: BroadcastSocket, sessionId: string): Promise<void> => {
+    if (socket.connected) await new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+    await finishes.get(sessionId)?.done;
+  };
   const broadcaster = new BroadcastServer(http, {
-    allowedDestinations: [rtmp.url('')],
+    allowedDestinations,
     cors: { origin: pageOrigin },
+    // Both opt-in features on: tests read ffmpeg's lines and errors' details, none relies on their absence.
+    sendFfmpegOutput: true,
+    sendErrorDetails: true,
     hooks: {
-      start({ auth, request }) {
-        if (request.rtmpUrl !== undefined) startRequests.set(request.rtmpUrl, request);
+      start({ auth, request, socket, sessionId }) {
+        if (request.rtmpUrl !== undefined) starts.set(request.rtmpUrl, { request, over: broadcastOver(socket, sessionId) });
         if (auth.refuse) throw new BroadcastError('UNAUTHORIZED', 'Refused by test hook');
+        // A hook choosing a destination the server cannot use: INTERNAL, with the reason as `detail`.
+        if (auth.unusableDestination) return { rtmpUrl: 'http://127.0.0.1/live/not-rtmp' };
       },
     },
     // BROADCAST_LOG=debug shows what the server did when a test fails.
     logLevel: (process.env.BROADCAST_LOG as 'debug' | undefined) ?? 'silent',
   });
+  broadcaster.on('session-start', ({ sessionId }) => {
+    let resolve = () => {};
+    const done = new Promise<void>((settle) => (resolve = settle));
+    finishes.set(sessionId, { done, resolve });
+  });
+  broadcaster.on('session-end', ({ sessionId }) => finishes.get(sessionId)?.resolve());
   // A client connecting with `auth.stallData` never gets its chunks acknowledged: a network too slow.
   broadcaster.io.on('connection', (socket) => {
     if (!socket.handshake.auth.stallData) return;
@@ -80,25 +117,42 @@ async function startStack(rtmp: RtmpServer, pageOrigin: string, startRequests: S
   };
 }
 
+/** A loopback port nothing listens on, so a destination there refuses every connection. */
+async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** Starts the servers with web-test-runner and answers the page's commands. */
 export function broadcastServerPlugin(): TestRunnerPlugin {
   let rtmp: RtmpServer | undefined;
   let stack: Stack | undefined;
-  let pageOrigin = '';
-  const startRequests: StartRequests = new Map();
+  let stackOptions: StackOptions | undefined;
+  // Outlives the stacks: a page may ask about a broadcast while `kill-server` replaces its server.
+  const starts: SeenStarts = new Map();
+  /** Where `refusing-destination` points: allowed by the server, refused by the network. */
+  let refusingPrefix: string | undefined;
 
   const running = () => {
-    if (!rtmp || !stack) throw new Error('The broadcast test servers are not running.');
-    return { rtmp, stack };
+    if (!rtmp || !stack || !stackOptions || !refusingPrefix) throw new Error('The broadcast test servers are not running.');
+    return { rtmp, stack, stackOptions, refusingPrefix };
   };
 
   return {
     name: 'broadcast-server',
 
     async serverStart({ config }) {
-      pageOrigin = `${config.http2 ? 'https' : 'http'}://${config.hostname}:${config.port}`;
       rtmp = await startRtmpServer();
-      stack = await startStack(rtmp, pageOrigin, startRequests);
+      refusingPrefix = `rtmp://127.0.0.1:${await closedPort()}/live/`;
+      stackOptions = {
+        pageOrigin: `${config.http2 ? 'https' : 'http'}://${config.hostname}:${config.port}`,
+        allowedDestinations: [rtmp.url(''), refusingPrefix],
+        starts,
+      };
+      stack = await startStack(stackOptions);
     },
 
     async serverStop() {
@@ -121,7 +175,19 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
         case 'start-request': {
           // What the page's client asked the server for when it started publishing `stream`.
           const { stream } = payload as { stream: string };
-          return { request: startRequests.get(running().rtmp.url(stream)) ?? null } satisfies StartRequestAnswer;
+          return { request: starts.get(running().rtmp.url(stream))?.request ?? null } satisfies StartRequestAnswer;
+        }
+        case 'refusing-destination': {
+          // The server allows it, but ffmpeg's connection there is refused.
+          const { stream } = payload as { stream: string };
+          return { rtmpUrl: `${running().refusingPrefix}${stream}` } satisfies RefusingDestination;
+        }
+        case 'broadcast-over': {
+          // Answers once the server is done with the broadcast to `rtmpUrl` (at once if no start
+          // for it reached the hook): after that it tells its client nothing more.
+          const { rtmpUrl } = payload as { rtmpUrl: string };
+          await starts.get(rtmpUrl)?.over;
+          return true;
         }
         case 'cut-destination': {
           // The ingest drops every publisher at once, then comes back for later tests.
@@ -135,7 +201,7 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           const current = running();
           stack = undefined;
           await current.stack.kill();
-          stack = await startStack(current.rtmp, pageOrigin, startRequests);
+          stack = await startStack(current.stackOptions);
           return true;
         }
         default:

@@ -376,10 +376,11 @@ describe('ffmpeg failures', () => {
 });
 
 describe('cleanup', () => {
-  test('a client that disconnects mid-stream has its ffmpeg gone within 5 s', async () => {
+  test('with no resume window, a client that disconnects mid-stream has its ffmpeg gone within 5 s', async () => {
     const summaries: string[] = [];
     const stack = await startStack({
       allowedDestinations: [rtmp.url('')],
+      resumeWindowMs: 0,
       hooks: { stop: (_c, summary) => void summaries.push(summary.reason) },
     });
     try {
