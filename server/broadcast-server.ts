@@ -244,20 +244,21 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
 
   /** Refuses a connection during shutdown, from a page on a foreign origin, or over the rate limit. */
   #admit(socket: BroadcastSocket): Error | undefined {
+    const refusal = (error: BroadcastError, remoteAddress = socket.handshake.address): Error => {
+      this.#log.warn(error.message, { code: error.code, remoteAddress });
+      if (this.listenerCount('error') > 0) this.emit('error', error, { remoteAddress });
+      // socket.io hands `data` to the client's connect_error, so the client sees the code.
+      return Object.assign(new Error(error.message), { data: error.toJSON() });
+    };
     if (this.#closing) return refusal(new BroadcastError('INTERNAL', 'The broadcast server is shutting down.'));
     if (!isAllowedOrigin(socket.request, this.#allowedOrigins)) {
       const origin = String(socket.request.headers.origin).slice(0, 200);
-      return refusal(new BroadcastError('ORIGIN_NOT_ALLOWED', `Pages on ${origin} are not allowed to use this broadcast server.`), socket.handshake.address);
+      return refusal(new BroadcastError('ORIGIN_NOT_ALLOWED', `Pages on ${origin} are not allowed to use this broadcast server.`));
     }
     if (this.#connectionLimiter && !this.#connectionLimiter.take(socket.handshake.address)) {
-      return refusal(new BroadcastError('RATE_LIMITED'), socket.handshake.address);
+      return refusal(new BroadcastError('RATE_LIMITED'));
     }
     return undefined;
-
-    function refusal(error: BroadcastError, remoteAddress?: string): Error {
-      // socket.io hands `data` to the client's connect_error, so the client sees the code.
-      return Object.assign(new Error(error.message), { data: error.toJSON(), remoteAddress });
-    }
   }
 
   #onConnection(socket: BroadcastSocket): void {

@@ -163,6 +163,17 @@ const MIN_FRAGMENT = 4;
 const ANY_RTMP_URL = /rtmps?:\/\/[^\s'"<>`]+/gi;
 const TRAILING_PUNCTUATION = /[:;,.)\]}]+$/;
 
+function redactUrlMatch(match: string): string {
+  const tail = TRAILING_PUNCTUATION.exec(match)?.[0] ?? '';
+  const body = tail ? match.slice(0, -tail.length) : match;
+  return redactDestination(body) + tail;
+}
+
+/** Hides the stream key of every rtmp(s):// URL in any text, knowing none of them in advance. */
+export function redactRtmpUrls(text: string): string {
+  return text.includes('://') ? text.replace(ANY_RTMP_URL, redactUrlMatch) : text;
+}
+
 /**
  * Returns a function that removes every trace of the URL's secrets from any text (ffmpeg log
  * lines, error messages): the full href in raw and percent-decoded forms, the key path, password,
@@ -195,17 +206,11 @@ export function createRedactor(url: URL): (text: string) => string {
   const wholePattern = new RegExp(sortedWholes.map(escapeRegExp).join('|'), 'g');
   const fragmentPattern = sortedFragments.length ? new RegExp(sortedFragments.map(escapeRegExp).join('|'), 'g') : undefined;
 
-  const redactUrl = (match: string): string => {
-    const tail = TRAILING_PUNCTUATION.exec(match)?.[0] ?? '';
-    const body = tail ? match.slice(0, -tail.length) : match;
-    return redactDestination(body) + tail;
-  };
-
   return (text: string): string => {
     let out = text;
     // A decoded password can hold spaces, which would cut the generic pattern short: whole forms go first.
     if (out.includes(url.host)) out = out.replace(wholePattern, redacted);
-    if (out.includes('://')) out = out.replace(ANY_RTMP_URL, redactUrl);
+    out = redactRtmpUrls(out);
     if (fragmentPattern) out = out.replace(fragmentPattern, '***');
     return out;
   };

@@ -53,9 +53,12 @@ async function withStack(options: BroadcastServerOptions, run: (stack: Awaited<R
 describe('origins', () => {
   test('by default only the server’s own pages and non-browser clients may connect', async () => {
     await withStack({}, async (stack) => {
+      const reported: string[] = [];
+      stack.broadcaster.on('error', (error) => reported.push(error.code));
       assert.equal(await connectFrom(stack.origin), 'connected', 'no Origin header');
       assert.equal(await connectFrom(stack.origin, stack.origin), 'connected', 'same origin');
       assert.equal(await connectFrom(stack.origin, 'https://evil.example'), 'ORIGIN_NOT_ALLOWED');
+      assert.deepEqual(reported, ['ORIGIN_NOT_ALLOWED'], 'the refusal is reported to the operator');
     });
   });
 

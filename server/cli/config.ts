@@ -1,0 +1,299 @@
+// What `rtmp-broadcaster` was asked to do, from its flags and environment: pure, so every rule is
+// unit-tested without starting anything. One table describes each option for the parser, the
+// environment and --help alike.
+import { parseArgs } from 'node:util';
+import { parseDestination } from '../destination.js';
+import type { LogLevel } from '../logger.js';
+
+/** Everything the CLI's server needs, checked. */
+export interface CliConfig {
+  port: number;
+  host: string;
+  /** Paths of the PEM certificate and key; absent: plain http. */
+  tls?: { certFile: string; keyFile: string };
+  /** Every broadcast goes here; clients cannot choose. Holds the stream key. */
+  destination?: string;
+  /** URL prefixes clients may broadcast to. */
+  allowedDestinations?: string[];
+  allowedOrigins?: '*' | string[];
+  maxStreams?: number;
+  maxStreamsPerAddress?: number;
+  maxConnectionsPerMinute?: number;
+  /** Clients must connect with `auth: { token }` equal to this. */
+  token?: string;
+  logLevel: LogLevel | 'silent';
+  ffmpegPath?: string;
+}
+
+/** What the command line asks for: print help, print the version, or serve with a configuration. */
+export type CliCommand = { command: 'help' } | { command: 'version' } | { command: 'serve'; config: CliConfig };
+
+/** Bad flags, environment or files: the CLI prints the message and exits with 2. */
+export class CliUsageError extends Error {
+  override name = 'CliUsageError';
+}
+
+interface OptionSpec {
+  env?: string;
+  type: 'string' | 'boolean';
+  /** Repeatable flag; its environment variable is comma-separated. */
+  list?: boolean;
+  short?: string;
+  /** Placeholder for the value in --help. */
+  value?: string;
+  help: string;
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+const DEFAULT_PORT = 8080;
+const DEFAULT_HOST = '127.0.0.1';
+
+const OPTIONS = {
+  port: { env: 'PORT', type: 'string', value: '<number>', help: `Port to listen on; 0 picks a free one. Default ${DEFAULT_PORT}.` },
+  host: {
+    env: 'HOST',
+    type: 'string',
+    value: '<address>',
+    help: `Address to listen on. Default ${DEFAULT_HOST} (this machine only); use 0.0.0.0 in a container or behind a proxy.`,
+  },
+  'tls-cert': { env: 'TLS_CERT', type: 'string', value: '<file>', help: 'PEM certificate: serve https and wss. Needs --tls-key.' },
+  'tls-key': { env: 'TLS_KEY', type: 'string', value: '<file>', help: 'PEM private key of --tls-cert.' },
+  destination: {
+    env: 'RTMP_URL',
+    type: 'string',
+    value: '<url>',
+    help: 'Send every broadcast to this rtmp:// or rtmps:// URL, stream key included; clients cannot choose. Prefer the environment variable: flags show in `ps`.',
+  },
+  'allow-destination': {
+    env: 'ALLOWED_DESTINATIONS',
+    type: 'string',
+    list: true,
+    value: '<url-prefix>',
+    help: 'Let clients choose a destination starting with this prefix, e.g. rtmp://a.rtmp.youtube.com/live2. Repeatable; comma-separated in the environment.',
+  },
+  'allow-origin': {
+    env: 'ALLOWED_ORIGINS',
+    type: 'string',
+    list: true,
+    value: '<origin>',
+    help: "Let pages on this origin connect, e.g. https://example.com, or '*' for any. Repeatable; comma-separated in the environment. Default: none.",
+  },
+  'max-streams': { env: 'MAX_STREAMS', type: 'string', value: '<number>', help: 'Most broadcasts (ffmpeg processes) at once. Default: no limit.' },
+  'max-streams-per-address': { env: 'MAX_STREAMS_PER_ADDRESS', type: 'string', value: '<number>', help: 'Most broadcasts at once from one IP address. Default: no limit.' },
+  'max-connections-per-minute': {
+    env: 'MAX_CONNECTIONS_PER_MINUTE',
+    type: 'string',
+    value: '<number>',
+    help: 'Most connections one IP address may open per minute. Default: no limit.',
+  },
+  token: {
+    env: 'BROADCAST_TOKEN',
+    type: 'string',
+    value: '<secret>',
+    help: "Refuse broadcasts (UNAUTHORIZED) unless the client's `auth.token` equals this secret. Prefer the environment variable: flags show in `ps`.",
+  },
+  'log-level': { env: 'LOG_LEVEL', type: 'string', value: '<level>', help: `${LOG_LEVELS.join(', ')}. Default info.` },
+  'ffmpeg-path': { env: 'FFMPEG_PATH', type: 'string', value: '<file>', help: 'ffmpeg binary. Default: ffmpeg on PATH.' },
+  help: { type: 'boolean', short: 'h', help: 'Print this help and exit.' },
+  version: { type: 'boolean', short: 'v', help: 'Print the version and exit.' },
+} as const satisfies Record<string, OptionSpec>;
+
+type OptionName = keyof typeof OPTIONS;
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads argv (without node and the script) and the environment; throws CliUsageError for anything wrong. */
+export function parseCommand(argv: readonly string[], env: Env): CliCommand {
+  const flags = parseFlags(argv);
+  if (flags.help) return { command: 'help' };
+  if (flags.version) return { command: 'version' };
+
+  /** The value of an option and where it came from (`--flag` or `ENV_VAR`), flag first. */
+  const read = (name: OptionName): { value: string; from: string } | undefined => {
+    const flag = flags[name];
+    if (typeof flag === 'string') return { value: flag, from: `--${name}` };
+    const spec: OptionSpec = OPTIONS[name];
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    // `PORT=` in a compose file means unset.
+    if (spec.env && fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv.trim(), from: spec.env };
+    return undefined;
+  };
+  const readList = (name: OptionName): { values: string[]; from: string } | undefined => {
+    const flag = flags[name];
+    const spec: OptionSpec = OPTIONS[name];
+    const given = Array.isArray(flag) ? { raw: flag, from: `--${name}` } : spec.env && env[spec.env]?.trim() ? { raw: [env[spec.env]!], from: spec.env } : undefined;
+    if (!given) return undefined;
+    const values = given.raw.flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean);
+    if (values.length === 0) throw new CliUsageError(`\`${given.from}\` is empty.`);
+    return { values, from: given.from };
+  };
+
+  const config: CliConfig = {
+    port: integer(read('port'), 0, 65_535) ?? DEFAULT_PORT,
+    host: read('host')?.value ?? DEFAULT_HOST,
+    logLevel: logLevel(read('log-level')) ?? 'info',
+  };
+
+  const cert = read('tls-cert');
+  const key = read('tls-key');
+  if (cert && key) config.tls = { certFile: cert.value, keyFile: key.value };
+  else if (cert || key) {
+    const [given, missing] = cert ? [cert.from, '--tls-key (TLS_KEY)'] : [key!.from, '--tls-cert (TLS_CERT)'];
+    throw new CliUsageError(`\`${given}\` needs ${missing} too: https takes a certificate and its key.`);
+  }
+
+  const destination = read('destination');
+  if (destination) {
+    checkDestination(destination.value, destination.from, 'URL');
+    config.destination = destination.value;
+  }
+  const allowed = readList('allow-destination');
+  if (allowed) {
+    if (destination) {
+      throw new CliUsageError(`\`${destination.from}\` and \`${allowed.from}\` exclude each other: with a fixed destination, clients choose none.`);
+    }
+    for (const prefix of allowed.values) checkDestination(prefix, allowed.from, 'URL prefix');
+    config.allowedDestinations = allowed.values;
+  }
+  if (!destination && !allowed) {
+    throw new CliUsageError('Nothing to broadcast to: set --destination (RTMP_URL), or --allow-destination (ALLOWED_DESTINATIONS) to let clients choose.');
+  }
+
+  const origins = readList('allow-origin');
+  if (origins) config.allowedOrigins = allowedOrigins(origins.values, origins.from);
+
+  const maxStreams = integer(read('max-streams'), 1);
+  if (maxStreams !== undefined) config.maxStreams = maxStreams;
+  const perAddress = integer(read('max-streams-per-address'), 1);
+  if (perAddress !== undefined) config.maxStreamsPerAddress = perAddress;
+  const perMinute = integer(read('max-connections-per-minute'), 1);
+  if (perMinute !== undefined) config.maxConnectionsPerMinute = perMinute;
+
+  const token = read('token');
+  if (token) config.token = token.value;
+  const ffmpegPath = read('ffmpeg-path');
+  if (ffmpegPath) config.ffmpegPath = ffmpegPath.value;
+  return { command: 'serve', config };
+}
+
+/** The --help text. */
+export function helpText(): string {
+  const lines = [
+    'Usage: rtmp-broadcaster [options]',
+    '',
+    'Relays browsers broadcasting with <rtmp-broadcaster> to RTMP ingests (YouTube, Twitch, any',
+    'RTMP server) with ffmpeg. Serves the socket.io endpoint the element connects to, /healthz and',
+    'Prometheus /metrics; logs JSON lines on stdout; ends broadcasts cleanly on SIGTERM and SIGINT.',
+    '',
+    'Each option may instead come from the environment variable shown; a flag wins over it.',
+    '',
+    'Options:',
+  ];
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+    const short = spec.short ? `-${spec.short}, ` : '';
+    const flag = `  ${short}--${name}${spec.value ? ` ${spec.value}` : ''}`;
+    lines.push(spec.env ? `${flag.padEnd(44)} ${spec.env}` : flag, ...wrap(spec.help, 80 - 6).map((line) => `      ${line}`));
+  }
+  lines.push(
+    '',
+    'Clients send the token with the connection:',
+    "  <rtmp-broadcaster server=\"https://relay.example.com\"> and element.auth = { token: '...' },",
+    "  or new BroadcastClient({ server, auth: { token: '...' } }).",
+    '',
+    'Examples:',
+    '  RTMP_URL=rtmp://a.rtmp.youtube.com/live2/KEY BROADCAST_TOKEN=secret \\',
+    '    rtmp-broadcaster --allow-origin https://example.com',
+    '  rtmp-broadcaster --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem \\',
+    '    --allow-destination rtmp://a.rtmp.youtube.com/live2 \\',
+    '    --allow-destination rtmp://live.twitch.tv/app',
+    '',
+    'Exit status: 0 after a clean shutdown, 1 when the server fails, 2 for bad options.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+function parseFlags(argv: readonly string[]) {
+  const options = Object.fromEntries(
+    Object.entries(OPTIONS).map(([name, spec]: [string, OptionSpec]) => [
+      name,
+      { type: spec.type, ...(spec.list ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) },
+    ]),
+  ) as { [K in OptionName]: { type: (typeof OPTIONS)[K]['type']; multiple?: boolean; short?: string } };
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Partial<Record<OptionName, string | string[] | boolean>>;
+  } catch (caught) {
+    const error = caught as Error & { code?: string };
+    const named = /'([^']+)'/.exec(error.message)?.[1];
+    switch (error.code) {
+      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+        throw new CliUsageError(`Unknown option \`${named ?? error.message}\`.`);
+      case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+        throw new CliUsageError(`Unexpected argument \`${named ?? error.message}\`: every setting is an --option.`);
+      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+        const flag = named?.replace(/ <value>$/, '') ?? '';
+        if (/argument missing|ambiguous/.test(error.message)) throw new CliUsageError(`\`${flag}\` needs a value.`);
+        throw new CliUsageError(`\`${flag.replace(/^-\w, /, '')}\` takes no value.`);
+      }
+      default:
+        throw caught;
+    }
+  }
+}
+
+function integer(input: { value: string; from: string } | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (!input) return undefined;
+  const value = /^\d+$/.test(input.value) ? Number(input.value) : NaN;
+  if (!(value >= min && value <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+    throw new CliUsageError(`Expected \`${input.from}\` to be ${range}, got \`${input.value}\`.`);
+  }
+  return value;
+}
+
+function logLevel(input: { value: string; from: string } | undefined): LogLevel | 'silent' | undefined {
+  if (!input) return undefined;
+  const level = LOG_LEVELS.find((candidate) => candidate === input.value.toLowerCase());
+  if (!level) throw new CliUsageError(`Expected \`${input.from}\` to be one of ${LOG_LEVELS.join(', ')}, got \`${input.value}\`.`);
+  return level;
+}
+
+/** The reason names the problem but never echoes the value: a destination holds a stream key. */
+function checkDestination(value: string, from: string, what: string): void {
+  try {
+    parseDestination(value);
+  } catch (caught) {
+    throw new CliUsageError(`\`${from}\` is not a usable rtmp:// or rtmps:// ${what}: ${(caught as Error).message}`);
+  }
+}
+
+function allowedOrigins(values: string[], from: string): '*' | string[] {
+  if (values.includes('*')) {
+    if (values.length > 1) throw new CliUsageError(`\`${from}\` is either '*' or a list of origins, not both.`);
+    return '*';
+  }
+  return values.map((value) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      // reported below
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username) {
+      throw new CliUsageError(`Expected \`${from}\` to be origins such as https://example.com, got \`${value}\`.`);
+    }
+    return url.origin;
+  });
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
