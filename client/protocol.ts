@@ -162,4 +162,17 @@ export interface ServerToClientEvents {
   ended: (message: EndedMessage) => void;
   /** One line of ffmpeg's log, redacted; only when the server's `sendFfmpegOutput` is on. */
   'ffmpeg-output': (line: string) => void;
+  /** The destination dropped the live broadcast; the server reconnects in `retryInMs` (media meanwhile is skipped). */
+  'destination-lost': (message: DestinationLostMessage) => void;
+  /** The server publishes to the destination again. */
+  'destination-restored': (message: { attempt: number }) => void;
+}
+
+/** Sent when the destination dropped a live broadcast and the server will reconnect it. */
+export interface DestinationLostMessage {
+  /** 1 for the first reconnection of this broadcast. */
+  attempt: number;
+  maxAttempts: number;
+  retryInMs: number;
+  error: ErrorPayload;
 }

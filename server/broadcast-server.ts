@@ -28,6 +28,7 @@ import { buildFfmpegArgs, parseMimeType } from './ffmpeg/args.js';
 import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
 import { locateFfmpeg } from './ffmpeg/locate.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
+import { findCluster, MatroskaHeader } from './matroska.js';
 import { Session, type SessionInfo } from './session.js';
 import { validateStartRequest } from './validate.js';
 
@@ -114,6 +115,10 @@ export interface BroadcastServerOptions {
   killTimeoutMs?: number;
   /** A destination that stops answering for this long ends the broadcast. Default 10 000 ms. */
   destinationTimeoutMs?: number;
+  /** How many times a broadcast whose destination dropped it (after it went live) is reconnected by a new ffmpeg before it ends with DESTINATION_UNREACHABLE. Default 3; 0 never. */
+  destinationRetries?: number;
+  /** Wait before the first reconnection to a dropped destination, doubled for each next one (at most 10 s). Default 1 000 ms. */
+  destinationRetryDelayMs?: number;
   /** AAC sample rate of the output when the client asks for none. Default 44 100. */
   audioSampleRate?: number;
   /** Forward each ffmpeg log line (redacted) to the broadcasting client as `ffmpeg-output`. Default false. */
@@ -132,21 +137,43 @@ export interface BroadcastServerOptions {
   logLevel?: LogLevel | 'silent';
 }
 
-/** How a live broadcast reaches its client; the socket changes when the client resumes after a drop. */
+/**
+ * One broadcast from start to end. Its ffmpeg (`session`) is replaced when the destination drops
+ * it and it reconnects; its client's socket is replaced when the client resumes after a drop.
+ */
 interface Link {
+  id: string;
+  state: 'live' | 'reconnecting' | 'ended';
+  session: Session;
   /** The client's current connection; undefined while it is away within the resume window. */
   socket: BroadcastSocket | undefined;
   context: HookContext;
   resumeToken: string;
-  /** The last chunk sequence number handed to ffmpeg; -1 before any. */
+  /** The last chunk sequence number accepted; -1 before any. */
   lastSeq: number;
+  /** The recording's Matroska header, replayed to a new ffmpeg after the destination dropped. */
+  header: MatroskaHeader;
+  /** After a new ffmpeg got the header: media is skipped until the next Cluster begins. */
+  awaitingCluster: boolean;
+  retries: number;
+  disconnected: boolean;
+  /** Starts another ffmpeg for this broadcast, continuing the current one's counters. */
+  respawn(): Promise<Session>;
   detachTimer?: NodeJS.Timeout;
+  retryTimer?: NodeJS.Timeout;
+  /** Resolves with the error that ended the broadcast (none for a clean stop) once its end is reported. */
+  done: Promise<ErrorPayload | undefined>;
+  settle(error: ErrorPayload | undefined): void;
 }
 
 /** Events of a BroadcastServer, for metrics and logs that sit beside the core. */
 export interface BroadcastServerEvents {
   connection: [connection: ConnectionInfo];
   'session-start': [info: SessionInfo];
+  /** The destination dropped a live broadcast; a new ffmpeg will reconnect in `retryInMs`. */
+  'destination-lost': [sessionId: string, attempt: number, retryInMs: number, error: ErrorPayload];
+  /** A new ffmpeg is publishing the broadcast again. */
+  'destination-restored': [sessionId: string, attempt: number];
   'session-end': [info: SessionInfo, summary: StopSummary];
   stats: [sessionId: string, stats: BroadcastStats];
   'ffmpeg-output': [sessionId: string, line: string];
@@ -160,6 +187,7 @@ const DEFAULTS = {
   stopTimeoutMs: 5_000,
   killTimeoutMs: 2_000,
   destinationTimeoutMs: 10_000,
+  destinationRetryDelayMs: 1_000,
   audioSampleRate: 44_100,
   videoBitsPerSecond: 2_500_000,
   audioBitsPerSecond: 128_000,
@@ -168,6 +196,7 @@ const DEFAULTS = {
 
 
 type Resolved = Required<Pick<BroadcastServerOptions, keyof typeof DEFAULTS & keyof BroadcastServerOptions>> & {
+  destinationRetries: number;
   maxStreams: number;
   maxStreamsPerAddress: number;
   maxConnectionsPerMinute: number;
@@ -182,16 +211,12 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   readonly #options: BroadcastServerOptions;
   readonly #settings: Resolved;
   readonly #log: Logger;
-  readonly #sessions = new Map<string, Session>();
   readonly #links = new Map<string, Link>();
   /** Starts admitted but not yet running (session id → remote address), so concurrent starts cannot overshoot the limits. */
   readonly #reserved = new Map<string, string>();
   #closing: Promise<void> | undefined;
-  /** Each session's end report, so it runs once and close() can wait for all of them. */
-  readonly #endedOnce = new WeakMap<Session, Promise<void>>();
-  readonly #ending = new Set<Promise<void>>();
-  /** Sessions whose client went away, so their summary says so. */
-  readonly #disconnected = new WeakSet<Session>();
+  /** End reports under way, so close() can wait for them. */
+  readonly #ending = new Set<Promise<unknown>>();
   readonly #connectionLimiter: RateLimiter | undefined;
   readonly #allowedOrigins: AllowedOrigins | undefined;
   /** What the ffmpeg binary accepts, asked on the first start and kept. */
@@ -219,12 +244,13 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
 
   /** Status of every live broadcast. */
   sessions(): SessionInfo[] {
-    return [...this.#sessions.values()].map((session) => session.info());
+    return [...this.#links.values()].map(info);
   }
 
   /** Status of one broadcast, or undefined once it has ended. */
   session(sessionId: string): SessionInfo | undefined {
-    return this.#sessions.get(sessionId)?.info();
+    const link = this.#links.get(sessionId);
+    return link && info(link);
   }
 
   /**
@@ -234,8 +260,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.all([...this.#sessions.values()].map((session) => session.stop()));
-      // Let each session's end (ended message, stop hook) finish before the sockets go.
+      await Promise.all([...this.#links.values()].map((link) => this.#end(link)));
+      // Let every end report (ended message, stop hook) finish before the sockets go.
       await Promise.all([...this.#ending]);
       this.io.disconnectSockets(true);
     })();
@@ -265,9 +291,9 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     const remoteAddress = socket.handshake.address;
     const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
     const base = { socket, auth, remoteAddress };
-    let session: Session | undefined;
     let link: Link | undefined;
     let starting = false;
+    const running = () => starting || (link !== undefined && link.state !== 'ended');
 
     const fail = (error: BroadcastError, extra: Partial<ErrorContext> = {}): ErrorPayload => {
       this.#reportError({ ...base, ...extra }, error);
@@ -277,8 +303,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
 
     socket.on('start', async (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
-      if (starting || (session && session.state !== 'ended')) {
-        reply({ ok: false, error: fail(new BroadcastError('ALREADY_STARTED'), { sessionId: session?.id }) });
+      if (running()) {
+        reply({ ok: false, error: fail(new BroadcastError('ALREADY_STARTED'), { sessionId: link?.id }) });
         return;
       }
       starting = true;
@@ -287,12 +313,12 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         const started = await this.#start(socket, sessionId, raw, base);
         if (socket.disconnected) {
           // The client left while its start was in flight: nobody will ever send it media.
-          this.#disconnected.add(started.session);
-          void started.session.stop();
+          started.disconnected = true;
+          void this.#end(started);
           return;
         }
-        ({ session, link } = started);
-        reply({ ok: true, sessionId, video: session.video, resumeToken: link.resumeToken } satisfies StartAck);
+        link = started;
+        reply({ ok: true, sessionId, video: link.session.video, resumeToken: link.resumeToken } satisfies StartAck);
       } catch (caught) {
         const error = toBroadcastError(caught, 'INTERNAL');
         if (error.code === 'INTERNAL') this.#log.error('start failed unexpectedly', { sessionId, error: describe(caught) });
@@ -307,8 +333,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const reply: (response: Ack) => void = typeof ack === 'function' ? (ack as (response: Ack) => void) : () => {};
       const meta = typeof second === 'object' && second !== null ? (second as { seq?: unknown }) : undefined;
       const context = link?.context;
-      if (!session || !link || session.state !== 'live') {
-        reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), { sessionId: session?.id }) });
+      if (!link || link.state === 'ended' || (link.state === 'live' && link.session.state !== 'live')) {
+        reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), { sessionId: link?.id }) });
         return;
       }
       if (!(chunk instanceof Uint8Array)) {
@@ -335,72 +361,147 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         }
         link.lastSeq = seq;
       }
-      if (chunk.byteLength === 0) {
+      const media = this.#mediaFor(link, chunk);
+      if (media === undefined || media.byteLength === 0) {
         reply({ ok: true });
         return;
       }
-      session.write(chunk, (error) => reply(error ? { ok: false, error: this.#forClient(error) } : { ok: true }));
+      link.session.write(media, (error) => reply(error ? { ok: false, error: this.#forClient(error) } : { ok: true }));
     });
 
     socket.on('stop', async (ack) => {
       const reply: (response: Ack) => void = typeof ack === 'function' ? ack : () => {};
-      if (!session || session.state === 'ended') {
-        reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), { sessionId: session?.id }) });
+      if (!link || link.state === 'ended') {
+        reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), { sessionId: link?.id }) });
         return;
       }
-      const outcome = await session.stop();
-      await this.#ended(session);
-      reply(outcome.error ? { ok: false, error: this.#forClient(outcome.error) } : { ok: true });
+      const error = await this.#end(link);
+      reply(error ? { ok: false, error: this.#forClient(error) } : { ok: true });
     });
 
     socket.on('resume', (raw, ack) => {
       const reply: (response: ResumeAck) => void = typeof ack === 'function' ? ack : () => {};
-      if (starting || (session && session.state !== 'ended')) {
-        reply({ ok: false, error: fail(new BroadcastError('ALREADY_STARTED'), { sessionId: session?.id }) });
+      if (running()) {
+        reply({ ok: false, error: fail(new BroadcastError('ALREADY_STARTED'), { sessionId: link?.id }) });
         return;
       }
       const request = raw as Partial<Record<'sessionId' | 'resumeToken', unknown>> | null;
       const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : '';
       const token = typeof request?.resumeToken === 'string' ? request.resumeToken : '';
-      const found = this.#sessions.get(sessionId);
-      const foundLink = this.#links.get(sessionId);
+      const found = this.#links.get(sessionId);
       // One answer for a wrong token and an unknown session, so neither can be probed.
-      if (!found || !foundLink || found.state !== 'live' || !sameSecret(foundLink.resumeToken, token)) {
+      if (!found || found.state === 'ended' || found.session.state === 'stopping' || !sameSecret(found.resumeToken, token)) {
         reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED', 'There is no broadcast to resume: it ended, or the token is wrong.')) });
         return;
       }
-      const previous = foundLink.socket;
-      clearTimeout(foundLink.detachTimer);
-      foundLink.socket = socket;
-      foundLink.context = { ...foundLink.context, socket, remoteAddress };
+      const previous = found.socket;
+      clearTimeout(found.detachTimer);
+      found.socket = socket;
+      found.context = { ...found.context, socket, remoteAddress };
       // The old connection may not have noticed the drop yet; the client knows better.
       if (previous && previous !== socket) previous.disconnect(true);
-      session = found;
-      link = foundLink;
-      this.#log.info('client resumed its broadcast', { sessionId, remoteAddress, lastSeq: link.lastSeq });
-      reply({ ok: true, sessionId, video: found.video, lastSeq: link.lastSeq });
+      link = found;
+      this.#log.info('client resumed its broadcast', { sessionId, remoteAddress, lastSeq: found.lastSeq });
+      reply({ ok: true, sessionId, video: found.session.video, lastSeq: found.lastSeq });
     });
 
     socket.on('disconnect', () => {
-      if (!session || !link || link.socket !== socket || session.state !== 'live') return;
-      const current = session;
       const away = link;
+      if (!away || away.socket !== socket || away.state === 'ended' || away.session.state === 'stopping') return;
       away.socket = undefined;
       const windowMs = this.#closing ? 0 : this.#settings.resumeWindowMs;
       if (windowMs === 0) {
-        this.#log.info('client disconnected, ending its broadcast', { sessionId: current.id });
-        this.#disconnected.add(current);
-        void current.stop();
+        this.#log.info('client disconnected, ending its broadcast', { sessionId: away.id });
+        away.disconnected = true;
+        void this.#end(away);
         return;
       }
-      this.#log.info('client disconnected, waiting for it to resume', { sessionId: current.id, resumeWindowMs: windowMs });
+      this.#log.info('client disconnected, waiting for it to resume', { sessionId: away.id, resumeWindowMs: windowMs });
       away.detachTimer = setTimeout(() => {
         if (away.socket) return;
-        this.#disconnected.add(current);
+        away.disconnected = true;
         const seconds = Math.round(windowMs / 1000);
-        void current.stop({ code: 'DISCONNECTED', message: `The client did not come back within ${seconds} s of losing its connection.` });
+        void this.#end(away, { code: 'DISCONNECTED', message: `The client did not come back within ${seconds} s of losing its connection.` });
       }, windowMs);
     });
+  }
+
+  /**
+   * What of a chunk goes to ffmpeg: all of it normally; nothing while the destination is being
+   * reconnected; after a reconnection, what starts at the next Cluster (the new ffmpeg got the
+   * header already). The first chunks also teach the link its header.
+   */
+  #mediaFor(link: Link, chunk: Uint8Array): Uint8Array | undefined {
+    if (link.state === 'reconnecting') return undefined;
+    if (link.awaitingCluster) {
+      const at = findCluster(chunk);
+      if (at < 0) return undefined;
+      link.awaitingCluster = false;
+      return chunk.subarray(at);
+    }
+    link.header.observe(chunk);
+    return chunk;
+  }
+
+  /**
+   * Ends a broadcast gracefully (its ffmpeg flushes) and resolves once the end has been reported,
+   * with the error that ended it. `reason` is why the server ends it, if not asked by the client.
+   */
+  #end(link: Link, reason?: ErrorPayload): Promise<ErrorPayload | undefined> {
+    if (link.state === 'reconnecting') {
+      clearTimeout(link.retryTimer);
+      this.#finish(link, reason);
+    } else if (link.state === 'live') {
+      void link.session.stop(reason);
+    }
+    return link.done;
+  }
+
+  /** ffmpeg exited: reconnect a destination that dropped a live broadcast, or report the end. */
+  #onExit(link: Link, session: Session, error: ErrorPayload | undefined): void {
+    if (link.session !== session || link.state === 'ended') return;
+    const retry =
+      error?.code === 'DESTINATION_UNREACHABLE' &&
+      !session.stopRequested &&
+      // A destination that never took the broadcast is wrong, not dropped: no point retrying it.
+      (session.published || link.retries > 0) &&
+      link.header.bytes !== undefined &&
+      link.retries < this.#settings.destinationRetries &&
+      !this.#closing;
+    if (!retry) {
+      this.#finish(link, error);
+      return;
+    }
+    link.state = 'reconnecting';
+    link.retries++;
+    const retryInMs = Math.min(this.#settings.destinationRetryDelayMs * 2 ** (link.retries - 1), 10_000);
+    this.#log.warn('the destination dropped the broadcast; reconnecting', { sessionId: link.id, attempt: link.retries, retryInMs, code: error.code });
+    link.socket?.emit('destination-lost', { attempt: link.retries, maxAttempts: this.#settings.destinationRetries, retryInMs, error: this.#forClient(error) });
+    this.emit('destination-lost', link.id, link.retries, retryInMs, error);
+    link.retryTimer = setTimeout(() => void this.#reconnect(link), retryInMs);
+  }
+
+  /** Starts a new ffmpeg for a broadcast whose destination dropped it, fed the recording's header first. */
+  async #reconnect(link: Link): Promise<void> {
+    let next: Session;
+    try {
+      next = await link.respawn();
+    } catch (caught) {
+      if (link.state === 'reconnecting') this.#finish(link, toBroadcastError(caught, 'INTERNAL').toJSON());
+      return;
+    }
+    if (link.state !== 'reconnecting') {
+      void next.stop();
+      return;
+    }
+    link.session = next;
+    link.state = 'live';
+    link.awaitingCluster = true;
+    next.write(link.header.bytes!, () => {});
+    void next.ended.then(({ error }) => this.#onExit(link, next, error ?? undefined));
+    this.#log.info('reconnected to the destination', { sessionId: link.id, attempt: link.retries, pid: next.pid });
+    link.socket?.emit('destination-restored', { attempt: link.retries });
+    this.emit('destination-restored', link.id, link.retries);
   }
 
   /** Validates, asks the start hook, picks the destination, and spawns ffmpeg. */
@@ -409,17 +510,18 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     sessionId: string,
     raw: unknown,
     base: Omit<HookContext, 'sessionId' | 'request'>,
-  ): Promise<{ session: Session; link: Link }> {
+  ): Promise<Link> {
     if (this.#closing) throw new BroadcastError('INTERNAL', 'The server is shutting down and takes no new broadcasts.');
     const request = validateStartRequest(raw);
     const media = parseMimeType(request.mimeType);
     if (!media) {
       throw new BroadcastError('INVALID_REQUEST', `The recorder type \`${request.mimeType.slice(0, 100)}\` is not supported: send WebM or Matroska.`);
     }
-    if (this.#sessions.size + this.#reserved.size >= this.#settings.maxStreams) {
+    if (this.#links.size + this.#reserved.size >= this.#settings.maxStreams) {
       throw new BroadcastError('TOO_MANY_STREAMS');
     }
-    const fromAddress = [...this.#reserved.values(), ...[...this.#sessions.values()].map((s) => s.remoteAddress)].filter((a) => a === base.remoteAddress).length;
+    const addresses = [...this.#reserved.values(), ...[...this.#links.values()].map((link) => link.context.remoteAddress)];
+    const fromAddress = addresses.filter((address) => address === base.remoteAddress).length;
     if (fromAddress >= this.#settings.maxStreamsPerAddress) {
       throw new BroadcastError('TOO_MANY_STREAMS', `This address already runs ${fromAddress} broadcast(s), as many as the server allows.`);
     }
@@ -432,45 +534,66 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const settings = { ...request, ...pickDefined(overrides) };
       const video: VideoMode = media.video;
       const ffmpeg = await this.#ffmpegCapabilities();
-      const link: Link = { socket, context, resumeToken: randomBytes(24).toString('base64url'), lastSeq: -1 };
-      const session = await Session.start({
-        id: sessionId,
-        remoteAddress: base.remoteAddress,
-        ffmpegPath: this.#settings.ffmpegPath,
-        destination,
+      const args = buildFfmpegArgs({
+        inputFormat: media.inputFormat,
         video,
-        args: buildFfmpegArgs({
-          inputFormat: media.inputFormat,
-          video,
-          destination,
-          videoBitsPerSecond: settings.videoBitsPerSecond ?? DEFAULTS.videoBitsPerSecond,
-          audioBitsPerSecond: settings.audioBitsPerSecond ?? DEFAULTS.audioBitsPerSecond,
-          framerate: settings.framerate ?? DEFAULTS.framerate,
-          audioSampleRate: settings.audioSampleRate ?? this.#settings.audioSampleRate,
-          destinationTimeoutMs: this.#settings.destinationTimeoutMs,
-          // Unknown when ffmpeg cannot run at all; Session.start then reports FFMPEG_NOT_FOUND.
-          statsPeriod: ffmpeg?.statsPeriod ?? true,
-        }),
-        stopTimeoutMs: this.#settings.stopTimeoutMs,
-        killTimeoutMs: this.#settings.killTimeoutMs,
-        idleTimeoutMs: this.#settings.idleTimeoutMs,
-        maxDurationMs: this.#settings.maxDurationMs,
-        onStats: (stats) => {
-          link.socket?.emit('stats', stats);
-          this.emit('stats', sessionId, stats);
-        },
-        onOutput: (line) => {
-          this.#log.debug('ffmpeg', { sessionId, line });
-          this.emit('ffmpeg-output', sessionId, line);
-          if (this.#options.sendFfmpegOutput) link.socket?.emit('ffmpeg-output', line);
-        },
+        destination,
+        videoBitsPerSecond: settings.videoBitsPerSecond ?? DEFAULTS.videoBitsPerSecond,
+        audioBitsPerSecond: settings.audioBitsPerSecond ?? DEFAULTS.audioBitsPerSecond,
+        framerate: settings.framerate ?? DEFAULTS.framerate,
+        audioSampleRate: settings.audioSampleRate ?? this.#settings.audioSampleRate,
+        destinationTimeoutMs: this.#settings.destinationTimeoutMs,
+        // Unknown when ffmpeg cannot run at all; Session.start then reports FFMPEG_NOT_FOUND.
+        statsPeriod: ffmpeg?.statsPeriod ?? true,
       });
-      this.#sessions.set(sessionId, session);
+      const spawn = (continues?: Session) =>
+        Session.start({
+          id: sessionId,
+          remoteAddress: base.remoteAddress,
+          ffmpegPath: this.#settings.ffmpegPath,
+          destination,
+          video,
+          args,
+          stopTimeoutMs: this.#settings.stopTimeoutMs,
+          killTimeoutMs: this.#settings.killTimeoutMs,
+          idleTimeoutMs: this.#settings.idleTimeoutMs,
+          // A reconnected ffmpeg gets what is left of the broadcast's maximum duration.
+          maxDurationMs: this.#settings.maxDurationMs - (continues ? Date.now() - continues.startedAt : 0),
+          ...(continues ? { continues: { startedAt: continues.startedAt, bytesIn: continues.bytesIn } } : {}),
+          onStats: (stats) => {
+            link.socket?.emit('stats', stats);
+            this.emit('stats', sessionId, stats);
+          },
+          onOutput: (line) => {
+            this.#log.debug('ffmpeg', { sessionId, line });
+            this.emit('ffmpeg-output', sessionId, line);
+            if (this.#options.sendFfmpegOutput) link.socket?.emit('ffmpeg-output', line);
+          },
+        });
+      let settle!: (error: ErrorPayload | undefined) => void;
+      const done = new Promise<ErrorPayload | undefined>((resolve) => (settle = resolve));
+      const link: Link = {
+        id: sessionId,
+        state: 'live',
+        session: await spawn(),
+        socket,
+        context,
+        resumeToken: randomBytes(24).toString('base64url'),
+        lastSeq: -1,
+        header: new MatroskaHeader(),
+        awaitingCluster: false,
+        retries: 0,
+        disconnected: false,
+        respawn: () => spawn(link.session),
+        done,
+        settle,
+      };
       this.#links.set(sessionId, link);
+      const { session } = link;
       this.#log.info('broadcast started', { sessionId, remoteAddress: base.remoteAddress, destination: session.destination, video, pid: session.pid });
-      this.emit('session-start', session.info());
-      void session.ended.then(() => this.#ended(session));
-      return { session, link };
+      this.emit('session-start', info(link));
+      void session.ended.then(({ error }) => this.#onExit(link, session, error));
+      return link;
     } finally {
       this.#reserved.delete(sessionId);
     }
@@ -528,36 +651,29 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     return url;
   }
 
-  /** Tells the client, the hooks and listeners that a broadcast ended; runs once per session. */
-  #ended(session: Session): Promise<void> {
-    let done = this.#endedOnce.get(session);
-    if (done) return done;
-    done = (async () => {
-      const { error } = await session.ended;
-      const link = this.#links.get(session.id);
-      this.#sessions.delete(session.id);
-      this.#links.delete(session.id);
-      clearTimeout(link?.detachTimer);
-      const context = link?.context;
-      const socket = link?.socket;
-      const reason = this.#disconnected.has(session) ? 'disconnected' : error ? 'error' : 'stopped';
-      const summary: StopSummary = {
-        reason,
-        durationMs: Date.now() - session.startedAt,
-        bytesIn: session.bytesIn,
-        destination: session.destination,
-        ...(error ? { error } : {}),
-      };
-      socket?.emit('ended', error ? { reason: 'error', error: this.#forClient(error) } : { reason: 'stopped' });
-      if (error && context) this.#reportError(context, BroadcastError.from(error));
-      this.#log.info('broadcast ended', { sessionId: session.id, reason, code: error?.code, bytesIn: session.bytesIn });
-      this.emit('session-end', session.info(), summary);
-      if (context) await this.#runHook('stop', () => this.#options.hooks?.stop?.(context, summary));
-    })();
-    this.#endedOnce.set(session, done);
-    this.#ending.add(done);
-    void done.finally(() => this.#ending.delete(done));
-    return done;
+  /** Tells the client, the hooks and listeners that a broadcast ended; once per broadcast. */
+  #finish(link: Link, error: ErrorPayload | undefined): void {
+    if (link.state === 'ended') return;
+    link.state = 'ended';
+    this.#links.delete(link.id);
+    clearTimeout(link.detachTimer);
+    clearTimeout(link.retryTimer);
+    const { session, context } = link;
+    const reason = link.disconnected ? 'disconnected' : error ? 'error' : 'stopped';
+    const summary: StopSummary = {
+      reason,
+      durationMs: Date.now() - session.startedAt,
+      bytesIn: session.bytesIn,
+      destination: session.destination,
+      ...(error ? { error } : {}),
+    };
+    link.socket?.emit('ended', error ? { reason: 'error', error: this.#forClient(error) } : { reason: 'stopped' });
+    if (error) this.#reportError(context, BroadcastError.from(error));
+    this.#log.info('broadcast ended', { sessionId: link.id, reason, code: error?.code, bytesIn: session.bytesIn });
+    this.emit('session-end', info(link), summary);
+    const reported = this.#runHook('stop', () => this.#options.hooks?.stop?.(context, summary)).then(() => link.settle(error));
+    this.#ending.add(reported);
+    void reported.finally(() => this.#ending.delete(reported));
   }
 
   /** What a client may see of an error: its `detail` only when the operator shares details. */
@@ -597,7 +713,7 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
   if (!AAC_SAMPLE_RATES.includes(audioSampleRate as (typeof AAC_SAMPLE_RATES)[number])) {
     throw new TypeError(`Expected \`audioSampleRate\` to be one of ${AAC_SAMPLE_RATES.join(', ')}, got \`${audioSampleRate}\``);
   }
-  const count = (name: 'maxStreams' | 'maxStreamsPerAddress' | 'maxConnectionsPerMinute'): number => {
+  const count = (name: 'maxStreams' | 'maxStreamsPerAddress' | 'maxConnectionsPerMinute' | 'destinationRetries'): number => {
     if (options[name] === undefined) return Infinity;
     const value = positive(name, 0);
     if (!Number.isInteger(value)) throw new TypeError(`Expected \`${name}\` to be a whole number, got \`${value}\``);
@@ -622,9 +738,17 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
     stopTimeoutMs: positive('stopTimeoutMs', DEFAULTS.stopTimeoutMs),
     killTimeoutMs: positive('killTimeoutMs', DEFAULTS.killTimeoutMs),
     destinationTimeoutMs: positive('destinationTimeoutMs', DEFAULTS.destinationTimeoutMs),
+    destinationRetryDelayMs: positive('destinationRetryDelayMs', DEFAULTS.destinationRetryDelayMs),
+    destinationRetries: options.destinationRetries === 0 ? 0 : options.destinationRetries === undefined ? 3 : count('destinationRetries'),
     audioSampleRate,
     ffmpegPath: locateFfmpeg(options.ffmpegPath),
   };
+}
+
+/** What `sessions()` shows of a broadcast. */
+function info(link: Link): SessionInfo {
+  const current = link.session.info();
+  return link.state === 'reconnecting' ? { ...current, state: 'reconnecting' } : current;
 }
 
 /** Compares secrets in constant time. */

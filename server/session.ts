@@ -8,7 +8,7 @@ import { mapFfmpegExit } from './ffmpeg/exit.js';
 import { createProgressParser } from './ffmpeg/progress.js';
 
 /** Where a broadcast is in its life. */
-export type SessionState = 'live' | 'stopping' | 'ended';
+export type SessionState = 'live' | 'reconnecting' | 'stopping' | 'ended';
 
 /** What `sessions()` reports about one broadcast. Holds no stream key. */
 export interface SessionInfo {
@@ -48,6 +48,8 @@ export interface SessionOptions {
   idleTimeoutMs: number;
   /** A broadcast longer than this ends with MAX_DURATION (Infinity: no limit). */
   maxDurationMs: number;
+  /** When a restarted ffmpeg continues a broadcast: its start time and the bytes it had received. */
+  continues?: { startedAt: number; bytesIn: number };
   onStats(stats: BroadcastStats): void;
   /** Each line ffmpeg logs, already redacted. */
   onOutput(line: string): void;
@@ -75,7 +77,7 @@ export class Session {
   readonly remoteAddress: string;
   readonly video: VideoMode;
   readonly destination: string;
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
   /** Resolves once ffmpeg has exited, with the error that ended the broadcast if any. */
   readonly ended: Promise<SessionOutcome>;
   bytesIn = 0;
@@ -118,6 +120,8 @@ export class Session {
     this.remoteAddress = options.remoteAddress;
     this.video = options.video;
     this.destination = redactDestination(options.destination);
+    this.startedAt = options.continues?.startedAt ?? Date.now();
+    this.bytesIn = options.continues?.bytesIn ?? 0;
     this.#stdin = subprocess.stdin as Writable;
     // A write to a dead ffmpeg fails its callback; without a listener the same EPIPE would crash.
     this.#stdin.on('error', () => {});
@@ -136,6 +140,16 @@ export class Session {
     (subprocess.stdio[3] as Readable).on('data', parse);
     this.#readLog(subprocess.stderr as Readable, createRedactor(options.destination));
     this.ended = subprocess.then((result) => this.#onExit(result));
+  }
+
+  /** Whether the server asked this ffmpeg to end (so its exit is no surprise). */
+  get stopRequested(): boolean {
+    return this.#stopRequested;
+  }
+
+  /** Whether ffmpeg has written media to the destination (a progress report said so). */
+  get published(): boolean {
+    return (this.stats?.durationMs ?? 0) > 0;
   }
 
   /** The ffmpeg process id. */

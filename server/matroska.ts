@@ -1,0 +1,43 @@
+// Just enough Matroska to start a new ffmpeg in the middle of a broadcast: the stream's header
+// (EBML, Segment, Info, Tracks: everything before the first Cluster) and where a Cluster begins.
+// MediaRecorder starts each Cluster on a video keyframe, so header + Cluster is a valid stream.
+
+const CLUSTER_ID = Buffer.from([0x1f, 0x43, 0xb6, 0x75]);
+/** A header that large is no header: give up rather than hold memory. */
+const MAX_HEADER_BYTES = 1024 * 1024;
+
+/** Offset of the first Cluster element in `chunk` at or after `from`, or -1. */
+export function findCluster(chunk: Uint8Array, from = 0): number {
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(CLUSTER_ID, from);
+}
+
+/** Collects the bytes before the first Cluster from the first chunks of a recording. */
+export class MatroskaHeader {
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  #header: Buffer | undefined;
+  #failed = false;
+
+  /** The complete header once the first Cluster has been seen. */
+  get bytes(): Buffer | undefined {
+    return this.#header;
+  }
+
+  /** Looks at the next chunk of the recording; cheap once the header is complete. */
+  observe(chunk: Uint8Array): void {
+    if (this.#header || this.#failed) return;
+    const at = findCluster(chunk);
+    if (at >= 0) {
+      this.#parts.push(chunk.subarray(0, at));
+      this.#header = Buffer.concat(this.#parts);
+      this.#parts = [];
+      return;
+    }
+    this.#parts.push(chunk);
+    this.#size += chunk.byteLength;
+    if (this.#size > MAX_HEADER_BYTES) {
+      this.#failed = true;
+      this.#parts = [];
+    }
+  }
+}
