@@ -1,5 +1,6 @@
 // The imperative client: records a MediaStream and streams it to a BroadcastServer over socket.io,
-// with acknowledged, ordered chunks and a bound on what may pile up when the network is slow.
+// with acknowledged, numbered chunks, a bound on what may pile up when the network is slow, and a
+// reconnection that resumes the same broadcast after a network blip.
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
   AAC_SAMPLE_RATES,
@@ -10,6 +11,7 @@ import {
   type ClientToServerEvents,
   type EndedMessage,
   type ErrorPayload,
+  type ResumeAck,
   type ServerToClientEvents,
   type StartAck,
   type StartRequest,
@@ -17,8 +19,13 @@ import {
 } from './protocol.js';
 import { Recorder } from './recorder.js';
 
-/** Where a broadcast is in its life. `ended` and `error` are final until the next start. */
-export type BroadcastState = 'idle' | 'connecting' | 'live' | 'paused' | 'stopping' | 'ended' | 'error';
+/**
+ * Where a broadcast is in its life. `reconnecting`: the connection dropped while live or paused,
+ * or the destination dropped the broadcast and the server is reconnecting it; recording goes on
+ * and the broadcast returns to where it was once the link is back. `ended` and `error` are final
+ * until the next start.
+ */
+export type BroadcastState = 'idle' | 'connecting' | 'live' | 'paused' | 'reconnecting' | 'stopping' | 'ended' | 'error';
 
 export interface BroadcastClientOptions {
   /** URL of the BroadcastServer, e.g. `https://example.com` (socket.io's default path). */
@@ -39,8 +46,10 @@ export interface BroadcastClientOptions {
   timeslice?: number;
   /** Most bytes sent and not yet acknowledged by the server. Default 1 MiB. */
   maxInFlightBytes?: number;
-  /** Most bytes waiting to be sent before the broadcast ends with NETWORK_TOO_SLOW. Default 8 MiB. */
+  /** Most bytes waiting to be sent before the broadcast ends with NETWORK_TOO_SLOW, reconnecting or not. Default 8 MiB. */
   maxBacklogBytes?: number;
+  /** After the connection drops mid-broadcast, how long to try to reconnect and resume it before ending with DISCONNECTED. Default 10 000 ms (the server's own default wait). */
+  resumeTimeoutMs?: number;
   /** Other socket.io client options, applied last. */
   socketio?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -84,13 +93,26 @@ const DEFAULTS = {
   timeslice: 250,
   maxInFlightBytes: 1024 * 1024,
   maxBacklogBytes: 8 * 1024 * 1024,
+  resumeTimeoutMs: 10_000,
   socketio: {},
 } satisfies Partial<BroadcastClientOptions>;
 
 /** Numbers that stay in the browser; those sent to the server must also be within REQUEST_LIMITS. */
-const POSITIVE_NUMBERS = ['timeslice', 'maxInFlightBytes', 'maxBacklogBytes'] as const;
+const POSITIVE_NUMBERS = ['timeslice', 'maxInFlightBytes', 'maxBacklogBytes', 'resumeTimeoutMs'] as const;
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A recorded chunk and its place in the broadcast, from 0, so the server writes a resent one once. */
+interface Chunk {
+  seq: number;
+  bytes: ArrayBuffer;
+}
+
+/** A reconnection under way: the state to return to, and the deadline. */
+interface Reconnection {
+  resumeTo: 'live' | 'paused';
+  timer: ReturnType<typeof setTimeout>;
+}
 
 // Typed listeners for the event map; the class below inherits the implementation from EventTarget.
 export interface BroadcastClient {
@@ -118,15 +140,24 @@ export class BroadcastClient extends EventTarget {
   #state: BroadcastState = 'idle';
   #stats: BroadcastStats | undefined;
   #sessionId: string | undefined;
+  #resumeToken: string | undefined;
   #videoMode: VideoMode | undefined;
 
   // One broadcast's parts, replaced by each start.
   #socket: ClientSocket | undefined;
   #recorder: Recorder | undefined;
+  #nextSeq = 0;
   /** Chunks recorded and not yet sent, oldest first. */
-  #queue: ArrayBuffer[] = [];
+  #queue: Chunk[] = [];
   #queuedBytes = 0;
+  /** Chunks sent and not yet acknowledged: after a drop, they go back to the front of the queue. */
+  #inFlight: Chunk[] = [];
   #inFlightBytes = 0;
+  /** Changes when the connection drops and when the broadcast ends, so acks from an earlier connection are ignored. */
+  #connection = 0;
+  #reconnection: Reconnection | undefined;
+  /** Set while the server reconnects a destination that dropped the broadcast: the state to return to. */
+  #destinationDown: 'live' | 'paused' | undefined;
   /** Called when the queue is empty and every chunk acknowledged, while stopping. */
   #onDrained: (() => void) | undefined;
   #starting: Promise<void> | undefined;
@@ -195,10 +226,18 @@ export class BroadcastClient extends EventTarget {
   /**
    * Sends every recorded chunk, asks the server to stop, and resolves once it has ended the
    * broadcast (the destination got everything). Rejects if the broadcast fails meanwhile.
-   * Resolves at once when there is nothing to stop.
+   * While reconnecting, waits for the broadcast to be back on air first (and rejects if it does
+   * not come back). Resolves at once when there is nothing to stop.
    */
   async stop(): Promise<void> {
     if (this.#state === 'connecting') await this.#starting?.catch(() => {});
+    if (this.#state === 'reconnecting') {
+      // The next state is the reconnection's outcome: back on air, or failed.
+      const next = await new Promise<BroadcastState>((resolve) => {
+        this.addEventListener('statechange', (event) => resolve(event.detail.state), { once: true });
+      });
+      if (next === 'error') return this.#outcome;
+    }
     if (this.#state === 'live' || this.#state === 'paused') {
       this.#setState('stopping');
       this.#stopping = this.#stop(this.#recorder!, this.#socket!);
@@ -232,6 +271,7 @@ export class BroadcastClient extends EventTarget {
       const answer = await this.#until(new Promise<StartAck>((resolve) => socket.emit('start', request, resolve)));
       if (!answer.ok) throw BroadcastError.from(answer.error);
       this.#sessionId = answer.sessionId;
+      this.#resumeToken = answer.resumeToken;
       this.#videoMode = answer.video;
       await this.#until(recorder.start());
       this.#setState('live');
@@ -262,8 +302,10 @@ export class BroadcastClient extends EventTarget {
     const socket: ClientSocket = io(this.#options.server, {
       // WebSocket only: long-polling would need sticky sessions and CORS, and costs more per chunk.
       transports: ['websocket'],
-      // A broadcast cannot resume on a new connection (the server ends it), so do not try.
-      reconnection: false,
+      // After a drop, try again soon and often: the server keeps the broadcast only for its
+      // resume window. The deadline is `resumeTimeoutMs`, not a number of attempts.
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 1_000,
       forceNew: true,
       auth: this.#options.auth,
       ...this.#options.socketio,
@@ -278,33 +320,103 @@ export class BroadcastClient extends EventTarget {
       if (message.error) this.#fail(BroadcastError.from(message.error));
       else this.#finish();
     });
+    socket.on('connect', () => {
+      if (this.#state === 'reconnecting') this.#resumeBroadcast(socket);
+    });
+    socket.on('connect_error', (error: ConnectError) => {
+      // The server refused the connection (origin, rate limit, shutdown): socket.io stops retrying.
+      if (this.#state === 'reconnecting' && !socket.active) this.#fail(connectError(error));
+    });
     socket.on('disconnect', (reason) => {
-      if (reason !== 'io client disconnect') this.#fail(new BroadcastError('DISCONNECTED'));
+      if (reason === 'io client disconnect') return;
+      this.#connection++;
+      const state = this.#state;
+      if (state !== 'live' && state !== 'paused' && state !== 'reconnecting') {
+        this.#fail(new BroadcastError('DISCONNECTED'));
+        return;
+      }
+      // socket.io reconnects by itself, unless it was the server that closed the connection.
+      if (!socket.active) socket.connect();
+      if (!this.#reconnection) this.#startReconnecting(this.#destinationDown ?? (state as 'live' | 'paused'));
+    });
+    // The server reconnects its destination by itself; media keeps flowing (it skips what it cannot send).
+    socket.on('destination-lost', () => {
+      if (this.#state !== 'live' && this.#state !== 'paused') return;
+      this.#destinationDown = this.#state;
+      this.#setState('reconnecting');
+    });
+    socket.on('destination-restored', () => {
+      const back = this.#destinationDown;
+      this.#destinationDown = undefined;
+      if (back && this.#state === 'reconnecting' && !this.#reconnection) this.#setState(back);
     });
     return socket;
   }
 
-  #enqueue(chunk: ArrayBuffer): void {
+  /** The connection dropped while on air: recording goes on while socket.io reconnects, until the deadline. */
+  #startReconnecting(resumeTo: 'live' | 'paused'): void {
+    // Unacknowledged chunks may not have reached ffmpeg: they go out again after the resume.
+    this.#queue.unshift(...this.#inFlight);
+    this.#queuedBytes += this.#inFlightBytes;
+    this.#inFlight = [];
+    this.#inFlightBytes = 0;
+    const timer = setTimeout(() => this.#fail(new BroadcastError('DISCONNECTED')), this.#options.resumeTimeoutMs);
+    this.#reconnection = { resumeTo, timer };
+    if (this.#state !== 'reconnecting') this.#setState('reconnecting');
+  }
+
+  /** On a new connection, asks the server for the broadcast back and sends what ffmpeg lacks. */
+  #resumeBroadcast(socket: ClientSocket): void {
+    const connection = this.#connection;
+    const request = { sessionId: this.#sessionId!, resumeToken: this.#resumeToken! };
+    socket.emit('resume', request, (answer: ResumeAck) => {
+      if (connection !== this.#connection) return;
+      if (!answer.ok) {
+        this.#fail(BroadcastError.from(answer.error));
+        return;
+      }
+      // ffmpeg got these before the drop; only their acks were lost.
+      for (let chunk = this.#queue[0]; chunk && chunk.seq <= answer.lastSeq; chunk = this.#queue[0]) {
+        this.#queue.shift();
+        this.#queuedBytes -= chunk.bytes.byteLength;
+      }
+      const { resumeTo, timer } = this.#reconnection!;
+      clearTimeout(timer);
+      this.#reconnection = undefined;
+      this.#setState(resumeTo);
+      this.#send();
+    });
+  }
+
+  #enqueue(bytes: ArrayBuffer): void {
     if (!this.#socket) return;
-    this.#queue.push(chunk);
-    this.#queuedBytes += chunk.byteLength;
+    this.#queue.push({ seq: this.#nextSeq++, bytes });
+    this.#queuedBytes += bytes.byteLength;
     this.#send();
     // Waiting chunks are the recorder outrunning the network: end rather than grow without bound.
     if (this.#queuedBytes > this.#options.maxBacklogBytes) this.#fail(new BroadcastError('NETWORK_TOO_SLOW'));
   }
 
-  /** Sends queued chunks while the unacknowledged bytes stay under the limit (one chunk always may go). */
+  /**
+   * Sends queued chunks while the unacknowledged bytes stay under the limit (one chunk always may
+   * go). While reconnecting they wait: the server first says which ones ffmpeg already has.
+   */
   #send(): void {
     const socket = this.#socket;
-    if (!socket) return;
-    for (let next = this.#queue[0]; next; next = this.#queue[0]) {
-      const size = next.byteLength;
+    // While the connection is being re-established, chunks wait: the server first says which ones ffmpeg has.
+    if (!socket || this.#reconnection) return;
+    for (let chunk = this.#queue[0]; chunk; chunk = this.#queue[0]) {
+      const size = chunk.bytes.byteLength;
       if (this.#inFlightBytes > 0 && this.#inFlightBytes + size > this.#options.maxInFlightBytes) return;
       this.#queue.shift();
       this.#queuedBytes -= size;
+      this.#inFlight.push(chunk);
       this.#inFlightBytes += size;
-      socket.emit('data', next, (answer: Ack) => {
-        if (socket !== this.#socket) return;
+      const connection = this.#connection;
+      socket.emit('data', chunk.bytes, { seq: chunk.seq }, (answer: Ack) => {
+        // Sent on a connection that has dropped since: the chunk went back to the queue.
+        if (connection !== this.#connection) return;
+        this.#inFlight.splice(this.#inFlight.indexOf(chunk), 1);
         this.#inFlightBytes -= size;
         if (!answer.ok) {
           this.#fail(BroadcastError.from(answer.error));
@@ -333,7 +445,9 @@ export class BroadcastClient extends EventTarget {
   #reset(): void {
     this.#stats = undefined;
     this.#sessionId = undefined;
+    this.#resumeToken = undefined;
     this.#videoMode = undefined;
+    this.#nextSeq = 0;
     this.#stopping = undefined;
     this.#outcome = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
     // The outcome is also raced by steps nobody may be awaiting; its failure is reported by events.
@@ -365,15 +479,20 @@ export class BroadcastClient extends EventTarget {
     return this.#state !== 'idle' && this.#state !== 'ended' && this.#state !== 'error';
   }
 
-  /** Stops recording and sending, stops the cloned tracks, and disconnects. */
+  /** Stops recording, sending and reconnecting, stops the cloned tracks, and disconnects. */
   #teardown(): void {
     this.#recorder?.discard();
     this.#recorder = undefined;
     this.#socket?.removeAllListeners();
     this.#socket?.disconnect();
     this.#socket = undefined;
+    this.#connection++;
+    clearTimeout(this.#reconnection?.timer);
+    this.#reconnection = undefined;
+    this.#destinationDown = undefined;
     this.#queue = [];
     this.#queuedBytes = 0;
+    this.#inFlight = [];
     this.#inFlightBytes = 0;
     this.#onDrained = undefined;
   }
@@ -425,16 +544,22 @@ function resolveOptions(options: BroadcastClientOptions): ResolvedOptions {
   return { ...DEFAULTS, ...defined } as ResolvedOptions;
 }
 
+/** A failed connection attempt as socket.io reports it. */
+type ConnectError = Error & { data?: { code?: unknown; message?: unknown } };
+
 /** Resolves once `socket` is connected; rejects with the server's refusal or DISCONNECTED. */
 function connected(socket: ClientSocket): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve());
-    socket.once('connect_error', (error: Error & { data?: { code?: unknown; message?: unknown } }) => {
-      // socket.io middleware refuses with `next(err)`; a coded `err.data` keeps its code.
-      if (error.data?.code !== undefined) reject(BroadcastError.from(error.data));
-      else reject(new BroadcastError('DISCONNECTED', `Could not connect to the broadcast server: ${error.message}`));
-    });
+    socket.once('connect_error', (error: ConnectError) => reject(connectError(error)));
   });
+}
+
+/** Why a connection attempt failed: the server's refusal with its code, or DISCONNECTED. */
+function connectError(error: ConnectError): BroadcastError {
+  // socket.io middleware refuses with `next(err)`; a coded `err.data` keeps its code.
+  if (error.data?.code !== undefined) return BroadcastError.from(error.data);
+  return new BroadcastError('DISCONNECTED', `Could not connect to the broadcast server: ${error.message}`);
 }
 
 function toBroadcastError(caught: unknown): BroadcastError {

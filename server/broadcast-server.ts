@@ -155,6 +155,8 @@ interface Link {
   header: MatroskaHeader;
   /** After a new ffmpeg got the header: media is skipped until the next Cluster begins. */
   awaitingCluster: boolean;
+  /** A new ffmpeg runs after the destination dropped the broadcast, and has not published yet. */
+  restoring: boolean;
   retries: number;
   disconnected: boolean;
   /** Starts another ffmpeg for this broadcast, continuing the current one's counters. */
@@ -497,9 +499,15 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     link.session = next;
     link.state = 'live';
     link.awaitingCluster = true;
+    link.restoring = true;
     next.write(link.header.bytes!, () => {});
-    void next.ended.then(({ error }) => this.#onExit(link, next, error ?? undefined));
-    this.#log.info('reconnected to the destination', { sessionId: link.id, attempt: link.retries, pid: next.pid });
+    void next.ended.then(({ error }) => this.#onExit(link, next, error));
+  }
+
+  /** The new ffmpeg of a broadcast whose destination dropped it publishes again. */
+  #restored(link: Link): void {
+    link.restoring = false;
+    this.#log.info('reconnected to the destination', { sessionId: link.id, attempt: link.retries, pid: link.session.pid });
     link.socket?.emit('destination-restored', { attempt: link.retries });
     this.emit('destination-restored', link.id, link.retries);
   }
@@ -561,6 +569,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
           maxDurationMs: this.#settings.maxDurationMs - (continues ? Date.now() - continues.startedAt : 0),
           ...(continues ? { continues: { startedAt: continues.startedAt, bytesIn: continues.bytesIn } } : {}),
           onStats: (stats) => {
+            if (link.restoring && stats.durationMs > 0) this.#restored(link);
             link.socket?.emit('stats', stats);
             this.emit('stats', sessionId, stats);
           },
@@ -582,6 +591,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         lastSeq: -1,
         header: new MatroskaHeader(),
         awaitingCluster: false,
+        restoring: false,
         retries: 0,
         disconnected: false,
         respawn: () => spawn(link.session),
@@ -748,7 +758,7 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
 /** What `sessions()` shows of a broadcast. */
 function info(link: Link): SessionInfo {
   const current = link.session.info();
-  return link.state === 'reconnecting' ? { ...current, state: 'reconnecting' } : current;
+  return link.state === 'reconnecting' || link.restoring ? { ...current, state: 'reconnecting' } : current;
 }
 
 /** Compares secrets in constant time. */

@@ -36,6 +36,7 @@ const STATE_LABELS: Record<BroadcastState, string> = {
   connecting: 'Connecting…',
   live: 'Live',
   paused: 'Paused',
+  reconnecting: 'Reconnecting…',
   stopping: 'Stopping…',
   ended: 'Ended',
   error: 'Error',
@@ -51,9 +52,16 @@ const STATE_LABELS: Record<BroadcastState, string> = {
  * only switch something on, so the off switch is the attribute).
  *
  * The read-only `state` is reflected to the `state` attribute, beside the boolean attributes
- * `live` (live or paused: on air), `connecting` and `error`, for CSS such as
- * `rtmp-broadcaster[live]`. Tracks the element opened are stopped when the broadcast ends or the
- * element leaves the page (which also stops the broadcast); a page-provided `stream` is left alone.
+ * `live` (live, paused or reconnecting: on air), `connecting` and `error`, for CSS such as
+ * `rtmp-broadcaster[live]`. After a network drop the state is `reconnecting` and `live` stays set:
+ * the destination is still publishing and recording goes on; the broadcast returns to live or
+ * paused once the server takes it back, or ends with `rtmp-error` (the server's refusal, or
+ * `DISCONNECTED` after 10 s).
+ * Meanwhile it cannot be paused or resumed (the button is disabled); `stop()` waits for it to be
+ * back, then stops.
+ *
+ * Tracks the element opened are stopped when the broadcast ends or the element leaves the page
+ * (which also stops the broadcast); a page-provided `stream` is left alone.
  *
  * @slot controls - Replaces the built-in start, pause/resume and stop buttons (shown with `controls`).
  * @slot status - Replaces the built-in status line: state, elapsed time and bitrate (shown with `controls`).
@@ -186,7 +194,7 @@ export class RtmpBroadcaster extends LitElement {
 
   /**
    * Sends what is recorded, ends the broadcast, and resolves once the destination has everything.
-   * While starting, waits for the start first. Resolves at once when nothing is running.
+   * While starting or reconnecting, waits for that first. Resolves at once when nothing is running.
    */
   async stop(): Promise<void> {
     if (this.broadcastState === 'connecting') await this.#starting?.catch(() => {});
@@ -293,7 +301,7 @@ export class RtmpBroadcaster extends LitElement {
   #reflectState(): void {
     const state = this.broadcastState;
     this.setAttribute('state', state);
-    this.toggleAttribute('live', state === 'live' || state === 'paused');
+    this.toggleAttribute('live', isOnAir(state));
     this.toggleAttribute('connecting', state === 'connecting');
     this.toggleAttribute('error', state === 'error');
   }
@@ -362,8 +370,8 @@ export class RtmpBroadcaster extends LitElement {
   }
 
   #renderControls(state: BroadcastState) {
-    const onAir = state === 'live' || state === 'paused';
-    const canStop = onAir || state === 'connecting';
+    const canPause = state === 'live' || state === 'paused';
+    const canStop = isOnAir(state) || state === 'connecting';
     return html`
       <div part="bar" class="bar">
         <div part="controls" class="controls">
@@ -371,7 +379,7 @@ export class RtmpBroadcaster extends LitElement {
             <button part="button start-button" class="button button--start" type="button" aria-disabled=${isRunning(state)} @click=${this.#onStartClick}>
               Start
             </button>
-            <button part="button pause-button" class="button" type="button" aria-disabled=${!onAir} @click=${this.#onPauseClick}>
+            <button part="button pause-button" class="button" type="button" aria-disabled=${!canPause} @click=${this.#onPauseClick}>
               ${state === 'paused' ? 'Resume' : 'Pause'}
             </button>
             <button part="button stop-button" class="button" type="button" aria-disabled=${!canStop} @click=${this.#onStopClick}>
@@ -393,7 +401,12 @@ export class RtmpBroadcaster extends LitElement {
 }
 
 function isRunning(state: BroadcastState): boolean {
-  return state === 'connecting' || state === 'live' || state === 'paused' || state === 'stopping';
+  return state === 'connecting' || isOnAir(state) || state === 'stopping';
+}
+
+/** Live, paused, or reconnecting after a drop: the destination is still publishing. */
+function isOnAir(state: BroadcastState): boolean {
+  return state === 'live' || state === 'paused' || state === 'reconnecting';
 }
 
 /** Why the camera, microphone or screen did not open, as the browser told it. */

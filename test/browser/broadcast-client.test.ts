@@ -4,7 +4,7 @@
 import { expect, oneEvent } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { BroadcastClient, BroadcastError, ERRORS, type BroadcastState, type BroadcastStats, type EndedMessage } from '../../client/core.js';
-import { broadcastConfig, broadcastOver, openCamera, probeRecording, record, refusingDestination, stopTracks } from './commands.js';
+import { blip, broadcastConfig, broadcastOver, openCamera, probeRecording, record, refusingDestination, rtmpEvents, stopTracks } from './commands.js';
 
 /** Resolves with the first stats report from the server that satisfies `test`. */
 function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => boolean): Promise<BroadcastStats> {
@@ -15,6 +15,18 @@ function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => bo
       resolve(event.detail);
     };
     client.addEventListener('stats', check);
+  });
+}
+
+/** Resolves with the time (performance.now()) of the client's next statechange to `state`. */
+function stateReached(client: BroadcastClient, state: BroadcastState): Promise<number> {
+  return new Promise((resolve) => {
+    const check = (event: CustomEvent<{ state: BroadcastState }>) => {
+      if (event.detail.state !== state) return;
+      client.removeEventListener('statechange', check);
+      resolve(performance.now());
+    };
+    client.addEventListener('statechange', check);
   });
 }
 
@@ -96,6 +108,57 @@ describe('BroadcastClient', () => {
     expect(received.durationSec).to.be.at.least((afterResume + 1_000) / 1_000 - 0.5);
   });
 
+  it('rides out a 3 s network blip: it reconnects, resumes, and the destination gets one publish with every frame', async function () {
+    this.timeout(45_000);
+    // Chunks reach the server 400 ms after they are sent, so the cut catches some on their way.
+    const client = new BroadcastClient({ ...(await broadcastConfig('blip', { viaProxy: true })), auth: { dataDelayMs: 400 } });
+    const states: BroadcastState[] = [];
+    client.addEventListener('statechange', (event) => states.push(event.detail.state));
+    const fps = camera!.getVideoTracks()[0]!.getSettings().frameRate!;
+
+    await client.start(camera!);
+    const startedAt = performance.now();
+    await record(2_000);
+    const reconnecting = stateReached(client, 'reconnecting');
+    const back = stateReached(client, 'live');
+    await blip(3_000);
+    const awayMs = (await back) - (await reconnecting);
+    await record(2_000);
+    const wallSec = (performance.now() - startedAt) / 1_000;
+    await client.stop();
+
+    expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'live', 'stopping', 'ended']);
+    expect(awayMs).to.be.within(2_900, 6_000, 'reconnected soon after the line came back');
+    const received = await probeRecording('blip');
+    expect((await rtmpEvents('blip')).filter((call) => call === 'publish')).to.have.length(1, 'one publish');
+    // The recorder went on during the blip and what it recorded went out after it.
+    expect(received.durationSec).to.be.closeTo(wallSec, wallSec * 0.1);
+    const times = received.videoPacketTimes;
+    const gaps = times.slice(1).map((time, i) => time - times[i]!);
+    expect(Math.max(...gaps)).to.be.below(0.5, 'no frames missing');
+    // A chunk written twice would add frames (or break the timestamps).
+    expect(times.length).to.be.closeTo(received.durationSec * fps, received.durationSec * fps * 0.1);
+  });
+
+  it('ends with the server’s code when the server refuses to resume, and a stop() waiting for the reconnection rejects with it', async () => {
+    const config = await broadcastConfig('resume-refused', { viaProxy: true });
+    const client = new BroadcastClient({ ...config, auth: { wrongResumeToken: true } });
+    const states: BroadcastState[] = [];
+    client.addEventListener('statechange', (event) => states.push(event.detail.state));
+    const ended: EndedMessage[] = [];
+    client.addEventListener('ended', (event) => ended.push(event.detail));
+    await client.start(camera!);
+    const reconnecting = stateReached(client, 'reconnecting');
+
+    await blip(500);
+    await reconnecting;
+    const error = await client.stop().catch((caught: unknown) => caught);
+
+    expect(error).to.be.an.instanceOf(BroadcastError).with.property('code', 'NOT_STARTED');
+    expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'error']);
+    expect(ended.map(endedSummary)).to.deep.equal(['error NOT_STARTED']);
+  });
+
   it('ends with NETWORK_TOO_SLOW instead of piling up chunks the server does not acknowledge', async () => {
     const config = await broadcastConfig('stalled');
     const client = new BroadcastClient({ ...config, auth: { stallData: true }, maxInFlightBytes: 1, maxBacklogBytes: 64 * 1024 });
@@ -163,6 +226,7 @@ describe('BroadcastClient', () => {
       [{ server, audioSampleRate: '48000' }, 'Expected `audioSampleRate` to be one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, got `"48000"`'],
       [{ server, timeslice: -250 }, 'Expected `timeslice` to be a positive number, got `-250`'],
       [{ server, maxBacklogBytes: Infinity }, 'Expected `maxBacklogBytes` to be a positive number, got `Infinity`'],
+      [{ server, resumeTimeoutMs: 0 }, 'Expected `resumeTimeoutMs` to be a positive number, got `0`'],
       [{}, 'Expected `server` to be the URL of a BroadcastServer, got `undefined`'],
       [{ server, rtmpUrl: 42 }, 'Expected `rtmpUrl` to be an RTMP URL, got `42`'],
       [{ server, auth: 'token' }, 'Expected `auth` to be an object, got `"token"`'],
@@ -172,6 +236,35 @@ describe('BroadcastClient', () => {
     }
     expect(new BroadcastClient({ server }).state).to.equal('idle');
     expect(new BroadcastClient({ server, audioSampleRate: 48_000, framerate: 120, audioBitsPerSecond: 16_000 }).state).to.equal('idle');
+  });
+
+  it('rides out a destination that restarts: reconnecting, then live again within 5 s, one ended at the stop', async () => {
+    const config = await broadcastConfig('destination-restarts');
+    const client = new BroadcastClient(config);
+    const states: BroadcastState[] = [];
+    client.addEventListener('statechange', (event) => states.push(event.detail.state));
+    const ended = endedUntilOver(client, config.rtmpUrl);
+
+    await client.start(camera!);
+    await statsWhere(client, (stats) => stats.durationMs >= 500); // on air at the destination
+    const lostAt = oneEvent(client, 'statechange').then(() => Date.now());
+    await executeServerCommand('cut-destination');
+    const back = await new Promise<number>((resolve) => {
+      client.addEventListener('statechange', function listener(event) {
+        if (event.detail.state !== 'live') return;
+        client.removeEventListener('statechange', listener);
+        resolve(Date.now());
+      });
+    });
+    expect(back - (await lostAt)).to.be.below(5_000);
+    await oneEvent(client, 'stats'); // the new ffmpeg reports progress
+    await client.stop();
+
+    expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'live', 'stopping', 'ended']);
+    expect(await ended).to.deep.equal([{ reason: 'stopped' }]);
+    expect((await rtmpEvents('destination-restarts')).filter((call) => call === 'publish')).to.have.length(2);
+    const received = await probeRecording('destination-restarts');
+    expect(received.video).to.include({ codec: 'h264' });
   });
 
   describe('emits ended exactly once per broadcast', () => {
@@ -198,24 +291,32 @@ describe('BroadcastClient', () => {
       expect(await ended).to.deep.equal([{ reason: 'error', error: { code: 'UNAUTHORIZED', message: 'Refused by test hook' } }]);
     });
 
-    it('when the server ends it with an error: the destination went away mid-stream', async () => {
+    it('when the server ends it with an error: the destination went away for good', async () => {
       const config = await broadcastConfig('ended-destination-gone');
       const client = new BroadcastClient(config);
+      const states: BroadcastState[] = [];
+      client.addEventListener('statechange', (event) => states.push(event.detail.state));
       const ended = endedUntilOver(client, config.rtmpUrl);
       const failed = oneEvent(client, 'error');
 
       await client.start(camera!);
-      await oneEvent(client, 'stats');
-      await executeServerCommand('cut-destination');
-
-      expect((await failed).detail.code).to.equal('DESTINATION_UNREACHABLE');
-      expect((await ended).map(endedSummary)).to.deep.equal(['error DESTINATION_UNREACHABLE']);
+      await statsWhere(client, (stats) => stats.durationMs >= 500); // on air at the destination
+      await executeServerCommand('destination-down');
+      try {
+        expect((await failed).detail.code).to.equal('DESTINATION_UNREACHABLE');
+        expect((await ended).map(endedSummary)).to.deep.equal(['error DESTINATION_UNREACHABLE']);
+      } finally {
+        await executeServerCommand('destination-up');
+      }
       expect(client.state).to.equal('error');
+      expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'error'], 'the server tried to reconnect it first');
     });
 
-    it('when the connection to the server is lost mid-stream, as DISCONNECTED', async () => {
+    it('when the connection to the server is lost mid-stream and does not come back within resumeTimeoutMs, as DISCONNECTED', async () => {
       const config = await broadcastConfig('ended-server-gone');
-      const client = new BroadcastClient(config);
+      const client = new BroadcastClient({ ...config, resumeTimeoutMs: 1_000 });
+      const states: BroadcastState[] = [];
+      client.addEventListener('statechange', (event) => states.push(event.detail.state));
       const ended = endedUntilOver(client, config.rtmpUrl);
 
       await client.start(camera!);
@@ -224,6 +325,7 @@ describe('BroadcastClient', () => {
 
       expect(await ended).to.deep.equal([{ reason: 'error', error: { code: 'DISCONNECTED', message: ERRORS.DISCONNECTED } }]);
       expect(client.state).to.equal('error');
+      expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'error']);
       await client.stop();
       expect(client.state).to.equal('error', 'stop() after the end changes nothing');
     });

@@ -1,11 +1,32 @@
 // What the browser tests ask of the server plugin (see server-plugin.ts), and the fake camera.
 import { executeServerCommand } from '@web/test-runner-commands';
 import type { StartRequest } from '../../client/protocol.js';
-import type { BroadcastConfig, RecordingProbe, RefusingDestination, StartRequestAnswer } from './server-plugin.js';
+import type {
+  BroadcastConfig,
+  BroadcastConfigRequest,
+  RecordingProbe,
+  RefusingDestination,
+  RtmpEventsAnswer,
+  StartRequestAnswer,
+} from './server-plugin.js';
 
-/** Where this test's broadcast goes; each test publishes under its own stream name. */
-export function broadcastConfig(stream: string): Promise<BroadcastConfig> {
-  return executeServerCommand<BroadcastConfig, { stream: string }>('broadcast-config', { stream });
+/**
+ * Where this test's broadcast goes; each test publishes under its own stream name. With
+ * `viaProxy` the client reaches the server through a TCP proxy that {@link blip} can cut.
+ */
+export function broadcastConfig(stream: string, { viaProxy = false } = {}): Promise<BroadcastConfig> {
+  return executeServerCommand<BroadcastConfig, BroadcastConfigRequest>('broadcast-config', { stream, viaProxy });
+}
+
+/** A network blip: every connection through the proxy drops, and new ones are refused for `ms`. */
+export async function blip(ms: number): Promise<void> {
+  await executeServerCommand<boolean, { ms: number }>('blip', { ms });
+}
+
+/** What the RTMP server notified about `stream`, oldest first: 'publish', 'publish_done', 'record_done'. */
+export async function rtmpEvents(stream: string): Promise<string[]> {
+  const answer = await executeServerCommand<RtmpEventsAnswer, { stream: string }>('rtmp-events', { stream });
+  return answer.calls;
 }
 
 /** A destination the server allows and no RTMP server answers: ffmpeg's connection is refused. */

@@ -6,7 +6,7 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { BroadcastError, ERRORS, type BroadcastState } from '../../client/core.js';
 import { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
-import { broadcastConfig, openCamera, startRequest, stopTracks } from './commands.js';
+import { blip, broadcastConfig, openCamera, startRequest, stopTracks } from './commands.js';
 
 /** Resolves on the element's first `rtmp-statechange` to `state`. */
 function stateReached(element: RtmpBroadcaster, state: BroadcastState): Promise<void> {
@@ -191,6 +191,29 @@ describe('<rtmp-broadcaster>', () => {
     await element.updateComplete;
     expect(part(element, 'state').textContent).to.equal('Ended');
     await expect(element).to.be.accessible();
+  });
+
+  it('stays on air and shows Reconnecting… while its connection is down, and its stop button then waits for it to be back', async () => {
+    const { server, rtmpUrl } = await broadcastConfig('element-blip', { viaProxy: true });
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    await element.start();
+    const reconnecting = stateReached(element, 'reconnecting');
+
+    await blip(1_000);
+    await reconnecting;
+    await element.updateComplete;
+
+    expect(element.getAttribute('state')).to.equal('reconnecting');
+    expect(element.hasAttribute('live')).to.equal(true, 'a reconnecting broadcast is still on air');
+    expect(part(element, 'state').textContent).to.equal('Reconnecting…');
+    expect(part(element, 'pause-button').getAttribute('aria-disabled')).to.equal('true');
+    expect(part(element, 'stop-button').getAttribute('aria-disabled')).to.equal('false');
+    const states: BroadcastState[] = [];
+    element.addEventListener('rtmp-statechange', (event) => states.push(event.detail.state));
+    const ended = oneEvent(element, 'rtmp-ended');
+    part<HTMLButtonElement>(element, 'stop-button').click();
+    expect((await ended).detail).to.deep.equal({ reason: 'stopped' });
+    expect(states).to.deep.equal(['live', 'stopping', 'ended']);
   });
 
   it('is driven from the keyboard, and the button pressed keeps the focus', async () => {

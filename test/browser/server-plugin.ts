@@ -1,14 +1,22 @@
 // What the browser tests talk to, run by web-test-runner beside the test page: a real nginx-rtmp
-// ingest and a real BroadcastServer on loopback, and the commands the page sends with
-// executeServerCommand to learn where they are, see what the client asked for, probe what
-// arrived, learn when the server is done with a broadcast, and pull the server away.
+// ingest and a real BroadcastServer on loopback (reachable directly or through a TCP proxy that can
+// cut the line), and the commands the page sends with executeServerCommand to learn where they
+// are, see what the client asked for, probe what arrived, learn when the server is done with a
+// broadcast, cut the network for a while, and pull the server away.
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { TestRunnerPlugin } from '@web/test-runner';
 import type { StartRequest } from '../../client/protocol.js';
 import { BroadcastError, BroadcastServer, type BroadcastSocket } from '../../server/index.js';
-import { keyframeTimes, probe, type ProbeResult } from '../helpers/probe.js';
+import { keyframeTimes, probe, videoPacketTimes, type ProbeResult } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+
+/** What `broadcast-config` asks: the stream to publish, and whether to reach the server through the proxy that `blip` cuts. */
+export interface BroadcastConfigRequest {
+  stream: string;
+  viaProxy?: boolean;
+}
 
 /** What `broadcast-config` answers: where the page's BroadcastClient connects and publishes. */
 export interface BroadcastConfig {
@@ -20,6 +28,14 @@ export interface BroadcastConfig {
 export interface RecordingProbe extends ProbeResult {
   /** Seconds at which the video has a keyframe. */
   keyframeTimes: number[];
+  /** Seconds of every video packet (one per frame), ascending. */
+  videoPacketTimes: number[];
+}
+
+/** What `rtmp-events` answers: the RTMP server's notifications about a stream, oldest first. */
+export interface RtmpEventsAnswer {
+  /** 'publish' | 'publish_done' | 'record_done' */
+  calls: string[];
 }
 
 /** What `refusing-destination` answers: an allowed destination on a port nothing listens on. */
@@ -36,6 +52,8 @@ export interface StartRequestAnswer {
 /** A BroadcastServer on its own http server, with every TCP connection tracked so it can be cut. */
 interface Stack {
   origin: string;
+  /** A loopback TCP proxy in front of the server, whose `cut(ms)` is a network blip. */
+  proxy: TcpProxy;
   /** Cuts every connection at once, as a crashed server would, then shuts down. */
   kill(): Promise<void>;
   close(): Promise<void>;
@@ -50,6 +68,16 @@ interface SeenStart {
 
 /** Every start the server's hook saw, by the destination the client asked for. */
 type SeenStarts = Map<string, SeenStart>;
+
+/** What a test client may put in its handshake `auth` to have the server treat it badly. */
+interface NetworkTrouble {
+  /** Its chunks are never acknowledged: a network too slow. */
+  stallData?: boolean;
+  /** Each chunk arrives this much later, as over a long link, so some are always on their way; those still on their way when the connection drops are lost. */
+  dataDelayMs?: number;
+  /** Its resume carries a token the server refuses. */
+  wrongResumeToken?: boolean;
+}
 
 /** What every BroadcastServer of the plugin shares: its page, its destinations, what it saw. */
 interface StackOptions {
@@ -78,6 +106,8 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
     // Both opt-in features on: tests read ffmpeg's lines and errors' details, none relies on their absence.
     sendFfmpegOutput: true,
     sendErrorDetails: true,
+    // Quick reconnections of a dropped destination (0.2, 0.4, 0.8 s), so tests of it stay short.
+    destinationRetryDelayMs: 200,
     hooks: {
       start({ auth, request, socket, sessionId }) {
         if (request.rtmpUrl !== undefined) starts.set(request.rtmpUrl, { request, over: broadcastOver(socket, sessionId) });
@@ -95,20 +125,37 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
     finishes.set(sessionId, { done, resolve });
   });
   broadcaster.on('session-end', ({ sessionId }) => finishes.get(sessionId)?.resolve());
-  // A client connecting with `auth.stallData` never gets its chunks acknowledged: a network too slow.
   broadcaster.io.on('connection', (socket) => {
-    if (!socket.handshake.auth.stallData) return;
-    socket.use(([event], next) => {
-      if (event !== 'data') next();
-    });
+    const { stallData, dataDelayMs, wrongResumeToken } = socket.handshake.auth as NetworkTrouble;
+    if (wrongResumeToken) {
+      socket.use(([event, request], next) => {
+        if (event === 'resume') (request as { resumeToken: string }).resumeToken = 'wrong';
+        next();
+      });
+    } else if (stallData) {
+      socket.use(([event], next) => {
+        if (event !== 'data') next();
+      });
+    } else if (dataDelayMs) {
+      socket.use(([event], next) => {
+        if (event !== 'data') return next();
+        setTimeout(() => {
+          if (socket.connected) next();
+        }, dataDelayMs);
+      });
+    }
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  const proxy = await startTcpProxy(port);
   const close = async () => {
+    await proxy.close();
     await broadcaster.close();
     await new Promise<void>((resolve) => http.close(() => resolve()));
   };
   return {
-    origin: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    origin: `http://127.0.0.1:${port}`,
+    proxy,
     async kill() {
       for (const socket of connections) socket.destroy();
       await close();
@@ -164,13 +211,25 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
       switch (command) {
         case 'broadcast-config': {
           const { rtmp, stack } = running();
-          const { stream } = payload as { stream: string };
-          return { server: stack.origin, rtmpUrl: rtmp.url(stream) } satisfies BroadcastConfig;
+          const { stream, viaProxy } = payload as BroadcastConfigRequest;
+          return { server: viaProxy ? stack.proxy.origin : stack.origin, rtmpUrl: rtmp.url(stream) } satisfies BroadcastConfig;
         }
         case 'probe-recording': {
           const { stream } = payload as { stream: string };
           const file = await running().rtmp.recording(stream);
-          return { ...(await probe(file)), keyframeTimes: await keyframeTimes(file) } satisfies RecordingProbe;
+          const [probed, keyframes, packets] = await Promise.all([probe(file), keyframeTimes(file), videoPacketTimes(file)]);
+          return { ...probed, keyframeTimes: keyframes, videoPacketTimes: packets } satisfies RecordingProbe;
+        }
+        case 'rtmp-events': {
+          const { stream } = payload as { stream: string };
+          const calls = running().rtmp.events.filter((event) => event.name === stream).map((event) => event.call);
+          return { calls } satisfies RtmpEventsAnswer;
+        }
+        case 'blip': {
+          // Every connection through the proxy drops, and new ones are refused for `ms`.
+          const { ms } = payload as { ms: number };
+          running().stack.proxy.cut(ms);
+          return true;
         }
         case 'start-request': {
           // What the page's client asked the server for when it started publishing `stream`.
@@ -190,10 +249,19 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           return true;
         }
         case 'cut-destination': {
-          // The ingest drops every publisher at once, then comes back for later tests.
+          // The ingest restarts: it drops every publisher at once and comes straight back.
           const { rtmp } = running();
           await rtmp.stop();
           await rtmp.start();
+          return true;
+        }
+        case 'destination-down': {
+          // The ingest goes away until `destination-up`.
+          await running().rtmp.stop();
+          return true;
+        }
+        case 'destination-up': {
+          await running().rtmp.start();
           return true;
         }
         case 'kill-server': {

@@ -156,3 +156,14 @@ export async function keyframeTimes(file: string): Promise<number[]> {
   }
   return times.sort((x, y) => x - y);
 }
+
+/** Presentation times (seconds, ascending) of every video packet in `file`: one per frame, so gaps show frames that never arrived. */
+export async function videoPacketTimes(file: string): Promise<number[]> {
+  const out = await ffprobe(['-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]);
+  return out
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((pts) => pts !== '' && pts !== 'N/A')
+    .map(Number)
+    .sort((x, y) => x - y);
+}
