@@ -21,6 +21,7 @@ export const ERRORS = {
   FFMPEG_EXITED: 'ffmpeg stopped unexpectedly.',
   IDLE_TIMEOUT: 'No media arrived for too long, so the broadcast was ended.',
   NETWORK_TOO_SLOW: 'The network is too slow for this bitrate: media piled up faster than it could be sent.',
+  BUFFER_FULL: 'Media arrived faster than the server could pass it on, so the broadcast was ended to bound memory.',
   DISCONNECTED: 'The connection to the broadcast server was lost.',
   INTERNAL: 'Something went wrong on the broadcast server.',
 } as const;

@@ -105,6 +105,8 @@ export interface BroadcastServerOptions {
   maxDurationMs?: number;
   /** Largest media chunk accepted, in bytes. Default 8 MiB. */
   maxChunkBytes?: number;
+  /** Most media bytes a broadcast may have waiting for ffmpeg (a client ignoring acks); past it the broadcast ends with BUFFER_FULL. Default 32 MiB. */
+  maxBufferedBytes?: number;
   /** No chunk for this long ends a broadcast with IDLE_TIMEOUT. Default 15 000 ms. */
   idleTimeoutMs?: number;
   /** After a client's connection drops, how long its broadcast (and ffmpeg) waits for it to `resume`; 0 ends it at once. Default 10 000 ms. */
@@ -184,6 +186,7 @@ export interface BroadcastServerEvents {
 
 const DEFAULTS = {
   maxChunkBytes: 8 * 1024 * 1024,
+  maxBufferedBytes: 32 * 1024 * 1024,
   idleTimeoutMs: 15_000,
   resumeWindowMs: 10_000,
   stopTimeoutMs: 5_000,
@@ -565,6 +568,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
           stopTimeoutMs: this.#settings.stopTimeoutMs,
           killTimeoutMs: this.#settings.killTimeoutMs,
           idleTimeoutMs: this.#settings.idleTimeoutMs,
+          maxBufferedBytes: this.#settings.maxBufferedBytes,
           // A reconnected ffmpeg gets what is left of the broadcast's maximum duration.
           maxDurationMs: this.#settings.maxDurationMs - (continues ? Date.now() - continues.startedAt : 0),
           ...(continues ? { continues: { startedAt: continues.startedAt, bytesIn: continues.bytesIn } } : {}),
@@ -743,6 +747,7 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
     maxConnectionsPerMinute: count('maxConnectionsPerMinute'),
     maxDurationMs: options.maxDurationMs === undefined ? Infinity : positive('maxDurationMs', 0),
     maxChunkBytes: positive('maxChunkBytes', DEFAULTS.maxChunkBytes),
+    maxBufferedBytes: positive('maxBufferedBytes', DEFAULTS.maxBufferedBytes),
     idleTimeoutMs: positive('idleTimeoutMs', DEFAULTS.idleTimeoutMs),
     resumeWindowMs: options.resumeWindowMs === 0 ? 0 : positive('resumeWindowMs', DEFAULTS.resumeWindowMs),
     stopTimeoutMs: positive('stopTimeoutMs', DEFAULTS.stopTimeoutMs),

@@ -46,6 +46,8 @@ export interface SessionOptions {
   killTimeoutMs: number;
   /** No chunk for this long ends the broadcast with IDLE_TIMEOUT. */
   idleTimeoutMs: number;
+  /** Most bytes waiting for ffmpeg to read them; a client that ignores acks past this ends with BUFFER_FULL. */
+  maxBufferedBytes: number;
   /** A broadcast longer than this ends with MAX_DURATION (Infinity: no limit). */
   maxDurationMs: number;
   /** When a restarted ffmpeg continues a broadcast: its start time and the bytes it had received. */
@@ -161,6 +163,13 @@ export class Session {
   write(chunk: Uint8Array, done: (error?: ErrorPayload) => void): void {
     if (this.state !== 'live' || !this.#stdin.writable) {
       done({ code: 'NOT_STARTED', message: 'The broadcast is ending and takes no more media.' });
+      return;
+    }
+    if (this.#stdin.writableLength + chunk.byteLength > this.#options.maxBufferedBytes) {
+      // Only a client that ignores the acks (or an ffmpeg that stalls) gets here: end, do not grow.
+      const error: ErrorPayload = { code: 'BUFFER_FULL', message: ERRORS.BUFFER_FULL };
+      void this.stop(error);
+      done(error);
       return;
     }
     this.#idleTimer.refresh();

@@ -2,6 +2,8 @@
 // the longest broadcast.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { io as connect } from 'socket.io-client';
 import type { BroadcastServerOptions } from '../../server/index.js';
 import { isAllowedOrigin } from '../../server/origin.js';
@@ -10,7 +12,7 @@ import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
-import { ended, sendAll, start, startStack } from '../helpers/stack.js';
+import { ended, send, sendAll, start, startStack } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 
@@ -128,5 +130,30 @@ describe('duration', () => {
       assert.equal(error?.code, 'MAX_DURATION');
       assert.equal((await probe(await rtmp.recording('too-long'))).video?.codec, 'h264');
     });
+  });
+});
+
+describe('memory', () => {
+  test('a client that ignores the acks while ffmpeg cannot keep up ends with BUFFER_FULL', async () => {
+    // An "ingest" that accepts TCP and never answers: ffmpeg blocks in the RTMP handshake and
+    // stops reading its input, so what the client floods in piles up in the server.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const destination = `rtmp://127.0.0.1:${(silent.address() as AddressInfo).port}/live/flood`;
+    try {
+      await withStack({ allowedDestinations: [destination], maxBufferedBytes: 512 * 1024 }, async (stack) => {
+        const socket = await stack.client();
+        const message = ended(socket);
+        assert.ok((await start(socket, { mimeType: H264_MIME, rtmpUrl: destination })).ok);
+        const chunks = splitChunks(await makeFixture('h264-opus', { seconds: 3 }), 40_000);
+        const acks = await Promise.all(chunks.map((chunk) => send(socket, chunk)));
+        assert.ok(acks.some((ack) => !ack.ok && ack.error.code === 'BUFFER_FULL'), 'the flood is refused');
+        assert.equal((await message).error?.code, 'BUFFER_FULL');
+      });
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
