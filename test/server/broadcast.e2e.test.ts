@@ -1,27 +1,19 @@
 // End to end: a real socket.io client sends recorder-like media to a real BroadcastServer, whose
 // real ffmpeg publishes to a real nginx-rtmp on loopback; ffprobe checks what arrived.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { BroadcastStats } from '../../client/protocol.js';
 import type { StopSummary } from '../../server/index.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
-import { waitForNoChildren } from '../helpers/processes.js';
 import { keyframeTimes, probe } from '../helpers/probe.js';
-import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
+import { useRtmpServer } from '../helpers/suite.js';
 import { ended, sendAll, start, startStack, stop } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const VP8_MIME = 'video/webm;codecs=vp8,opus';
 const CHUNK_BYTES = 80_000; // about 250 ms of 2.5 Mb/s media, like a recorder timeslice
 
-let rtmp: RtmpServer;
-before(async () => {
-  rtmp = await startRtmpServer();
-});
-after(async () => {
-  await rtmp.close();
-  await waitForNoChildren('ffmpeg', 5_000);
-});
+const rtmp = useRtmpServer();
 
 describe('a broadcast reaches the RTMP server', () => {
   test('H.264 + Opus is copied as H.264 and becomes AAC at the destination', async () => {

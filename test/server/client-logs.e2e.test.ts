@@ -1,25 +1,17 @@
 // What the server shares with clients and operators beyond the broadcast itself: ffmpeg's log,
 // error details, the AAC sample rate, and connection/session status.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ConnectionInfo } from '../../server/index.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
-import { waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
-import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
+import { useRtmpServer } from '../helpers/suite.js';
 import { ended, sendAll, start, startStack, stop } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const CHUNK_BYTES = 80_000;
 
-let rtmp: RtmpServer;
-before(async () => {
-  rtmp = await startRtmpServer();
-});
-after(async () => {
-  await rtmp.close();
-  await waitForNoChildren('ffmpeg', 5_000);
-});
+const rtmp = useRtmpServer();
 
 describe('ffmpeg output for clients', () => {
   for (const sendFfmpegOutput of [true, false]) {

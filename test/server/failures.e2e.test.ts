@@ -4,26 +4,19 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { BroadcastError, type ErrorPayload } from '../../client/protocol.js';
 import type { ErrorContext } from '../../server/index.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
-import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
+import { useRtmpServer } from '../helpers/suite.js';
 import { ended, send, sendAll, start, startStack, stop } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const CHUNK_BYTES = 80_000;
 
-let rtmp: RtmpServer;
-before(async () => {
-  rtmp = await startRtmpServer();
-});
-after(async () => {
-  await rtmp.close();
-  await waitForNoChildren('ffmpeg', 5_000);
-});
+const rtmp = useRtmpServer();
 
 /** A stack whose error hook records what it was told. */
 async function stackWithErrorLog(options: Parameters<typeof startStack>[0] = {}) {

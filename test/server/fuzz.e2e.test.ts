@@ -1,11 +1,11 @@
 // Random events and payloads from several clients at once, reproducible from a seed: the server
 // answers every acknowledged message, stays up, leaves no ffmpeg behind and keeps memory bounded.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
-import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
+import { childProcesses } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
-import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
+import { useRtmpServer } from '../helpers/suite.js';
 import { sendAll, start, startStack, stop, type ClientSocket } from '../helpers/stack.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
@@ -13,14 +13,7 @@ const STEPS = 400;
 const CLIENTS = 4;
 const ACK_TIMEOUT_MS = 15_000;
 
-let rtmp: RtmpServer;
-before(async () => {
-  rtmp = await startRtmpServer();
-});
-after(async () => {
-  await rtmp.close();
-  await waitForNoChildren('ffmpeg', 5_000);
-});
+const rtmp = useRtmpServer();
 
 /** A small seeded PRNG (mulberry32): the same seed replays the same run. */
 function random(seed: number) {

@@ -1,7 +1,7 @@
 // Who may connect and how much: page origins, connection rate and broadcasts per address, and
 // the longest broadcast.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { io as connect } from 'socket.io-client';
@@ -9,21 +9,13 @@ import type { BroadcastServerOptions } from '../../server/index.js';
 import { isAllowedOrigin } from '../../server/origin.js';
 import { RateLimiter } from '../../server/rate-limit.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
-import { waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
-import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
+import { useRtmpServer } from '../helpers/suite.js';
 import { ended, send, sendAll, start, startStack } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 
-let rtmp: RtmpServer;
-before(async () => {
-  rtmp = await startRtmpServer();
-});
-after(async () => {
-  await rtmp.close();
-  await waitForNoChildren('ffmpeg', 5_000);
-});
+const rtmp = useRtmpServer();
 
 /** Connects as a browser page on `origin` would; resolves with 'connected' or the refusal's code. */
 async function connectFrom(serverOrigin: string, origin?: string): Promise<string> {

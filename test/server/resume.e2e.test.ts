@@ -2,28 +2,21 @@
 // broadcast and the same ffmpeg: the RTMP server sees one continuous publish.
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { io as connect } from 'socket.io-client';
 import type { Ack, ChunkMeta, ResumeAck } from '../../client/protocol.js';
 import type { StopSummary } from '../../server/index.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
-import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
+import { useRtmpServer } from '../helpers/suite.js';
 import { send, start, startStack, stop, type ClientSocket } from '../helpers/stack.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const ACK_TIMEOUT_MS = 20_000;
 
-let rtmp: RtmpServer;
-before(async () => {
-  rtmp = await startRtmpServer();
-});
-after(async () => {
-  await rtmp.close();
-  await waitForNoChildren('ffmpeg', 5_000);
-});
+const rtmp = useRtmpServer();
 
 function sendNumbered(socket: ClientSocket, chunk: Uint8Array, seq: number): Promise<Ack> {
   return socket.timeout(ACK_TIMEOUT_MS).emitWithAck('data', chunk, { seq } satisfies ChunkMeta);
