@@ -1,0 +1,149 @@
+// Is `-aac_coder fast` good enough? Encodes the same browser recording the way the server does
+// (video copied, Opus → AAC 128k 44.1 kHz stereo, FLV), with ffmpeg's default coder (twoloop) and
+// with `fast`, and compares the CPU it took and how far each result is from the decoded Opus.
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Fixture } from './fixtures.js';
+import { percentile, round } from './stats.js';
+
+const run = promisify(execFile);
+const SAMPLE_RATE = 44_100;
+/** AAC priming plus resampler delay is a few thousand samples at most. */
+const MAX_LAG = 4096;
+
+export interface AacCoderResult {
+  coder: 'twoloop' | 'fast';
+  /** Median over the repeats of ffmpeg's own utime + stime (-benchmark), per media second. */
+  cpuSecondsPerMediaSecond: number;
+  maxRssMb: number;
+  /** AAC payload bitrate actually produced, in kb/s. */
+  audioKbps: number;
+  /** Against the Opus decoded and resampled the same way: signal / (signal − encoded), in dB. */
+  snrDb: number;
+}
+
+export interface AacExperiment {
+  mediaSeconds: number;
+  repeats: number;
+  results: AacCoderResult[];
+  /** fast's CPU as a fraction of twoloop's. */
+  cpuRatio: number;
+  /** fast's SNR minus twoloop's, in dB. */
+  snrDeltaDb: number;
+}
+
+/** The server's argv for one broadcast, writing to a file instead of RTMP. */
+function serverLikeArgs(input: string, output: string, coder: AacCoderResult['coder']): string[] {
+  return [
+    '-hide_banner', '-nostats', '-benchmark', '-y',
+    '-probesize', '32', '-analyzeduration', '0', '-f', 'matroska', '-i', input,
+    '-map', '0:v:0', '-map', '0:a:0?', '-c:v', 'copy',
+    '-c:a', 'aac', ...(coder === 'fast' ? ['-aac_coder', 'fast'] : []),
+    '-b:a', '128000', '-ar', String(SAMPLE_RATE), '-ac', '2',
+    '-f', 'flv', output,
+  ];
+}
+
+async function encode(input: string, output: string, coder: AacCoderResult['coder']): Promise<{ cpu: number; maxRssKb: number }> {
+  // -benchmark logs "bench: utime=0.505s stime=0.009s rtime=0.515s" and "bench: maxrss=53920kB" at
+  // the info level, on stderr: CPU of the processing loop, without process start-up.
+  const { stderr } = await run('ffmpeg', serverLikeArgs(input, output, coder));
+  const seconds = (name: string) => Number(new RegExp(`${name}=([\\d.]+)s`).exec(stderr)?.[1]);
+  return { cpu: seconds('utime') + seconds('stime'), maxRssKb: Number(/maxrss=(\d+)kB/.exec(stderr)?.[1]) };
+}
+
+/** First audio stream of `file`, decoded to interleaved stereo float at 44.1 kHz. */
+async function decodePcm(file: string): Promise<Float32Array> {
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-v', 'error', '-i', file, '-map', '0:a:0', '-ar', String(SAMPLE_RATE), '-ac', '2', '-f', 'f32le', 'pipe:1'],
+    { encoding: 'buffer', maxBuffer: 1 << 30 },
+  );
+  const copy = new Uint8Array(stdout).buffer;
+  return new Float32Array(copy);
+}
+
+async function audioKbps(file: string, seconds: number): Promise<number> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'packet=size', '-of', 'csv=p=0', file], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const bytes = stdout.split('\n').reduce((total, line) => total + (Number(line) || 0), 0);
+  return round((bytes * 8) / seconds / 1000, 1);
+}
+
+/** The lag (in frames) of `encoded` behind `reference` that best lines them up, by cross-correlation. */
+function bestLag(reference: Float32Array, encoded: Float32Array): number {
+  const frames = Math.min(reference.length, encoded.length) / 2;
+  const from = Math.floor(frames / 2);
+  const length = Math.min(SAMPLE_RATE / 2, frames - from - MAX_LAG);
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let lag = -MAX_LAG; lag <= MAX_LAG; lag++) {
+    let score = 0;
+    for (let i = from; i < from + length; i++) {
+      const ref = reference[2 * i]! + reference[2 * i + 1]!;
+      const j = i + lag;
+      score += ref * (encoded[2 * j]! + encoded[2 * j + 1]!);
+    }
+    if (score > bestScore) {
+      bestScore = score;
+      best = lag;
+    }
+  }
+  return best;
+}
+
+/** SNR of `encoded` against `reference` once aligned, leaving out half a second at each end. */
+function snrDb(reference: Float32Array, encoded: Float32Array): number {
+  const lag = bestLag(reference, encoded);
+  const margin = SAMPLE_RATE / 2;
+  const frames = Math.min(reference.length / 2, encoded.length / 2 - lag);
+  let signal = 0;
+  let noise = 0;
+  for (let i = margin; i < frames - margin; i++) {
+    for (let channel = 0; channel < 2; channel++) {
+      const ref = reference[2 * i + channel]!;
+      const error = ref - encoded[2 * (i + lag) + channel]!;
+      signal += ref * ref;
+      noise += error * error;
+    }
+  }
+  return round(10 * Math.log10(signal / noise), 2);
+}
+
+/** Runs the experiment on `fixture` (an H.264 + Opus recording) in `dir`. */
+export async function runAacExperiment(fixture: Fixture, dir: string, repeats: number): Promise<AacExperiment> {
+  const input = join(dir, 'aac-input.mkv');
+  // Exactly the bytes a publisher sends.
+  await writeFile(input, Buffer.concat(fixture.chunks.map((chunk) => chunk.data)));
+  const mediaSeconds = fixture.durationMs / 1000;
+  const coders = ['twoloop', 'fast'] as const;
+  const runs = new Map<string, { cpu: number; maxRssKb: number }[]>(coders.map((coder) => [coder, []]));
+  // Alternate the coders so a burst of noise on the machine hits both alike.
+  for (let round = 0; round < repeats; round++) {
+    for (const coder of coders) runs.get(coder)!.push(await encode(input, join(dir, `aac-${coder}.flv`), coder));
+  }
+  const reference = await decodePcm(input);
+  const results: AacCoderResult[] = [];
+  for (const coder of coders) {
+    const output = join(dir, `aac-${coder}.flv`);
+    const measured = runs.get(coder)!;
+    results.push({
+      coder,
+      cpuSecondsPerMediaSecond: round(percentile(measured.map((m) => m.cpu), 50) / mediaSeconds, 4),
+      maxRssMb: round(Math.max(...measured.map((m) => m.maxRssKb)) / 1024, 1),
+      audioKbps: await audioKbps(output, mediaSeconds),
+      snrDb: snrDb(reference, await decodePcm(output)),
+    });
+  }
+  const [twoloop, fast] = results as [AacCoderResult, AacCoderResult];
+  return {
+    mediaSeconds,
+    repeats,
+    results,
+    cpuRatio: round(fast.cpuSecondsPerMediaSecond / twoloop.cpuSecondsPerMediaSecond, 3),
+    snrDeltaDb: round(fast.snrDb - twoloop.snrDb, 2),
+  };
+}

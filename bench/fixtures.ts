@@ -1,0 +1,132 @@
+// The media the simulated publishers send, made with ffmpeg: what Chromium's MediaRecorder gives
+// at 720p30 and 2.5 Mb/s. Encoded once per length and cached in the system temp dir (delete
+// rtmp-broadcaster-bench/ there to regenerate); cut into timeslices at every run.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chunkLiveMatroska, type RecordedChunk, type VideoFrame } from './matroska.js';
+
+const run = promisify(execFile);
+
+/** The video codec the browser records: H.264 goes out untouched, VP8 is transcoded by the server. */
+export type FixtureCodec = 'h264' | 'vp8';
+
+/** A recording cut the way a MediaRecorder with a timeslice delivers it. */
+export interface Fixture {
+  codec: FixtureCodec;
+  /** What the publisher's start request says, as Chromium names it. */
+  mimeType: string;
+  /** The encoded file (as ffmpeg wrote it, seekable): the reference for the AAC experiment. */
+  file: string;
+  timesliceMs: number;
+  chunks: RecordedChunk[];
+  videoFrames: VideoFrame[];
+  /** Media span the chunks cover, in milliseconds. */
+  durationMs: number;
+  bytes: number;
+  /** Whole-stream bitrate (video + audio + container), in bits per second. */
+  bitsPerSecond: number;
+}
+
+export const CACHE_DIR = join(tmpdir(), 'rtmp-broadcaster-bench');
+const WIDTH = 1280;
+const HEIGHT = 720;
+const FPS = 30;
+const KEYFRAME_SECONDS = 2;
+
+// Not a sine: AAC's CPU cost and its errors depend on the signal. Two voices with vibrato and
+// tremolo, a gated high tone and pink noise, different on each channel, like music under speech.
+const AUDIO_GRAPH = [
+  "aevalsrc=exprs='0.3*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*0.5*t))+0.15*sin(2*PI*(440+110*sin(2*PI*0.3*t))*t)" +
+    "|0.3*sin(2*PI*277*t)*(0.6+0.4*sin(2*PI*0.7*t))+0.12*sin(2*PI*1320*t)*lt(mod(t\\,0.5)\\,0.15)':s=48000:c=stereo[tones]",
+  // Seeded: AAC's SNR on this signal moves by several dB from one noise realization to another.
+  'anoisesrc=c=pink:a=0.06:r=48000:seed=20240601,aformat=channel_layouts=stereo[noise]',
+  '[tones][noise]amix=inputs=2:normalize=0[audio]',
+].join(';');
+
+function encoderArgs(codec: FixtureCodec): string[] {
+  const gop = String(FPS * KEYFRAME_SECONDS);
+  const rate = ['-b:v', '2500k', '-maxrate', '2500k', '-bufsize', '1250k', '-g', gop, '-keyint_min', gop];
+  // Constrained baseline, as Chromium's OpenH264 path records; VP8 as Chromium's libvpx does, in realtime mode.
+  const video =
+    codec === 'h264'
+      ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-sc_threshold', '0', ...rate]
+      : ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '16', '-threads', '2', ...rate];
+  return [...video, '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-b:a', '128k', '-ac', '2', '-ar', '48000'];
+}
+
+/** Encodes `seconds` of 720p30 test pattern and music-like stereo, once; returns the cached file. */
+async function encode(codec: FixtureCodec, seconds: number): Promise<string> {
+  const args = [
+    '-f', 'lavfi', '-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=${FPS}`,
+    '-filter_complex', AUDIO_GRAPH,
+    '-map', '0:v', '-map', '[audio]', '-t', String(seconds),
+    ...encoderArgs(codec),
+  ];
+  // Named by its arguments, so a changed recipe never reuses an old file.
+  const recipe = createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, 8);
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const file = join(CACHE_DIR, `${codec}-opus-${WIDTH}x${HEIGHT}p${FPS}-${seconds}s-${recipe}.mkv`);
+  if (existsSync(file)) return file;
+  const partial = `${file}.part`;
+  await run('ffmpeg', ['-hide_banner', '-v', 'error', '-y', ...args, '-f', 'matroska', partial]);
+  await rename(partial, file);
+  return file;
+}
+
+/**
+ * Remuxes (no re-encode) into live Matroska/WebM with a Cluster every `timesliceMs`, so one
+ * Cluster is one MediaRecorder timeslice, and cuts it into those chunks.
+ */
+async function chunk(file: string, codec: FixtureCodec, timesliceMs: number): Promise<Pick<Fixture, 'chunks' | 'videoFrames'>> {
+  const { stdout } = await run(
+    'ffmpeg',
+    [
+      '-hide_banner', '-v', 'error', '-i', file, '-c', 'copy',
+      '-f', codec === 'h264' ? 'matroska' : 'webm', '-live', '1',
+      '-cluster_time_limit', String(timesliceMs), '-cluster_size_limit', String(64 << 20),
+      'pipe:1',
+    ],
+    { encoding: 'buffer', maxBuffer: 1 << 30 },
+  );
+  return chunkLiveMatroska(stdout);
+}
+
+/** The fixture for `codec`, `seconds` long, cut into `timesliceMs` chunks. */
+export async function makeFixture(codec: FixtureCodec, seconds: number, timesliceMs: number): Promise<Fixture> {
+  const file = await encode(codec, seconds);
+  const { chunks, videoFrames } = await chunk(file, codec, timesliceMs);
+  const durationMs = chunks.at(-1)!.endMs - chunks[0]!.startMs;
+  const bytes = chunks.reduce((sum, c) => sum + c.data.byteLength, 0);
+  return {
+    codec,
+    mimeType: codec === 'h264' ? 'video/x-matroska;codecs=avc1.42C01F,opus' : 'video/webm;codecs=vp8,opus',
+    file,
+    timesliceMs,
+    chunks,
+    videoFrames,
+    durationMs,
+    bytes,
+    bitsPerSecond: Math.round((bytes * 8 * 1000) / durationMs),
+  };
+}
+
+/** The chunks of `fixture` that end by `seconds`: a shorter broadcast from the same recording. */
+export function firstSeconds(fixture: Fixture, seconds: number): Fixture {
+  const chunks = fixture.chunks.filter((chunk) => chunk.endMs - fixture.chunks[0]!.startMs <= seconds * 1000 + 50);
+  const endMs = chunks.at(-1)!.endMs;
+  const bytes = chunks.reduce((sum, c) => sum + c.data.byteLength, 0);
+  const durationMs = endMs - chunks[0]!.startMs;
+  return {
+    ...fixture,
+    chunks,
+    videoFrames: fixture.videoFrames.filter((frame) => frame.ptsMs < endMs),
+    durationMs,
+    bytes,
+    bitsPerSecond: Math.round((bytes * 8 * 1000) / durationMs),
+  };
+}

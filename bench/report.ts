@@ -1,0 +1,137 @@
+// Plain-text tables of the results, for the terminal and for pasting into issues.
+import type { AacExperiment } from './aac-coder.js';
+import type { VariantSummary } from './experiments.js';
+import type { CpuPerBroadcast, StepResult } from './step.js';
+
+type Cell = string | number | undefined;
+
+/** Left-aligned first column, right-aligned numbers, a rule under the header. */
+export function table(headers: string[], rows: Cell[][]): string {
+  const text = rows.map((row) => row.map((cell) => (cell === undefined || Number.isNaN(cell) ? '–' : String(cell))));
+  const widths = headers.map((header, i) => Math.max(header.length, ...text.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(headers), widths.map((width) => '-'.repeat(width)).join('  '), ...text.map(line)].join('\n');
+}
+
+/** CPU-seconds per media-second as "% of one core" (0.034 → 3.4). */
+const core = (cpuSecondsPerSecond: number) => Math.round(cpuSecondsPerSecond * 1000) / 10;
+const pair = (a: number, b: number) => `${Number.isNaN(a) ? '–' : a}/${Number.isNaN(b) ? '–' : b}`;
+
+function realtimeCell(step: StepResult): string {
+  return step.realtime.kept ? 'yes' : `NO (${step.realtime.misses.join('; ')})`;
+}
+
+function completeCell(step: StepResult): string {
+  return `${step.completeness.within2Percent ? 'ok' : 'NO'} ${step.completeness.worstFramesPercent}%`;
+}
+
+/** Steady-state CPU when measured, else over the whole step. */
+const steadyOr = (step: StepResult) => step.steadyCpu ?? step.cpu;
+
+/** Whether real time held, and how long things took. */
+export function realtimeTable(steps: StepResult[]): string {
+  return table(
+    [
+      'step', 'N', 'slowest x', 'steady ack p50/p95 ms', 'late acks % steady/start', 'send lag p95 ms', 'start p50/p95 ms',
+      'chunk→viewer p50/p95 ms', 'held %', 'complete', 'real time',
+    ],
+    steps.map((s) => [
+      s.label,
+      s.publishers,
+      s.realtime.minRatio,
+      pair(s.realtime.steadyAckMs.p50, s.realtime.steadyAckMs.p95),
+      pair(s.realtime.lateAckPercent.steady, s.realtime.lateAckPercent.startUp),
+      s.realtime.sendLagMs.p95,
+      pair(s.startLatencyMs.p50, s.startLatencyMs.p95),
+      s.delay ? pair(s.delay.chunkToViewerMs.p50, s.delay.chunkToViewerMs.p95) : undefined,
+      s.delay?.heldPercent,
+      completeCell(s),
+      realtimeCell(s),
+    ]),
+  );
+}
+
+/** Steady-state CPU, and in brackets over the whole step with start-ups. */
+function cpuCell(s: StepResult, part: Exclude<keyof CpuPerBroadcast, 'machineBusyPercent'>): string {
+  return s.steadyCpu ? `${core(s.steadyCpu[part])} (${core(s.cpu[part])})` : `(${core(s.cpu[part])})`;
+}
+
+/** How busy the machine was, and (in brackets) how much of that was not the bench's processes. */
+function machineCell(cpu: CpuPerBroadcast): string {
+  return `${cpu.machineBusyPercent} (${Math.round((cpu.machineBusyPercent - cpu.measuredPercent) * 10) / 10})`;
+}
+
+/** Where the CPU and memory go, per broadcast (steady state; in brackets, the whole step). */
+export function resourceTable(steps: StepResult[]): string {
+  return table(
+    [
+      'step', 'N', 'Node %core/bc', 'ffmpeg %core/bc', 'nginx %core/bc', 'publishers %core/bc', 'machine busy % (others)',
+      'loop p99 ms srv/pub', 'srv RSS MB', 'heap KB/bc live/kept', 'heap after MB', 'ffmpeg RSS/private MB',
+    ],
+    steps.map((s) => [
+      s.label,
+      s.publishers,
+      cpuCell(s, 'serverNode'),
+      cpuCell(s, 'ffmpeg'),
+      cpuCell(s, 'nginx'),
+      cpuCell(s, 'publishers'),
+      machineCell(s.steadyCpu ?? s.cpu),
+      pair(s.loopDelayMs.server.p99, s.loopDelayMs.publishers.p99),
+      s.memory.serverRssMb.peak,
+      pair(s.memory.heapPerBroadcastKb, s.memory.heapRetainedPerBroadcastKb),
+      s.memory.heapAfterMb,
+      pair(s.memory.ffmpegRssMb, s.memory.ffmpegPrivateMb),
+    ]),
+  );
+}
+
+/** Passthrough and transcode at the same N, steady state. */
+export function modeTable(pairs: { publishers: number; copy: StepResult; transcode: StepResult }[]): string {
+  return table(
+    ['N', 'passthrough Node+ffmpeg %core/bc', 'transcode Node+ffmpeg %core/bc', 'transcode / passthrough', 'transcode real time'],
+    pairs.map(({ publishers, copy, transcode }) => {
+      const [c, t] = [steadyOr(copy), steadyOr(transcode)];
+      return [
+        publishers,
+        `${core(c.serverNode)}+${core(c.ffmpeg)}`,
+        `${core(t.serverNode)}+${core(t.ffmpeg)}`,
+        `${cpuRatio(copy, transcode)}x`,
+        realtimeCell(transcode),
+      ];
+    }),
+  );
+}
+
+/** Transcode's Node+ffmpeg CPU per broadcast over passthrough's (steady state). */
+export function cpuRatio(copy: StepResult, transcode: StepResult): number {
+  const [c, t] = [steadyOr(copy), steadyOr(transcode)];
+  return Math.round(((t.serverNode + t.ffmpeg) / (c.serverNode + c.ffmpeg)) * 10) / 10;
+}
+
+/** Latency and CPU of each variant of the server's ffmpeg flags or the timeslice, rounds pooled. */
+export function experimentTable(variants: VariantSummary[]): string {
+  return table(
+    [
+      'variant', 'N×rounds', 'start p50/p95 ms', 'chunk→viewer p50/p95 ms', 'held %', 'capture→viewer p50/p95 ms',
+      'Node %core/bc', 'ffmpeg %core/bc', 'real time & complete',
+    ],
+    variants.map((v) => [
+      v.label,
+      `${v.publishers}×${v.rounds}`,
+      pair(v.startLatencyMs.p50, v.startLatencyMs.p95),
+      pair(v.chunkToViewerMs.p50, v.chunkToViewerMs.p95),
+      v.heldPercent,
+      pair(v.captureToViewerMs.p50, v.captureToViewerMs.p95),
+      core(v.serverNode),
+      core(v.ffmpeg),
+      v.ok ? 'yes' : `NO (${v.misses.join('; ')})`,
+    ]),
+  );
+}
+
+export function aacTable(experiment: AacExperiment): string {
+  return table(
+    ['AAC coder', 'ffmpeg %core/bc', 'max RSS MB', 'AAC kb/s', 'SNR vs decoded Opus dB'],
+    experiment.results.map((r) => [r.coder, core(r.cpuSecondsPerMediaSecond), r.maxRssMb, r.audioKbps, r.snrDb]),
+  );
+}

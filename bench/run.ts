@@ -1,0 +1,320 @@
+// `npm run bench` (7 to 9 minutes) or `npm run bench -- --quick` (under a minute): the real
+// BroadcastServer in its own process, a real nginx-rtmp on loopback, and simulated browsers in this
+// process. Ramps the number of H.264 broadcasts until real time is lost, sets transcoding beside
+// passthrough, tries ffmpeg flags and timeslices, compares AAC coders; prints tables and writes
+// bench/results.json. How each figure is measured: bench/README.md.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRtmpServer, type RtmpServer } from '../test/helpers/rtmp-server.js';
+import { runAacExperiment, type AacExperiment } from './aac-coder.js';
+import { summarizeVariants, VARIANTS } from './experiments.js';
+import { createFfmpegWrapper } from './ffmpeg-wrapper.js';
+import { CACHE_DIR, firstSeconds, makeFixture, type Fixture } from './fixtures.js';
+import { aacTable, cpuRatio, experimentTable, modeTable, realtimeTable, resourceTable } from './report.js';
+import { startServerProcess, type ServerProcess } from './server-control.js';
+import { percentile } from './stats.js';
+import { runStep, type StepOptions, type StepResult } from './step.js';
+
+interface Plan {
+  name: 'quick' | 'full';
+  /** Media each publisher sends per ramp step: long enough for a steady state after the start-ups. */
+  seconds: number;
+  /** Media per transcode and experiment step. */
+  shortSeconds: number;
+  /** Passthrough publisher counts, in order; the ramp stops at the first that loses real time. */
+  ramp: number[];
+  /** Transcode publisher counts (each also in `ramp`, for the side-by-side). */
+  transcode: number[];
+  /** Publishers per variant in the flags/timeslice experiments; none in quick mode. */
+  experimentPublishers: number | undefined;
+  /** Times each variant runs, rounds interleaved. */
+  experimentRounds: number;
+  aacRepeats: number;
+  /** Run a step that lost real time once more before calling it the ceiling (the machine is noisy). */
+  confirmMisses: boolean;
+  /** The ramp stops early rather than run past this (the rest of the plan included). */
+  budgetMs: number;
+}
+
+const PLANS: Record<Plan['name'], Plan> = {
+  quick: {
+    name: 'quick',
+    seconds: 6,
+    shortSeconds: 6,
+    ramp: [1, 10],
+    transcode: [1],
+    experimentPublishers: undefined,
+    experimentRounds: 0,
+    aacRepeats: 1,
+    confirmMisses: false,
+    budgetMs: 55_000,
+  },
+  full: {
+    name: 'full',
+    seconds: 20,
+    shortSeconds: 12,
+    ramp: [1, 4, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150, 200],
+    transcode: [1, 4],
+    experimentPublishers: 10,
+    experimentRounds: 2,
+    aacRepeats: 3,
+    confirmMisses: true,
+    budgetMs: 9.25 * 60_000,
+  },
+};
+
+/** Length of the broadcast that warms each server process up (JIT, lazy modules, first spawn). */
+const WARM_UP_SECONDS = 2;
+/** Experiments start publishers this far apart, so each start is timed alone, not behind nine others. */
+const EXPERIMENT_START_GAP_MS = 300;
+
+const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
+const began = Date.now();
+const elapsed = () => `${Math.round((Date.now() - began) / 1000)} s`;
+const log = (line: string) => console.log(`[${elapsed().padStart(5)}] ${line}`);
+
+/** Rough wall time of one step (media, starts, stop, probing the recordings), to keep within the budget. */
+const stepMs = (mediaSeconds: number, publishers: number) => mediaSeconds * 1000 + 4000 + publishers * 100;
+
+function requireTools(): void {
+  for (const [tool, args] of [['ffmpeg', ['-version']], ['ffprobe', ['-version']], ['nginx', ['-v']], ['stdbuf', ['--version']]] as const) {
+    try {
+      execFileSync(tool, args, { stdio: 'ignore' });
+    } catch {
+      throw new Error(`The bench needs \`${tool}\` on PATH (Debian: apt-get install ffmpeg nginx libnginx-mod-rtmp coreutils).`);
+    }
+  }
+}
+
+/** Wall time to start the ffmpeg binary and have it exit (`-version`): a floor under every broadcast's start. */
+function ffmpegLaunchMs(): number {
+  const times = Array.from({ length: 5 }, () => {
+    const start = performance.now();
+    execFileSync('ffmpeg', ['-hide_banner', '-version'], { stdio: 'ignore' });
+    return performance.now() - start;
+  });
+  return Math.round(percentile(times, 50));
+}
+
+function describeStep(step: StepResult): string {
+  const core = (value: number) => `${Math.round(value * 1000) / 10}%`;
+  const cpu = step.steadyCpu ?? step.cpu;
+  const delay = step.delay ? `${step.delay.chunkToViewerMs.p50}/${step.delay.chunkToViewerMs.p95} ms` : '–';
+  return (
+    `${step.label} N=${step.publishers}: ${step.realtime.kept ? 'real time' : `LOST real time (${step.realtime.misses.join('; ')})`}, ` +
+    `slowest ${step.realtime.minRatio}x, Node ${core(cpu.serverNode)} + ffmpeg ${core(cpu.ffmpeg)} of a core per broadcast, ` +
+    `machine ${cpu.machineBusyPercent}% busy, start p50 ${step.startLatencyMs.p50} ms, delay p50/p95 ${delay}`
+  );
+}
+
+/** Where the CPU went in `step` (steady state), as shares of the whole machine. */
+function cpuShares(step: StepResult, cores: number): string {
+  const cpu = step.steadyCpu ?? step.cpu;
+  // In the steady state every broadcast streams one media-second per wall-second.
+  const share = (perBroadcast: number) => `${Math.round(((perBroadcast * step.publishers) / cores) * 1000) / 10}%`;
+  return (
+    `server Node ${share(cpu.serverNode)}, ffmpeg ${share(cpu.ffmpeg)}, nginx ${share(cpu.nginx)}, ` +
+    `publishers ${share(cpu.publishers)} of ${cores} cores; the machine was ${cpu.machineBusyPercent}% busy, ` +
+    `${Math.round((cpu.machineBusyPercent - cpu.measuredPercent) * 10) / 10} points of it other processes`
+  );
+}
+
+/**
+ * Broadcasts the cores could carry at 100 % at the steady per-broadcast cost of `step`: with
+ * everything on this machine (server, ffmpeg, nginx, publishers), and with the server alone.
+ * Less noisy than the ramp on a shared machine, but optimistic: nothing runs well at 100 %.
+ */
+function projectedCapacity(step: StepResult, cores: number): { fromStep: number; allOnThisMachine: number; serverOnly: number } {
+  const cpu = step.steadyCpu ?? step.cpu;
+  return {
+    fromStep: step.publishers,
+    allOnThisMachine: Math.floor(cores / (cpu.serverNode + cpu.ffmpeg + cpu.nginx + cpu.publishers)),
+    serverOnly: Math.floor(cores / (cpu.serverNode + cpu.ffmpeg)),
+  };
+}
+
+async function main(): Promise<void> {
+  const plan = PLANS[process.argv.includes('--quick') ? 'quick' : 'full'];
+  requireTools();
+  const work = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-bench-'));
+  const servers = new Set<ServerProcess>();
+  let rtmp: RtmpServer | undefined;
+  const cleanUp = async () => {
+    await Promise.all([...servers].map((server) => server.close().catch(() => {})));
+    await rtmp?.close().catch(() => {});
+    await rm(work, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+  }
+
+  try {
+    const cores = cpus().length;
+    log(`${plan.name} run on ${cores} × ${cpus()[0]?.model.trim()}; fixtures in ${CACHE_DIR}`);
+    const [h264, vp8] = await Promise.all([makeFixture('h264', plan.seconds, 250), makeFixture('vp8', plan.shortSeconds, 250)]);
+    const h264Short = firstSeconds(h264, plan.shortSeconds);
+    const h264At100 = plan.experimentPublishers ? firstSeconds(await makeFixture('h264', plan.seconds, 100), plan.shortSeconds) : undefined;
+    const fixtures = [h264, vp8, ...(h264At100 ? [h264At100] : [])];
+    for (const f of fixtures) {
+      log(
+        `fixture ${f.codec} ${f.timesliceMs} ms: ${f.chunks.length} chunks over ${f.durationMs / 1000} s, ` +
+          `${Math.round(f.bitsPerSecond / 1000)} kb/s, ${Math.round(f.bytes / f.chunks.length / 1024)} KiB per chunk, ${f.videoFrames.length} frames`,
+      );
+    }
+
+    const launchMs = ffmpegLaunchMs();
+    log(`ffmpeg itself takes ${launchMs} ms to start and exit (-version)`);
+    rtmp = await startRtmpServer();
+    const allowedPrefix = rtmp.url('');
+    const server = await startServerProcess({ allowedPrefix });
+    servers.add(server);
+    log(`server process pid ${server.pid} at ${server.origin}; nginx-rtmp on port ${rtmp.port}`);
+    let stepCount = 0;
+    const run = async (
+      label: string,
+      fixture: Fixture,
+      publishers: number,
+      on = server,
+      extra: Pick<StepOptions, 'startGapMs' | 'transport'> = {},
+    ): Promise<StepResult> => {
+      const step = await runStep({ label, server: on, rtmp: rtmp!, fixture, publishers, streamPrefix: `step${stepCount++}`, ...extra });
+      if (label !== 'warm-up') log(describeStep(step));
+      return step;
+    };
+    const warmUp = (on: ServerProcess) => run('warm-up', firstSeconds(h264, WARM_UP_SECONDS), 2, on);
+    await warmUp(server);
+
+    // What runs after the ramp, so the ramp knows how much time it may take.
+    const afterRamp =
+      plan.transcode.reduce((total, n) => total + stepMs(plan.shortSeconds, n), 0) +
+      (plan.experimentPublishers ? (VARIANTS.length * plan.experimentRounds + 1) * stepMs(plan.shortSeconds, plan.experimentPublishers) : 0) +
+      10_000;
+    const passthrough: StepResult[] = [];
+    let ceiling: { publishers: number; lostAt?: number; stoppedBy: string } = { publishers: 0, stoppedBy: 'end of the ramp' };
+    for (const publishers of plan.ramp) {
+      if (Date.now() - began + stepMs(plan.seconds, publishers) + afterRamp > plan.budgetMs) {
+        ceiling.stoppedBy = `time budget (next step N=${publishers} not run)`;
+        break;
+      }
+      let step = await run('passthrough', h264, publishers);
+      if (!step.realtime.kept && plan.confirmMisses) {
+        log(`N=${publishers} lost real time; running it once more to rule out noise`);
+        step = await run('passthrough', h264, publishers);
+      }
+      passthrough.push(step);
+      if (!step.realtime.kept) {
+        ceiling = { publishers: ceiling.publishers, lostAt: publishers, stoppedBy: step.realtime.misses.join('; ') };
+        break;
+      }
+      ceiling.publishers = publishers;
+    }
+
+    const transcode: StepResult[] = [];
+    for (const publishers of plan.transcode) transcode.push(await run('transcode', vp8, publishers));
+    const modes = transcode.flatMap((step) => {
+      const copy = passthrough.find((p) => p.publishers === step.publishers);
+      return copy ? [{ publishers: step.publishers, copy, transcode: step }] : [];
+    });
+
+    const experiments: StepResult[] = [];
+    if (plan.experimentPublishers && h264At100) {
+      const wrapper = await createFfmpegWrapper(work);
+      const flagged = await startServerProcess({ allowedPrefix, ffmpegPath: wrapper.path });
+      servers.add(flagged);
+      await warmUp(flagged);
+      for (let round = 0; round < plan.experimentRounds; round++) {
+        for (const variant of VARIANTS) {
+          await wrapper.setFlags(variant.flags);
+          const fixture = variant.timesliceMs === 100 ? h264At100 : h264Short;
+          const extra = { startGapMs: EXPERIMENT_START_GAP_MS, ...(variant.transport ? { transport: variant.transport } : {}) };
+          experiments.push(await run(variant.label, fixture, plan.experimentPublishers, flagged, extra));
+        }
+      }
+    }
+    const variants = summarizeVariants(experiments);
+
+    log(`AAC coder experiment (${plan.aacRepeats} run(s) each)`);
+    const aac: AacExperiment = await runAacExperiment(h264Short, work, plan.aacRepeats);
+    const serverLogs = [...servers].flatMap((s) => s.logs);
+    await cleanUp();
+    servers.clear();
+    rtmp = undefined;
+
+    const steps = [...passthrough, ...transcode];
+    console.log(`\n== Passthrough ramp and transcode: real time and latency ==\n${realtimeTable(steps)}`);
+    console.log(`\n== CPU (% of one core per broadcast) and memory ==\n${resourceTable(steps)}`);
+    if (modes.length) console.log(`\n== Passthrough vs transcode at the same N ==\n${modeTable(modes)}`);
+    if (variants.length) {
+      console.log(
+        `\n== ffmpeg flags and timeslice (${plan.experimentRounds} interleaved rounds pooled; starts ${EXPERIMENT_START_GAP_MS} ms apart; one server, flags added by a wrapper) ==\n` +
+          experimentTable(variants),
+      );
+    }
+    console.log(`\n== -aac_coder (server argv to a file, ${aac.mediaSeconds} s, median of ${aac.repeats}) ==\n${aacTable(aac)}`);
+    console.log(`fast uses ${Math.round(aac.cpuRatio * 100)}% of twoloop's CPU; SNR ${aac.snrDeltaDb >= 0 ? '+' : ''}${aac.snrDeltaDb} dB.`);
+    const last = passthrough.at(-1);
+    console.log(
+      `\nPassthrough kept real time up to N=${ceiling.publishers}` +
+        (ceiling.lostAt ? `; lost it at N=${ceiling.lostAt}: ${ceiling.stoppedBy}.` : ` (stopped by ${ceiling.stoppedBy}).`),
+    );
+    if (last) console.log(`CPU at N=${last.publishers}: ${cpuShares(last, cores)}.`);
+    const largestKept = passthrough.filter((step) => step.realtime.kept).at(-1);
+    const capacity = largestKept && projectedCapacity(largestKept, cores);
+    if (capacity) {
+      console.log(
+        `At N=${capacity.fromStep}'s steady cost per broadcast, ${cores} cores at 100 % would carry ${capacity.allOnThisMachine} broadcasts ` +
+          `with publishers and nginx on the same machine, ${capacity.serverOnly} with the server alone.`,
+      );
+    }
+    if (serverLogs.length) console.log(`Server warnings/errors: ${serverLogs.length}, first: ${serverLogs[0]!.message}`);
+
+    const results = {
+      plan: plan.name,
+      startedAt: new Date(began).toISOString(),
+      durationSeconds: Math.round((Date.now() - began) / 1000),
+      machine: {
+        cores,
+        cpu: cpus()[0]?.model.trim(),
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        ffmpeg: execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }).split('\n', 1)[0],
+        ffmpegLaunchMs: launchMs,
+      },
+      units: {
+        cpu: 'CPU-seconds per media-second per broadcast (0.01 = 1 % of one core)',
+        times: 'milliseconds unless named otherwise',
+      },
+      fixtures: fixtures.map(({ codec, mimeType, timesliceMs, chunks, durationMs, bytes, bitsPerSecond, videoFrames }) => ({
+        codec,
+        mimeType,
+        timesliceMs,
+        chunks: chunks.length,
+        meanChunkBytes: Math.round(bytes / chunks.length),
+        durationMs,
+        bitsPerSecond,
+        videoFrames: videoFrames.length,
+      })),
+      ceiling,
+      capacity,
+      passthrough,
+      transcode,
+      modes: modes.map(({ publishers, copy, transcode: t }) => ({ publishers, transcodeOverPassthroughCpu: cpuRatio(copy, t) })),
+      variants,
+      experiments,
+      aac,
+      serverLogs: serverLogs.slice(0, 50),
+    };
+    // Raw samples are for pooling rounds; the summaries above hold what they say.
+    const withoutSamples = (key: string, value: unknown) => (key === 'samples' || key === 'startLatencySamples' ? undefined : value);
+    await writeFile(`${RESULTS_FILE}.tmp`, JSON.stringify(results, withoutSamples, 2) + '\n');
+    await rename(`${RESULTS_FILE}.tmp`, RESULTS_FILE);
+    log(`wrote ${RESULTS_FILE}`);
+  } finally {
+    await cleanUp();
+  }
+}
+
+await main();
