@@ -48,6 +48,13 @@ describe('destinations', () => {
     'rtmp://127.0.0.1/live/a\nb',
     'rtmp://127.0.0.1/live/a\tb',
     'rtmp://elsewhere.example/live/key',
+    'data:text/plain,hello',
+    '../relative/out.flv',
+    'C:\\out.flv',
+    '-f',
+    'rtmp://127.0.0.1/live/key -y',
+    'not a url at all',
+    'rtmp:///live/no-host',
   ];
   for (const rtmpUrl of refusedDestinations) {
     test(`a client asking for ${JSON.stringify(rtmpUrl)} gets DESTINATION_NOT_ALLOWED and no ffmpeg`, async () => {
@@ -243,6 +250,11 @@ describe('protocol misuse', () => {
         [{ mimeType: H264_MIME, rtmpUrl: rtmp.url('x'), videoBitsPerSecond: -1 }, /videoBitsPerSecond/],
         [{ mimeType: H264_MIME, rtmpUrl: rtmp.url('x'), framerate: 'fast' }, /framerate/],
         [{ mimeType: H264_MIME, rtmpUrl: rtmp.url('x'), audioBitsPerSecond: Infinity }, /audioBitsPerSecond/],
+        [{ mimeType: H264_MIME, rtmpUrl: rtmp.url('x'), audioSampleRate: '48000' }, /audioSampleRate/],
+        [{ mimeType: H264_MIME, rtmpUrl: rtmp.url('x'), videoBitsPerSecond: [2_500_000] }, /videoBitsPerSecond/],
+        [{ mimeType: ['video/webm'] }, /mimeType/],
+        [{ mimeType: H264_MIME, rtmpUrl: `rtmp://127.0.0.1/live/${'k'.repeat(3_000)}` }, /rtmpUrl.*2048/],
+        [{ mimeType: H264_MIME, rtmpUrl: { href: rtmp.url('x') } }, /rtmpUrl/],
       ];
       for (const [request, message] of cases) {
         const error = refused(await start(socket, request));
