@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs what the tests and the demo need from outside npm, when it is missing:
-# ffmpeg, Chromium and nginx with the RTMP module (Debian/Ubuntu, as root or with sudo).
+# Installs what the tests and the demo need from outside npm, when it is missing: ffmpeg,
+# Chromium, nginx with the RTMP module and stunnel (for the rtmps:// tests) (Debian/Ubuntu, as
+# root or with sudo).
 # Runs before `npm test`; safe to run again (it does nothing when all is there).
 set -eu
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ missing=""
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing="$missing ffmpeg"
 [ -n "${CHROME_PATH:-}" ] || command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing="$missing nginx libnginx-mod-rtmp"
+command -v stunnel4 >/dev/null 2>&1 || command -v stunnel >/dev/null 2>&1 || missing="$missing stunnel4"
 
 if [ -n "$missing" ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
