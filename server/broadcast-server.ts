@@ -117,6 +117,10 @@ export interface BroadcastServerOptions {
   killTimeoutMs?: number;
   /** A destination that stops answering for this long ends the broadcast. Default 10 000 ms. */
   destinationTimeoutMs?: number;
+  /** Check the certificate of rtmps destinations (ffmpeg's `-tls_verify 1`); turn off only for testing. Default true. */
+  tlsVerify?: boolean;
+  /** PEM file of the CAs rtmps destinations' certificates must chain to. Default: the system's CAs. */
+  tlsCaFile?: string;
   /** How many times a broadcast whose destination dropped it (after it went live) is reconnected by a new ffmpeg before it ends with DESTINATION_UNREACHABLE. Default 3; 0 never. */
   destinationRetries?: number;
   /** Wait before the first reconnection to a dropped destination, doubled for each next one (at most 10 s). Default 1 000 ms. */
@@ -556,6 +560,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         destinationTimeoutMs: this.#settings.destinationTimeoutMs,
         // Unknown when ffmpeg cannot run at all; Session.start then reports FFMPEG_NOT_FOUND.
         statsPeriod: ffmpeg?.statsPeriod ?? true,
+        tlsVerify: this.#options.tlsVerify !== false,
+        ...(this.#options.tlsCaFile ? { tlsCaFile: this.#options.tlsCaFile } : {}),
       });
       const spawn = (continues?: Session) =>
         Session.start({

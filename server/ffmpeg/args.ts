@@ -104,6 +104,10 @@ export interface FfmpegArgsOptions {
   destinationTimeoutMs: number;
   /** Progress every second with -stats_period; false for ffmpeg before 4.4, which refuses the flag. Default true. */
   statsPeriod?: boolean;
+  /** For rtmps: check the destination's certificate (against `caFile`, else the system's CAs). Default true. */
+  tlsVerify?: boolean;
+  /** PEM file of the CAs an rtmps destination's certificate must chain to. */
+  tlsCaFile?: string;
 }
 
 function positiveInteger(name: string, value: number): string {
@@ -180,6 +184,10 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     '-tcp_nodelay', '1',
   );
   if (o.destinationTimeoutMs > 0) args.push('-rw_timeout', String(Math.round(o.destinationTimeoutMs * 1000)));
+  // ffmpeg's tls protocol trusts any certificate unless told to verify: say so for every rtmps.
+  if (o.destination.protocol === 'rtmps:' && o.tlsVerify !== false) {
+    args.push('-tls_verify', '1', ...(o.tlsCaFile ? ['-ca_file', o.tlsCaFile] : []));
+  }
   // Last and alone: one argv element, and it starts with rtmp, so it can never read as an option.
   args.push(o.destination.href);
   return args;

@@ -176,7 +176,16 @@ describe('buildFfmpegArgs', () => {
     const args = buildFfmpegArgs(options({ destination }));
     assert.equal(args.at(-1), destination.href);
     assert.equal(args.filter((a) => a.includes('FB-KEY')).length, 1);
-    assert.equal(args.at(-3), '-rw_timeout');
+    assert.equal(valueOf(args, '-rw_timeout'), '10000000');
+  });
+
+  test('an rtmps destination has its certificate verified, against tlsCaFile when given, unless tlsVerify is false', () => {
+    const destination = new URL('rtmps://live-api-s.facebook.com:443/rtmp/FB-KEY');
+    assert.equal(valueOf(buildFfmpegArgs(options({ destination })), '-tls_verify'), '1');
+    const pinned = buildFfmpegArgs(options({ destination, tlsCaFile: '/etc/ssl/ingest.pem' }));
+    assert.equal(valueOf(pinned, '-ca_file'), '/etc/ssl/ingest.pem');
+    assert.equal(valueOf(buildFfmpegArgs(options({ destination, tlsVerify: false })), '-tls_verify'), undefined);
+    assert.equal(valueOf(buildFfmpegArgs(options()), '-tls_verify'), undefined, 'plain rtmp has no TLS');
   });
 
   test('the timeout is in microseconds, and 0 leaves ffmpeg waiting as long as it likes', () => {

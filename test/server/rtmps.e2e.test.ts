@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { probe } from '../helpers/probe.js';
 import { useRtmpServer } from '../helpers/suite.js';
-import { sendAll, start, startStack, stop } from '../helpers/stack.js';
+import { ended, sendAll, start, startStack, stop } from '../helpers/stack.js';
 import { startTlsTerminator, type TlsTerminator } from '../helpers/tls-terminator.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
@@ -26,11 +26,10 @@ describe('an rtmps:// destination', () => {
 
   test('a broadcast is published over TLS and recorded as H.264 + AAC', async () => {
     const base = `rtmps://127.0.0.1:${tls!.port}/live/`;
-    const stack = await startStack({ allowedDestinations: [base] });
+    // The terminator's certificate is self-signed: the server trusts it through tlsCaFile.
+    const stack = await startStack({ allowedDestinations: [base], tlsCaFile: tls!.certFile });
     try {
       const socket = await stack.client();
-      // ffmpeg 5.1's tls protocol does not verify the peer unless -tls_verify 1, so the
-      // self-signed certificate is accepted.
       const answer = await start(socket, { mimeType: H264_MIME, rtmpUrl: `${base}secure` });
       assert.ok(answer.ok && answer.video === 'copy', JSON.stringify(answer));
       const acks = await sendAll(socket, splitChunks(await makeFixture('h264-opus'), CHUNK_BYTES));
@@ -42,6 +41,21 @@ describe('an rtmps:// destination', () => {
       assert.equal(received.audio?.codec, 'aac');
       assert.ok(Math.abs(received.durationSec - 5) <= 0.5, `duration ${received.durationSec} s is 5 s ± 10 %`);
       assert.deepEqual(stack.broadcaster.sessions(), []);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('a certificate the server does not trust is refused: DESTINATION_UNREACHABLE, nothing published', async () => {
+    const base = `rtmps://127.0.0.1:${tls!.port}/live/`;
+    const stack = await startStack({ allowedDestinations: [base] });
+    try {
+      const socket = await stack.client();
+      const message = ended(socket);
+      assert.ok((await start(socket, { mimeType: H264_MIME, rtmpUrl: `${base}impostor` })).ok);
+      await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds: 1 }), CHUNK_BYTES)).catch(() => []);
+      assert.equal((await message).error?.code, 'DESTINATION_UNREACHABLE');
+      assert.equal(rtmp.events.filter((event) => event.name === 'impostor').length, 0, 'nothing reached the ingest');
     } finally {
       await stack.close();
     }
