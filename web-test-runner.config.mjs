@@ -1,11 +1,54 @@
-// Browser tests: Debian's Chromium with a fake camera and microphone, talking to a real
-// BroadcastServer and a real nginx-rtmp that the server plugin starts beside the test page.
+// Browser tests: Debian's Chromium and Firefox ESR with a fake camera and microphone, talking to a
+// real BroadcastServer and a real nginx-rtmp that the server plugin starts beside the test page.
 import { fileURLToPath } from 'node:url';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
+import { puppeteerLauncher } from '@web/test-runner-puppeteer';
 import { tsImport } from 'tsx/esm/api';
 
+/**
+ * Which browsers run the suite: BROWSERS=chromium,firefox (FIREFOX_PATH, default
+ * /usr/bin/firefox-esr). Firefox is not in the default yet: in it, the network-blip and
+ * destination-restart tests of broadcast-client.test.ts still fail (its VP8 recording has one
+ * keyframe, at the start, which the server's mid-broadcast ffmpeg restarts need more of).
+ */
+const BROWSERS = (process.env.BROWSERS ?? 'chromium').split(',').map((name) => name.trim());
+
 const { broadcastServerPlugin } = await tsImport('./test/browser/server-plugin.ts', import.meta.url);
+
+/** Debian's Chromium, with its fake camera (a test pattern) and microphone (a beep). */
+const chromium = chromeLauncher({
+  launchOptions: {
+    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-gpu',
+    ],
+  },
+});
+
+/** Firefox through puppeteer over WebDriver BiDi. Its fake devices: a test pattern and a tone. */
+const firefox = puppeteerLauncher({
+  launchOptions: {
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
+    headless: true,
+    extraPrefsFirefox: {
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      'media.autoplay.default': 0,
+      'media.autoplay.block-webaudio': false,
+    },
+  },
+});
 
 /** @type {import('@web/test-runner').TestRunnerConfig} */
 export default {
@@ -13,27 +56,11 @@ export default {
   // Browser builds, not the default "development" ones: socket.io's debug builds import CommonJS.
   nodeResolve: { browser: true, exportConditions: ['browser'] },
   concurrency: 1,
+  // One browser at a time: both share the server plugin's one BroadcastServer, nginx-rtmp and proxy.
+  concurrentBrowsers: 1,
   testsFinishTimeout: 180_000,
   testFramework: { config: { timeout: 30_000 } },
-  browsers: [
-    chromeLauncher({
-      launchOptions: {
-        executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--use-fake-device-for-media-stream',
-          '--use-fake-ui-for-media-stream',
-          '--autoplay-policy=no-user-gesture-required',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--disable-gpu',
-        ],
-      },
-    }),
-  ],
+  browsers: [...(BROWSERS.includes('chromium') ? [chromium] : []), ...(BROWSERS.includes('firefox') ? [firefox] : [])],
   plugins: [
     // The tsconfig carries experimentalDecorators and useDefineForClassFields: false, which Lit's decorators need.
     esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('tsconfig.json', import.meta.url)) }),

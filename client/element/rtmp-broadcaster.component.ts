@@ -9,7 +9,8 @@ import {
   type FfmpegOutputDetail,
   type StateChangeDetail,
 } from '../broadcast-client.js';
-import { BroadcastError, type BroadcastStats, type EndedMessage, type ErrorPayload } from '../protocol.js';
+import { BroadcastError, type BroadcastStats, type EndedMessage, type ErrorCode, type ErrorPayload } from '../protocol.js';
+import { errorMessageKey, stringsFor, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
 import styles from './rtmp-broadcaster.styles.js';
 
 /** What the element broadcasts: the camera, the screen, or the page's own `stream`. */
@@ -31,16 +32,17 @@ export interface RtmpBroadcasterEventMap {
   'rtmp-ffmpeg-output': CustomEvent<FfmpegOutputDetail>;
 }
 
-const STATE_LABELS: Record<BroadcastState, string> = {
-  idle: 'Ready',
-  connecting: 'Connecting…',
-  live: 'Live',
-  paused: 'Paused',
-  reconnecting: 'Reconnecting…',
-  stopping: 'Stopping…',
-  ended: 'Ended',
-  error: 'Error',
-};
+/** Where the device pickers remember the choice, per kind. */
+const DEVICE_STORAGE_KEYS = { videoinput: 'rtmp-broadcaster:camera', audioinput: 'rtmp-broadcaster:microphone' } as const;
+type InputKind = keyof typeof DEVICE_STORAGE_KEYS;
+
+/** What the error line shows: a code the strings table explains, and the words that came with it. */
+interface ErrorLine {
+  code?: ErrorCode;
+  /** The browser's reason when the camera or microphone did not open (`NotAllowedError`…). */
+  mediaFailure?: string;
+  message: string;
+}
 
 /**
  * @summary Broadcasts the camera or the screen to YouTube, Twitch or any RTMP ingest, through a
@@ -59,6 +61,12 @@ const STATE_LABELS: Record<BroadcastState, string> = {
  * `DISCONNECTED` after 10 s).
  * Meanwhile it cannot be paused or resumed (the button is disabled); `stop()` waits for it to be
  * back, then stops.
+ *
+ * Its words follow the `lang` attribute of the element or its closest ancestor (English, French),
+ * and the `strings` property overrides any of them; the error line explains every error code and
+ * says what to do next. With `controls` it also shows a microphone level meter and camera and
+ * microphone pickers, which list the devices with their names once the browser has granted access
+ * and remember the choice in localStorage (it applies from the next start).
  *
  * Tracks the element opened are stopped when the broadcast ends or the element leaves the page
  * (which also stops the broadcast); a page-provided `stream` is left alone.
@@ -84,13 +92,20 @@ const STATE_LABELS: Record<BroadcastState, string> = {
  * @csspart state - The state, in the status line.
  * @csspart elapsed - The elapsed time (mm:ss), in the status line.
  * @csspart bitrate - The output bitrate, in the status line.
- * @csspart error - The error message (an ARIA alert).
+ * @csspart error - The error's own words, from the server, its hooks or the browser (an ARIA alert).
+ * @csspart error-help - What went wrong and what to do next, in the element's language, from the error code (an ARIA alert).
+ * @csspart meter - The microphone level meter (`role="meter"`, 0–100), while the preview has audio.
+ * @csspart meter-level - The filled bar inside the meter.
+ * @csspart devices - The wrapper around the device pickers.
+ * @csspart camera-select - The camera picker (`<select>`); the choice is remembered in localStorage.
+ * @csspart mic-select - The microphone picker (`<select>`); the choice is remembered in localStorage.
  *
  * @cssproperty [--rtmp-broadcaster-accent = #d32f2f] - The start button and the on-air dot.
- * @cssproperty [--rtmp-broadcaster-background = #1c1c1e] - The element's background.
- * @cssproperty [--rtmp-broadcaster-color = #fff] - The text color.
- * @cssproperty [--rtmp-broadcaster-error-color = #ffb4ab] - The error message's color.
- * @cssproperty [--rtmp-broadcaster-focus-color = #90caf9] - The focus outline of the buttons.
+ * @cssproperty [--rtmp-broadcaster-background = #1c1c1e] - The element's background (`#f4f4f5` when the page prefers a light color scheme).
+ * @cssproperty [--rtmp-broadcaster-color = #fff] - The text color (`#1c1c1e` in a light color scheme).
+ * @cssproperty [--rtmp-broadcaster-error-color = #ffb4ab] - The error message's color (`#b3261e` in a light color scheme).
+ * @cssproperty [--rtmp-broadcaster-focus-color = #90caf9] - The focus outline of the buttons (`#1565c0` in a light color scheme).
+ * @cssproperty [--rtmp-broadcaster-meter-color = #4caf50] - The microphone level meter's bar (`#2e7d32` in a light color scheme).
  * @cssproperty [--rtmp-broadcaster-radius = 8px] - The corner radius (the buttons take half).
  * @cssproperty [--rtmp-broadcaster-font = 0.875rem/1.4 system-ui, sans-serif] - The font shorthand.
  * @cssproperty [--rtmp-broadcaster-aspect-ratio = 16 / 9] - The preview's aspect ratio.
@@ -143,9 +158,18 @@ export class RtmpBroadcaster extends LitElement {
    */
   @property({ attribute: false }) stream?: MediaStream;
 
+  /**
+   * Overrides some of the element's words (`{ start: 'Go live', errors: { UNAUTHORIZED: '…' } }`),
+   * on top of the language's. Property only.
+   */
+  @property({ attribute: false }) strings?: RtmpBroadcasterStringsOverride;
+
   @state() private broadcastState: BroadcastState = 'idle';
   @state() private stats?: BroadcastStats;
-  @state() private errorMessage = '';
+  @state() private errorLine?: ErrorLine;
+  /** The microphone's level, 0–100, while the preview has audio. */
+  @state() private micLevel?: number;
+  @state() private devices: MediaDeviceInfo[] = [];
   /** What the current broadcast records, shown in the preview. */
   @state() private broadcastStream?: MediaStream;
 
@@ -153,6 +177,13 @@ export class RtmpBroadcaster extends LitElement {
   /** A stream the element opened itself; its tracks are stopped when the broadcast ends. */
   #ownStream: MediaStream | undefined;
   #starting: Promise<void> | undefined;
+  #meter: { context: AudioContext; timer: ReturnType<typeof setInterval> } | undefined;
+  /** Aborted when the element leaves the page: removes the listeners it added on connecting. */
+  #connection: AbortController | undefined;
+
+  static override get observedAttributes(): string[] {
+    return [...super.observedAttributes, 'lang'];
+  }
 
   /** Where the broadcast is in its life; reflected to the `state` attribute. */
   get state(): BroadcastState {
@@ -204,17 +235,32 @@ export class RtmpBroadcaster extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.#reflectState();
+    this.#connection = new AbortController();
+    navigator.mediaDevices?.addEventListener('devicechange', () => void this.#listDevices(), { signal: this.#connection.signal });
+    void this.#listDevices();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.#connection?.abort();
     // The broadcast flushes on its own: the client records clones, not the tracks stopped here.
     void this.stop().catch(() => {});
     this.#releaseOwnStream();
+    this.#stopMeter();
+  }
+
+  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    super.attributeChangedCallback(name, old, value);
+    // `lang` stays the built-in property; the element only re-renders in the new language.
+    if (name === 'lang') this.requestUpdate();
+  }
+
+  protected override updated(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('broadcastStream') || changed.has('stream') || changed.has('controls')) this.#startMeter();
   }
 
   async #start(client: BroadcastClient): Promise<void> {
-    this.errorMessage = '';
+    this.errorLine = undefined;
     this.stats = undefined;
     this.#setState('connecting');
     let stream: MediaStream;
@@ -224,12 +270,14 @@ export class RtmpBroadcaster extends LitElement {
     } catch (caught) {
       this.#releaseOwnStream();
       const error = caught instanceof BroadcastError ? caught : mediaError(this.source, caught);
-      this.#fail(error);
+      this.#fail(error, caught instanceof BroadcastError ? undefined : (caught as Error | undefined)?.name);
       throw error;
     }
     this.#client = client;
     this.#listen(client);
     this.broadcastStream = stream;
+    // Labels come with the permission the stream just got.
+    void this.#listDevices();
     await client.start(stream);
   }
 
@@ -241,7 +289,7 @@ export class RtmpBroadcaster extends LitElement {
       this.#emit('rtmp-stats', event.detail);
     });
     client.addEventListener('error', (event) => {
-      this.errorMessage = event.detail.message;
+      this.errorLine = { code: event.detail.code, message: event.detail.message };
       this.#emit('rtmp-error', event.detail);
     });
     client.addEventListener('ended', (event) => {
@@ -259,12 +307,21 @@ export class RtmpBroadcaster extends LitElement {
       height: { ideal: this.height },
       ...(this.framerate ? { frameRate: { ideal: this.framerate } } : {}),
     };
-    if (this.source === 'camera') return navigator.mediaDevices.getUserMedia({ video, audio: !this.noAudio });
+    const audio = chosenDevice('audioinput') ?? true;
+    if (this.source === 'camera') {
+      const camera = chosenDevice('videoinput');
+      const constraints = { video: { ...video, ...camera }, audio: this.noAudio ? false : audio };
+      return navigator.mediaDevices.getUserMedia(constraints).catch((error: unknown) => {
+        // A remembered device since unplugged: open the browser's default instead.
+        if (!(error instanceof Error && error.name === 'OverconstrainedError') || !(camera || audio !== true)) throw error;
+        return navigator.mediaDevices.getUserMedia({ video, audio: !this.noAudio });
+      });
+    }
     // The screen first: browsers let getDisplayMedia open only right after a click.
     const screen = await navigator.mediaDevices.getDisplayMedia({ video, audio: false });
     if (this.noAudio) return screen;
     try {
-      const microphone = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const microphone = await navigator.mediaDevices.getUserMedia({ audio });
       return new MediaStream([...screen.getVideoTracks(), ...microphone.getAudioTracks()]);
     } catch (error) {
       stopTracks(screen);
@@ -281,9 +338,9 @@ export class RtmpBroadcaster extends LitElement {
   }
 
   /** A failure before the client took over: the element reports it the way the client would. */
-  #fail(error: BroadcastError): void {
+  #fail(error: BroadcastError, mediaFailure?: string): void {
     this.#setState('error');
-    this.errorMessage = error.message;
+    this.errorLine = { code: error.code, mediaFailure, message: error.message };
     const payload = error.toJSON();
     this.#emit('rtmp-error', payload);
     this.#emit('rtmp-ended', { reason: 'error', error: payload });
@@ -335,6 +392,62 @@ export class RtmpBroadcaster extends LitElement {
     };
   }
 
+  /** Lists the cameras and microphones for the pickers; names come only once access was granted. */
+  async #listDevices(): Promise<void> {
+    if (!navigator.mediaDevices?.enumerateDevices) return;
+    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+    this.devices = devices.filter((device) => device.deviceId && (device.kind === 'videoinput' || device.kind === 'audioinput'));
+  }
+
+  /** Follows the level of the preview's audio with an AnalyserNode, ten times a second. */
+  #startMeter(): void {
+    const stream = this.broadcastStream ?? this.stream;
+    const track = stream?.getAudioTracks()[0];
+    this.#stopMeter();
+    if (!this.controls || !stream || !track || typeof AudioContext === 'undefined') return;
+    const context = new AudioContext();
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 1024;
+    context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
+    const samples = new Float32Array(analyser.fftSize);
+    const timer = setInterval(() => {
+      // Suspended until the page has had a user gesture, in browsers that ask for one.
+      if (context.state === 'suspended') void context.resume();
+      analyser.getFloatTimeDomainData(samples);
+      let sum = 0;
+      for (const sample of samples) sum += sample * sample;
+      const rms = Math.sqrt(sum / samples.length);
+      // -60 dBFS and below reads 0, full scale 100.
+      const level = rms > 0 ? Math.max(0, Math.min(100, Math.round(((20 * Math.log10(rms) + 60) / 60) * 100))) : 0;
+      if (level !== this.micLevel) this.micLevel = level;
+    }, 100);
+    this.#meter = { context, timer };
+    this.micLevel = 0;
+  }
+
+  #stopMeter(): void {
+    if (!this.#meter) return;
+    clearInterval(this.#meter.timer);
+    void this.#meter.context.close().catch(() => {});
+    this.#meter = undefined;
+    this.micLevel = undefined;
+  }
+
+  #onDeviceChange(kind: InputKind, event: Event): void {
+    const { value } = event.target as HTMLSelectElement;
+    try {
+      localStorage.setItem(DEVICE_STORAGE_KEYS[kind], value);
+    } catch {
+      // Storage can be off (private browsing, sandboxed frames): the choice lasts until reload.
+    }
+  }
+
+  /** The element's words: its language's (its own `lang` or the closest ancestor's), then `strings`. */
+  #strings(): RtmpBroadcasterStrings {
+    const lang = this.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || 'en';
+    return stringsFor(lang, this.strings);
+  }
+
   #emit<K extends keyof RtmpBroadcasterEventMap>(type: K, detail: RtmpBroadcasterEventMap[K]['detail']): void {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
@@ -346,8 +459,35 @@ export class RtmpBroadcaster extends LitElement {
     if (isRunning(this.broadcastState)) return;
     // A failed start is shown in the alert below; rtmp-error has already told the page.
     this.start().catch((error: unknown) => {
-      if (!(error instanceof BroadcastError)) this.errorMessage = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof BroadcastError)) this.errorLine = { message: error instanceof Error ? error.message : String(error) };
     });
+  }
+
+  /** The camera and microphone pickers; disabled while a broadcast records the current devices. */
+  #renderDevices(state: BroadcastState, strings: RtmpBroadcasterStrings) {
+    const picker = (kind: InputKind, name: string, label: string) => {
+      const devices = this.devices.filter((device) => device.kind === kind);
+      if (devices.length === 0) return nothing;
+      const chosen = storedDevice(kind);
+      return html`
+        <label class="picker">
+          <span class="visually-hidden">${label}</span>
+          <select part=${name} class="select" ?disabled=${isRunning(state)} @change=${(event: Event) => this.#onDeviceChange(kind, event)}>
+            ${devices.map(
+              (device, index) => html`<option value=${device.deviceId} ?selected=${device.deviceId === chosen}>${device.label || `${label} ${index + 1}`}</option>`,
+            )}
+          </select>
+        </label>
+      `;
+    };
+    const showCamera = this.source === 'camera' && !this.stream;
+    const showMicrophone = !this.noAudio && !this.stream;
+    return html`
+      <div part="devices" class="devices">
+        ${showCamera ? picker('videoinput', 'camera-select', strings.camera) : nothing}
+        ${showMicrophone ? picker('audioinput', 'mic-select', strings.microphone) : nothing}
+      </div>
+    `;
   }
 
   #onPauseClick(): void {
@@ -363,13 +503,16 @@ export class RtmpBroadcaster extends LitElement {
     const state = this.broadcastState;
     return html`
       <div part="base" class="base">
-        <video part="preview" class="preview" muted playsinline autoplay .muted=${true} .srcObject=${this.broadcastStream ?? this.stream ?? null}></video>
+        <video part="preview" class="preview" tabindex="-1" muted playsinline autoplay .muted=${true} .srcObject=${this.broadcastStream ?? this.stream ?? null}></video>
         ${this.controls ? this.#renderControls(state) : nothing}
       </div>
     `;
   }
 
   #renderControls(state: BroadcastState) {
+    const strings = this.#strings();
+    const errorLine = this.errorLine;
+    const help = errorLine?.code ? strings.errors[errorMessageKey(errorLine.code, errorLine.mediaFailure)] : undefined;
     const canPause = state === 'live' || state === 'paused';
     const canStop = isOnAir(state) || state === 'connecting';
     return html`
@@ -377,25 +520,32 @@ export class RtmpBroadcaster extends LitElement {
         <div part="controls" class="controls">
           <slot name="controls">
             <button part="button start-button" class="button button--start" type="button" aria-disabled=${isRunning(state)} @click=${this.#onStartClick}>
-              Start
+              ${strings.start}
             </button>
             <button part="button pause-button" class="button" type="button" aria-disabled=${!canPause} @click=${this.#onPauseClick}>
-              ${state === 'paused' ? 'Resume' : 'Pause'}
+              ${state === 'paused' ? strings.resume : strings.pause}
             </button>
             <button part="button stop-button" class="button" type="button" aria-disabled=${!canStop} @click=${this.#onStopClick}>
-              Stop
+              ${strings.stop}
             </button>
           </slot>
         </div>
         <div part="status" class="status">
           <slot name="status">
-            <span part="state" class="state" role="status">${STATE_LABELS[state]}</span>
-            <span part="elapsed"><span class="visually-hidden">Elapsed time </span>${formatElapsed(this.stats?.durationMs ?? 0)}</span>
-            <span part="bitrate">${Math.round(this.stats?.kbps ?? 0)} kbps</span>
+            <span part="state" class="state" role="status">${strings.states[state]}</span>
+            <span part="elapsed"><span class="visually-hidden">${strings.elapsedTime} </span>${formatElapsed(this.stats?.durationMs ?? 0)}</span>
+            <span part="bitrate">${Math.round(this.stats?.kbps ?? 0)} ${strings.kbps}</span>
           </slot>
         </div>
+        ${this.micLevel === undefined
+          ? nothing
+          : html`<div part="meter" class="meter" role="meter" aria-label=${strings.microphoneLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${this.micLevel}>
+              <div part="meter-level" class="meter-level" style="width: ${this.micLevel}%"></div>
+            </div>`}
+        ${this.#renderDevices(state, strings)}
       </div>
-      <p part="error" class="error" role="alert">${this.errorMessage || nothing}</p>
+      <p part="error-help" class="error-help" role="alert">${help ?? nothing}</p>
+      <p part="error" class="error" role="alert">${errorLine && errorLine.message !== help ? errorLine.message : nothing}</p>
     `;
   }
 }
@@ -414,6 +564,21 @@ function mediaError(source: BroadcastSource, caught: unknown): BroadcastError {
   const what = source === 'screen' ? 'the screen or the microphone' : 'the camera or the microphone';
   const reason = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
   return new BroadcastError('MEDIA_UNAVAILABLE', `Could not open ${what} (${reason}).`);
+}
+
+/** The deviceId the picker of `kind` remembers, if any. */
+function storedDevice(kind: InputKind): string | undefined {
+  try {
+    return localStorage.getItem(DEVICE_STORAGE_KEYS[kind]) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A constraint for the remembered device (`exact`: browsers may take another for an `ideal` one). */
+function chosenDevice(kind: InputKind): MediaTrackConstraints | undefined {
+  const deviceId = storedDevice(kind);
+  return deviceId ? { deviceId: { exact: deviceId } } : undefined;
 }
 
 function stopTracks(stream: MediaStream | undefined): void {

@@ -1,16 +1,34 @@
-// The look of <rtmp-broadcaster>: a dark card with the preview on top and the controls below.
-// Every color, radius and font comes from a custom property with a fallback, so pages restyle it
-// without reaching into the shadow root; `::part()` covers the rest.
+// The look of <rtmp-broadcaster>: a card with the preview on top and the controls below, dark, or
+// light when the page prefers a light color scheme. Every color, radius and font comes from a
+// custom property with a fallback, so pages restyle it without reaching into the shadow root;
+// `::part()` covers the rest. The fallbacks of each scheme live in private `--_` properties.
 import { css } from 'lit';
 
 export default css`
   :host {
+    --_background: #1c1c1e;
+    --_color: #fff;
+    --_error-color: #ffb4ab;
+    --_focus-color: #90caf9;
+    --_meter-color: #4caf50;
+    color-scheme: dark;
     display: block;
     overflow: hidden;
     font: var(--rtmp-broadcaster-font, 0.875rem/1.4 system-ui, sans-serif);
-    color: var(--rtmp-broadcaster-color, #fff);
-    background: var(--rtmp-broadcaster-background, #1c1c1e);
+    color: var(--rtmp-broadcaster-color, var(--_color));
+    background: var(--rtmp-broadcaster-background, var(--_background));
     border-radius: var(--rtmp-broadcaster-radius, 8px);
+  }
+
+  @media (prefers-color-scheme: light) {
+    :host {
+      --_background: #f4f4f5;
+      --_color: #1c1c1e;
+      --_error-color: #b3261e;
+      --_focus-color: #1565c0;
+      --_meter-color: #2e7d32;
+      color-scheme: light;
+    }
   }
 
   :host([hidden]) {
@@ -60,7 +78,7 @@ export default css`
   }
 
   .button:focus-visible {
-    outline: 2px solid var(--rtmp-broadcaster-focus-color, #90caf9);
+    outline: 2px solid var(--rtmp-broadcaster-focus-color, var(--_focus-color));
     outline-offset: 2px;
   }
 
@@ -93,13 +111,58 @@ export default css`
     border-color: var(--rtmp-broadcaster-accent, #d32f2f);
   }
 
-  .error {
+  .error,
+  .error-help {
     margin: 0;
-    color: var(--rtmp-broadcaster-error-color, #ffb4ab);
+    color: var(--rtmp-broadcaster-error-color, var(--_error-color));
+  }
+
+  .error-help:not(:empty) {
+    padding: 0 0.75em 0.25em;
+    font-weight: 600;
   }
 
   .error:not(:empty) {
     padding: 0 0.75em 0.75em;
+  }
+
+  .error-help:empty + .error:not(:empty) {
+    font-weight: 600;
+  }
+
+  .meter {
+    width: 6em;
+    height: 0.5em;
+    overflow: hidden;
+    border-radius: 0.25em;
+    background: color-mix(in srgb, currentColor 20%, transparent);
+  }
+
+  .meter-level {
+    height: 100%;
+    background: var(--rtmp-broadcaster-meter-color, var(--_meter-color));
+    transition: width 0.1s linear;
+  }
+
+  .devices {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5em;
+  }
+
+  .select {
+    font: inherit;
+    max-width: 14em;
+    color: inherit;
+    background: transparent;
+    border: 1px solid currentColor;
+    border-radius: calc(var(--rtmp-broadcaster-radius, 8px) / 2);
+    padding: 0.3em 0.5em;
+  }
+
+  .select:focus-visible {
+    outline: 2px solid var(--rtmp-broadcaster-focus-color, var(--_focus-color));
+    outline-offset: 2px;
   }
 
   .visually-hidden {

@@ -55,7 +55,16 @@ export async function startRequest(stream: string): Promise<StartRequest | null>
   return answer.request;
 }
 
-/** Chromium's fake camera (a test pattern) and microphone (a beep). */
+/**
+ * Whether this browser records H.264, which the server copies to RTMP untouched. Chromium does;
+ * Firefox records only VP8 (and VP9), which the server transcodes to H.264.
+ */
+export const recordsH264 = MediaRecorder.isTypeSupported('video/webm;codecs=h264');
+
+/** What the server does with this browser's video: 'copy' for H.264, 'transcode' for VP8/VP9. */
+export const expectedVideoMode = recordsH264 ? 'copy' : 'transcode';
+
+/** The browser's fake camera (a test pattern) and microphone (a beep or tone). */
 export function openCamera(): Promise<MediaStream> {
   return navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true });
 }

@@ -230,7 +230,7 @@ describe('<rtmp-broadcaster>', () => {
 
     await sendKeys({ press: 'Tab' });
     const paused = stateReached(element, 'paused');
-    await sendKeys({ press: 'Space' });
+    await sendKeys({ press: ' ' }); // the space bar (Firefox's puppeteer knows no 'Space')
     await paused;
     expect(focused()).to.equal('button pause-button');
 

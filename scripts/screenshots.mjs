@@ -1,0 +1,40 @@
+// Screenshots of <rtmp-broadcaster> on the demo page for the README (docs/element-*.png): idle,
+// live and with an error. Runs the demo in-process and drives headless Chromium's fake camera.
+// Usage: npm run build && node --import tsx scripts/screenshots.mjs
+import puppeteer from 'puppeteer-core';
+import { startDemo } from '../demo/server.ts';
+
+const demo = await startDemo({ port: 0, rtmpPort: 19355, log: () => {} });
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
+});
+try {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 720, height: 900 });
+  const shoot = async (name) => {
+    const element = await page.$('rtmp-broadcaster');
+    await element.screenshot({ path: `docs/element-${name}.png` });
+    console.log(`docs/element-${name}.png`);
+  };
+  await page.goto(demo.url);
+  await page.waitForFunction(() => customElements.get('rtmp-broadcaster'));
+  await shoot('idle');
+
+  // The demo's own start button, as a person would press it.
+  await page.evaluate(() => document.querySelector('rtmp-broadcaster').shadowRoot.querySelector('[part~=start-button]').click());
+  await page.waitForFunction(() => document.querySelector('rtmp-broadcaster').getAttribute('state') === 'live');
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  await shoot('live');
+  await page.evaluate(() => document.querySelector('rtmp-broadcaster').stop());
+
+  await page.evaluate(async () => {
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    await document.querySelector('rtmp-broadcaster').start().catch(() => {});
+  });
+  await shoot('error');
+} finally {
+  await browser.close();
+  await demo.close();
+}

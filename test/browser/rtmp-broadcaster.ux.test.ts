@@ -1,0 +1,189 @@
+// <rtmp-broadcaster> for the person going live: error messages that say what to do, its words in
+// another language, the microphone meter, and the device pickers. Runs in Chromium and Firefox
+// with their fake camera and microphone, against the real BroadcastServer.
+/// <reference types="mocha" />
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import type { BroadcastState } from '../../client/core.js';
+import { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
+import { broadcastConfig } from './commands.js';
+
+/** The first element in the shadow root carrying `part`. */
+function part<T extends Element = HTMLElement>(element: RtmpBroadcaster, name: string): T {
+  const found = element.shadowRoot!.querySelector<T>(`[part~="${name}"]`);
+  if (!found) throw new Error(`No part "${name}" is rendered`);
+  return found;
+}
+
+/** Resolves on the element's first `rtmp-statechange` to `state`. */
+function stateReached(element: RtmpBroadcaster, state: BroadcastState): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (event: CustomEvent<{ state: BroadcastState }>) => {
+      if (event.detail.state !== state) return;
+      element.removeEventListener('rtmp-statechange', check);
+      resolve();
+    };
+    element.addEventListener('rtmp-statechange', check);
+  });
+}
+
+/** Starts the way a person does, from the keyboard, so the page has had a user gesture. */
+async function pressStart(element: RtmpBroadcaster): Promise<void> {
+  part<HTMLButtonElement>(element, 'start-button').focus();
+  await sendKeys({ press: 'Enter' });
+}
+
+/** Starts `element` with getUserMedia failing as the browser does for `name`; resolves once the error shows. */
+async function failCamera(element: RtmpBroadcaster, name: string): Promise<void> {
+  navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Nope', name));
+  try {
+    await element.start().catch(() => {});
+  } finally {
+    // The own property shadowed the prototype's method.
+    delete (navigator.mediaDevices as Partial<MediaDevices>).getUserMedia;
+  }
+  await element.updateComplete;
+}
+
+/** Whether Web Audio runs here at all: Firefox's AudioContext waits forever for a missing audio output. */
+async function audioRuns(): Promise<boolean> {
+  const context = new AudioContext();
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000));
+  const running = await Promise.race([context.resume().then(() => true), timeout]);
+  void context.close().catch(() => {});
+  return running;
+}
+
+describe('<rtmp-broadcaster> for the person going live', () => {
+  afterEach(() => {
+    localStorage.removeItem('rtmp-broadcaster:camera');
+    localStorage.removeItem('rtmp-broadcaster:microphone');
+  });
+
+  it('explains a refusal by the server and what to do next, above the server’s own words', async () => {
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls></rtmp-broadcaster>`);
+    Object.assign(element, await broadcastConfig('element-ux-refused'), { auth: { refuse: true } });
+    const failed = oneEvent(element, 'rtmp-error');
+
+    part<HTMLButtonElement>(element, 'start-button').click();
+    await failed;
+    await element.updateComplete;
+
+    expect(part(element, 'error-help').getAttribute('role')).to.equal('alert');
+    expect(part(element, 'error-help').textContent).to.equal(
+      'The server refused to start this broadcast. Check that you are signed in and allowed to go live, then try again.',
+    );
+    expect(part(element, 'error').textContent).to.equal('Refused by test hook');
+    await expect(element).to.be.accessible();
+  });
+
+  it('tells a camera it may not use from one that is missing or busy', async () => {
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server="http://127.0.0.1:1"></rtmp-broadcaster>`);
+
+    await failCamera(element, 'NotAllowedError');
+    expect(part(element, 'error-help').textContent).to.equal(
+      'The browser was not allowed to use the camera or microphone. Allow them in the address bar, then press Start again.',
+    );
+    await failCamera(element, 'NotFoundError');
+    expect(part(element, 'error-help').textContent).to.equal('No camera or microphone was found. Plug one in, then press Start again.');
+    await failCamera(element, 'NotReadableError');
+    expect(part(element, 'error-help').textContent).to.match(/^The camera or microphone is busy in another application\./);
+    // The browser's own words stay beside it, for whoever helps.
+    expect(part(element, 'error').textContent).to.equal('Could not open the camera or the microphone (NotReadableError: Nope).');
+  });
+
+  it('speaks French under lang="fr", and takes the page’s own words from `strings`', async () => {
+    const host = await fixture<HTMLDivElement>(html`<div lang="fr"><rtmp-broadcaster controls server="http://127.0.0.1:1"></rtmp-broadcaster></div>`);
+    const element = host.querySelector('rtmp-broadcaster')!;
+    await element.updateComplete;
+    expect(part(element, 'start-button').textContent!.trim()).to.equal('Démarrer');
+    expect(part(element, 'stop-button').textContent!.trim()).to.equal('Arrêter');
+    expect(part(element, 'state').textContent).to.equal('Prêt');
+
+    await failCamera(element, 'NotAllowedError');
+    expect(part(element, 'error-help').textContent).to.match(/^Le navigateur n'a pas le droit d'utiliser la caméra/);
+
+    element.strings = { start: 'Passer en direct', errors: { MEDIA_DENIED: 'Autorisez la caméra.' } };
+    await element.updateComplete;
+    expect(part(element, 'start-button').textContent!.trim()).to.equal('Passer en direct');
+    expect(part(element, 'pause-button').textContent!.trim()).to.equal('Pause');
+    expect(part(element, 'error-help').textContent).to.equal('Autorisez la caméra.');
+
+    // Its own lang wins over the page's, and English is the fallback for languages it lacks.
+    element.setAttribute('lang', 'de');
+    await element.updateComplete;
+    expect(part(element, 'state').textContent).to.equal('Error');
+    expect(part(element, 'start-button').textContent!.trim()).to.equal('Passer en direct');
+  });
+
+  it('shows the microphone level in a meter that rises while the fake microphone plays', async () => {
+    // Without an audio output device (Firefox in a container) Web Audio never runs: the meter is
+    // then shown at rest, which this test checks instead of the level.
+    const audio = await audioRuns();
+    const { server, rtmpUrl } = await broadcastConfig('element-ux-meter');
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    expect(element.shadowRoot!.querySelector('[part~="meter"]')).to.equal(null);
+    const live = stateReached(element, 'live');
+    await pressStart(element);
+    await live;
+    await element.updateComplete;
+
+    const meter = part(element, 'meter');
+    expect(meter.getAttribute('role')).to.equal('meter');
+    if (!audio) {
+      expect(meter.getAttribute('aria-valuenow')).to.equal('0');
+      await element.stop();
+      return;
+    }
+    // Chromium's fake microphone beeps; Firefox's plays a tone: either rises above silence within seconds.
+    let loudest = 0;
+    for (let waited = 0; waited < 5000 && loudest === 0; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      loudest = Math.max(loudest, Number(meter.getAttribute('aria-valuenow')));
+    }
+    expect(loudest).to.be.above(0);
+    await expect(element).to.be.accessible();
+
+    await element.stop();
+    await element.updateComplete;
+    expect(element.shadowRoot!.querySelector('[part~="meter"]')).to.equal(null);
+  });
+
+  it('lists the cameras and microphones after the first start and remembers the choice', async () => {
+    const { server, rtmpUrl } = await broadcastConfig('element-ux-devices');
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    await element.start();
+    await element.updateComplete;
+
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    const microphones = devices.filter((device) => device.kind === 'audioinput' && device.deviceId);
+    const cameras = devices.filter((device) => device.kind === 'videoinput' && device.deviceId);
+    // Both browsers list their fake devices once the permission is granted.
+    expect(microphones.length, 'fake microphones listed').to.be.above(0);
+    expect(cameras.length, 'fake cameras listed').to.be.above(0);
+    const cameraSelect = part<HTMLSelectElement>(element, 'camera-select');
+    const micSelect = part<HTMLSelectElement>(element, 'mic-select');
+    expect([...cameraSelect.options].map((option) => option.value)).to.deep.equal(cameras.map((device) => device.deviceId));
+    expect([...micSelect.options].map((option) => option.value)).to.deep.equal(microphones.map((device) => device.deviceId));
+    // With the permission granted, they carry the browser's names.
+    expect([...micSelect.options].map((option) => option.textContent)).to.deep.equal(microphones.map((device) => device.label));
+    expect(micSelect.disabled).to.equal(true);
+
+    await element.stop();
+    await element.updateComplete;
+    expect(micSelect.disabled).to.equal(false);
+    const last = microphones.at(-1)!.deviceId;
+    micSelect.value = last;
+    micSelect.dispatchEvent(new Event('change'));
+    expect(localStorage.getItem('rtmp-broadcaster:microphone')).to.equal(last);
+
+    // The next start opens the chosen microphone, and a new element shows it chosen.
+    const again = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    await again.start();
+    await again.updateComplete;
+    const preview = part<HTMLVideoElement>(again, 'preview').srcObject as MediaStream;
+    expect(preview.getAudioTracks()[0]!.getSettings().deviceId).to.equal(last);
+    expect(part<HTMLSelectElement>(again, 'mic-select').value).to.equal(last);
+    await again.stop();
+  });
+});
