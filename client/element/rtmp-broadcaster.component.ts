@@ -92,8 +92,8 @@ interface ErrorLine {
  * @csspart state - The state, in the status line.
  * @csspart elapsed - The elapsed time (mm:ss), in the status line.
  * @csspart bitrate - The output bitrate, in the status line.
- * @csspart error - The error's own words, from the server, its hooks or the browser (an ARIA alert).
- * @csspart error-help - What went wrong and what to do next, in the element's language, from the error code (an ARIA alert).
+ * @csspart error - The error's own words, from the server, its hooks or the browser (inside the element's one ARIA alert region).
+ * @csspart error-help - What went wrong and what to do next, in the element's language, from the error code (inside the element's one ARIA alert region).
  * @csspart meter - The microphone level meter (`role="meter"`, 0–100), while the preview has audio.
  * @csspart meter-level - The filled bar inside the meter.
  * @csspart devices - The wrapper around the device pickers.
@@ -544,8 +544,10 @@ export class RtmpBroadcaster extends LitElement {
             </div>`}
         ${this.#renderDevices(state, strings)}
       </div>
-      <p part="error-help" class="error-help" role="alert">${help ?? nothing}</p>
-      <p part="error" class="error" role="alert">${errorLine && errorLine.message !== help ? errorLine.message : nothing}</p>
+      <div role="alert">
+        <p part="error-help" class="error-help">${help ?? nothing}</p>
+        <p part="error" class="error">${errorLine && errorLine.message !== help ? errorLine.message : nothing}</p>
+      </div>
     `;
   }
 }

@@ -250,7 +250,7 @@ describe('<rtmp-broadcaster>', () => {
 
     expect((await failed).detail).to.deep.equal({ code: 'UNAUTHORIZED', message: 'Refused by test hook' });
     await element.updateComplete;
-    expect(part(element, 'error').getAttribute('role')).to.equal('alert');
+    expect(part(element, 'error').closest('[role="alert"]'), 'inside the one alert region').to.not.equal(null);
     expect(part(element, 'error').textContent).to.equal('Refused by test hook');
     expect(element.getAttribute('state')).to.equal('error');
     expect(element.hasAttribute('error')).to.equal(true);

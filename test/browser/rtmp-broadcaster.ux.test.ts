@@ -69,7 +69,7 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     await failed;
     await element.updateComplete;
 
-    expect(part(element, 'error-help').getAttribute('role')).to.equal('alert');
+    expect(part(element, 'error-help').closest('[role="alert"]'), 'inside the one alert region').to.not.equal(null);
     expect(part(element, 'error-help').textContent).to.equal(
       'The server refused to start this broadcast. Check that you are signed in and allowed to go live, then try again.',
     );
