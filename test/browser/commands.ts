@@ -1,5 +1,7 @@
 // What the browser tests ask of the server plugin (see server-plugin.ts), and the fake camera.
 import { executeServerCommand } from '@web/test-runner-commands';
+import type { BroadcastState } from '../../client/core.js';
+import type { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
 import type { StartRequest } from '../../client/protocol.js';
 import type {
   BroadcastConfig,
@@ -76,4 +78,16 @@ export function stopTracks(stream: MediaStream | undefined): void {
 /** Lets the camera record `ms` of media: the length of the content, not a wait for an event. */
 export function record(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves on the element's first `rtmp-statechange` to `state`. */
+export function stateReached(element: RtmpBroadcaster, state: BroadcastState): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (event: CustomEvent<{ state: BroadcastState }>) => {
+      if (event.detail.state !== state) return;
+      element.removeEventListener('rtmp-statechange', check);
+      resolve();
+    };
+    element.addEventListener('rtmp-statechange', check);
+  });
 }

@@ -6,19 +6,8 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { BroadcastError, ERRORS, type BroadcastState } from '../../client/core.js';
 import { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
-import { blip, broadcastConfig, openCamera, startRequest, stopTracks } from './commands.js';
+import { blip, broadcastConfig, openCamera, startRequest, stateReached, stopTracks } from './commands.js';
 
-/** Resolves on the element's first `rtmp-statechange` to `state`. */
-function stateReached(element: RtmpBroadcaster, state: BroadcastState): Promise<void> {
-  return new Promise((resolve) => {
-    const check = (event: CustomEvent<{ state: BroadcastState }>) => {
-      if (event.detail.state !== state) return;
-      element.removeEventListener('rtmp-statechange', check);
-      resolve();
-    };
-    element.addEventListener('rtmp-statechange', check);
-  });
-}
 
 /** The first element in the shadow root carrying `part`. */
 function part<T extends Element = HTMLElement>(element: RtmpBroadcaster, name: string): T {

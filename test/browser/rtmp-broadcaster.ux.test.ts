@@ -4,9 +4,8 @@
 /// <reference types="mocha" />
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
-import type { BroadcastState } from '../../client/core.js';
 import { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
-import { broadcastConfig } from './commands.js';
+import { broadcastConfig, stateReached } from './commands.js';
 
 /** The first element in the shadow root carrying `part`. */
 function part<T extends Element = HTMLElement>(element: RtmpBroadcaster, name: string): T {
@@ -15,17 +14,6 @@ function part<T extends Element = HTMLElement>(element: RtmpBroadcaster, name: s
   return found;
 }
 
-/** Resolves on the element's first `rtmp-statechange` to `state`. */
-function stateReached(element: RtmpBroadcaster, state: BroadcastState): Promise<void> {
-  return new Promise((resolve) => {
-    const check = (event: CustomEvent<{ state: BroadcastState }>) => {
-      if (event.detail.state !== state) return;
-      element.removeEventListener('rtmp-statechange', check);
-      resolve();
-    };
-    element.addEventListener('rtmp-statechange', check);
-  });
-}
 
 /** Starts the way a person does, from the keyboard, so the page has had a user gesture. */
 async function pressStart(element: RtmpBroadcaster): Promise<void> {

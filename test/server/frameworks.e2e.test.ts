@@ -3,15 +3,14 @@
 // nginx-rtmp while the framework keeps serving its routes.
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import express from 'express';
 import Fastify from 'fastify';
 import { io as connect } from 'socket.io-client';
 import { BroadcastServer } from '../../server/index.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
-import { waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
-import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
+import { useRtmpServer } from '../helpers/suite.js';
 import { sendAll, start, stop, type ClientSocket } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
@@ -52,14 +51,7 @@ async function fastifyRecipe(port: number, rtmpUrl: string) {
   return { fastify, broadcaster };
 }
 
-let rtmp: RtmpServer;
-before(async () => {
-  rtmp = await startRtmpServer();
-});
-after(async () => {
-  await rtmp.close();
-  await waitForNoChildren('ffmpeg', 5_000);
-});
+const rtmp = useRtmpServer();
 
 /** Broadcasts a second of h264 through the server at `origin` as BroadcastClient does (WebSocket only) and probes what nginx recorded. */
 async function broadcastThrough(origin: string, stream: string): Promise<string> {

@@ -2,26 +2,18 @@
 // nginx-rtmp, and never loaded by the core itself.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { createMetrics } from '../../server/metrics.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
-import { waitForNoChildren } from '../helpers/processes.js';
-import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
+import { useRtmpServer } from '../helpers/suite.js';
 import { ended, sendAll, start, startStack, stop } from '../helpers/stack.js';
 
 const run = promisify(execFile);
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 
-let rtmp: RtmpServer;
-before(async () => {
-  rtmp = await startRtmpServer();
-});
-after(async () => {
-  await rtmp.close();
-  await waitForNoChildren('ffmpeg', 5_000);
-});
+const rtmp = useRtmpServer();
 
 /** The value of one sample line, e.g. `broadcasts_live` or `errors_total{code="X"}`. */
 function sample(text: string, name: string): number | undefined {
