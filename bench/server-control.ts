@@ -46,7 +46,7 @@ const READY_TIMEOUT_MS = 20_000;
 /** Forks the server process and resolves once it listens. */
 export async function startServerProcess(config: ServerConfig): Promise<ServerProcess> {
   const child = fork(SERVER_SCRIPT, [JSON.stringify(config)], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
+    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -103,6 +103,7 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
     ...(config.maxStreamsPerAddress ? { maxStreamsPerAddress: config.maxStreamsPerAddress } : {}),
     ...(config.maxConnectionsPerMinute ? { maxConnectionsPerMinute: config.maxConnectionsPerMinute } : {}),
     ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
+    ...(config.aacCoder ? { aacCoder: config.aacCoder } : {}),
     hooks: { start: startHook(config) },
     logger: log,
     logLevel: config.logLevel,

@@ -133,7 +133,7 @@ describe('buildFfmpegArgs', () => {
       '-probesize', '32', '-analyzeduration', '0', '-f', 'matroska', '-i', 'pipe:0',
       '-map', '0:v:0', '-map', '0:a:0?',
       '-c:v', 'copy',
-      '-c:a', 'aac', '-b:a', '128000', '-ar', '44100', '-ac', '2',
+      '-c:a', 'aac', '-aac_coder', 'twoloop', '-b:a', '128000', '-ar', '44100', '-ac', '2',
       '-f', 'flv', '-flvflags', 'no_duration_filesize', '-tcp_nodelay', '1', '-rw_timeout', '10000000',
       'rtmp://ingest.example/live/KEY',
     ]);
@@ -169,6 +169,12 @@ describe('buildFfmpegArgs', () => {
     assert.equal(valueOf(args, '-b:a'), '96000');
     assert.equal(valueOf(args, '-ar'), '48000');
     assert.equal(valueOf(args, '-c:a'), 'aac');
+  });
+
+  test("aacCoder picks ffmpeg's AAC search method, twoloop by default, and refuses others", () => {
+    assert.equal(valueOf(buildFfmpegArgs(options()), '-aac_coder'), 'twoloop');
+    assert.equal(valueOf(buildFfmpegArgs(options({ aacCoder: 'fast' })), '-aac_coder'), 'fast');
+    assert.throws(() => buildFfmpegArgs(options({ aacCoder: 'anmr' as never })), /Unknown AAC coder anmr/);
   });
 
   test('the destination href is the last argument, exactly once, and rtmps works the same', () => {

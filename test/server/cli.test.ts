@@ -108,6 +108,14 @@ describe('configuration from flags and environment', () => {
     assert.match(usageError(['--allow-origin', '*', '--allow-origin', 'https://a.example'], withDestination), /either '\*' or a list/);
     assert.match(usageError(['--allow-destination', 'http://a.example/live'], {}), /`--allow-destination` is not a usable rtmp:\/\/ or rtmps:\/\/ URL prefix/);
     assert.match(usageError(['--allow-destination', ','], {}), /`--allow-destination` is empty/);
+    assert.match(usageError(['--aac-coder', 'anmr'], withDestination), /`--aac-coder` must be twoloop or fast, not `anmr`/);
+  });
+
+  test('--aac-coder (AAC_CODER) picks the AAC coder; unset leaves the server default', () => {
+    const withDestination = { RTMP_URL: `${YOUTUBE}/key` };
+    assert.equal(config(['--aac-coder', 'fast'], withDestination).aacCoder, 'fast');
+    assert.equal(config([], { ...withDestination, AAC_CODER: 'twoloop' }).aacCoder, 'twoloop');
+    assert.equal(config([], withDestination).aacCoder, undefined);
   });
 
   test('a bad destination is named without echoing it: it holds the stream key', () => {
