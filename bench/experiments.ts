@@ -8,13 +8,14 @@ import type { StepResult } from './step.js';
 
 export interface Variant {
   label: string;
-  timesliceMs: 100 | 250;
+  timesliceMs: 100 | 200 | 250;
   flags: ExtraFlags;
   transport?: Transport;
 }
 
 export const VARIANTS: Variant[] = [
   { label: 'baseline (250 ms)', timesliceMs: 250, flags: {} },
+  { label: 'timeslice 200 ms', timesliceMs: 200, flags: {} },
   { label: 'timeslice 100 ms', timesliceMs: 100, flags: {} },
   { label: 'in: -fflags nobuffer', timesliceMs: 250, flags: { input: ['-fflags', 'nobuffer'] } },
   { label: 'in: -avioflags direct', timesliceMs: 250, flags: { input: ['-avioflags', 'direct'] } },

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRtmpServer, type RtmpServer } from '../test/helpers/rtmp-server.js';
 import { runAacExperiment, type AacExperiment } from './aac-coder.js';
+import { comparisonTable, runComparison, type Comparison, type ComparisonResult } from './compare.js';
 import { summarizeVariants, VARIANTS } from './experiments.js';
 import { createFfmpegWrapper } from './ffmpeg-wrapper.js';
 import { CACHE_DIR, firstSeconds, makeFixture, type Fixture } from './fixtures.js';
@@ -37,20 +38,26 @@ interface Plan {
   confirmMisses: boolean;
   /** The ramp stops early rather than run past this (the rest of the plan included). */
   budgetMs: number;
+  /** Publishers in the start herd (all started within one second), media seconds each. */
+  herd: { publishers: number; seconds: number };
+  /** Publishers × rounds of the server-process comparisons (bufferutil, AAC coder); 0 rounds: none. */
+  compare: { publishers: number; rounds: number };
 }
 
 const PLANS: Record<Plan['name'], Plan> = {
   quick: {
     name: 'quick',
-    seconds: 6,
-    shortSeconds: 6,
+    seconds: 5,
+    shortSeconds: 4,
     ramp: [1, 10],
     transcode: [1],
     experimentPublishers: undefined,
     experimentRounds: 0,
     aacRepeats: 1,
     confirmMisses: false,
-    budgetMs: 55_000,
+    budgetMs: 58_000,
+    herd: { publishers: 10, seconds: 3 },
+    compare: { publishers: 0, rounds: 0 },
   },
   full: {
     name: 'full',
@@ -62,7 +69,9 @@ const PLANS: Record<Plan['name'], Plan> = {
     experimentRounds: 2,
     aacRepeats: 3,
     confirmMisses: true,
-    budgetMs: 9.25 * 60_000,
+    budgetMs: 13 * 60_000,
+    herd: { publishers: 100, seconds: 6 },
+    compare: { publishers: 10, rounds: 2 },
   },
 };
 
@@ -97,6 +106,19 @@ function ffmpegLaunchMs(): number {
     return performance.now() - start;
   });
   return Math.round(percentile(times, 50));
+}
+
+/** The static ffmpeg build @ffmpeg-installer ships (a devDependency), if it is installed and runs here. */
+async function findStaticFfmpeg(): Promise<string | undefined> {
+  try {
+    const installer = (await import('@ffmpeg-installer/ffmpeg')) as { default?: { path: string }; path?: string };
+    const path = installer.default?.path ?? installer.path;
+    if (!path) return undefined;
+    execFileSync(path, ['-version'], { stdio: 'ignore' });
+    return path;
+  } catch {
+    return undefined;
+  }
 }
 
 function describeStep(step: StepResult): string {
@@ -157,7 +179,8 @@ async function main(): Promise<void> {
     const [h264, vp8] = await Promise.all([makeFixture('h264', plan.seconds, 250), makeFixture('vp8', plan.shortSeconds, 250)]);
     const h264Short = firstSeconds(h264, plan.shortSeconds);
     const h264At100 = plan.experimentPublishers ? firstSeconds(await makeFixture('h264', plan.seconds, 100), plan.shortSeconds) : undefined;
-    const fixtures = [h264, vp8, ...(h264At100 ? [h264At100] : [])];
+    const h264At200 = plan.experimentPublishers ? firstSeconds(await makeFixture('h264', plan.seconds, 200), plan.shortSeconds) : undefined;
+    const fixtures = [h264, vp8, ...(h264At100 && h264At200 ? [h264At100, h264At200] : [])];
     for (const f of fixtures) {
       log(
         `fixture ${f.codec} ${f.timesliceMs} ms: ${f.chunks.length} chunks over ${f.durationMs / 1000} s, ` +
@@ -191,6 +214,8 @@ async function main(): Promise<void> {
     const afterRamp =
       plan.transcode.reduce((total, n) => total + stepMs(plan.shortSeconds, n), 0) +
       (plan.experimentPublishers ? (VARIANTS.length * plan.experimentRounds + 1) * stepMs(plan.shortSeconds, plan.experimentPublishers) : 0) +
+      2 * stepMs(plan.herd.seconds, plan.herd.publishers) +
+      2 * 2 * (plan.compare.rounds * stepMs(plan.shortSeconds, plan.compare.publishers) + stepMs(WARM_UP_SECONDS, 2)) +
       10_000;
     const passthrough: StepResult[] = [];
     let ceiling: { publishers: number; lostAt?: number; stoppedBy: string } = { publishers: 0, stoppedBy: 'end of the ramp' };
@@ -228,13 +253,62 @@ async function main(): Promise<void> {
       for (let round = 0; round < plan.experimentRounds; round++) {
         for (const variant of VARIANTS) {
           await wrapper.setFlags(variant.flags);
-          const fixture = variant.timesliceMs === 100 ? h264At100 : h264Short;
+          const fixture = variant.timesliceMs === 100 ? h264At100 : variant.timesliceMs === 200 ? h264At200! : h264Short;
           const extra = { startGapMs: EXPERIMENT_START_GAP_MS, ...(variant.transport ? { transport: variant.transport } : {}) };
           experiments.push(await run(variant.label, fixture, plan.experimentPublishers, flagged, extra));
         }
       }
     }
     const variants = summarizeVariants(experiments);
+
+    // Server-process comparisons: the start herd with Debian's ffmpeg and a static build, then
+    // what bufferutil and the AAC coder change, each side in its own server process.
+    const comparisons: ComparisonResult[] = [];
+    const compare = async (comparison: Comparison, fixture: Fixture) => {
+      if (comparison.sides.length < 2 || comparison.rounds === 0 || comparison.publishers === 0) return;
+      comparisons.push(await runComparison(comparison, fixture, rtmp!, warmUp, `cmp${comparisons.length}-`, log));
+    };
+    const staticFfmpeg = await findStaticFfmpeg();
+    await compare(
+      {
+        title: `herd: ${plan.herd.publishers} starts within 1 s`,
+        publishers: plan.herd.publishers,
+        rounds: 1,
+        startGapMs: 1000 / Math.max(1, plan.herd.publishers - 1),
+        sides: [
+          { label: 'Debian ffmpeg (shared libraries)', config: {} },
+          ...(staticFfmpeg ? [{ label: 'static ffmpeg (@ffmpeg-installer)', config: { ffmpegPath: staticFfmpeg } }] : []),
+        ],
+      },
+      firstSeconds(h264, plan.herd.seconds),
+    );
+    const { publishers: comparePublishers, rounds: compareRounds } = plan.compare;
+    await compare(
+      {
+        title: 'ws frame unmasking',
+        publishers: comparePublishers,
+        rounds: compareRounds,
+        startGapMs: EXPERIMENT_START_GAP_MS,
+        sides: [
+          { label: 'bufferutil (default)', config: {} },
+          { label: 'JavaScript (WS_NO_BUFFER_UTIL=1)', config: { env: { WS_NO_BUFFER_UTIL: '1' } } },
+        ],
+      },
+      h264Short,
+    );
+    await compare(
+      {
+        title: 'aacCoder',
+        publishers: comparePublishers,
+        rounds: compareRounds,
+        startGapMs: EXPERIMENT_START_GAP_MS,
+        sides: [
+          { label: "aacCoder 'twoloop' (default)", config: {} },
+          { label: "aacCoder 'fast'", config: { aacCoder: 'fast' } },
+        ],
+      },
+      h264Short,
+    );
 
     log(`AAC coder experiment (${plan.aacRepeats} run(s) each)`);
     const aac: AacExperiment = await runAacExperiment(h264Short, work, plan.aacRepeats);
@@ -252,6 +326,9 @@ async function main(): Promise<void> {
         `\n== ffmpeg flags and timeslice (${plan.experimentRounds} interleaved rounds pooled; starts ${EXPERIMENT_START_GAP_MS} ms apart; one server, flags added by a wrapper) ==\n` +
           experimentTable(variants),
       );
+    }
+    for (const comparison of comparisons) {
+      console.log(`\n== ${comparison.title} (each side its own server process; rounds interleaved) ==\n${comparisonTable(comparison)}`);
     }
     console.log(`\n== -aac_coder (server argv to a file, ${aac.mediaSeconds} s, median of ${aac.repeats}) ==\n${aacTable(aac)}`);
     console.log(`fast uses ${Math.round(aac.cpuRatio * 100)}% of twoloop's CPU; SNR ${aac.snrDeltaDb >= 0 ? '+' : ''}${aac.snrDeltaDb} dB.`);
@@ -304,6 +381,7 @@ async function main(): Promise<void> {
       modes: modes.map(({ publishers, copy, transcode: t }) => ({ publishers, transcodeOverPassthroughCpu: cpuRatio(copy, t) })),
       variants,
       experiments,
+      comparisons: comparisons.map(({ title, sides, steps: runs }) => ({ title, sides, steps: runs })),
       aac,
       serverLogs: serverLogs.slice(0, 50),
     };

@@ -9,6 +9,10 @@ export interface ServerConfig {
   allowedPrefix: string;
   /** The ffmpeg to run (a wrapper adding flags for the experiments); default: ffmpeg on PATH. */
   ffmpegPath?: string;
+  /** The server's `aacCoder` option. */
+  aacCoder?: 'twoloop' | 'fast';
+  /** Added to the server process's environment (e.g. WS_NO_BUFFER_UTIL=1). */
+  env?: Record<string, string>;
 }
 
 /** What the server process measures about itself. */
@@ -48,6 +52,7 @@ export async function startServerProcess(config: ServerConfig): Promise<ServerPr
   const child = fork(SERVER_SCRIPT, [JSON.stringify(config)], {
     execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...config.env },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const logs: { level: string; message: string }[] = [];
