@@ -9,11 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chunkLiveMatroska, type RecordedChunk, type VideoFrame } from './matroska.js';
+import { chunkFragmentedMp4 } from './mp4.js';
 
 const run = promisify(execFile);
 
-/** The video codec the browser records: H.264 goes out untouched, VP8 is transcoded by the server. */
-export type FixtureCodec = 'h264' | 'vp8';
+/**
+ * What the browser records: H.264 + Opus in Matroska (Chromium: the video goes out untouched, the
+ * audio becomes AAC), VP8 + Opus in WebM (Firefox: transcoded), H.264 + AAC in fragmented MP4
+ * (Chrome on Windows and macOS, Safari: both copied).
+ */
+export type FixtureCodec = 'h264' | 'vp8' | 'h264-aac';
 
 /** A recording cut the way a MediaRecorder with a timeslice delivers it. */
 export interface Fixture {
@@ -53,10 +58,11 @@ function encoderArgs(codec: FixtureCodec): string[] {
   const rate = ['-b:v', '2500k', '-maxrate', '2500k', '-bufsize', '1250k', '-g', gop, '-keyint_min', gop];
   // Constrained baseline, as Chromium's OpenH264 path records; VP8 as Chromium's libvpx does, in realtime mode.
   const video =
-    codec === 'h264'
+    codec !== 'vp8'
       ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-sc_threshold', '0', ...rate]
       : ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '16', '-threads', '2', ...rate];
-  return [...video, '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-b:a', '128k', '-ac', '2', '-ar', '48000'];
+  const audio = codec === 'h264-aac' ? ['-c:a', 'aac', '-b:a', '128k'] : ['-c:a', 'libopus', '-b:a', '128k'];
+  return [...video, '-pix_fmt', 'yuv420p', ...audio, '-ac', '2', '-ar', '48000'];
 }
 
 /** Encodes `seconds` of 720p30 test pattern and music-like stereo, once; returns the cached file. */
@@ -70,7 +76,7 @@ async function encode(codec: FixtureCodec, seconds: number): Promise<string> {
   // Named by its arguments, so a changed recipe never reuses an old file.
   const recipe = createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, 8);
   mkdirSync(CACHE_DIR, { recursive: true });
-  const file = join(CACHE_DIR, `${codec}-opus-${WIDTH}x${HEIGHT}p${FPS}-${seconds}s-${recipe}.mkv`);
+  const file = join(CACHE_DIR, `${codec === 'h264-aac' ? codec : `${codec}-opus`}-${WIDTH}x${HEIGHT}p${FPS}-${seconds}s-${recipe}.mkv`);
   if (existsSync(file)) return file;
   const partial = `${file}.part`;
   await run('ffmpeg', ['-hide_banner', '-v', 'error', '-y', ...args, '-f', 'matroska', partial]);
@@ -83,6 +89,18 @@ async function encode(codec: FixtureCodec, seconds: number): Promise<string> {
  * Cluster is one MediaRecorder timeslice, and cuts it into those chunks.
  */
 async function chunk(file: string, codec: FixtureCodec, timesliceMs: number): Promise<Pick<Fixture, 'chunks' | 'videoFrames'>> {
+  if (codec === 'h264-aac') {
+    // A fragment every timeslice, wherever it falls (an MP4 MediaRecorder does not wait for keyframes).
+    const { stdout } = await run(
+      'ffmpeg',
+      [
+        '-hide_banner', '-v', 'error', '-i', file, '-c', 'copy', '-f', 'mp4',
+        '-movflags', 'empty_moov+default_base_moof', '-frag_duration', String(timesliceMs * 1000), 'pipe:1',
+      ],
+      { encoding: 'buffer', maxBuffer: 1 << 30 },
+    );
+    return chunkFragmentedMp4(stdout);
+  }
   const { stdout } = await run(
     'ffmpeg',
     [
@@ -96,6 +114,13 @@ async function chunk(file: string, codec: FixtureCodec, timesliceMs: number): Pr
   return chunkLiveMatroska(stdout);
 }
 
+/** What each browser's start request says, as it names its recording. */
+const MIME_TYPES: Record<FixtureCodec, string> = {
+  h264: 'video/x-matroska;codecs=avc1.42C01F,opus',
+  vp8: 'video/webm;codecs=vp8,opus',
+  'h264-aac': 'video/mp4;codecs=avc1.42C01F,mp4a.40.2',
+};
+
 /** The fixture for `codec`, `seconds` long, cut into `timesliceMs` chunks. */
 export async function makeFixture(codec: FixtureCodec, seconds: number, timesliceMs: number): Promise<Fixture> {
   const file = await encode(codec, seconds);
@@ -104,7 +129,7 @@ export async function makeFixture(codec: FixtureCodec, seconds: number, timeslic
   const bytes = chunks.reduce((sum, c) => sum + c.data.byteLength, 0);
   return {
     codec,
-    mimeType: codec === 'h264' ? 'video/x-matroska;codecs=avc1.42C01F,opus' : 'video/webm;codecs=vp8,opus',
+    mimeType: MIME_TYPES[codec],
     file,
     timesliceMs,
     chunks,

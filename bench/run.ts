@@ -27,6 +27,8 @@ interface Plan {
   shortSeconds: number;
   /** Passthrough publisher counts, in order; the ramp stops at the first that loses real time. */
   ramp: number[];
+  /** Publisher counts of the ramp where browsers send AAC in fragmented MP4 (nothing is encoded). */
+  aacRamp: number[];
   /** Transcode publisher counts (each also in `ramp`, for the side-by-side). */
   transcode: number[];
   /** Publishers per variant in the flags/timeslice experiments; none in quick mode. */
@@ -50,10 +52,12 @@ const PLANS: Record<Plan['name'], Plan> = {
     seconds: 5,
     shortSeconds: 4,
     ramp: [1, 10],
+    aacRamp: [10],
     transcode: [1],
     experimentPublishers: undefined,
     experimentRounds: 0,
-    aacRepeats: 1,
+    // In the full run only, with the aacCoder comparison: the quick run keeps under a minute.
+    aacRepeats: 0,
     confirmMisses: false,
     budgetMs: 58_000,
     herd: { publishers: 10, seconds: 3 },
@@ -64,6 +68,7 @@ const PLANS: Record<Plan['name'], Plan> = {
     seconds: 20,
     shortSeconds: 12,
     ramp: [1, 4, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150, 200],
+    aacRamp: [10, 40, 80, 120, 150, 200],
     transcode: [1, 4],
     experimentPublishers: 10,
     experimentRounds: 2,
@@ -176,11 +181,15 @@ async function main(): Promise<void> {
   try {
     const cores = cpus().length;
     log(`${plan.name} run on ${cores} × ${cpus()[0]?.model.trim()}; fixtures in ${CACHE_DIR}`);
-    const [h264, vp8] = await Promise.all([makeFixture('h264', plan.seconds, 250), makeFixture('vp8', plan.shortSeconds, 250)]);
+    const [h264, vp8, h264Aac] = await Promise.all([
+      makeFixture('h264', plan.seconds, 250),
+      makeFixture('vp8', plan.shortSeconds, 250),
+      makeFixture('h264-aac', plan.seconds, 250),
+    ]);
     const h264Short = firstSeconds(h264, plan.shortSeconds);
     const h264At100 = plan.experimentPublishers ? firstSeconds(await makeFixture('h264', plan.seconds, 100), plan.shortSeconds) : undefined;
     const h264At200 = plan.experimentPublishers ? firstSeconds(await makeFixture('h264', plan.seconds, 200), plan.shortSeconds) : undefined;
-    const fixtures = [h264, vp8, ...(h264At100 && h264At200 ? [h264At100, h264At200] : [])];
+    const fixtures = [h264, vp8, h264Aac, ...(h264At100 && h264At200 ? [h264At100, h264At200] : [])];
     for (const f of fixtures) {
       log(
         `fixture ${f.codec} ${f.timesliceMs} ms: ${f.chunks.length} chunks over ${f.durationMs / 1000} s, ` +
@@ -217,25 +226,33 @@ async function main(): Promise<void> {
       2 * stepMs(plan.herd.seconds, plan.herd.publishers) +
       2 * 2 * (plan.compare.rounds * stepMs(plan.shortSeconds, plan.compare.publishers) + stepMs(WARM_UP_SECONDS, 2)) +
       10_000;
-    const passthrough: StepResult[] = [];
-    let ceiling: { publishers: number; lostAt?: number; stoppedBy: string } = { publishers: 0, stoppedBy: 'end of the ramp' };
-    for (const publishers of plan.ramp) {
-      if (Date.now() - began + stepMs(plan.seconds, publishers) + afterRamp > plan.budgetMs) {
-        ceiling.stoppedBy = `time budget (next step N=${publishers} not run)`;
-        break;
+    /** Steps `counts` up until a step loses real time (twice, in the full plan) or the budget would run out. */
+    const ramp = async (label: string, fixture: Fixture, counts: number[], reserveMs: number) => {
+      const steps: StepResult[] = [];
+      let ceiling: { publishers: number; lostAt?: number; stoppedBy: string } = { publishers: 0, stoppedBy: 'end of the ramp' };
+      for (const publishers of counts) {
+        if (Date.now() - began + stepMs(fixture.durationMs / 1000, publishers) + reserveMs > plan.budgetMs) {
+          ceiling.stoppedBy = `time budget (next step N=${publishers} not run)`;
+          break;
+        }
+        let step = await run(label, fixture, publishers);
+        if (!step.realtime.kept && plan.confirmMisses) {
+          log(`N=${publishers} lost real time; running it once more to rule out noise`);
+          step = await run(label, fixture, publishers);
+        }
+        steps.push(step);
+        if (!step.realtime.kept) {
+          ceiling = { publishers: ceiling.publishers, lostAt: publishers, stoppedBy: step.realtime.misses.join('; ') };
+          break;
+        }
+        ceiling.publishers = publishers;
       }
-      let step = await run('passthrough', h264, publishers);
-      if (!step.realtime.kept && plan.confirmMisses) {
-        log(`N=${publishers} lost real time; running it once more to rule out noise`);
-        step = await run('passthrough', h264, publishers);
-      }
-      passthrough.push(step);
-      if (!step.realtime.kept) {
-        ceiling = { publishers: ceiling.publishers, lostAt: publishers, stoppedBy: step.realtime.misses.join('; ') };
-        break;
-      }
-      ceiling.publishers = publishers;
-    }
+      return { steps, ceiling };
+    };
+    // The AAC ramp gets room for its first steps whatever the Opus ramp took.
+    const aacReserve = plan.aacRamp.slice(0, 3).reduce((total, n) => total + stepMs(plan.seconds, n), 0);
+    const { steps: passthrough, ceiling } = await ramp('passthrough', h264, plan.ramp, afterRamp + aacReserve);
+    const { steps: passthroughAac, ceiling: aacCeiling } = await ramp('passthrough, AAC in', h264Aac, plan.aacRamp, afterRamp);
 
     const transcode: StepResult[] = [];
     for (const publishers of plan.transcode) transcode.push(await run('transcode', vp8, publishers));
@@ -310,14 +327,17 @@ async function main(): Promise<void> {
       h264Short,
     );
 
-    log(`AAC coder experiment (${plan.aacRepeats} run(s) each)`);
-    const aac: AacExperiment = await runAacExperiment(h264Short, work, plan.aacRepeats);
+    let aac: AacExperiment | undefined;
+    if (plan.aacRepeats > 0) {
+      log(`AAC coder experiment (${plan.aacRepeats} run(s) each)`);
+      aac = await runAacExperiment(h264Short, work, plan.aacRepeats);
+    }
     const serverLogs = [...servers].flatMap((s) => s.logs);
     await cleanUp();
     servers.clear();
     rtmp = undefined;
 
-    const steps = [...passthrough, ...transcode];
+    const steps = [...passthrough, ...passthroughAac, ...transcode];
     console.log(`\n== Passthrough ramp and transcode: real time and latency ==\n${realtimeTable(steps)}`);
     console.log(`\n== CPU (% of one core per broadcast) and memory ==\n${resourceTable(steps)}`);
     if (modes.length) console.log(`\n== Passthrough vs transcode at the same N ==\n${modeTable(modes)}`);
@@ -330,14 +350,22 @@ async function main(): Promise<void> {
     for (const comparison of comparisons) {
       console.log(`\n== ${comparison.title} (each side its own server process; rounds interleaved) ==\n${comparisonTable(comparison)}`);
     }
-    console.log(`\n== -aac_coder (server argv to a file, ${aac.mediaSeconds} s, median of ${aac.repeats}) ==\n${aacTable(aac)}`);
-    console.log(`fast uses ${Math.round(aac.cpuRatio * 100)}% of twoloop's CPU; SNR ${aac.snrDeltaDb >= 0 ? '+' : ''}${aac.snrDeltaDb} dB.`);
+    if (aac) {
+      console.log(`\n== -aac_coder (server argv to a file, ${aac.mediaSeconds} s, median of ${aac.repeats}) ==\n${aacTable(aac)}`);
+      console.log(`fast uses ${Math.round(aac.cpuRatio * 100)}% of twoloop's CPU; SNR ${aac.snrDeltaDb >= 0 ? '+' : ''}${aac.snrDeltaDb} dB.`);
+    }
     const last = passthrough.at(-1);
     console.log(
       `\nPassthrough kept real time up to N=${ceiling.publishers}` +
         (ceiling.lostAt ? `; lost it at N=${ceiling.lostAt}: ${ceiling.stoppedBy}.` : ` (stopped by ${ceiling.stoppedBy}).`),
     );
     if (last) console.log(`CPU at N=${last.publishers}: ${cpuShares(last, cores)}.`);
+    console.log(
+      `With AAC from the browser (nothing encoded), passthrough kept real time up to N=${aacCeiling.publishers}` +
+        (aacCeiling.lostAt ? `; lost it at N=${aacCeiling.lostAt}: ${aacCeiling.stoppedBy}.` : ` (stopped by ${aacCeiling.stoppedBy}).`),
+    );
+    const lastAac = passthroughAac.at(-1);
+    if (lastAac) console.log(`CPU at N=${lastAac.publishers} with AAC in: ${cpuShares(lastAac, cores)}.`);
     const largestKept = passthrough.filter((step) => step.realtime.kept).at(-1);
     const capacity = largestKept && projectedCapacity(largestKept, cores);
     if (capacity) {
@@ -375,8 +403,10 @@ async function main(): Promise<void> {
         videoFrames: videoFrames.length,
       })),
       ceiling,
+      aacCeiling,
       capacity,
       passthrough,
+      passthroughAac,
       transcode,
       modes: modes.map(({ publishers, copy, transcode: t }) => ({ publishers, transcodeOverPassthroughCpu: cpuRatio(copy, t) })),
       variants,

@@ -324,7 +324,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
 
   return {
     label: options.label,
-    mode: fixture.codec === 'h264' ? 'copy' : 'transcode',
+    mode: fixture.codec === 'vp8' ? 'transcode' : 'copy',
     publishers: count,
     timesliceMs: timeslice,
     mediaSecondsPerBroadcast: round(sentSeconds, 2),
