@@ -45,8 +45,8 @@ export function describeFrameworkApp(framework: string, app: string): void {
       const find = <T extends Element>(selector: string) => container.querySelector<T>(selector);
       const text = (selector: string) => find(selector)?.textContent?.trim() ?? '';
       const lines = () => [...container.querySelectorAll('.events li')].map((line) => line.textContent?.trim());
-      await until(container, () => find('rtmp-broadcaster') !== null);
-      const element = find('rtmp-broadcaster')!;
+      await until(container, () => container.querySelector('rtmp-broadcaster') !== null);
+      const element = container.querySelector('rtmp-broadcaster')!;
 
       // What the element has as a property goes in as one; the rest as attributes.
       expect(element.server).to.equal(server);
