@@ -1,10 +1,10 @@
 // The framework typings (`rtmp-broadcaster/react`, `/vue`, `/svelte`, written by `npm run build`
 // from custom-elements.json) checked by each framework's own type checker: the demo apps
-// (demo/frameworks) type-check, and every line marked "error:" in the wrong-usage fixture beside
-// them fails, and nothing else does.
+// (demo/frameworks) and the README's recipes type-check, and every line marked "error:" in the
+// wrong-usage fixture beside them fails, and nothing else does.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -32,15 +32,23 @@ function expectedErrors(fixture: string): Report {
   return new Set(lines.flatMap((line, index) => (/error: /.test(line) ? [`${fixture}:${index + 2}`] : [])));
 }
 
+/** The README's framework recipes, by the language of their code block: vue, ts (Angular), svelte, tsx. */
+function readmeRecipes(): Map<string, string> {
+  const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Vue, Angular, Svelte and React'), readme.indexOf('## Performance'));
+  return new Map([...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, language, code]) => [language!, code!]));
+}
+
 /** tsc and vue-tsc: `file(line,col): error TS…`. */
 const tscErrors = /^(\S+)\((\d+),\d+\): error TS\d+/gm;
 
 const checkers = [
-  { framework: 'React (tsc)', fixture: 'test/types/react/wrong.tsx', run: () => check(bin('tsc'), ['-p', 'test/types/react/tsconfig.json', '--pretty', 'false'], tscErrors) },
-  { framework: 'Vue (vue-tsc)', fixture: 'test/types/vue/Wrong.vue', run: () => check(bin('vue-tsc'), ['-p', 'test/types/vue/tsconfig.json', '--pretty', 'false'], tscErrors) },
+  { framework: 'React and Angular (tsc)', fixture: 'test/types/react/wrong.tsx', recipes: { tsx: 'test/types/react/readme-react.tsx', ts: 'test/types/react/readme-angular.ts' }, run: () => check(bin('tsc'), ['-p', 'test/types/react/tsconfig.json', '--pretty', 'false'], tscErrors) },
+  { framework: 'Vue (vue-tsc)', fixture: 'test/types/vue/Wrong.vue', recipes: { vue: 'test/types/vue/ReadmeVue.vue' }, run: () => check(bin('vue-tsc'), ['-p', 'test/types/vue/tsconfig.json', '--pretty', 'false'], tscErrors) },
   {
     framework: 'Svelte (svelte-check)',
     fixture: 'test/types/svelte/Wrong.svelte',
+    recipes: { svelte: 'test/types/svelte/ReadmeSvelte.svelte' },
     run: () =>
       check(
         bin('svelte-check'),
@@ -50,10 +58,19 @@ const checkers = [
   },
 ];
 
-for (const { framework, fixture, run } of checkers) {
-  test(`${framework}: the demo app type-checks with the typings, and each misuse in ${fixture} is an error`, async () => {
+const recipes = readmeRecipes();
+
+for (const { framework, fixture, recipes: recipeFiles, run } of checkers) {
+  test(`${framework}: the demo app and the README recipe type-check with the typings, and each misuse in ${fixture} is an error`, async (t) => {
     const expected = expectedErrors(fixture);
     assert.ok(expected.size > 0, `${fixture} marks the lines that must fail`);
+    // The recipes are written beside the fixture (the checker's tsconfig includes them) for the run.
+    for (const [language, file] of Object.entries(recipeFiles)) {
+      const code = recipes.get(language);
+      assert.ok(code, `the README has a \`\`\`${language} recipe`);
+      writeFileSync(resolve(root, file), code);
+      t.after(() => rmSync(resolve(root, file), { force: true }));
+    }
     const { errors, output } = await run();
     assert.deepEqual([...errors].sort(), [...expected].sort(), output);
   });
