@@ -1,15 +1,14 @@
 // Serves the framework demo apps (demo/frameworks/<app>/main.ts[x]) to the browser tests as one
 // ES module each, bundled by esbuild at request time with each framework's own compiler: Vue's
 // SFC compiler, svelte/compiler, esbuild's automatic JSX runtime for React, and Angular's JIT
-// compiler in the page. `rtmp-broadcaster` resolves to the element's source.
+// compiler in the page. `rtmp-broadcaster` resolves to the element's source. The compilers load
+// only when an app is asked for, so other browser test runs do not pay for them.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin as TestRunnerPlugin } from '@web/dev-server-core';
 import { build, type Plugin } from 'esbuild';
-import { compile as compileSvelte } from 'svelte/compiler';
-import { compileScript, parse as parseSfc } from 'vue/compiler-sfc';
 
 /** Where the page imports an app from (framework-app.ts): `${APPS_PATH}vue.js` is demo/frameworks/vue. */
 const APPS_PATH = '/__framework-apps/';
@@ -24,6 +23,7 @@ const vueSfc: Plugin = {
   name: 'vue-sfc',
   setup(builder) {
     builder.onLoad({ filter: /\.vue$/ }, async ({ path }) => {
+      const { compileScript, parse: parseSfc } = await import('vue/compiler-sfc');
       // The template's AST is made by parse(), so it is told about the custom element there too.
       const { descriptor, errors } = parseSfc(await readFile(path, 'utf8'), { filename: path, templateParseOptions: { isCustomElement } });
       if (errors.length > 0) throw errors[0];
@@ -38,6 +38,7 @@ const svelte: Plugin = {
   name: 'svelte',
   setup(builder) {
     builder.onLoad({ filter: /\.svelte$/ }, async ({ path }) => {
+      const { compile: compileSvelte } = await import('svelte/compiler');
       const { js, warnings } = compileSvelte(await readFile(path, 'utf8'), { filename: path, generate: 'client' });
       return { contents: js.code, loader: 'js', resolveDir: dirname(path), warnings: warnings.map((warning) => ({ text: warning.message })) };
     });
@@ -56,7 +57,8 @@ export function frameworkAppsPlugin(): TestRunnerPlugin {
     name: 'framework-apps',
     async serve(context) {
       if (!context.path.startsWith(APPS_PATH)) return undefined;
-      const entry = entryOf(context.path.slice(APPS_PATH.length).replace(/\.js$/, ''));
+      const app = context.path.slice(APPS_PATH.length).replace(/\.js$/, '');
+      const entry = entryOf(app);
       if (!entry) return undefined;
       const result = await build({
         entryPoints: [entry],
@@ -80,6 +82,8 @@ export function frameworkAppsPlugin(): TestRunnerPlugin {
         logLevel: 'silent',
         plugins: [vueSfc, svelte],
       });
+      // A demo app compiles cleanly: a framework's warning (an unknown element, a11y) fails its test.
+      if (result.warnings.length > 0) throw new Error(`${app} demo app: ${result.warnings.map((warning) => warning.text).join('; ')}`);
       return { body: result.outputFiles[0]!.text, type: 'js' };
     },
   };

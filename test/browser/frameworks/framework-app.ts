@@ -25,16 +25,23 @@ export function describeFrameworkApp(framework: string, app: string): void {
   describe(`the ${framework} demo app`, () => {
     let container: HTMLElement;
     let unmount: (() => void) | undefined;
+    /** What the framework warned about or logged as an error (in development builds, misuses). */
+    let complaints: unknown[][];
+    const { warn, error } = console;
 
     beforeEach(() => {
       container = document.createElement('div');
       document.body.append(container);
+      complaints = [];
+      console.warn = (...args: unknown[]) => void complaints.push(args);
+      console.error = (...args: unknown[]) => void complaints.push(args);
     });
 
     afterEach(() => {
       unmount?.();
       unmount = undefined;
       container.remove();
+      Object.assign(console, { warn, error });
     });
 
     it('binds the element from its state, goes live and stops through start() and stop(), and shows every event', async () => {
@@ -86,6 +93,7 @@ export function describeFrameworkApp(framework: string, app: string): void {
       unmount();
       unmount = undefined;
       expect(element.isConnected, 'unmounting removes the element').to.be.false;
+      expect(complaints.map((args) => args.map(String).join(' ')), 'warnings and errors in the console').to.deep.equal([]);
     });
   });
 }
