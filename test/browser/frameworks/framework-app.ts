@@ -7,15 +7,23 @@ import { sendKeys } from '@web/test-runner-commands';
 import type { Mount } from '../../../demo/frameworks/log.js';
 import { broadcastConfig, probeRecording, startRequest } from '../commands.js';
 
-/** Resolves once `ready()` holds, asking again whenever anything under `root` changes. */
-function until(root: Node, ready: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Resolves once `ready()` holds, asking again whenever anything under `root` changes; rejects
+ * naming `what` if that takes longer than the test has left, so a failure says which step hung.
+ */
+function until(root: Node, what: string, ready: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
     if (ready()) return resolve();
     const observer = new MutationObserver(() => {
       if (!ready()) return;
       observer.disconnect();
+      clearTimeout(timer);
       resolve();
     });
+    const timer = setTimeout(() => {
+      observer.disconnect();
+      reject(new Error(`Still waiting for ${what}; the app shows: ${root.textContent?.replace(/\s+/g, ' ').trim()}`));
+    }, 20_000);
     observer.observe(root, { subtree: true, childList: true, characterData: true, attributes: true });
   });
 }
@@ -52,7 +60,7 @@ export function describeFrameworkApp(framework: string, app: string): void {
       const find = <T extends Element>(selector: string) => container.querySelector<T>(selector);
       const text = (selector: string) => find(selector)?.textContent?.trim() ?? '';
       const lines = () => [...container.querySelectorAll('.events li')].map((line) => line.textContent?.trim());
-      await until(container, () => container.querySelector('rtmp-broadcaster') !== null);
+      await until(container, 'the app to render <rtmp-broadcaster>', () => container.querySelector('rtmp-broadcaster') !== null);
       const element = container.querySelector('rtmp-broadcaster')!;
 
       // What the element has as a property goes in as one; the rest as attributes.
@@ -65,13 +73,13 @@ export function describeFrameworkApp(framework: string, app: string): void {
       // Typing the destination changes the app's state, which the framework hands to the element.
       find<HTMLInputElement>('input[name="rtmp-url"]')!.focus();
       await sendKeys({ type: rtmpUrl });
-      await until(container, () => element.getAttribute('rtmp-url') === rtmpUrl);
+      await until(container, 'the typed destination to reach the rtmp-url attribute', () => element.getAttribute('rtmp-url') === rtmpUrl);
       expect(element.rtmpUrl).to.equal(rtmpUrl);
 
       find<HTMLButtonElement>('button.start')!.click();
-      await until(container, () => text('.state') === 'live' && text('.kbps') !== '');
+      await until(container, 'the app to show the live state and its first stats', () => text('.state') === 'live' && text('.kbps') !== '');
       find<HTMLButtonElement>('button.stop')!.click();
-      await until(container, () => lines().includes('rtmp-ended stopped'));
+      await until(container, 'the app to log rtmp-ended', () => lines().includes('rtmp-ended stopped'));
 
       expect(lines()).to.deep.equal([
         'rtmp-statechange connecting',
