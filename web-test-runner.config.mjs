@@ -15,6 +15,7 @@ import { tsImport } from 'tsx/esm/api';
 const BROWSERS = (process.env.BROWSERS ?? 'chromium').split(',').map((name) => name.trim());
 
 const { broadcastServerPlugin } = await tsImport('./test/browser/server-plugin.ts', import.meta.url);
+const { frameworkAppsPlugin } = await tsImport('./test/browser/frameworks/apps-plugin.ts', import.meta.url);
 
 /** Debian's Chromium, with its fake camera (a test pattern) and microphone (a beep). */
 const chromium = chromeLauncher({
@@ -65,5 +66,7 @@ export default {
     // The tsconfig carries experimentalDecorators and useDefineForClassFields: false, which Lit's decorators need.
     esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('tsconfig.json', import.meta.url)) }),
     broadcastServerPlugin(),
+    // The Vue, Svelte, React and Angular demo apps, each bundled with its framework's compiler.
+    frameworkAppsPlugin(),
   ],
 };
