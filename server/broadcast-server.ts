@@ -21,6 +21,7 @@ import {
   type StartRequest,
   type VideoMode,
 } from '../client/protocol.js';
+import type { Admission } from './admission.js';
 import { corsOrigin, isAllowedOrigin, originsFromCors, type AllowedOrigins } from './origin.js';
 import { RateLimiter } from './rate-limit.js';
 import { isAllowedDestination, parseDestination, redactDestination, type AllowedDestinations } from './destination.js';
@@ -97,6 +98,8 @@ export interface BroadcastServerOptions {
   maxStreams?: number;
   /** Most broadcasts at once from one remote address. Default: no limit. */
   maxStreamsPerAddress?: number;
+  /** A gate shared by several processes (a cluster-wide `maxStreams`): asked after the local limits and the start hook, before ffmpeg starts; released once the broadcast ended. See rtmp-broadcaster/redis and rtmp-broadcaster/cluster. */
+  admission?: Admission;
   /** Most connections one remote address may open per minute; more get RATE_LIMITED. Default: no limit. */
   maxConnectionsPerMinute?: number;
   /** Pages on other origins allowed to connect (the server's own origin always may). Default: none. */
@@ -541,11 +544,14 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       throw new BroadcastError('TOO_MANY_STREAMS', `This address already runs ${fromAddress} broadcast(s), as many as the server allows.`);
     }
     this.#reserved.set(sessionId, base.remoteAddress);
+    let admitted = false;
     try {
       const context: HookContext = { sessionId, ...base, request };
       const overrides = await this.#runStartHook(context);
       const destination = this.#chooseDestination(request, overrides);
       if (socket.disconnected) throw new BroadcastError('DISCONNECTED', 'The client left before its broadcast started.');
+      await this.#options.admission?.acquire({ sessionId, remoteAddress: base.remoteAddress, destination: redactDestination(destination), requestedAt: Date.now() });
+      admitted = this.#options.admission !== undefined;
       const settings = { ...request, ...pickDefined(overrides) };
       const video: VideoMode = media.video;
       const ffmpeg = await this.#ffmpegCapabilities();
@@ -614,6 +620,9 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       this.emit('session-start', info(link));
       void session.ended.then(({ error }) => this.#onExit(link, session, error));
       return link;
+    } catch (caught) {
+      if (admitted) this.#release(sessionId);
+      throw caught;
     } finally {
       this.#reserved.delete(sessionId);
     }
@@ -694,6 +703,14 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     const reported = this.#runHook('stop', () => this.#options.hooks?.stop?.(context, summary)).then(() => link.settle(error));
     this.#ending.add(reported);
     void reported.finally(() => this.#ending.delete(reported));
+    if (this.#options.admission) this.#release(link.id);
+  }
+
+  /** Gives a broadcast's slot back to the admission gate; close() waits for it. */
+  #release(sessionId: string): void {
+    const released = this.#runHook('admission release', () => this.#options.admission?.release(sessionId));
+    this.#ending.add(released);
+    void released.finally(() => this.#ending.delete(released));
   }
 
   /** What a client may see of an error: its `detail` only when the operator shares details. */
