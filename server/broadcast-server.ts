@@ -275,7 +275,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       await Promise.all([...this.#links.values()].map((link) => this.#end(link)));
       // Let every end report (ended message, stop hook) finish before the sockets go.
       await Promise.all([...this.#ending]);
-      this.io.disconnectSockets(true);
+      // Only this process's clients: with a cluster or Redis adapter, io.disconnectSockets() reaches every process's.
+      this.io.local.disconnectSockets(true);
     })();
     return this.#closing;
   }

@@ -84,7 +84,7 @@ async function runPrimary(config: CliConfig, streams: Partial<CliStreams>): Prom
     workers: config.workers,
     // With Redis the workers share the limit through it, with every other machine.
     ...(config.maxStreams && !config.redisUrl ? { maxStreams: config.maxStreams } : {}),
-    onWorkerExit: (worker, code, signal) => log.error('a worker died; starting another', { pid: worker.pid, code, signal }),
+    onWorkerExit: (worker, code, signal) => log.error('a worker died; starting another', { worker: worker.pid, code, signal }),
   });
   log.info('cluster started', { workers: config.workers });
   const signalled = await Promise.race([shutdownSignal().then(() => true), primary.done.then(() => false)]);

@@ -107,7 +107,7 @@ async function eventually(check: () => Promise<boolean> | boolean, timeoutMs: nu
 }
 
 describe('several processes sharing one Redis', () => {
-  test('a broadcast on each: the cluster-wide listing shows both, the cluster-wide limit holds across them, the adapter sees every client', async () => {
+  test('a broadcast on each: the cluster-wide listing shows both, the cluster-wide limit holds across them, the adapter sees every client, one shutting down leaves the other alone', async () => {
     const prefix = `test-${randomUUID()}`;
     const env = { REDIS_PREFIX: prefix, TTL_MS: '10000', MAX_STREAMS: '2' };
     const [a, b] = await Promise.all([startNode(env), startNode(env)]);
@@ -157,6 +157,9 @@ describe('several processes sharing one Redis', () => {
       await broadcast(fourth, streamC);
       assert.equal((await observer.sessions()).length, 2);
 
+      // One process shutting down leaves the other's clients alone (the adapter would carry a disconnect to them).
+      third.disconnect();
+      await stopNode(a);
       assert.deepEqual(await stop(onB), { ok: true });
       assert.deepEqual(await stop(fourth), { ok: true });
       for (const stream of [streamB, streamC]) assert.equal((await probe(await rtmp.recording(stream))).video.codec, 'h264');
