@@ -175,7 +175,7 @@ function positive(value: number | undefined, name: string): number | undefined {
 }
 
 /** Imports an optional peer dependency, saying how to install it when it is missing. */
-export async function importOptional<T>(name: string): Promise<T> {
+async function importOptional<T>(name: string): Promise<T> {
   try {
     return (await import(name)) as T;
   } catch (caught) {
