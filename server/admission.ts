@@ -21,3 +21,11 @@ export interface Admission {
   /** Gives the slot back: the broadcast ended (its ffmpeg exited) or never started. Errors are logged, never thrown at a client. */
   release(sessionId: string): Promise<void> | void;
 }
+
+/** Throws a TypeError at construction for an `admission` option that is not a gate. */
+export function checkAdmission(admission: unknown): void {
+  const gate = admission as Partial<Admission> | undefined;
+  if (gate !== undefined && (typeof gate?.acquire !== 'function' || typeof gate.release !== 'function')) {
+    throw new TypeError('Expected `admission` to be an object with `acquire` and `release` functions');
+  }
+}

@@ -21,7 +21,7 @@ import {
   type StartRequest,
   type VideoMode,
 } from '../client/protocol.js';
-import type { Admission } from './admission.js';
+import { checkAdmission, type Admission } from './admission.js';
 import { corsOrigin, isAllowedOrigin, originsFromCors, type AllowedOrigins } from './origin.js';
 import { RateLimiter } from './rate-limit.js';
 import { isAllowedDestination, parseDestination, redactDestination, type AllowedDestinations } from './destination.js';
@@ -761,6 +761,7 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
   if (allowedOrigins !== undefined && allowedOrigins !== '*' && typeof allowedOrigins !== 'function' && !Array.isArray(allowedOrigins)) {
     throw new TypeError("Expected `allowedOrigins` to be '*', an array of origins and RegExps, or a function");
   }
+  checkAdmission(options.admission);
   const allowed = options.allowedDestinations;
   if (allowed !== undefined && typeof allowed !== 'function' && !Array.isArray(allowed)) {
     throw new TypeError('Expected `allowedDestinations` to be an array of URL prefixes and RegExps, or a function');

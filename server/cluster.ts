@@ -3,7 +3,7 @@
 // them), keeps the machine-wide broadcast limit and the list of live broadcasts, and relays
 // socket.io's cluster adapter. @socket.io/cluster-adapter loads only when this is called.
 import cluster, { type Worker } from 'node:cluster';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { BroadcastError } from '../client/protocol.js';
 import type { Admission } from './admission.js';
 import type { BroadcastServer } from './broadcast-server.js';
@@ -67,7 +67,6 @@ const isOurs = (message: unknown): message is Envelope & Reply => (message as { 
  */
 export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): Promise<ClusterPrimary> {
   if (!cluster.isPrimary) throw new Error('startClusterPrimary runs in the primary process; workers call createClusterWorker.');
-  const { availableParallelism } = await import('node:os');
   const count = options.workers ?? availableParallelism();
   if (!Number.isInteger(count) || count < 1) throw new TypeError(`Expected \`workers\` to be a whole number of at least 1, got \`${String(count)}\``);
   const maxStreams = options.maxStreams ?? Infinity;
