@@ -109,8 +109,19 @@ export async function createRedisScale(options: RedisScaleOptions = {}): Promise
   const clientOptions: RedisOptions = { lazyConnect: true, commandTimeout, maxRetriesPerRequest: 2 };
   const client = new Redis(options.url ?? 'redis://127.0.0.1:6379', clientOptions) as ScriptClient;
   for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 2, lua });
+  let lastError: Error | undefined;
+  const remember = (error: Error) => (lastError = error);
+  client.on('error', remember);
+  try {
+    await client.connect();
+  } catch (caught) {
+    // ioredis would otherwise keep trying in the background for a caller who got an error.
+    client.disconnect();
+    const { host, port } = client.options;
+    throw new Error(`Cannot connect to Redis at ${host}:${port}: ${(lastError ?? (caught as Error)).message}`);
+  }
+  client.off('error', remember);
   client.on('error', onError);
-  await client.connect();
   let subscriber: Redis | undefined;
 
   /** Slots this process holds: what the heartbeat keeps alive. */

@@ -14,19 +14,20 @@ const READY_TIMEOUT_MS = 10_000;
 export const REDIS_TITLE_MARK = 'rtmp-broadcaster-test';
 
 export interface RedisServer {
-  /** redis://127.0.0.1:PORT */
+  /** redis://127.0.0.1:PORT, with the password if there is one */
   url: string;
   port: number;
   /** Stops Redis and removes its directory. */
   close(): Promise<void>;
 }
 
-/** Starts redis-server and resolves once it accepts connections. */
-export async function startRedisServer(): Promise<RedisServer> {
+/** Starts redis-server and resolves once it accepts connections; with `password`, clients must give it. */
+export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-redis-'));
   removeOnExit(dir);
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+  if (options.password) args.push('--requirepass', options.password);
   args.push('--proc-title-template', `{title} ${REDIS_TITLE_MARK} {listen-addr}`, '--loglevel', 'notice');
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   reapOnExit(child);
@@ -53,7 +54,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   });
   child.stdout.resume();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`,
     port,
     async close() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

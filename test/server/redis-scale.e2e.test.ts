@@ -6,8 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { io as connect } from 'socket.io-client';
+import { startCli } from '../../server/cli/run.js';
 import { createRedisScale, type RedisScale } from '../../server/redis.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { childProcesses } from '../helpers/processes.js';
@@ -170,6 +172,50 @@ describe('several processes sharing one Redis', () => {
       await observer.close();
     }
     assert.deepEqual(childProcesses('ffmpeg'), []);
+  });
+
+  test('the command with --redis-url shares its limit and lists its broadcasts through Redis, and logs no Redis password', async () => {
+    const logged: string[] = [];
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged.push(chunk.toString());
+        done();
+      },
+    });
+    const guarded = await startRedisServer({ password: 'hunter2-redis' });
+    const cli = await startCli(['--port', '0', '--max-streams', '1', '--allow-destination', rtmp.url('')], { REDIS_URL: guarded.url }, { stdout });
+    const observer = await createRedisScale({ url: guarded.url });
+    const sockets: ClientSocket[] = [];
+    try {
+      const connectCli = async () => {
+        const socket: ClientSocket = connect(cli.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+        sockets.push(socket);
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', resolve);
+          socket.once('connect_error', reject);
+        });
+        return socket;
+      };
+      const [first, second] = [await connectCli(), await connectCli()];
+      const stream = `redis-cli-${randomUUID()}`;
+      await broadcast(first, stream);
+      const listed = await observer.sessions();
+      assert.equal(listed.length, 1);
+      assert.equal(listed[0]!.destination, rtmp.url('***'));
+      const refused = await start(second, { mimeType: H264_MIME, rtmpUrl: rtmp.url(`redis-cli-refused-${randomUUID()}`) });
+      assert.equal(!refused.ok && refused.error.code, 'TOO_MANY_STREAMS');
+      assert.deepEqual(await stop(first), { ok: true });
+      assert.equal((await probe(await rtmp.recording(stream))).video.codec, 'h264');
+      assert.deepEqual(await observer.sessions(), []);
+    } finally {
+      for (const socket of sockets) socket.disconnect();
+      await cli.close();
+      await observer.close();
+      await guarded.close();
+    }
+    const everything = logged.join('');
+    assert.match(everything, /"shared":"redis"/);
+    assert.ok(!everything.includes('hunter2-redis'), 'no Redis password in the logs');
   });
 
   test("a killed process's slot stays taken until its TTL ran out, then frees; its ffmpeg ends with it", async () => {
