@@ -127,6 +127,15 @@ describe('cluster mode', () => {
       assert.equal(first.shared, 'cluster');
       const url = first.url!;
 
+      // Long-polling would spread one client's requests over the workers: only WebSocket is served.
+      const polling = connect(url, { transports: ['polling'], reconnection: false, forceNew: true });
+      const refusal = await new Promise<Error | undefined>((resolve) => {
+        polling.once('connect', () => resolve(undefined));
+        polling.once('connect_error', resolve);
+      });
+      polling.disconnect();
+      assert.ok(refusal, 'a long-polling client is refused');
+
       const streams = [`cluster-a-${randomUUID()}`, `cluster-b-${randomUUID()}`];
       const one = await client(url);
       const two = await client(url);
