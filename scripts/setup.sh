@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the tests and the demo need from outside npm, when it is missing: ffmpeg,
-# Chromium, nginx with the RTMP module, stunnel (for the rtmps:// tests) and, when BROWSERS asks, Firefox ESR
+# Chromium, nginx with the RTMP module, stunnel (for the rtmps:// tests), redis-server (for the
+# scaling tests) and, when BROWSERS asks, Firefox ESR
 # (Debian/Ubuntu, as root or with sudo).
 # Runs before `npm test`; safe to run again (it does nothing when all is there).
 set -eu
@@ -15,6 +16,7 @@ case "${BROWSERS:-}" in
 esac
 [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing="$missing nginx libnginx-mod-rtmp"
 command -v stunnel4 >/dev/null 2>&1 || command -v stunnel >/dev/null 2>&1 || missing="$missing stunnel4"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 
 if [ -n "$missing" ]; then
   if ! command -v apt-get >/dev/null 2>&1; then

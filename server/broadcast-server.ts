@@ -21,6 +21,7 @@ import {
   type StartRequest,
   type VideoMode,
 } from '../client/protocol.js';
+import { checkAdmission, type Admission } from './admission.js';
 import { corsOrigin, isAllowedOrigin, originsFromCors, type AllowedOrigins } from './origin.js';
 import { RateLimiter } from './rate-limit.js';
 import { isAllowedDestination, parseDestination, redactDestination, type AllowedDestinations } from './destination.js';
@@ -97,6 +98,8 @@ export interface BroadcastServerOptions {
   maxStreams?: number;
   /** Most broadcasts at once from one remote address. Default: no limit. */
   maxStreamsPerAddress?: number;
+  /** A gate shared by several processes (a cluster-wide `maxStreams`): asked after the local limits and the start hook, before ffmpeg starts; released once the broadcast ended. See rtmp-broadcaster/redis and rtmp-broadcaster/cluster. */
+  admission?: Admission;
   /** Most connections one remote address may open per minute; more get RATE_LIMITED. Default: no limit. */
   maxConnectionsPerMinute?: number;
   /** Pages on other origins allowed to connect (the server's own origin always may). Default: none. */
@@ -275,7 +278,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       await Promise.all([...this.#links.values()].map((link) => this.#end(link)));
       // Let every end report (ended message, stop hook) finish before the sockets go.
       await Promise.all([...this.#ending]);
-      this.io.disconnectSockets(true);
+      // Only this process's clients: with a cluster or Redis adapter, io.disconnectSockets() reaches every process's.
+      this.io.local.disconnectSockets(true);
     })();
     return this.#closing;
   }
@@ -544,11 +548,14 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       throw new BroadcastError('TOO_MANY_STREAMS', `This address already runs ${fromAddress} broadcast(s), as many as the server allows.`);
     }
     this.#reserved.set(sessionId, base.remoteAddress);
+    let admitted = false;
     try {
       const context: HookContext = { sessionId, ...base, request };
       const overrides = await this.#runStartHook(context);
       const destination = this.#chooseDestination(request, overrides);
       if (socket.disconnected) throw new BroadcastError('DISCONNECTED', 'The client left before its broadcast started.');
+      await this.#options.admission?.acquire({ sessionId, remoteAddress: base.remoteAddress, destination: redactDestination(destination), requestedAt: Date.now() });
+      admitted = this.#options.admission !== undefined;
       const settings = { ...request, ...pickDefined(overrides) };
       const video: VideoMode = media.video;
       const ffmpeg = await this.#ffmpegCapabilities();
@@ -618,6 +625,9 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       this.emit('session-start', info(link));
       void session.ended.then(({ error }) => this.#onExit(link, session, error));
       return link;
+    } catch (caught) {
+      if (admitted) this.#release(sessionId);
+      throw caught;
     } finally {
       this.#reserved.delete(sessionId);
     }
@@ -698,6 +708,14 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     const reported = this.#runHook('stop', () => this.#options.hooks?.stop?.(context, summary)).then(() => link.settle(error));
     this.#ending.add(reported);
     void reported.finally(() => this.#ending.delete(reported));
+    if (this.#options.admission) this.#release(link.id);
+  }
+
+  /** Gives a broadcast's slot back to the admission gate; close() waits for it. */
+  #release(sessionId: string): void {
+    const released = this.#runHook('admission release', () => this.#options.admission?.release(sessionId));
+    this.#ending.add(released);
+    void released.finally(() => this.#ending.delete(released));
   }
 
   /** What a client may see of an error: its `detail` only when the operator shares details. */
@@ -751,6 +769,7 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
   if (allowedOrigins !== undefined && allowedOrigins !== '*' && typeof allowedOrigins !== 'function' && !Array.isArray(allowedOrigins)) {
     throw new TypeError("Expected `allowedOrigins` to be '*', an array of origins and RegExps, or a function");
   }
+  checkAdmission(options.admission);
   const allowed = options.allowedDestinations;
   if (allowed !== undefined && typeof allowed !== 'function' && !Array.isArray(allowed)) {
     throw new TypeError('Expected `allowedDestinations` to be an array of URL prefixes and RegExps, or a function');

@@ -12,6 +12,7 @@ export type {
   StopSummary,
 } from './broadcast-server.js';
 export type { SessionInfo, SessionState } from './session.js';
+export type { Admission, AdmissionRequest } from './admission.js';
 export type { AllowedDestinations } from './destination.js';
 export type { AllowedOrigins } from './origin.js';
 export type { Logger, LogLevel, LogFields } from './logger.js';

@@ -1,6 +1,7 @@
 // What `rtmp-broadcaster` was asked to do, from its flags and environment: pure, so every rule is
 // unit-tested without starting anything. One table describes each option for the parser, the
 // environment and --help alike.
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDestination } from '../destination.js';
 import { AAC_CODERS, type AacCoder } from '../ffmpeg/args.js';
@@ -25,6 +26,10 @@ export interface CliConfig {
   logLevel: LogLevel | 'silent';
   ffmpegPath?: string;
   aacCoder?: AacCoder;
+  /** Cluster mode: this many worker processes share the port (node:cluster). */
+  workers?: number;
+  /** Share limits, the broadcast list and socket.io through this Redis (several processes or machines). Holds a password if any. */
+  redisUrl?: string;
 }
 
 /** What the command line asks for: print help, print the version, or serve with a configuration. */
@@ -100,6 +105,18 @@ const OPTIONS = {
     type: 'string',
     value: '<coder>',
     help: `ffmpeg's AAC coder for Opus audio: ${AAC_CODERS.join(' or ')} (about half the CPU, slightly lower fidelity). Default twoloop.`,
+  },
+  workers: {
+    env: 'WORKERS',
+    type: 'string',
+    value: '<number|auto>',
+    help: "Cluster mode: run this many worker processes on the port (auto: one per CPU core), sharing --max-streams. WebSocket clients only. Default: one process.",
+  },
+  'redis-url': {
+    env: 'REDIS_URL',
+    type: 'string',
+    value: '<url>',
+    help: 'Share --max-streams, the list of live broadcasts and socket.io with every server using this Redis (redis:// or rediss://). WebSocket clients only. Prefer the environment variable when it holds a password.',
   },
   'ffmpeg-path': { env: 'FFMPEG_PATH', type: 'string', value: '<file>', help: 'ffmpeg binary. Default: ffmpeg on PATH.' },
   help: { type: 'boolean', short: 'h', help: 'Print this help and exit.' },
@@ -187,6 +204,10 @@ export function parseCommand(argv: readonly string[], env: Env): CliCommand {
   }
   const ffmpegPath = read('ffmpeg-path');
   if (ffmpegPath) config.ffmpegPath = ffmpegPath.value;
+  const workers = read('workers');
+  if (workers) config.workers = workers.value === 'auto' ? availableParallelism() : integer(workers, 1, 1024);
+  const redisUrl = read('redis-url');
+  if (redisUrl) config.redisUrl = checkRedisUrl(redisUrl);
   return { command: 'serve', config };
 }
 
@@ -220,6 +241,10 @@ export function helpText(): string {
     '  rtmp-broadcaster --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem \\',
     '    --allow-destination rtmp://a.rtmp.youtube.com/live2 \\',
     '    --allow-destination rtmp://live.twitch.tv/app',
+    '  # every core of this machine, one limit for all of them:',
+    '  RTMP_URL=... MAX_STREAMS=40 rtmp-broadcaster --workers auto',
+    '  # several machines behind a load balancer, one limit and one list for all:',
+    '  RTMP_URL=... MAX_STREAMS=200 REDIS_URL=redis://redis.internal:6379 rtmp-broadcaster --host 0.0.0.0',
     '',
     'Exit status: 0 after a clean shutdown, 1 when the server fails, 2 for bad options.',
     '',
@@ -270,6 +295,18 @@ function logLevel(input: { value: string; from: string } | undefined): LogLevel 
   const level = LOG_LEVELS.find((candidate) => candidate === input.value.toLowerCase());
   if (!level) throw new CliUsageError(`Expected \`${input.from}\` to be one of ${LOG_LEVELS.join(', ')}, got \`${input.value}\`.`);
   return level;
+}
+
+/** Never echoes the value: a Redis URL may hold a password. */
+function checkRedisUrl({ value, from }: { value: string; from: string }): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (!url || !/^rediss?:$/.test(url.protocol) || !url.hostname) throw new CliUsageError(`Expected \`${from}\` to be a redis:// or rediss:// URL with a host.`);
+  return value;
 }
 
 /** The reason names the problem but never echoes the value: a destination holds a stream key. */

@@ -1,5 +1,6 @@
 // The CLI's server: an http(s) server with a BroadcastServer, /healthz and /metrics, JSON logs, and
 // a graceful shutdown. startCli runs it in-process (tests use it); runCli is the whole command.
+import cluster from 'node:cluster';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,6 +11,7 @@ import { BroadcastError } from '../../client/protocol.js';
 import { BroadcastServer, type BroadcastHooks } from '../broadcast-server.js';
 import { createJsonLogger } from '../json-logger.js';
 import { createMetrics, type BroadcastMetrics } from '../metrics.js';
+import type { Logger } from '../logger.js';
 import { CliUsageError, helpText, parseCommand, type CliConfig } from './config.js';
 
 /** Where the CLI writes: JSON logs and --help go to stdout, usage errors to stderr. */
@@ -51,6 +53,7 @@ export async function runCli(argv: readonly string[], env: Env, streams: CliStre
       streams.stdout.write(`${packageVersion()}\n`);
       return 0;
     }
+    if (command.config.workers && cluster.isPrimary) return await runPrimary(command.config, streams);
     running = await serve(command.config, streams);
   } catch (caught) {
     if (!(caught instanceof CliUsageError)) {
@@ -60,13 +63,56 @@ export async function runCli(argv: readonly string[], env: Env, streams: CliStre
     streams.stderr.write(`rtmp-broadcaster: ${caught.message}\nRun \`rtmp-broadcaster --help\` for the options.\n`);
     return 2;
   }
-  // A second signal while broadcasts are flushing changes nothing: the shutdown has a time limit of its own.
-  await new Promise<void>((resolve) => {
+  await shutdownSignal();
+  await running.close();
+  return 0;
+}
+
+/** A second signal while broadcasts are flushing changes nothing: the shutdown has a time limit of its own. */
+function shutdownSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
     process.on('SIGTERM', resolve);
     process.on('SIGINT', resolve);
   });
-  await running.close();
+}
+
+/** Cluster mode's primary: forks the workers (each runs `serve`), keeps the shared limit, and stops them on SIGTERM/SIGINT. */
+async function runPrimary(config: CliConfig, streams: Partial<CliStreams>): Promise<number> {
+  const log = await createJsonLogger({ level: config.logLevel, ...(streams.stdout ? { destination: streams.stdout } : {}) });
+  const { startClusterPrimary } = await import('../cluster.js');
+  const primary = await startClusterPrimary({
+    workers: config.workers,
+    // With Redis the workers share the limit through it, with every other machine.
+    ...(config.maxStreams && !config.redisUrl ? { maxStreams: config.maxStreams } : {}),
+    onWorkerExit: (worker, code, signal) => log.error('a worker died; starting another', { worker: worker.pid, code, signal }),
+  });
+  log.info('cluster started', { workers: config.workers });
+  const signalled = await Promise.race([shutdownSignal().then(() => true), primary.done.then(() => false)]);
+  if (!signalled) {
+    log.error('every worker exited before it could serve');
+    return 1;
+  }
+  log.info('shutting down the workers', { workers: primary.workers().length });
+  await primary.close();
+  log.info('stopped');
   return 0;
+}
+
+/** How this process shares limits and the broadcast list: through Redis, with the cluster's primary, or not at all. */
+async function createScale(config: CliConfig, log: Logger) {
+  if (config.redisUrl) {
+    const { createRedisScale } = await import('../redis.js');
+    return createRedisScale({
+      url: config.redisUrl,
+      ...(config.maxStreams ? { maxStreams: config.maxStreams } : {}),
+      onError: (error) => log.warn('redis', { error: error.message }),
+    });
+  }
+  if (config.workers && cluster.isWorker) {
+    const { createClusterWorker } = await import('../cluster.js');
+    return createClusterWorker();
+  }
+  return undefined;
 }
 
 async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<RunningCli> {
@@ -96,10 +142,14 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
   // Passed at creation: socket.io takes over the request listeners present when it attaches.
   const server = tls ? createHttpsServer(tls, respond) : createHttpServer(respond);
 
+  const scale = await createScale(config, log);
   broadcaster = new BroadcastServer(server, {
     ...(config.allowedDestinations ? { allowedDestinations: config.allowedDestinations } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
-    ...(config.maxStreams ? { maxStreams: config.maxStreams } : {}),
+    // Shared by every process when scaled, else this process's own.
+    ...(scale ? { admission: scale.admission } : config.maxStreams ? { maxStreams: config.maxStreams } : {}),
+    // Several processes: a long-polling client's requests could land on different ones.
+    ...(scale ? { socketio: { transports: ['websocket'] } } : {}),
     ...(config.maxStreamsPerAddress ? { maxStreamsPerAddress: config.maxStreamsPerAddress } : {}),
     ...(config.maxConnectionsPerMinute ? { maxConnectionsPerMinute: config.maxConnectionsPerMinute } : {}),
     ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
@@ -108,6 +158,7 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
     logger: log,
     logLevel: config.logLevel,
   });
+  await scale?.attach(broadcaster);
   metrics = await createMetrics(broadcaster, { defaultMetrics: true });
 
   await new Promise<void>((resolve, reject) => {
@@ -119,7 +170,7 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
   });
   const { address, port } = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${port}`;
-  log.info('listening', { url, tls: Boolean(tls), destination: config.destination ? 'fixed' : 'chosen by clients from the allow-list', token: Boolean(config.token) });
+  log.info('listening', { url, ...(scale ? { node: scale.node, shared: config.redisUrl ? 'redis' : 'cluster' } : {}), tls: Boolean(tls), destination: config.destination ? 'fixed' : 'chosen by clients from the allow-list', token: Boolean(config.token) });
   if (!config.token && !LOOPBACK.test(config.host)) {
     log.warn('no --token (BROADCAST_TOKEN) set: anyone who can reach this server can broadcast', { host: config.host });
   }
@@ -131,6 +182,7 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
       log.info('shutting down', { broadcasts: broadcaster.sessions().length });
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       await broadcaster.close();
+      await scale?.close();
       server.closeAllConnections();
       await serverClosed;
       log.info('stopped');
