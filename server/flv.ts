@@ -30,7 +30,11 @@ export interface FlvPreamble {
 /** Cuts a byte stream of FLV into whole tags, keeping the preamble; throws on bytes that are not FLV. */
 export class FlvReader {
   readonly preamble: FlvPreamble = { header: Buffer.alloc(0), metadata: undefined, videoConfig: undefined, audioConfig: undefined };
-  #pending: Buffer = Buffer.alloc(0);
+  /** Bytes not yet part of a whole tag, kept as received until enough arrived (no copy per small chunk). */
+  #parts: Buffer[] = [];
+  #length = 0;
+  /** How many bytes the next step needs before parsing is worth a concat. */
+  #need = FILE_HEADER_BYTES;
   #headerSeen = false;
 
   /** Whether the file header and every sequence header the header's flags announce have arrived. */
@@ -50,29 +54,37 @@ export class FlvReader {
 
   /** Takes the next bytes of the stream; returns the tags they complete, in order. */
   push(chunk: Buffer): FlvTag[] {
-    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    this.#parts.push(chunk);
+    this.#length += chunk.length;
     const tags: FlvTag[] = [];
+    if (this.#length < this.#need) return tags;
+    const pending = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts);
     let at = 0;
     if (!this.#headerSeen) {
-      if (this.#pending.length < FILE_HEADER_BYTES) return tags;
-      if (this.#pending.toString('latin1', 0, 3) !== 'FLV') throw new Error('The stream does not start with an FLV header.');
-      const headerSize = this.#pending.readUInt32BE(5);
+      if (pending.toString('latin1', 0, 3) !== 'FLV') throw new Error('The stream does not start with an FLV header.');
+      const headerSize = pending.readUInt32BE(5);
       if (headerSize !== 9) throw new Error(`Unexpected FLV header size ${headerSize}.`);
-      this.preamble.header = Buffer.from(this.#pending.subarray(0, FILE_HEADER_BYTES));
+      this.preamble.header = Buffer.from(pending.subarray(0, FILE_HEADER_BYTES));
       this.#headerSeen = true;
       at = FILE_HEADER_BYTES;
     }
-    while (this.#pending.length - at >= TAG_HEADER_BYTES) {
-      const size = this.#pending.readUIntBE(at + 1, 3);
+    this.#need = TAG_HEADER_BYTES;
+    while (pending.length - at >= TAG_HEADER_BYTES) {
+      const size = pending.readUIntBE(at + 1, 3);
       const total = TAG_HEADER_BYTES + size + TAG_TRAILER_BYTES;
       if (total > MAX_TAG_BYTES) throw new Error(`An FLV tag of ${size} bytes is larger than any this server writes.`);
-      if (this.#pending.length - at < total) break;
+      if (pending.length - at < total) {
+        this.#need = total;
+        break;
+      }
       // A copy: the tag may be held (preamble, a pusher's queue) after this chunk is gone.
-      const bytes = Buffer.from(this.#pending.subarray(at, at + total));
+      const bytes = Buffer.from(pending.subarray(at, at + total));
       at += total;
       tags.push(this.#classify(bytes));
     }
-    this.#pending = this.#pending.subarray(at);
+    const rest = pending.subarray(at);
+    this.#parts = rest.length > 0 ? [rest] : [];
+    this.#length = rest.length;
     return tags;
   }
 
