@@ -156,7 +156,7 @@ export interface DestinationStatus {
   state: DestinationState;
   /** Reconnections so far. */
   retries: number;
-  /** Media time this destination has been sent since its latest (re)connection, in milliseconds. */
+  /** Media time written by the ffmpeg now serving this destination, in milliseconds (restarts with each reconnection). */
   durationMs: number;
 }
 

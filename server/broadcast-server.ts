@@ -518,17 +518,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     link.retries++;
     const retryInMs = Math.min(this.#settings.destinationRetryDelayMs * 2 ** (link.retries - 1), 10_000);
     this.#log.warn('the destination dropped the broadcast; reconnecting', { sessionId: link.id, attempt: link.retries, retryInMs, code: error.code });
-    const destination = { index: 0, destination: session.destination };
-    link.socket?.emit('destination-lost', {
-      attempt: link.retries,
-      maxAttempts: this.#settings.destinationRetries,
-      retryInMs,
-      error: this.#forClient(error),
-      ...destination,
-      remaining: 0,
-      retrying: true,
-    });
-    this.emit('destination-lost', link.id, link.retries, retryInMs, error, { ...destination, retrying: true });
+    this.#destinationLost(link, { index: 0, destination: session.destination }, { attempt: link.retries, retryInMs, error, remaining: 0, retrying: true });
     link.retryTimer = setTimeout(() => void this.#reconnect(link), retryInMs);
   }
 
@@ -557,9 +547,25 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   #restored(link: Link): void {
     link.restoring = false;
     this.#log.info('reconnected to the destination', { sessionId: link.id, attempt: link.retries, pid: link.session.pid });
-    const destination = { index: 0, destination: link.session.destination };
-    link.socket?.emit('destination-restored', { attempt: link.retries, ...destination });
-    this.emit('destination-restored', link.id, link.retries, destination);
+    this.#destinationRestored(link, { index: 0, destination: link.session.destination }, link.retries);
+  }
+
+  /** Tells the client and listeners that a destination dropped the broadcast. */
+  #destinationLost(
+    link: Link,
+    destination: DestinationRef,
+    lost: { attempt: number; retryInMs: number; error: ErrorPayload; remaining: number; retrying: boolean },
+  ): void {
+    const { attempt, retryInMs, error, remaining, retrying } = lost;
+    const maxAttempts = this.#settings.destinationRetries;
+    link.socket?.emit('destination-lost', { attempt, maxAttempts, retryInMs, error: this.#forClient(error), ...destination, remaining, retrying });
+    this.emit('destination-lost', link.id, attempt, retryInMs, error, { ...destination, retrying });
+  }
+
+  /** Tells the client and listeners that a destination takes the broadcast again. */
+  #destinationRestored(link: Link, destination: DestinationRef, attempt: number): void {
+    link.socket?.emit('destination-restored', { attempt, ...destination });
+    this.emit('destination-restored', link.id, attempt, destination);
   }
 
   /** Validates, asks the start hook, picks the destination, and spawns ffmpeg. */
@@ -721,22 +727,12 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const fields = { sessionId, ...destination, attempt: output.retries, retryInMs, code: error.code };
       if (retrying) this.#log.warn('a destination dropped the broadcast; reconnecting it', fields);
       else this.#log.warn('giving up on a destination', { ...fields, message: error.message });
-      link.socket?.emit('destination-lost', {
-        attempt: output.retries,
-        maxAttempts: this.#settings.destinationRetries,
-        retryInMs,
-        error: this.#forClient(error),
-        ...destination,
-        remaining: fanOut.remaining,
-        retrying,
-      });
-      this.emit('destination-lost', sessionId, output.retries, retryInMs, error, { ...destination, retrying });
+      this.#destinationLost(link, destination, { attempt: output.retries, retryInMs, error, remaining: fanOut.remaining, retrying });
     });
     fanOut.on('restored', (output) => {
       const destination = { index: output.index, destination: output.label };
       this.#log.info('reconnected to a destination', { sessionId, ...destination, attempt: output.retries });
-      link.socket?.emit('destination-restored', { attempt: output.retries, ...destination });
-      this.emit('destination-restored', sessionId, output.retries, destination);
+      this.#destinationRestored(link, destination, output.retries);
     });
     fanOut.on('all-failed', (error) => void session.stop(error));
     fanOut.on('recording-failed', (error) => {
