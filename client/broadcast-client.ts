@@ -517,9 +517,12 @@ function resolveOptions(options: BroadcastClientOptions): ResolvedOptions {
   if (typeof server !== 'string' || server.length === 0) {
     throw new TypeError(`Expected \`server\` to be the URL of a BroadcastServer, got \`${show(server)}\``);
   }
-  const urls: unknown[] = Array.isArray(rtmpUrl) ? rtmpUrl : [rtmpUrl];
-  if (rtmpUrl !== undefined && (urls.length === 0 || urls.some((url) => typeof url !== 'string' || url.length === 0))) {
-    throw new TypeError(`Expected \`rtmpUrl\` to be an RTMP URL or a list of them, got \`${show(rtmpUrl)}\``);
+  if (Array.isArray(rtmpUrl)) {
+    if (rtmpUrl.length === 0 || rtmpUrl.some((url) => typeof url !== 'string' || url.length === 0)) {
+      throw new TypeError(`Expected \`rtmpUrl\` to be a non-empty list of RTMP URLs, got \`[${rtmpUrl.map(show).join(', ')}]\``);
+    }
+  } else if (rtmpUrl !== undefined && (typeof rtmpUrl !== 'string' || rtmpUrl.length === 0)) {
+    throw new TypeError(`Expected \`rtmpUrl\` to be an RTMP URL, got \`${show(rtmpUrl)}\``);
   }
   if (auth !== undefined && !isObject(auth)) throw new TypeError(`Expected \`auth\` to be an object, got \`${show(auth)}\``);
   if (socketio !== undefined && !isObject(socketio)) {
