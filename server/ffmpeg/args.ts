@@ -217,7 +217,9 @@ function destinationArgs(o: DestinationArgsOptions): string[] {
 
 /** Copy-only FLV from stdin (the broadcast's fanned-out FLV): no decode, no encode. */
 function copyFromPipeArgs(statsPeriod: boolean | undefined): string[] {
-  return [...commonArgs(statsPeriod), '-f', 'flv', '-i', 'pipe:0', '-map', '0', '-c', 'copy'];
+  // The FLV header and sequence headers give every codec parameter; without `-fpsprobesize 0`
+  // ffmpeg would hold the output ~1.3 s to estimate a frame rate a copy does not need.
+  return [...commonArgs(statsPeriod), '-fpsprobesize', '0', '-f', 'flv', '-i', 'pipe:0', '-map', '0', '-c', 'copy'];
 }
 
 /** argv of a pusher: the broadcast's FLV from stdin, copied to one RTMP destination. */
