@@ -8,7 +8,7 @@ import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
-import { ended, send, sendAll, start, startStack, stop, type ClientSocket } from '../helpers/stack.js';
+import { ended, send, sendAll, sendPaced, start, startStack, stop } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const FPS = 30;
@@ -23,15 +23,6 @@ after(async () => {
   await Promise.all([first?.close(), second?.close()]);
   await waitForNoChildren('ffmpeg', 5_000);
 });
-
-/** Sends chunks at the pace a recorder makes them (the media is `seconds` long). */
-async function sendPaced(socket: ClientSocket, chunks: readonly Buffer[], seconds: number, total: number): Promise<void> {
-  const paceMs = (seconds * 1000) / total;
-  for (const chunk of chunks) {
-    assert.deepEqual(await send(socket, chunk), { ok: true });
-    await new Promise((resolve) => setTimeout(resolve, paceMs));
-  }
-}
 
 function publishes(rtmp: RtmpServer, stream: string): number {
   return rtmp.events.filter((event) => event.name === stream && event.call === 'publish').length;

@@ -13,7 +13,7 @@ import type { StopSummary } from '../../server/index.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { probe } from '../helpers/probe.js';
 import { reapOnExit, removeOnExit } from '../helpers/reaper.js';
-import { send, sendAll, start, startStack, stop, type ClientSocket } from '../helpers/stack.js';
+import { sendAll, sendPaced, start, startStack, stop, type ClientSocket } from '../helpers/stack.js';
 import { useRtmpServer } from '../helpers/suite.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
@@ -114,10 +114,7 @@ describe('recording a broadcast', () => {
       const seconds = 8;
       const chunks = splitChunks(await makeFixture('h264-opus', { seconds }), 40_000);
       // Real-time pace, so the recorder has written fragments of the first seconds when the kill comes.
-      for (const chunk of chunks.slice(0, Math.floor(chunks.length / 2))) {
-        assert.deepEqual(await send(socket, chunk), { ok: true });
-        await new Promise((resolve) => setTimeout(resolve, (seconds * 1000) / chunks.length));
-      }
+      await sendPaced(socket, chunks.slice(0, Math.floor(chunks.length / 2)), seconds, chunks.length);
       await rtmp.published('killed-midway');
       process.kill(-server.pid!, 'SIGKILL');
       await exited;
