@@ -113,11 +113,6 @@ export class FanOut extends EventEmitter<FanOutEvents> {
       .map((output) => ({ destination: output.label, state: output.state, retries: output.retries, durationMs: output.durationMs }));
   }
 
-  /** Process ids of the outputs' ffmpeg. */
-  pids(): number[] {
-    return this.#outputs.flatMap((output) => (output.session?.pid === undefined ? [] : [output.session.pid]));
-  }
-
   /** Reads the broadcast's FLV; when it ends, so does every output. */
   attach(flv: Readable): void {
     flv.on('data', (chunk: Buffer) => this.#distribute(chunk));
