@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { startRtmpServer, type RtmpServer } from '../test/helpers/rtmp-server.js';
 import { runAacExperiment, type AacExperiment } from './aac-coder.js';
 import { comparisonTable, runComparison, type Comparison, type ComparisonResult } from './compare.js';
+import { destinationsTable, runDestinationsBench } from './destinations.js';
 import { summarizeVariants, VARIANTS } from './experiments.js';
 import { createFfmpegWrapper } from './ffmpeg-wrapper.js';
 import { CACHE_DIR, firstSeconds, makeFixture, type Fixture } from './fixtures.js';
@@ -425,4 +426,12 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/** `--destinations`: only what 1, 2 and 4 destinations (and a recording) cost a broadcast (bench/destinations.ts). */
+async function destinations(): Promise<void> {
+  requireTools();
+  const results = await runDestinationsBench({ seconds: process.argv.includes('--quick') ? 6 : 15, log });
+  console.log(`\n== CPU per broadcast by outputs (% of one core; H.264 passthrough, 2 broadcasts at once) ==\n${destinationsTable(results)}`);
+}
+
+if (process.argv.includes('--destinations')) await destinations();
+else await main();

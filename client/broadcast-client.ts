@@ -30,8 +30,8 @@ export type BroadcastState = 'idle' | 'connecting' | 'live' | 'paused' | 'reconn
 export interface BroadcastClientOptions {
   /** URL of the BroadcastServer, e.g. `https://example.com` (socket.io's default path). */
   server: string;
-  /** Where to broadcast; the server uses it only if its allow-list admits it, or its start hook sets one. */
-  rtmpUrl?: string;
+  /** Where to broadcast, or a list of destinations to broadcast to at once; the server uses them only if its allow-list admits each, or its start hook sets them. */
+  rtmpUrl?: string | string[];
   /** socket.io handshake `auth`, which the server's hooks see: tokens go here. */
   auth?: Record<string, unknown>;
   /** Video bitrate of the recording (and of the output when the server transcodes). Default 2 500 000. */
@@ -340,7 +340,9 @@ export class BroadcastClient extends EventTarget {
       if (!this.#reconnection) this.#startReconnecting(this.#destinationDown ?? (state as 'live' | 'paused'));
     });
     // The server reconnects its destination by itself; media keeps flowing (it skips what it cannot send).
-    socket.on('destination-lost', () => {
+    socket.on('destination-lost', (message) => {
+      // Another destination still takes the broadcast, or the server gave up on this one: still on air.
+      if ((message?.remaining ?? 0) > 0 || message?.retrying === false) return;
       if (this.#state !== 'live' && this.#state !== 'paused') return;
       this.#destinationDown = this.#state;
       this.#setState('reconnecting');
@@ -515,7 +517,11 @@ function resolveOptions(options: BroadcastClientOptions): ResolvedOptions {
   if (typeof server !== 'string' || server.length === 0) {
     throw new TypeError(`Expected \`server\` to be the URL of a BroadcastServer, got \`${show(server)}\``);
   }
-  if (rtmpUrl !== undefined && (typeof rtmpUrl !== 'string' || rtmpUrl.length === 0)) {
+  if (Array.isArray(rtmpUrl)) {
+    if (rtmpUrl.length === 0 || rtmpUrl.some((url) => typeof url !== 'string' || url.length === 0)) {
+      throw new TypeError(`Expected \`rtmpUrl\` to be a non-empty list of RTMP URLs, got \`[${rtmpUrl.map(show).join(', ')}]\``);
+    }
+  } else if (rtmpUrl !== undefined && (typeof rtmpUrl !== 'string' || rtmpUrl.length === 0)) {
     throw new TypeError(`Expected \`rtmpUrl\` to be an RTMP URL, got \`${show(rtmpUrl)}\``);
   }
   if (auth !== undefined && !isObject(auth)) throw new TypeError(`Expected \`auth\` to be an object, got \`${show(auth)}\``);

@@ -77,8 +77,11 @@ export type VideoMode = 'copy' | 'transcode';
 export interface StartRequest {
   /** The recorder's MIME type, e.g. `video/x-matroska;codecs=avc1,opus`. */
   mimeType: string;
-  /** Destination; used only if the server's allow-list admits it (or its start hook sets one). */
-  rtmpUrl?: string;
+  /**
+   * Destination, or several to broadcast to at once (up to the server's `maxDestinations`); each
+   * is used only if the server's allow-list admits it (or its start hook sets the destinations).
+   */
+  rtmpUrl?: string | string[];
   /** Target video bitrate, used when the server transcodes. */
   videoBitsPerSecond?: number;
   /** AAC bitrate of the output. */
@@ -135,6 +138,26 @@ export interface BroadcastStats {
   kbps: number;
   /** Media time divided by wall time (1 = real time). */
   speed: number;
+  /** Each destination's state, in the order they were given (servers before multi-destination support send none). */
+  destinations?: DestinationStatus[];
+}
+
+/**
+ * Where one destination of a broadcast is: `connecting` until it first takes media, `live`,
+ * `reconnecting` after it dropped the broadcast, `failed` once given up on (the others go on),
+ * `ended` after the broadcast.
+ */
+export type DestinationState = 'connecting' | 'live' | 'reconnecting' | 'failed' | 'ended';
+
+/** One destination of a broadcast, as stats and `sessions()` show it. Holds no stream key. */
+export interface DestinationStatus {
+  /** The destination with its stream key hidden: `rtmp://host/app/***`. */
+  destination: string;
+  state: DestinationState;
+  /** Reconnections so far. */
+  retries: number;
+  /** Media time written by the ffmpeg now serving this destination, in milliseconds (restarts with each reconnection). */
+  durationMs: number;
 }
 
 /** Why a broadcast ended, as told to its client. */
@@ -166,14 +189,34 @@ export interface ServerToClientEvents {
   /** The destination dropped the live broadcast; the server reconnects in `retryInMs` (media meanwhile is skipped). */
   'destination-lost': (message: DestinationLostMessage) => void;
   /** The server publishes to the destination again. */
-  'destination-restored': (message: { attempt: number }) => void;
+  'destination-restored': (message: DestinationRestoredMessage) => void;
 }
 
-/** Sent when the destination dropped a live broadcast and the server will reconnect it. */
+/**
+ * Sent when a destination dropped a live broadcast: the server reconnects it in `retryInMs`, or,
+ * with `retrying: false`, gave up on it while other destinations go on.
+ */
 export interface DestinationLostMessage {
-  /** 1 for the first reconnection of this broadcast. */
+  /** 1 for the first reconnection of this destination. */
   attempt: number;
   maxAttempts: number;
   retryInMs: number;
   error: ErrorPayload;
+  /** Which destination, with its stream key hidden. */
+  destination?: string;
+  /** Its place in the broadcast's list of destinations, from 0. */
+  index?: number;
+  /** How many destinations still receive the broadcast; 0 when none does (media meanwhile is skipped). */
+  remaining?: number;
+  /** false when the server gave up on this destination (no retries left, or it never took the broadcast). */
+  retrying?: boolean;
+}
+
+/** Sent when a dropped destination publishes again. */
+export interface DestinationRestoredMessage {
+  attempt: number;
+  /** Which destination, with its stream key hidden. */
+  destination?: string;
+  /** Its place in the broadcast's list of destinations, from 0. */
+  index?: number;
 }

@@ -5,7 +5,7 @@
 export interface AdmissionRequest {
   sessionId: string;
   remoteAddress: string;
-  /** The destination with its stream key hidden: `rtmp://host/app/***`. */
+  /** The destination with its stream key hidden: `rtmp://host/app/***`; several are separated by spaces. */
   destination: string;
   /** Milliseconds since the epoch. */
   requestedAt: number;

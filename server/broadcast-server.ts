@@ -1,6 +1,8 @@
 // Attaches socket.io to the operator's http(s) server and runs one Session per broadcasting socket:
 // validates every message, runs the hooks, enforces limits, and reports the end exactly once.
 import { EventEmitter } from 'node:events';
+import { access, mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -13,6 +15,7 @@ import {
   type Ack,
   type BroadcastStats,
   type ClientToServerEvents,
+  type DestinationStatus,
   type ErrorCode,
   type ErrorPayload,
   type ResumeAck,
@@ -25,7 +28,8 @@ import { checkAdmission, type Admission } from './admission.js';
 import { corsOrigin, isAllowedOrigin, originsFromCors, type AllowedOrigins } from './origin.js';
 import { RateLimiter } from './rate-limit.js';
 import { isAllowedDestination, parseDestination, redactDestination, type AllowedDestinations } from './destination.js';
-import { AAC_CODERS, buildFfmpegArgs, parseMimeType, type AacCoder } from './ffmpeg/args.js';
+import { FanOut } from './fanout.js';
+import { AAC_CODERS, buildFfmpegArgs, parseMimeType, pusherArgs, recorderArgs, type AacCoder } from './ffmpeg/args.js';
 import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
 import { locateFfmpeg } from './ffmpeg/locate.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
@@ -54,7 +58,10 @@ export type ErrorContext = Omit<HookContext, 'sessionId' | 'request'> & {
 
 /** What the start hook may change. The server choosing the destination is the secure default. */
 export interface StartOverrides {
-  rtmpUrl?: string;
+  /** The destination, or several (at most `maxDestinations`); trusted, so the allow-list does not apply. */
+  rtmpUrl?: string | string[];
+  /** Record the broadcast to this absolute path (.mp4, .mkv or .flv), or `false` for no recording; overrides the `record` option. */
+  record?: string | false;
   videoBitsPerSecond?: number;
   audioBitsPerSecond?: number;
   framerate?: number;
@@ -75,10 +82,25 @@ export interface StopSummary {
   reason: 'stopped' | 'error' | 'disconnected';
   durationMs: number;
   bytesIn: number;
-  /** The destination with its stream key hidden. */
+  /** The (first) destination with its stream key hidden. */
   destination: string;
+  /** Every destination, stream keys hidden, and how each ended. */
+  destinations: DestinationStatus[];
+  /** The file the broadcast was recorded to, when it was. */
+  recording?: string;
   error?: ErrorPayload;
 }
+
+/** Which destination of a broadcast a `destination-lost` / `destination-restored` event is about. */
+export interface DestinationRef {
+  /** Its place in the broadcast's list of destinations, from 0. */
+  index: number;
+  /** The destination with its stream key hidden. */
+  destination: string;
+}
+
+/** Where to record a broadcast: a directory (files named `<sessionId>.mp4`), or a function returning an absolute path (or undefined for none). */
+export type RecordOption = string | ((context: HookContext) => string | undefined | Promise<string | undefined>);
 
 export interface BroadcastHooks {
   /** Runs before each broadcast; throw to refuse (a BroadcastError keeps its code, anything else is UNAUTHORIZED). */
@@ -92,6 +114,10 @@ export interface BroadcastHooks {
 export interface BroadcastServerOptions {
   /** Destinations a client may ask for: URL prefixes, patterns or a predicate. Absent: only the start hook sets the destination. */
   allowedDestinations?: AllowedDestinations;
+  /** Most destinations one broadcast may go to at once (client list or start hook's); more is refused with INVALID_REQUEST. Default 4. */
+  maxDestinations?: number;
+  /** Also record every broadcast to a local file the operator chooses (never the client): a directory, or a function of the hook context returning an absolute .mp4/.mkv/.flv path. Default: no recording. */
+  record?: RecordOption;
   /** Start, stop and error hooks. */
   hooks?: BroadcastHooks;
   /** Most broadcasts (ffmpeg processes) at once; the next start gets TOO_MANY_STREAMS. Default: no limit. */
@@ -162,6 +188,10 @@ interface Link {
   resumeToken: string;
   /** The last chunk sequence number accepted; -1 before any. */
   lastSeq: number;
+  /** With several destinations or a recording: the outputs fed from this broadcast's ffmpeg. */
+  fanOut: FanOut | undefined;
+  /** The file the broadcast is recorded to. */
+  recording: string | undefined;
   /** The recording's Matroska header, replayed to a new ffmpeg after the destination dropped. */
   header: MatroskaHeader;
   /** After a new ffmpeg got the header: media is skipped until the next Cluster begins. */
@@ -183,10 +213,10 @@ interface Link {
 export interface BroadcastServerEvents {
   connection: [connection: ConnectionInfo];
   'session-start': [info: SessionInfo];
-  /** The destination dropped a live broadcast; a new ffmpeg will reconnect in `retryInMs`. */
-  'destination-lost': [sessionId: string, attempt: number, retryInMs: number, error: ErrorPayload];
-  /** A new ffmpeg is publishing the broadcast again. */
-  'destination-restored': [sessionId: string, attempt: number];
+  /** A destination dropped a live broadcast; a new ffmpeg will reconnect in `retryInMs` (or never, when `retrying` is false: others go on). */
+  'destination-lost': [sessionId: string, attempt: number, retryInMs: number, error: ErrorPayload, destination: DestinationRef & { retrying: boolean }];
+  /** A new ffmpeg is publishing the broadcast to that destination again. */
+  'destination-restored': [sessionId: string, attempt: number, destination: DestinationRef];
   'session-end': [info: SessionInfo, summary: StopSummary];
   stats: [sessionId: string, stats: BroadcastStats];
   'ffmpeg-output': [sessionId: string, line: string];
@@ -203,6 +233,7 @@ const DEFAULTS = {
   destinationTimeoutMs: 10_000,
   destinationRetryDelayMs: 1_000,
   audioSampleRate: 44_100,
+  maxDestinations: 4,
   videoBitsPerSecond: 2_500_000,
   audioBitsPerSecond: 128_000,
   framerate: 30,
@@ -478,6 +509,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     if (link.session !== session || link.state === 'ended') return;
     const retry =
       error?.code === 'DESTINATION_UNREACHABLE' &&
+      // With a fan-out, this ffmpeg writes to a pipe: its destinations are reconnected one by one.
+      !link.fanOut &&
       !session.stopRequested &&
       // A destination that never took the broadcast is wrong, not dropped: no point retrying it.
       (session.published || link.retries > 0) &&
@@ -492,8 +525,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     link.retries++;
     const retryInMs = Math.min(this.#settings.destinationRetryDelayMs * 2 ** (link.retries - 1), 10_000);
     this.#log.warn('the destination dropped the broadcast; reconnecting', { sessionId: link.id, attempt: link.retries, retryInMs, code: error.code });
-    link.socket?.emit('destination-lost', { attempt: link.retries, maxAttempts: this.#settings.destinationRetries, retryInMs, error: this.#forClient(error) });
-    this.emit('destination-lost', link.id, link.retries, retryInMs, error);
+    this.#destinationLost(link, { index: 0, destination: session.destination }, { attempt: link.retries, retryInMs, error, remaining: 0, retrying: true });
     link.retryTimer = setTimeout(() => void this.#reconnect(link), retryInMs);
   }
 
@@ -522,8 +554,25 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   #restored(link: Link): void {
     link.restoring = false;
     this.#log.info('reconnected to the destination', { sessionId: link.id, attempt: link.retries, pid: link.session.pid });
-    link.socket?.emit('destination-restored', { attempt: link.retries });
-    this.emit('destination-restored', link.id, link.retries);
+    this.#destinationRestored(link, { index: 0, destination: link.session.destination }, link.retries);
+  }
+
+  /** Tells the client and listeners that a destination dropped the broadcast. */
+  #destinationLost(
+    link: Link,
+    destination: DestinationRef,
+    lost: { attempt: number; retryInMs: number; error: ErrorPayload; remaining: number; retrying: boolean },
+  ): void {
+    const { attempt, retryInMs, error, remaining, retrying } = lost;
+    const maxAttempts = this.#settings.destinationRetries;
+    link.socket?.emit('destination-lost', { attempt, maxAttempts, retryInMs, error: this.#forClient(error), ...destination, remaining, retrying });
+    this.emit('destination-lost', link.id, attempt, retryInMs, error, { ...destination, retrying });
+  }
+
+  /** Tells the client and listeners that a destination takes the broadcast again. */
+  #destinationRestored(link: Link, destination: DestinationRef, attempt: number): void {
+    link.socket?.emit('destination-restored', { attempt, ...destination });
+    this.emit('destination-restored', link.id, attempt, destination);
   }
 
   /** Validates, asks the start hook, picks the destination, and spawns ffmpeg. */
@@ -552,34 +601,40 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     try {
       const context: HookContext = { sessionId, ...base, request };
       const overrides = await this.#runStartHook(context);
-      const destination = this.#chooseDestination(request, overrides);
+      const destinations = this.#chooseDestinations(request, overrides);
+      const recording = await this.#recordingPath(context, overrides);
       if (socket.disconnected) throw new BroadcastError('DISCONNECTED', 'The client left before its broadcast started.');
-      await this.#options.admission?.acquire({ sessionId, remoteAddress: base.remoteAddress, destination: redactDestination(destination), requestedAt: Date.now() });
+      await this.#options.admission?.acquire({ sessionId, remoteAddress: base.remoteAddress, destination: destinations.map(redactDestination).join(' '), requestedAt: Date.now() });
       admitted = this.#options.admission !== undefined;
       const settings = { ...request, ...pickDefined(overrides) };
       const video: VideoMode = media.video;
       const ffmpeg = await this.#ffmpegCapabilities();
+      // Unknown when ffmpeg cannot run at all; Session.start then reports FFMPEG_NOT_FOUND.
+      const statsPeriod = ffmpeg?.statsPeriod ?? true;
+      const tls = { tlsVerify: this.#options.tlsVerify !== false, ...(this.#options.tlsCaFile ? { tlsCaFile: this.#options.tlsCaFile } : {}) };
+      // One destination and no recording: ffmpeg publishes itself, one process. Otherwise it
+      // writes FLV once to a pipe, and a copy-only ffmpeg per output takes it from there.
+      const fanned = destinations.length > 1 || recording !== undefined;
       const args = buildFfmpegArgs({
         inputFormat: media.inputFormat,
         video,
-        destination,
+        destination: fanned ? 'pipe' : destinations[0]!,
         videoBitsPerSecond: settings.videoBitsPerSecond ?? DEFAULTS.videoBitsPerSecond,
         audioBitsPerSecond: settings.audioBitsPerSecond ?? DEFAULTS.audioBitsPerSecond,
         framerate: settings.framerate ?? DEFAULTS.framerate,
         audioSampleRate: settings.audioSampleRate ?? this.#settings.audioSampleRate,
         aacCoder: this.#settings.aacCoder,
         destinationTimeoutMs: this.#settings.destinationTimeoutMs,
-        // Unknown when ffmpeg cannot run at all; Session.start then reports FFMPEG_NOT_FOUND.
-        statsPeriod: ffmpeg?.statsPeriod ?? true,
-        tlsVerify: this.#options.tlsVerify !== false,
-        ...(this.#options.tlsCaFile ? { tlsCaFile: this.#options.tlsCaFile } : {}),
+        statsPeriod,
+        ...tls,
       });
       const spawn = (continues?: Session) =>
         Session.start({
           id: sessionId,
           remoteAddress: base.remoteAddress,
           ffmpegPath: this.#settings.ffmpegPath,
-          destination,
+          destination: destinations[0]!,
+          pipeOutput: fanned,
           video,
           args,
           stopTimeoutMs: this.#settings.stopTimeoutMs,
@@ -591,8 +646,9 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
           ...(continues ? { continues: { startedAt: continues.startedAt, bytesIn: continues.bytesIn } } : {}),
           onStats: (stats) => {
             if (link.restoring && stats.durationMs > 0) this.#restored(link);
-            link.socket?.emit('stats', stats);
-            this.emit('stats', sessionId, stats);
+            const withDestinations = { ...stats, destinations: destinationsOf(link) };
+            link.socket?.emit('stats', withDestinations);
+            this.emit('stats', sessionId, withDestinations);
           },
           onOutput: (line) => {
             this.#log.debug('ffmpeg', { sessionId, line });
@@ -600,16 +656,46 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
             if (this.#options.sendFfmpegOutput) link.socket?.emit('ffmpeg-output', line);
           },
         });
+      const fanOut = fanned
+        ? await FanOut.start({
+            sessionId,
+            remoteAddress: base.remoteAddress,
+            ffmpegPath: this.#settings.ffmpegPath,
+            video,
+            targets: [
+              ...destinations.map((url) => ({ kind: 'destination' as const, url })),
+              ...(recording === undefined ? [] : [{ kind: 'recording' as const, path: recording }]),
+            ],
+            args: (target) =>
+              target.kind === 'destination'
+                ? pusherArgs({ destination: target.url, destinationTimeoutMs: this.#settings.destinationTimeoutMs, statsPeriod, ...tls })
+                : recorderArgs({ path: target.path, statsPeriod }),
+            retries: this.#settings.destinationRetries,
+            retryDelayMs: this.#settings.destinationRetryDelayMs,
+            stopTimeoutMs: this.#settings.stopTimeoutMs,
+            killTimeoutMs: this.#settings.killTimeoutMs,
+            maxBufferedBytes: this.#settings.maxBufferedBytes,
+          })
+        : undefined;
+      let first: Session;
+      try {
+        first = await spawn();
+      } catch (caught) {
+        await fanOut?.end();
+        throw caught;
+      }
       let settle!: (error: ErrorPayload | undefined) => void;
       const done = new Promise<ErrorPayload | undefined>((resolve) => (settle = resolve));
       const link: Link = {
         id: sessionId,
         state: 'live',
-        session: await spawn(),
+        session: first,
         socket,
         context,
         resumeToken: randomBytes(24).toString('base64url'),
         lastSeq: -1,
+        fanOut,
+        recording,
         header: new MatroskaHeader(),
         awaitingCluster: false,
         restoring: false,
@@ -621,9 +707,21 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       };
       this.#links.set(sessionId, link);
       const { session } = link;
-      this.#log.info('broadcast started', { sessionId, remoteAddress: base.remoteAddress, destination: session.destination, video, pid: session.pid });
+      if (fanOut) this.#wireFanOut(link, fanOut, session);
+      this.#log.info('broadcast started', {
+        sessionId,
+        remoteAddress: base.remoteAddress,
+        destinations: destinationsOf(link).map((each) => each.destination),
+        ...(recording === undefined ? {} : { recording }),
+        video,
+        pid: session.pid,
+      });
       this.emit('session-start', info(link));
-      void session.ended.then(({ error }) => this.#onExit(link, session, error));
+      // With a fan-out the end is reported once every output has flushed, the recording included.
+      void session.ended.then(async ({ error }) => {
+        await fanOut?.end();
+        this.#onExit(link, session, error);
+      });
       return link;
     } catch (caught) {
       if (admitted) this.#release(sessionId);
@@ -631,6 +729,29 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     } finally {
       this.#reserved.delete(sessionId);
     }
+  }
+
+  /** Feeds the outputs from the broadcast's ffmpeg and tells the client and listeners what each destination does. */
+  #wireFanOut(link: Link, fanOut: FanOut, session: Session): void {
+    const sessionId = link.id;
+    fanOut.attach(session.output!);
+    fanOut.on('output', (label, line) => this.#log.debug('ffmpeg', { sessionId, output: label, line }));
+    fanOut.on('lost', (output, error, retryInMs, retrying) => {
+      const destination = { index: output.index, destination: output.label };
+      const fields = { sessionId, ...destination, attempt: output.retries, retryInMs, code: error.code };
+      if (retrying) this.#log.warn('a destination dropped the broadcast; reconnecting it', fields);
+      else this.#log.warn('giving up on a destination', { ...fields, message: error.message });
+      this.#destinationLost(link, destination, { attempt: output.retries, retryInMs, error, remaining: fanOut.remaining, retrying });
+    });
+    fanOut.on('restored', (output) => {
+      const destination = { index: output.index, destination: output.label };
+      this.#log.info('reconnected to a destination', { sessionId, ...destination, attempt: output.retries });
+      this.#destinationRestored(link, destination, output.retries);
+    });
+    fanOut.on('all-failed', (error) => void session.stop(error));
+    fanOut.on('recording-failed', (error) => {
+      this.#log.error('the recording failed; the broadcast goes on', { sessionId, recording: link.recording, code: error.code, message: error.message });
+    });
   }
 
   /** Probes the ffmpeg binary once; again on the next start while it cannot be run, so installing it later works. */
@@ -665,11 +786,15 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     return result;
   }
 
-  /** The start hook's destination is trusted; a client's is used only if the allow-list admits it. */
-  #chooseDestination(request: StartRequest, overrides: StartOverrides): URL {
+  /** The start hook's destinations are trusted; a client's are used only if the allow-list admits every one. */
+  #chooseDestinations(request: StartRequest, overrides: StartOverrides): URL[] {
+    const max = this.#settings.maxDestinations;
     if (overrides.rtmpUrl !== undefined) {
       try {
-        return parseDestination(overrides.rtmpUrl);
+        const urls = [overrides.rtmpUrl].flat().map((url) => parseDestination(url));
+        if (urls.length === 0 || urls.length > max) throw new Error(`${urls.length} destinations, and maxDestinations is ${max}.`);
+        if (hasDuplicate(urls)) throw new Error('The same destination is listed twice.');
+        return urls;
       } catch (caught) {
         this.#log.error('the start hook returned an unusable rtmpUrl', { error: describe(caught) });
         throw new BroadcastError('INTERNAL', 'The server chose a destination it cannot use.', describe(caught));
@@ -678,11 +803,45 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     if (request.rtmpUrl === undefined) {
       throw new BroadcastError('INVALID_REQUEST', 'No destination: the request has no `rtmpUrl` and the server set none.');
     }
-    const url = parseDestination(request.rtmpUrl);
-    if (!isAllowedDestination(url, this.#options.allowedDestinations)) {
-      throw new BroadcastError('DESTINATION_NOT_ALLOWED', `The server does not allow broadcasting to ${redactDestination(url)}.`);
+    const listed = [request.rtmpUrl].flat();
+    if (listed.length > max) {
+      throw new BroadcastError('INVALID_REQUEST', `A broadcast may go to at most ${max} destination(s) on this server; the request lists ${listed.length}.`);
     }
-    return url;
+    const urls = listed.map((url) => parseDestination(url));
+    for (const url of urls) {
+      if (!isAllowedDestination(url, this.#options.allowedDestinations)) {
+        throw new BroadcastError('DESTINATION_NOT_ALLOWED', `The server does not allow broadcasting to ${redactDestination(url)}.`);
+      }
+    }
+    if (hasDuplicate(urls)) throw new BroadcastError('INVALID_REQUEST', 'The same destination is listed twice in `rtmpUrl`.');
+    return urls;
+  }
+
+  /** Where the operator records this broadcast, if anywhere; the client has no say. */
+  async #recordingPath(context: HookContext, overrides: StartOverrides): Promise<string | undefined> {
+    const option = this.#options.record;
+    let path: unknown;
+    try {
+      if (overrides.record !== undefined) path = overrides.record === false ? undefined : overrides.record;
+      else if (typeof option === 'string') path = join(option, `${context.sessionId}.mp4`);
+      else if (typeof option === 'function') path = await option(context);
+      if (path === undefined) return undefined;
+      if (typeof path !== 'string' || !isAbsolute(path)) throw new Error(`A recording path must be an absolute path, got ${String(path)}.`);
+      recorderArgs({ path });
+      await mkdir(dirname(path), { recursive: true });
+    } catch (caught) {
+      this.#log.error('the recording path is unusable', { error: describe(caught) });
+      throw new BroadcastError('INTERNAL', ERRORS.INTERNAL, describe(caught));
+    }
+    const exists = await access(path).then(
+      () => true,
+      () => false,
+    );
+    if (exists) {
+      this.#log.error('the recording file already exists; refusing to overwrite it', { recording: path });
+      throw new BroadcastError('INTERNAL', ERRORS.INTERNAL, 'The recording file already exists.');
+    }
+    return path;
   }
 
   /** Tells the client, the hooks and listeners that a broadcast ended; once per broadcast. */
@@ -699,6 +858,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       durationMs: Date.now() - session.startedAt,
       bytesIn: session.bytesIn,
       destination: session.destination,
+      destinations: destinationsOf(link),
+      ...(link.recording === undefined ? {} : { recording: link.recording }),
       ...(error ? { error } : {}),
     };
     link.socket?.emit('ended', error ? { reason: 'error', error: this.#forClient(error) } : { reason: 'stopped' });
@@ -755,7 +916,7 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
   if (!AAC_SAMPLE_RATES.includes(audioSampleRate as (typeof AAC_SAMPLE_RATES)[number])) {
     throw new TypeError(`Expected \`audioSampleRate\` to be one of ${AAC_SAMPLE_RATES.join(', ')}, got \`${audioSampleRate}\``);
   }
-  const count = (name: 'maxStreams' | 'maxStreamsPerAddress' | 'maxConnectionsPerMinute' | 'destinationRetries'): number => {
+  const count = (name: 'maxStreams' | 'maxStreamsPerAddress' | 'maxConnectionsPerMinute' | 'destinationRetries' | 'maxDestinations'): number => {
     if (options[name] === undefined) return Infinity;
     const value = positive(name, 0);
     if (!Number.isInteger(value)) throw new TypeError(`Expected \`${name}\` to be a whole number, got \`${value}\``);
@@ -770,11 +931,16 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
     throw new TypeError("Expected `allowedOrigins` to be '*', an array of origins and RegExps, or a function");
   }
   checkAdmission(options.admission);
+  const record = options.record;
+  if (record !== undefined && typeof record !== 'function' && !(typeof record === 'string' && isAbsolute(record))) {
+    throw new TypeError(`Expected \`record\` to be an absolute directory or a function returning a path, got \`${String(record)}\``);
+  }
   const allowed = options.allowedDestinations;
   if (allowed !== undefined && typeof allowed !== 'function' && !Array.isArray(allowed)) {
     throw new TypeError('Expected `allowedDestinations` to be an array of URL prefixes and RegExps, or a function');
   }
   return {
+    maxDestinations: options.maxDestinations === undefined ? DEFAULTS.maxDestinations : count('maxDestinations'),
     maxStreams: count('maxStreams'),
     maxStreamsPerAddress: count('maxStreamsPerAddress'),
     maxConnectionsPerMinute: count('maxConnectionsPerMinute'),
@@ -796,8 +962,21 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
 
 /** What `sessions()` shows of a broadcast. */
 function info(link: Link): SessionInfo {
-  const current = link.session.info();
+  const current = { ...link.session.info(), destinations: destinationsOf(link), ...(link.recording === undefined ? {} : { recording: link.recording }) };
   return link.state === 'reconnecting' || link.restoring ? { ...current, state: 'reconnecting' } : current;
+}
+
+/** Each destination's state: the fan-out's, or the one destination of a broadcast whose ffmpeg publishes itself. */
+function destinationsOf(link: Link): DestinationStatus[] {
+  if (link.fanOut) return link.fanOut.destinations();
+  const { session } = link;
+  const state = link.state === 'ended' ? 'ended' : link.state === 'reconnecting' || link.restoring ? 'reconnecting' : session.published ? 'live' : 'connecting';
+  return [{ destination: session.destination, state, retries: link.retries, durationMs: session.stats?.durationMs ?? 0 }];
+}
+
+/** Whether two of the URLs are the same destination. */
+function hasDuplicate(urls: readonly URL[]): boolean {
+  return new Set(urls.map((url) => url.href)).size !== urls.length;
 }
 
 /** Compares secrets in constant time. */

@@ -6,8 +6,10 @@ export type {
   BroadcastServerOptions,
   BroadcastSocket,
   ConnectionInfo,
+  DestinationRef,
   ErrorContext,
   HookContext,
+  RecordOption,
   StartOverrides,
   StopSummary,
 } from './broadcast-server.js';

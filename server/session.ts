@@ -2,8 +2,8 @@
 // log on stderr. It knows nothing of sockets or hooks; BroadcastServer wires those.
 import { execa } from 'execa';
 import type { Readable, Writable } from 'node:stream';
-import { BroadcastError, ERRORS, type BroadcastStats, type ErrorPayload, type VideoMode } from '../client/protocol.js';
-import { createRedactor, redactDestination } from './destination.js';
+import { BroadcastError, ERRORS, type BroadcastStats, type DestinationStatus, type ErrorPayload, type VideoMode } from '../client/protocol.js';
+import { createRedactor, redactDestination, redactRtmpUrls } from './destination.js';
 import { mapFfmpegExit } from './ffmpeg/exit.js';
 import { createProgressParser } from './ffmpeg/progress.js';
 
@@ -17,8 +17,12 @@ export interface SessionInfo {
   /** When the broadcast started, in milliseconds since the epoch. */
   startedAt: number;
   state: SessionState;
-  /** The destination with its stream key hidden: `rtmp://host/app/***`. */
+  /** The (first) destination with its stream key hidden: `rtmp://host/app/***`. */
   destination: string;
+  /** Every destination of the broadcast, in the order given, with its own state and reconnections. */
+  destinations: DestinationStatus[];
+  /** The file the broadcast is recorded to, when the operator records it. */
+  recording?: string;
   video: VideoMode;
   /** Media bytes received from the client so far. */
   bytesIn: number;
@@ -38,13 +42,16 @@ export interface SessionOptions {
   remoteAddress: string;
   ffmpegPath: string;
   args: readonly string[];
-  destination: URL;
+  /** Where this ffmpeg writes: an RTMP destination (its key is kept out of every log line), or a local file. */
+  destination: URL | string;
   video: VideoMode;
+  /** Pipe ffmpeg's stdout (FLV for the fan-out) to {@link Session.output}; ignored by default. */
+  pipeOutput?: boolean;
   /** After stdin closes, how long ffmpeg may take to flush before it gets SIGTERM. */
   stopTimeoutMs: number;
   /** After SIGTERM, how long before SIGKILL. */
   killTimeoutMs: number;
-  /** No chunk for this long ends the broadcast with IDLE_TIMEOUT. */
+  /** No chunk for this long ends the broadcast with IDLE_TIMEOUT (Infinity: never). */
   idleTimeoutMs: number;
   /** Most bytes waiting for ffmpeg to read them; a client that ignores acks past this ends with BUFFER_FULL. */
   maxBufferedBytes: number;
@@ -63,7 +70,7 @@ const DETAIL_LINES = 5;
 /** ffmpeg with media on stdin, its log on stderr and `-progress` on fd 3; nothing buffered in memory. */
 function spawnFfmpeg(options: SessionOptions) {
   return execa(options.ffmpegPath, options.args, {
-    stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', options.pipeOutput ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     buffer: false,
     reject: false,
     stripFinalNewline: false,
@@ -90,7 +97,7 @@ export class Session {
   readonly #stdin: Writable;
   readonly #options: SessionOptions;
   readonly #logTail: string[] = [];
-  readonly #idleTimer: NodeJS.Timeout;
+  readonly #idleTimer: NodeJS.Timeout | undefined;
   readonly #durationTimer: NodeJS.Timeout | undefined;
   #stopTimer: NodeJS.Timeout | undefined;
   #stopRequested = false;
@@ -121,13 +128,13 @@ export class Session {
     this.id = options.id;
     this.remoteAddress = options.remoteAddress;
     this.video = options.video;
-    this.destination = redactDestination(options.destination);
+    this.destination = typeof options.destination === 'string' ? options.destination : redactDestination(options.destination);
     this.startedAt = options.continues?.startedAt ?? Date.now();
     this.bytesIn = options.continues?.bytesIn ?? 0;
     this.#stdin = subprocess.stdin as Writable;
     // A write to a dead ffmpeg fails its callback; without a listener the same EPIPE would crash.
     this.#stdin.on('error', () => {});
-    this.#idleTimer = setTimeout(() => this.#onIdle(), options.idleTimeoutMs);
+    if (Number.isFinite(options.idleTimeoutMs)) this.#idleTimer = setTimeout(() => this.#onIdle(), options.idleTimeoutMs);
     if (Number.isFinite(options.maxDurationMs)) {
       const seconds = Math.round(options.maxDurationMs / 1000);
       const limit = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
@@ -140,7 +147,7 @@ export class Session {
       options.onStats(stats);
     });
     (subprocess.stdio[3] as Readable).on('data', parse);
-    this.#readLog(subprocess.stderr as Readable, createRedactor(options.destination));
+    this.#readLog(subprocess.stderr as Readable, typeof options.destination === 'string' ? redactRtmpUrls : createRedactor(options.destination));
     this.ended = subprocess.then((result) => this.#onExit(result));
   }
 
@@ -159,6 +166,11 @@ export class Session {
     return this.#process.pid;
   }
 
+  /** ffmpeg's stdout, when {@link SessionOptions.pipeOutput} asked for it. */
+  get output(): Readable | undefined {
+    return this.#process.stdout ?? undefined;
+  }
+
   /** Hands one chunk to ffmpeg; `done` runs once the bytes left our buffer for ffmpeg's stdin. */
   write(chunk: Uint8Array, done: (error?: ErrorPayload) => void): void {
     if (this.state !== 'live' || !this.#stdin.writable) {
@@ -172,7 +184,7 @@ export class Session {
       done(error);
       return;
     }
-    this.#idleTimer.refresh();
+    this.#idleTimer?.refresh();
     this.bytesIn += chunk.byteLength;
     this.#stdin.write(chunk, (error) => {
       if (!error) return done();
@@ -207,6 +219,7 @@ export class Session {
       startedAt: this.startedAt,
       state: this.state,
       destination: this.destination,
+      destinations: [{ destination: this.destination, state: this.published ? 'live' : 'connecting', retries: 0, durationMs: this.stats?.durationMs ?? 0 }],
       video: this.video,
       bytesIn: this.bytesIn,
       stats: this.stats,

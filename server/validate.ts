@@ -3,6 +3,8 @@ import { AAC_SAMPLE_RATES, BroadcastError, REQUEST_LIMITS, type StartRequest } f
 
 const MAX_MIME_TYPE_LENGTH = 256;
 const MAX_URL_LENGTH = 2048;
+/** However many destinations a server allows, a request naming more than this is not a real one. */
+const MAX_LISTED_DESTINATIONS = 64;
 
 /** Returns a clean copy of a start request or throws INVALID_REQUEST naming the bad field. */
 export function validateStartRequest(raw: unknown): StartRequest {
@@ -15,11 +17,15 @@ export function validateStartRequest(raw: unknown): StartRequest {
     throw invalid(`\`mimeType\` must be a non-empty string of at most ${MAX_MIME_TYPE_LENGTH} characters.`);
   }
   const request: StartRequest = { mimeType };
-  if (rtmpUrl !== undefined) {
-    if (typeof rtmpUrl !== 'string' || rtmpUrl.length > MAX_URL_LENGTH) {
-      throw invalid(`\`rtmpUrl\` must be a string of at most ${MAX_URL_LENGTH} characters.`);
+  if (Array.isArray(rtmpUrl)) {
+    if (rtmpUrl.length === 0 || rtmpUrl.length > MAX_LISTED_DESTINATIONS) {
+      throw invalid(`\`rtmpUrl\` must be a URL or a list of 1 to ${MAX_LISTED_DESTINATIONS} URLs.`);
     }
-    request.rtmpUrl = rtmpUrl;
+    rtmpUrl.forEach((url, index) => checkUrl(url, `rtmpUrl[${index}]`));
+    request.rtmpUrl = [...(rtmpUrl as string[])];
+  } else if (rtmpUrl !== undefined) {
+    checkUrl(rtmpUrl, 'rtmpUrl');
+    request.rtmpUrl = rtmpUrl as string;
   }
   for (const field of Object.keys(REQUEST_LIMITS) as (keyof typeof REQUEST_LIMITS)[]) {
     const value = input[field];
@@ -38,6 +44,12 @@ export function validateStartRequest(raw: unknown): StartRequest {
     request.audioSampleRate = audioSampleRate as number;
   }
   return request;
+}
+
+function checkUrl(url: unknown, name: string): void {
+  if (typeof url !== 'string' || url.length > MAX_URL_LENGTH) {
+    throw invalid(`\`${name}\` must be a string of at most ${MAX_URL_LENGTH} characters.`);
+  }
 }
 
 function invalid(message: string): BroadcastError {

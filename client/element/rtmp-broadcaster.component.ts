@@ -116,8 +116,8 @@ export class RtmpBroadcaster extends LitElement {
   /** URL of the BroadcastServer; the page's own origin when absent. */
   @property() server?: string;
 
-  /** Where to broadcast; the server uses it only if its allow-list admits it, or its start hook sets one. */
-  @property({ attribute: 'rtmp-url' }) rtmpUrl?: string;
+  /** Where to broadcast; several destinations separated by spaces (a URL has none) go out at once. The server uses them only if its allow-list admits each, or its start hook sets them. */
+  @property({ attribute: 'rtmp-url', converter: { fromAttribute: destinationList } }) rtmpUrl?: string | string[];
 
   /** What `start()` opens: `camera` (getUserMedia), `screen` (getDisplayMedia, with the microphone) or `none` (use `stream`). */
   @property() source: BroadcastSource = 'camera';
@@ -382,7 +382,7 @@ export class RtmpBroadcaster extends LitElement {
     // Removed number attributes read as null; the client wants them absent to apply its defaults.
     return {
       server: this.server ?? location.origin,
-      rtmpUrl: this.rtmpUrl || undefined,
+      rtmpUrl: [this.rtmpUrl ?? []].flat().length ? this.rtmpUrl : undefined,
       auth: this.auth,
       videoBitsPerSecond: this.videoBitrate ?? undefined,
       audioBitsPerSecond: this.audioBitrate ?? undefined,
@@ -593,4 +593,10 @@ function formatElapsed(ms: number): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const [h, m, s] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60];
   return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+}
+
+/** `rtmp-url="a b"`: one URL stays a string, as before; several (whitespace never occurs in a URL) become a list. */
+function destinationList(value: string | null): string | string[] | undefined {
+  const urls = (value ?? '').split(/\s+/).filter(Boolean);
+  return urls.length > 1 ? urls : urls[0];
 }

@@ -91,7 +91,8 @@ export function parseMimeType(mimeType: string): { inputFormat: 'matroska'; vide
 export interface FfmpegArgsOptions {
   inputFormat: 'matroska';
   video: VideoMode;
-  destination: URL;
+  /** The RTMP destination, or `pipe` for FLV on stdout that the server fans out to several outputs. */
+  destination: URL | 'pipe';
   /** Used only when transcoding (-b:v, -maxrate, -bufsize 2x). */
   videoBitsPerSecond: number;
   /** AAC bitrate. */
@@ -127,22 +128,9 @@ const KEYFRAME_SECONDS = 2;
 /** argv (without the ffmpeg binary) for one broadcast. */
 export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
   if (o.inputFormat !== 'matroska') throw new RangeError(`Unsupported input format ${String(o.inputFormat)}.`);
-  const protocol = o.destination.protocol;
-  // Defence in depth: whatever reached here, ffmpeg must never be asked to open a file or a pipe.
-  if (protocol !== 'rtmp:' && protocol !== 'rtmps:') throw new RangeError(`The destination must be rtmp: or rtmps: (got ${protocol}).`);
-  if (!Number.isFinite(o.destinationTimeoutMs) || o.destinationTimeoutMs < 0) {
-    throw new RangeError(`destinationTimeoutMs must be 0 or more (got ${o.destinationTimeoutMs}).`);
-  }
 
   const args = [
-    '-hide_banner',
-    // `level` prefixes every line with [error]/[warning], which is what mapFfmpegExit reads.
-    '-loglevel', 'level+warning',
-    '-nostats',
-    // Machine-readable progress on fd 3 keeps stderr for the log alone.
-    '-progress', 'pipe:3',
-    // Older builds report every half second and exit on an option they do not know.
-    ...(o.statsPeriod === false ? [] : ['-stats_period', '1']),
+    ...commonArgs(o.statsPeriod),
     // Start as soon as the first bytes arrive: the Matroska header already gives every codec
     // parameter that matters. Not `-fflags +nobuffer`: it discards the packets read while probing,
     // which can be the opening keyframe.
@@ -187,18 +175,90 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     '-b:a', positiveInteger('audioBitsPerSecond', o.audioBitsPerSecond),
     '-ar', positiveInteger('audioSampleRate', o.audioSampleRate),
     '-ac', '2',
-    '-f', 'flv',
-    // A live FLV has no duration or size to write back; without this ffmpeg warns at the end.
-    '-flvflags', 'no_duration_filesize',
-    // Consumed by the rtmp protocol (plain rtmp:// only; rtmps accepts and ignores it in 5.1).
-    '-tcp_nodelay', '1',
+    ...FLV_OUTPUT,
   );
+  if (o.destination === 'pipe') args.push('pipe:1');
+  else args.push(...destinationArgs({ ...o, destination: o.destination }));
+  return args;
+}
+
+/** What every ffmpeg of a broadcast starts with: quiet log with levels, progress on fd 3. */
+function commonArgs(statsPeriod: boolean | undefined): string[] {
+  return [
+    '-hide_banner',
+    // `level` prefixes every line with [error]/[warning], which is what mapFfmpegExit reads.
+    '-loglevel', 'level+warning',
+    '-nostats',
+    // Machine-readable progress on fd 3 keeps stderr for the log alone.
+    '-progress', 'pipe:3',
+    // Older builds report every half second and exit on an option they do not know.
+    ...(statsPeriod === false ? [] : ['-stats_period', '1']),
+  ];
+}
+
+const FLV_OUTPUT = [
+  '-f', 'flv',
+  // A live FLV has no duration or size to write back; without this ffmpeg warns at the end.
+  '-flvflags', 'no_duration_filesize',
+];
+
+/** How an output of a broadcast reaches one RTMP destination. */
+export type DestinationArgsOptions = Pick<FfmpegArgsOptions, 'destinationTimeoutMs' | 'tlsVerify' | 'tlsCaFile'> & { destination: URL };
+
+/** The options and URL that send FLV to one RTMP destination; the URL comes last. */
+function destinationArgs(o: DestinationArgsOptions): string[] {
+  const protocol = o.destination.protocol;
+  // Defence in depth: whatever reached here, ffmpeg must never be asked to open a file or a pipe.
+  if (protocol !== 'rtmp:' && protocol !== 'rtmps:') throw new RangeError(`The destination must be rtmp: or rtmps: (got ${protocol}).`);
+  if (!Number.isFinite(o.destinationTimeoutMs) || o.destinationTimeoutMs < 0) {
+    throw new RangeError(`destinationTimeoutMs must be 0 or more (got ${o.destinationTimeoutMs}).`);
+  }
+  // Consumed by the rtmp protocol (plain rtmp:// only; rtmps accepts and ignores it in 5.1).
+  const args = ['-tcp_nodelay', '1'];
   if (o.destinationTimeoutMs > 0) args.push('-rw_timeout', String(Math.round(o.destinationTimeoutMs * 1000)));
   // ffmpeg's tls protocol trusts any certificate unless told to verify: say so for every rtmps.
-  if (o.destination.protocol === 'rtmps:' && o.tlsVerify !== false) {
+  if (protocol === 'rtmps:' && o.tlsVerify !== false) {
     args.push('-tls_verify', '1', ...(o.tlsCaFile ? ['-ca_file', o.tlsCaFile] : []));
   }
   // Last and alone: one argv element, and it starts with rtmp, so it can never read as an option.
   args.push(o.destination.href);
   return args;
+}
+
+/** Copy-only FLV from stdin (the broadcast's fanned-out FLV): no decode, no encode. */
+function copyFromPipeArgs(statsPeriod: boolean | undefined): string[] {
+  // The FLV header and sequence headers give every codec parameter; without `-fpsprobesize 0`
+  // ffmpeg would hold the output ~1.3 s to estimate a frame rate a copy does not need.
+  return [...commonArgs(statsPeriod), '-fpsprobesize', '0', '-f', 'flv', '-i', 'pipe:0', '-map', '0', '-c', 'copy'];
+}
+
+/** argv of a pusher: the broadcast's FLV from stdin, copied to one RTMP destination. */
+export function pusherArgs(o: DestinationArgsOptions & { statsPeriod?: boolean }): string[] {
+  const output = destinationArgs(o);
+  return [...copyFromPipeArgs(o.statsPeriod), ...FLV_OUTPUT, ...output];
+}
+
+/** Containers a recording may be written in, by file extension. */
+export const RECORDING_FORMATS = ['.mp4', '.mkv', '.flv'] as const;
+
+/**
+ * argv of a recorder: the broadcast's FLV from stdin, copied to a local file. MP4 is fragmented
+ * (an empty moov first, then a self-contained fragment per keyframe) so that the file plays up to
+ * its last fragment if the server dies mid-way; Matroska and FLV are playable as written.
+ * An existing file is never overwritten (`-n`).
+ */
+export function recorderArgs(o: { path: string; statsPeriod?: boolean }): string[] {
+  if (!o.path.startsWith('/')) throw new RangeError(`A recording's path must be absolute (got ${o.path}).`);
+  const extension = RECORDING_FORMATS.find((ext) => o.path.toLowerCase().endsWith(ext));
+  const container =
+    extension === '.mp4'
+      ? ['-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof']
+      : extension === '.mkv'
+        ? ['-f', 'matroska']
+        : extension === '.flv'
+          ? ['-f', 'flv']
+          : undefined;
+  if (!container) throw new RangeError(`A recording must be ${RECORDING_FORMATS.join(', ')} (got ${o.path}).`);
+  // `file:` so that no other protocol can ever be read into the operator's path.
+  return ['-n', ...copyFromPipeArgs(o.statsPeriod), ...container, `file:${o.path}`];
 }

@@ -230,6 +230,8 @@ describe('BroadcastClient', () => {
       [{ server, resumeTimeoutMs: 0 }, 'Expected `resumeTimeoutMs` to be a positive number, got `0`'],
       [{}, 'Expected `server` to be the URL of a BroadcastServer, got `undefined`'],
       [{ server, rtmpUrl: 42 }, 'Expected `rtmpUrl` to be an RTMP URL, got `42`'],
+      [{ server, rtmpUrl: [] }, 'Expected `rtmpUrl` to be a non-empty list of RTMP URLs, got `[]`'],
+      [{ server, rtmpUrl: ['rtmp://a/live/k', 5] }, 'Expected `rtmpUrl` to be a non-empty list of RTMP URLs, got `["rtmp://a/live/k", 5]`'],
       [{ server, auth: 'token' }, 'Expected `auth` to be an object, got `"token"`'],
     ];
     for (const [options, message] of wrong) {

@@ -51,6 +51,18 @@ describe('<rtmp-broadcaster>', () => {
     expect(timeslices).to.deep.equal([500]);
   });
 
+  it('goes to every destination its rtmp-url attribute lists, separated by spaces, and to the one it names as before', async () => {
+    const { server, rtmpUrl: first } = await broadcastConfig('element-list-a');
+    const { rtmpUrl: second } = await broadcastConfig('element-list-b');
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster server=${server} rtmp-url=${`${first}  ${second}`}></rtmp-broadcaster>`);
+    expect(element.rtmpUrl).to.deep.equal([first, second]);
+    await element.start();
+    await element.stop();
+    expect((await startRequest('element-list-a'))?.rtmpUrl).to.deep.equal([first, second]);
+    element.setAttribute('rtmp-url', first);
+    expect(element.rtmpUrl).to.equal(first);
+  });
+
   it('fires rtmp-statechange, rtmp-stats and rtmp-ended in order, out of shadow roots, with its state attributes already set', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-events');
     // Inside another element's shadow root, as in a component-based app.

@@ -110,7 +110,7 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
     destinationRetryDelayMs: 200,
     hooks: {
       start({ auth, request, socket, sessionId }) {
-        if (request.rtmpUrl !== undefined) starts.set(request.rtmpUrl, { request, over: broadcastOver(socket, sessionId) });
+        for (const url of [request.rtmpUrl ?? []].flat()) starts.set(url, { request, over: broadcastOver(socket, sessionId) });
         if (auth.refuse) throw new BroadcastError('UNAUTHORIZED', 'Refused by test hook');
         // A hook choosing a destination the server cannot use: INTERNAL, with the reason as `detail`.
         if (auth.unusableDestination) return { rtmpUrl: 'http://127.0.0.1/live/not-rtmp' };

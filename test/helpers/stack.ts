@@ -72,6 +72,16 @@ export function send(socket: ClientSocket, chunk: Uint8Array | unknown): Promise
   return socket.timeout(ACK_TIMEOUT_MS).emitWithAck('data', chunk as Uint8Array);
 }
 
+/** Sends chunks one at a time at the pace a recorder makes them (`seconds` of media in `total` chunks), asserting each ack. */
+export async function sendPaced(socket: ClientSocket, chunks: readonly Uint8Array[], seconds: number, total: number): Promise<void> {
+  const paceMs = (seconds * 1000) / total;
+  for (const chunk of chunks) {
+    const ack = await send(socket, chunk);
+    if (!ack.ok) throw new Error(`chunk refused: ${ack.error.code} ${ack.error.message}`);
+    await new Promise((resolve) => setTimeout(resolve, paceMs));
+  }
+}
+
 /** Sends every chunk in order with at most `window` unacknowledged, as a client does; returns every ack. */
 export async function sendAll(socket: ClientSocket, chunks: readonly Uint8Array[], window = 4): Promise<Ack[]> {
   const acks: Promise<Ack>[] = [];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { before, describe, test } from 'node:test';
 import type { BroadcastStats } from '../../client/protocol.js';
-import { buildFfmpegArgs, parseMimeType, type FfmpegArgsOptions } from '../../server/ffmpeg/args.js';
+import { buildFfmpegArgs, parseMimeType, pusherArgs, recorderArgs, type FfmpegArgsOptions } from '../../server/ffmpeg/args.js';
 import { createProgressParser } from '../../server/ffmpeg/progress.js';
 
 describe('parseMimeType', () => {
@@ -311,6 +311,41 @@ async function publish(args: readonly string[], input: Buffer): Promise<Run> {
 }
 
 const OPTION_ERRORS = /Unrecognized option|Option not found|Error splitting the argument list|Invalid argument|No such filter|Unknown encoder|not found for output|Error parsing/;
+
+describe('the fan-out outputs', () => {
+  test('the broadcast ffmpeg writes FLV to stdout, with no network option ffmpeg would refuse for a pipe', () => {
+    const args = buildFfmpegArgs({
+      inputFormat: 'matroska',
+      video: 'copy',
+      destination: 'pipe',
+      videoBitsPerSecond: 2_500_000,
+      audioBitsPerSecond: 128_000,
+      audioSampleRate: 44_100,
+      framerate: 30,
+      destinationTimeoutMs: 10_000,
+    });
+    assert.deepEqual(args.slice(-5), ['-f', 'flv', '-flvflags', 'no_duration_filesize', 'pipe:1']);
+    assert.ok(!args.includes('-rw_timeout') && !args.includes('-tcp_nodelay'));
+  });
+
+  test('a pusher copies FLV from stdin to its destination, the URL last and alone', () => {
+    const url = new URL('rtmps://live.example.com/app/key');
+    const args = pusherArgs({ destination: url, destinationTimeoutMs: 5_000, tlsCaFile: '/ca.pem' });
+    assert.deepEqual(args.slice(args.indexOf('-f'), args.indexOf('-f') + 8), ['-f', 'flv', '-i', 'pipe:0', '-map', '0', '-c', 'copy']);
+    assert.deepEqual(args.slice(-9), ['-tcp_nodelay', '1', '-rw_timeout', '5000000', '-tls_verify', '1', '-ca_file', '/ca.pem', url.href]);
+    assert.throws(() => pusherArgs({ destination: new URL('file:///etc/passwd'), destinationTimeoutMs: 0 }), /rtmp: or rtmps:/);
+  });
+
+  test('a recorder writes the container its extension names, fragmented for MP4, never over an existing file', () => {
+    const mp4 = recorderArgs({ path: '/srv/rec/a.mp4' });
+    assert.equal(mp4[0], '-n');
+    assert.deepEqual(mp4.slice(-5), ['-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', 'file:/srv/rec/a.mp4']);
+    assert.deepEqual(recorderArgs({ path: '/srv/rec/a.MKV' }).slice(-3), ['-f', 'matroska', 'file:/srv/rec/a.MKV']);
+    assert.deepEqual(recorderArgs({ path: '/srv/rec/a.flv' }).slice(-3), ['-f', 'flv', 'file:/srv/rec/a.flv']);
+    assert.throws(() => recorderArgs({ path: 'relative.mp4' }), /absolute/);
+    assert.throws(() => recorderArgs({ path: '/srv/rec/a.txt' }), /\.mp4, \.mkv, \.flv/);
+  });
+});
 
 describe('buildFfmpegArgs with the real ffmpeg', () => {
   let h264: Buffer;

@@ -3,12 +3,12 @@
 import installer from '@ffmpeg-installer/ffmpeg';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { buildFfmpegArgs } from '../../server/ffmpeg/args.js';
+import { buildFfmpegArgs, pusherArgs, recorderArgs } from '../../server/ffmpeg/args.js';
 import { probeFfmpeg } from '../../server/ffmpeg/capabilities.js';
 
 const SYSTEM_FFMPEG = 'ffmpeg';
@@ -102,5 +102,52 @@ describe('the command line for each probed binary', () => {
         assert.equal(run.code, 1);
       });
     }
+  }
+});
+
+/** What the broadcast's ffmpeg writes for the fan-out: FLV on stdout. */
+async function fannedOutFlv(ffmpegPath: string, statsPeriod: boolean): Promise<Buffer> {
+  const args = buildFfmpegArgs({
+    inputFormat: 'matroska',
+    video: 'copy',
+    destination: 'pipe',
+    videoBitsPerSecond: 500_000,
+    audioBitsPerSecond: 128_000,
+    audioSampleRate: 44_100,
+    framerate: 30,
+    destinationTimeoutMs: 3_000,
+    statsPeriod,
+  });
+  const input = await recording('h264');
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'ignore', 'ignore'] });
+    const chunks: Buffer[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stdin!.end(input);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg exited ${code}`))));
+  });
+}
+
+describe('the fan-out command lines for each probed binary', () => {
+  for (const [name, ffmpegPath] of [['ffmpeg 5.1', SYSTEM_FFMPEG], ['the 2018 static build', OLD_FFMPEG]] as const) {
+    test(`${name}: the broadcast writes FLV to its stdout, a pusher gets as far as connecting, a recorder writes its file`, async () => {
+      const capabilities = await probeFfmpeg(ffmpegPath);
+      assert.ok(capabilities);
+      const flv = await fannedOutFlv(ffmpegPath, capabilities.statsPeriod);
+      assert.equal(flv.subarray(0, 3).toString('latin1'), 'FLV');
+      const pushed = await runFfmpeg(ffmpegPath, pusherArgs({ destination: new URL('rtmp://127.0.0.1:1/live/x'), destinationTimeoutMs: 3_000, statsPeriod: capabilities.statsPeriod }), flv);
+      assert.doesNotMatch(pushed.stderr, OPTION_ERRORS);
+      assert.match(pushed.stderr, /Connection refused/);
+      const dir = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-recorder-'));
+      try {
+        const path = join(dir, 'recording.mp4');
+        const recorded = await runFfmpeg(ffmpegPath, recorderArgs({ path, statsPeriod: capabilities.statsPeriod }), flv);
+        assert.equal(recorded.code, 0, recorded.stderr);
+        assert.ok((await stat(path)).size > 10_000);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
   }
 });

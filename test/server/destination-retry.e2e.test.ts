@@ -7,22 +7,13 @@ import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { keyframeTimes, probe } from '../helpers/probe.js';
 import { startRtmpServer } from '../helpers/rtmp-server.js';
-import { ended, send, start, startStack, stop, type ClientSocket } from '../helpers/stack.js';
+import { ended, send, sendPaced, start, startStack, stop } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 
 after(async () => {
   await waitForNoChildren('ffmpeg', 5_000);
 });
-
-/** Sends chunks at the pace a recorder makes them (the media is `seconds` long). */
-async function sendPaced(socket: ClientSocket, chunks: readonly Buffer[], seconds: number, total: number): Promise<void> {
-  const paceMs = (seconds * 1000) / total;
-  for (const chunk of chunks) {
-    assert.deepEqual(await send(socket, chunk), { ok: true });
-    await new Promise((resolve) => setTimeout(resolve, paceMs));
-  }
-}
 
 describe('a destination that drops a live broadcast', () => {
   test('is reconnected within 5 s without anyone acting, and the broadcast goes on', async () => {

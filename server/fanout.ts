@@ -1,0 +1,242 @@
+// One broadcast, several outputs: the broadcast's ffmpeg writes FLV once to its stdout, and each
+// destination (and the recording) gets a copy-only ffmpeg of its own fed whole FLV tags from here.
+// A destination that drops the broadcast is reconnected alone, from the kept FLV preamble and the
+// next keyframe, while the others go on untouched.
+import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+import { BroadcastError, ERRORS, type DestinationState, type DestinationStatus, type ErrorPayload, type VideoMode } from '../client/protocol.js';
+import { redactDestination } from './destination.js';
+import { FlvReader } from './flv.js';
+import { Session } from './session.js';
+
+/** Where one output of a fan-out writes. */
+export type FanOutTarget = { kind: 'destination'; url: URL } | { kind: 'recording'; path: string };
+
+/** One output as the fan-out reports it. */
+export interface FanOutOutput {
+  /** Its place among the broadcast's destinations, from 0 (the recording comes after them). */
+  index: number;
+  target: FanOutTarget;
+  /** The destination with its stream key hidden, or the recording's path. */
+  label: string;
+  state: DestinationState;
+  retries: number;
+}
+
+export interface FanOutOptions {
+  sessionId: string;
+  remoteAddress: string;
+  ffmpegPath: string;
+  video: VideoMode;
+  targets: readonly FanOutTarget[];
+  /** argv of the copy-only ffmpeg for one output. */
+  args(target: FanOutTarget): string[];
+  /** Reconnections of a destination that dropped the broadcast after taking it; 0 never. */
+  retries: number;
+  /** Wait before the first reconnection, doubled each next one (at most 10 s). */
+  retryDelayMs: number;
+  stopTimeoutMs: number;
+  killTimeoutMs: number;
+  /** Most FLV bytes one output may have waiting; past it that output is dropped (and reconnected) alone. */
+  maxBufferedBytes: number;
+}
+
+export interface FanOutEvents {
+  /** A destination dropped the broadcast: reconnected in `retryInMs`, or given up on when `retrying` is false. */
+  lost: [output: FanOutOutput, error: ErrorPayload, retryInMs: number, retrying: boolean];
+  /** A reconnected destination takes the broadcast again. */
+  restored: [output: FanOutOutput];
+  /** Every destination is gone for good; the recording, if any, goes on until the broadcast is ended. */
+  'all-failed': [error: ErrorPayload];
+  /** The recording could not be written (it is not retried: a new ffmpeg would overwrite it). */
+  'recording-failed': [error: ErrorPayload];
+  /** A line of one output's ffmpeg log, redacted. */
+  output: [label: string, line: string];
+}
+
+const MAX_RETRY_DELAY_MS = 10_000;
+
+/** One output: its copy-only ffmpeg, replaced when a destination is reconnected. */
+class Output implements FanOutOutput {
+  state: DestinationState = 'connecting';
+  retries = 0;
+  session: Session | undefined;
+  /** A new ffmpeg gets the preamble and then media from the next keyframe. */
+  joining = false;
+  /** Whether this output's destination ever took media: one that never did is wrong, not dropped. */
+  published = false;
+  retryTimer: NodeJS.Timeout | undefined;
+  readonly label: string;
+
+  constructor(
+    readonly index: number,
+    readonly target: FanOutTarget,
+  ) {
+    this.label = target.kind === 'destination' ? redactDestination(target.url) : target.path;
+  }
+
+  get durationMs(): number {
+    return this.session?.stats?.durationMs ?? 0;
+  }
+}
+
+/** The outputs of one broadcast. Feed it the broadcast ffmpeg's stdout with {@link FanOut.attach}. */
+export class FanOut extends EventEmitter<FanOutEvents> {
+  readonly #options: FanOutOptions;
+  readonly #outputs: Output[];
+  readonly #reader = new FlvReader();
+  #ending = false;
+  #allFailed = false;
+
+  private constructor(options: FanOutOptions) {
+    super();
+    this.#options = options;
+    this.#outputs = options.targets.map((target, index) => new Output(index, target));
+  }
+
+  /** Starts one copy-only ffmpeg per output; rejects (and stops the ones started) if ffmpeg cannot run. */
+  static async start(options: FanOutOptions): Promise<FanOut> {
+    const fanOut = new FanOut(options);
+    const started = await Promise.allSettled(fanOut.#outputs.map((output) => fanOut.#spawn(output)));
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
+      await fanOut.end();
+      throw failed.reason;
+    }
+    return fanOut;
+  }
+
+  /** Each output's state, in order; the recording is not a destination and is left out. */
+  destinations(): DestinationStatus[] {
+    return this.#outputs
+      .filter((output) => output.target.kind === 'destination')
+      .map((output) => ({ destination: output.label, state: output.state, retries: output.retries, durationMs: output.durationMs }));
+  }
+
+  /** Reads the broadcast's FLV; when it ends, so does every output. */
+  attach(flv: Readable): void {
+    flv.on('data', (chunk: Buffer) => this.#distribute(chunk));
+    flv.on('end', () => void this.end());
+    // The broadcast's ffmpeg dying is reported by its own exit; its stdout only closes.
+    flv.on('error', () => void this.end());
+  }
+
+  /** Closes every output's input so it flushes and exits; resolves once all have. */
+  async end(): Promise<void> {
+    this.#ending = true;
+    const running: Promise<unknown>[] = [];
+    for (const output of this.#outputs) {
+      clearTimeout(output.retryTimer);
+      if (output.session) running.push(output.session.stop());
+      if (output.state !== 'failed') output.state = 'ended';
+    }
+    await Promise.all(running);
+  }
+
+  #distribute(chunk: Buffer): void {
+    const fresh = this.#reader.preamble.header.length === 0;
+    let tags;
+    try {
+      tags = this.#reader.push(chunk);
+    } catch {
+      // Our own ffmpeg wrote it, so this cannot happen; if it does, the outputs end cleanly.
+      void this.end();
+      return;
+    }
+    if (fresh && this.#reader.preamble.header.length > 0) {
+      for (const output of this.#outputs) if (!output.joining) output.session?.write(this.#reader.preamble.header, ignore);
+    }
+    for (const tag of tags) {
+      for (const output of this.#outputs) {
+        const { session } = output;
+        if (!session || session.state !== 'live') continue;
+        if (output.joining) {
+          if (!tag.keyframe || !this.#reader.ready) continue;
+          output.joining = false;
+          session.write(this.#reader.start, ignore);
+        }
+        session.write(tag.bytes, ignore);
+      }
+    }
+  }
+
+  async #spawn(output: Output): Promise<void> {
+    const { target } = output;
+    const session = await Session.start({
+      id: this.#options.sessionId,
+      remoteAddress: this.#options.remoteAddress,
+      ffmpegPath: this.#options.ffmpegPath,
+      args: this.#options.args(target),
+      destination: target.kind === 'destination' ? target.url : target.path,
+      video: this.#options.video,
+      stopTimeoutMs: this.#options.stopTimeoutMs,
+      killTimeoutMs: this.#options.killTimeoutMs,
+      // The broadcast's own ffmpeg watches the client; an output only follows it.
+      idleTimeoutMs: Infinity,
+      maxDurationMs: Infinity,
+      maxBufferedBytes: this.#options.maxBufferedBytes,
+      onStats: (stats) => {
+        if (stats.durationMs <= 0 || output.session !== session || output.state === 'live') return;
+        const back = output.state === 'reconnecting';
+        output.state = 'live';
+        output.published = true;
+        if (back) this.emit('restored', output);
+      },
+      onOutput: (line) => this.emit('output', output.label, line),
+    });
+    output.session = session;
+    void session.ended.then(({ error }) => this.#onExit(output, session, error));
+  }
+
+  #onExit(output: Output, session: Session, error: ErrorPayload | undefined): void {
+    if (output.session !== session || this.#ending) return;
+    const reason: ErrorPayload = error ?? { code: 'DESTINATION_UNREACHABLE', message: 'The RTMP destination closed the connection.' };
+    if (output.target.kind === 'recording') {
+      output.state = 'failed';
+      this.emit('recording-failed', error ?? { code: 'FFMPEG_EXITED', message: 'The recording stopped unexpectedly.' });
+      return;
+    }
+    const retrying = (output.published || output.retries > 0) && output.retries < this.#options.retries;
+    if (!retrying) {
+      this.#giveUp(output, reason);
+      return;
+    }
+    output.state = 'reconnecting';
+    output.retries++;
+    const retryInMs = Math.min(this.#options.retryDelayMs * 2 ** (output.retries - 1), MAX_RETRY_DELAY_MS);
+    this.emit('lost', output, reason, retryInMs, true);
+    output.retryTimer = setTimeout(() => void this.#reconnect(output), retryInMs);
+  }
+
+  /** No more retries for this destination; when it was the last one, the broadcast has nowhere to go. */
+  #giveUp(output: Output, error: ErrorPayload): void {
+    output.state = 'failed';
+    this.emit('lost', output, error, 0, false);
+    const gone = this.#outputs.every((each) => each.target.kind !== 'destination' || each.state === 'failed');
+    if (gone && !this.#allFailed) {
+      this.#allFailed = true;
+      this.emit('all-failed', error);
+    }
+  }
+
+  async #reconnect(output: Output): Promise<void> {
+    if (this.#ending) return;
+    output.joining = true;
+    try {
+      await this.#spawn(output);
+    } catch (caught) {
+      const code = caught instanceof BroadcastError ? caught.code : 'FFMPEG_EXITED';
+      this.#giveUp(output, { code, message: caught instanceof Error ? caught.message : ERRORS.FFMPEG_EXITED });
+      return;
+    }
+    // The broadcast ended while the new ffmpeg was starting.
+    if (this.#ending) void output.session?.stop();
+  }
+
+  /** How many destinations still take (or are about to take) the broadcast. */
+  get remaining(): number {
+    return this.#outputs.filter((output) => output.target.kind === 'destination' && (output.state === 'live' || output.state === 'connecting')).length;
+  }
+}
+
+function ignore(): void {}
