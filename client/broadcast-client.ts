@@ -142,6 +142,8 @@ export class BroadcastClient extends EventTarget {
   #sessionId: string | undefined;
   #resumeToken: string | undefined;
   #videoMode: VideoMode | undefined;
+  #audioMuted = false;
+  #videoMuted = false;
 
   // One broadcast's parts, replaced by each start.
   #socket: ClientSocket | undefined;
@@ -192,6 +194,37 @@ export class BroadcastClient extends EventTarget {
     return this.#videoMode;
   }
 
+  /** Whether the broadcast carries silence instead of the microphone: see {@link setAudioMuted}. */
+  get audioMuted(): boolean {
+    return this.#audioMuted;
+  }
+
+  /** Whether the broadcast carries black frames instead of the camera or screen: see {@link setVideoMuted}. */
+  get videoMuted(): boolean {
+    return this.#videoMuted;
+  }
+
+  /**
+   * Mutes the microphone of the broadcast (silence goes out) or unmutes it, without touching the
+   * page's own track or its preview. The broadcast stays on air. Takes effect at once while a
+   * broadcast runs, and applies to the next ones until changed. While paused, everything is
+   * silent anyway; the choice holds after `resume()`.
+   */
+  setAudioMuted(muted: boolean): void {
+    this.#audioMuted = checkBoolean('muted', muted);
+    this.#recorder?.setMuted('audio', muted);
+  }
+
+  /**
+   * Hides the camera or screen from the broadcast (black frames go out) or shows it again, without
+   * touching the page's own track or its preview. The broadcast stays on air. Same lifetime as
+   * {@link setAudioMuted}.
+   */
+  setVideoMuted(muted: boolean): void {
+    this.#videoMuted = checkBoolean('muted', muted);
+    this.#recorder?.setMuted('video', muted);
+  }
+
   /**
    * Connects, asks the server to start, and starts recording `stream`. Resolves once live;
    * rejects with a BroadcastError carrying the server's code when the broadcast cannot start.
@@ -211,7 +244,7 @@ export class BroadcastClient extends EventTarget {
   pause(): void {
     if (this.#state === 'paused') return;
     if (this.#state !== 'live') throw new BroadcastError('NOT_STARTED', `Only a live broadcast can be paused; it is ${this.#state}.`);
-    this.#recorder?.setMuted(true);
+    this.#recorder?.setPaused(true);
     this.#setState('paused');
   }
 
@@ -219,7 +252,7 @@ export class BroadcastClient extends EventTarget {
   resume(): void {
     if (this.#state === 'live') return;
     if (this.#state !== 'paused') throw new BroadcastError('NOT_STARTED', `Only a paused broadcast can be resumed; it is ${this.#state}.`);
-    this.#recorder?.setMuted(false);
+    this.#recorder?.setPaused(false);
     this.#setState('live');
   }
 
@@ -257,6 +290,8 @@ export class BroadcastClient extends EventTarget {
         onError: (error) => this.#fail(error),
         onEnd: () => void this.stop().catch(() => {}),
       });
+      recorder.setMuted('audio', this.#audioMuted);
+      recorder.setMuted('video', this.#videoMuted);
       this.#recorder = recorder;
       const socket = this.#connect();
       await this.#until(connected(socket));
@@ -565,6 +600,11 @@ function connectError(error: ConnectError): BroadcastError {
 function toBroadcastError(caught: unknown): BroadcastError {
   if (caught instanceof BroadcastError) return caught;
   return new BroadcastError('INTERNAL', caught instanceof Error ? caught.message : String(caught));
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`Expected \`${name}\` to be a boolean, got \`${show(value)}\``);
+  return value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

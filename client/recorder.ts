@@ -39,10 +39,13 @@ export interface RecorderOptions {
   onEnd(): void;
 }
 
+/** A kind of track the broadcast can silence on its own: the microphone, or the camera/screen. */
+export type TrackKind = 'audio' | 'video';
+
 /**
  * A MediaRecorder over clones of a stream's tracks. Pausing disables the clones, so the recorder
  * keeps producing black frames and silence (the RTMP output stays alive) while the page's own
- * tracks, shown in its preview, are untouched.
+ * tracks, shown in its preview, are untouched. Muting one kind disables only its clones.
  */
 export class Recorder {
   /** The recorder type asked for; goes in the start request. */
@@ -54,6 +57,8 @@ export class Recorder {
   #delivered: Promise<void> = Promise.resolve();
   #stopRequested = false;
   #discarded = false;
+  #paused = false;
+  readonly #muted = new Set<TrackKind>();
 
   /** Throws INVALID_MEDIA when this browser cannot record anything the server reads. */
   constructor(stream: MediaStream, options: RecorderOptions) {
@@ -97,9 +102,21 @@ export class Recorder {
     return started;
   }
 
-  /** Muted, the recording carries black frames and silence instead of the tracks' content. */
-  setMuted(muted: boolean): void {
-    for (const track of this.#tracks) track.enabled = !muted;
+  /** Paused, the recording carries black frames and silence instead of the tracks' content. */
+  setPaused(paused: boolean): void {
+    this.#paused = paused;
+    this.#applyEnabled();
+  }
+
+  /** Muted, the recording carries silence (audio) or black frames (video) for that kind only. */
+  setMuted(kind: TrackKind, muted: boolean): void {
+    if (muted) this.#muted.add(kind);
+    else this.#muted.delete(kind);
+    this.#applyEnabled();
+  }
+
+  #applyEnabled(): void {
+    for (const track of this.#tracks) track.enabled = !this.#paused && !this.#muted.has(track.kind as TrackKind);
   }
 
   /** Stops recording; resolves once the last chunk has been handed out. */

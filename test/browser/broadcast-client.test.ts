@@ -4,7 +4,7 @@
 import { expect, oneEvent } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { BroadcastClient, BroadcastError, ERRORS, type BroadcastState, type BroadcastStats, type EndedMessage } from '../../client/core.js';
-import { blip, broadcastConfig, broadcastOver, expectedVideoMode, openCamera, probeRecording, record, refusingDestination, rtmpEvents, stopTracks } from './commands.js';
+import { blip, broadcastConfig, broadcastOver, expectedVideoMode, openCamera, probeRecording, probeSegments, record, recordsH264, refusingDestination, rtmpEvents, stopTracks } from './commands.js';
 
 /** Resolves with the first stats report from the server that satisfies `test`. */
 function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => boolean): Promise<BroadcastStats> {
@@ -107,6 +107,84 @@ describe('BroadcastClient', () => {
     expect(ended).to.deep.equal([{ reason: 'stopped' }]);
     const received = await probeRecording('pause');
     expect(received.durationSec).to.be.at.least((afterResume + 1_000) / 1_000 - 0.5);
+  });
+
+  it('hides the video (black frames) and mutes the microphone (silence) each on its own while the broadcast stays on air', async function () {
+    this.timeout(45_000);
+    const client = new BroadcastClient(await broadcastConfig('mute'));
+    const states: BroadcastState[] = [];
+    client.addEventListener('statechange', (event) => states.push(event.detail.state));
+    /** The output time (s) once `seconds` more of media have reached the destination. */
+    const after = async (seconds: number) => {
+      const from = client.stats?.durationMs ?? 0;
+      return (await statsWhere(client, (stats) => stats.durationMs >= from + seconds * 1_000)).durationMs / 1_000;
+    };
+
+    await client.start(camera!);
+    const startedAt = performance.now();
+    const hidden = await after(3);
+    client.setVideoMuted(true);
+    expect(client.videoMuted).to.equal(true);
+    const muted = await after(3);
+    client.setVideoMuted(false);
+    client.setAudioMuted(true);
+    expect([client.audioMuted, client.videoMuted]).to.deep.equal([true, false]);
+    const restored = await after(3);
+    client.setAudioMuted(false);
+    const end = await after(2.5);
+    const wallSec = (performance.now() - startedAt) / 1_000;
+    await client.stop();
+
+    expect(states).to.deep.equal(['connecting', 'live', 'stopping', 'ended']);
+    expect(camera!.getTracks().every((track) => track.enabled)).to.equal(true, 'the page’s own tracks are untouched');
+    // A change shows in the recording a little after the stats that preceded it: the media on its way.
+    const settle = 1.2;
+    const [before, black, silent, back] = await probeSegments('mute', [
+      [0.5, hidden],
+      [hidden + settle, muted],
+      [muted + settle, restored],
+      [restored + settle, end - 0.3],
+    ]);
+    const describe = (levels: typeof before) => `brightest luma per frame ${levels!.frameMaxLuma.map(Math.round).join(' ')}, max volume ${levels!.maxVolumeDb} dB`;
+    for (const [name, levels] of Object.entries({ before, silent, back })) {
+      expect(Math.min(...levels!.frameMaxLuma)).to.be.above(60, `${name}: the camera shows (${describe(levels)})`);
+    }
+    expect(Math.max(...black!.frameMaxLuma)).to.be.below(30, `hidden: black frames (${describe(black)})`);
+    // Firefox records a disabled video track at about 1.5 frames per second, Chromium at full rate.
+    expect(black!.frameMaxLuma.length).to.be.at.least(Math.floor(muted - hidden - settle), 'hidden: frames keep coming');
+    for (const [name, levels] of Object.entries({ before, black, back })) {
+      expect(levels!.maxVolumeDb).to.be.above(-40, `${name}: the microphone is heard (${describe(levels)})`);
+    }
+    expect(silent!.maxVolumeDb).to.be.below(-60, `muted: silence (${describe(silent)})`);
+    // One publish, no hole: the broadcast went on through both.
+    expect((await rtmpEvents('mute')).filter((call) => call === 'publish')).to.have.length(1, 'one publish');
+    const received = await probeRecording('mute');
+    expect(received.durationSec).to.be.closeTo(wallSec, wallSec * 0.15);
+    const times = received.videoPacketTimes;
+    expect(Math.max(...times.slice(1).map((time, i) => time - times[i]!))).to.be.below(recordsH264 ? 0.5 : 1.1, 'no frames missing');
+  });
+
+  it('starts muted when told before start(), keeps the choice through pause and resume, and throws a TypeError for a non-boolean', async () => {
+    const client = new BroadcastClient(await broadcastConfig('start-muted'));
+    client.setAudioMuted(true);
+    expect(() => client.setVideoMuted('yes' as unknown as boolean)).to.throw(TypeError, 'Expected `muted` to be a boolean, got `"yes"`');
+
+    await client.start(camera!);
+    await statsWhere(client, (stats) => stats.durationMs >= 1_500);
+    client.pause();
+    client.resume();
+    const resumedAt = client.stats!.durationMs / 1_000;
+    const end = (await statsWhere(client, (stats) => stats.durationMs >= (resumedAt + 2.5) * 1_000)).durationMs / 1_000;
+    await client.stop();
+
+    expect(client.audioMuted).to.equal(true);
+    const [first, afterResume] = await probeSegments('start-muted', [
+      [0, 1.5],
+      [resumedAt + 1.2, end - 0.3],
+    ]);
+    expect(first!.maxVolumeDb).to.be.below(-60, 'silent from the first frame');
+    expect(afterResume!.maxVolumeDb).to.be.below(-60, 'still silent after resume()');
+    expect(Math.min(...afterResume!.frameMaxLuma)).to.be.above(60, 'the video is back after resume()');
   });
 
   it('rides out a 3 s network blip: it reconnects, resumes, and the destination gets one publish with every frame', async function () {

@@ -9,6 +9,8 @@ import type {
   RecordingProbe,
   RefusingDestination,
   RtmpEventsAnswer,
+  SegmentsAnswer,
+  SegmentsRequest,
   StartRequestAnswer,
 } from './server-plugin.js';
 
@@ -49,6 +51,12 @@ export async function broadcastOver(rtmpUrl: string): Promise<void> {
 /** What the RTMP server recorded of `stream`, once the publish has ended. */
 export function probeRecording(stream: string): Promise<RecordingProbe> {
   return executeServerCommand<RecordingProbe, { stream: string }>('probe-recording', { stream });
+}
+
+/** Decodes stretches (`[fromSec, toSec]`) of what the RTMP server recorded of `stream`: luma of each frame, loudest sample. */
+export async function probeSegments(stream: string, segments: [number, number][]): Promise<SegmentsAnswer['segments']> {
+  const answer = await executeServerCommand<SegmentsAnswer, SegmentsRequest>('probe-segments', { stream, segments });
+  return answer.segments;
 }
 
 /** The start request the server received for `stream`, or null if none came. */

@@ -8,7 +8,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import type { TestRunnerPlugin } from '@web/test-runner';
 import type { StartRequest } from '../../client/protocol.js';
 import { BroadcastError, BroadcastServer, type BroadcastSocket } from '../../server/index.js';
-import { keyframeTimes, probe, videoPacketTimes, type ProbeResult } from '../helpers/probe.js';
+import { keyframeTimes, probe, segmentLevels, videoPacketTimes, type ProbeResult, type SegmentLevels } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -30,6 +30,17 @@ export interface RecordingProbe extends ProbeResult {
   keyframeTimes: number[];
   /** Seconds of every video packet (one per frame), ascending. */
   videoPacketTimes: number[];
+}
+
+/** What `probe-segments` asks: stretches of a stream's recording, each `[fromSec, toSec]`. */
+export interface SegmentsRequest {
+  stream: string;
+  segments: [fromSec: number, toSec: number][];
+}
+
+/** What `probe-segments` answers: the levels of each stretch asked for, in order. */
+export interface SegmentsAnswer {
+  segments: SegmentLevels[];
 }
 
 /** What `rtmp-events` answers: the RTMP server's notifications about a stream, oldest first. */
@@ -219,6 +230,12 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           const file = await running().rtmp.recording(stream);
           const [probed, keyframes, packets] = await Promise.all([probe(file), keyframeTimes(file), videoPacketTimes(file)]);
           return { ...probed, keyframeTimes: keyframes, videoPacketTimes: packets } satisfies RecordingProbe;
+        }
+        case 'probe-segments': {
+          // Decodes stretches of what the RTMP server recorded: luma per frame, loudest sample.
+          const { stream, segments } = payload as SegmentsRequest;
+          const file = await running().rtmp.recording(stream);
+          return { segments: await Promise.all(segments.map(([from, to]) => segmentLevels(file, from, to))) } satisfies SegmentsAnswer;
         }
         case 'rtmp-events': {
           const { stream } = payload as { stream: string };

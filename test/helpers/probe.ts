@@ -167,3 +167,25 @@ export async function videoPacketTimes(file: string): Promise<number[]> {
     .map(Number)
     .sort((x, y) => x - y);
 }
+
+/** What a stretch of a recording shows and sounds like, decoded. */
+export interface SegmentLevels {
+  /** Brightest luma (0–255) of each decoded frame of the stretch: black frames stay near 16, a picture has bright parts. */
+  frameMaxLuma: number[];
+  /** Loudest audio sample of the stretch in dBFS (about -91 for digital silence); NaN without audio. */
+  maxVolumeDb: number;
+}
+
+/** Decodes `file` from `fromSec` to `toSec` and measures it: ffmpeg's signalstats (luma) and volumedetect (loudness). */
+export async function segmentLevels(file: string, fromSec: number, toSec: number): Promise<SegmentLevels> {
+  const range = ['-ss', String(fromSec), '-to', String(toSec), '-i', file];
+  const [luma, volume] = await Promise.all([
+    run('ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', ...range, '-an', '-vf', 'signalstats,metadata=print:key=lavfi.signalstats.YMAX:file=-', '-f', 'null', '-'], {
+      maxBuffer: 64 * 1024 * 1024,
+    }),
+    run('ffmpeg', ['-hide_banner', '-nostats', '-v', 'info', ...range, '-vn', '-af', 'volumedetect', '-f', 'null', '-'], { maxBuffer: 64 * 1024 * 1024 }),
+  ]);
+  const frameMaxLuma = [...luma.stdout.matchAll(/lavfi\.signalstats\.YMAX=([\d.]+)/g)].map((match) => Number(match[1]));
+  const max = /max_volume: (-?[\d.]+|-inf) dB/.exec(volume.stderr)?.[1];
+  return { frameMaxLuma, maxVolumeDb: max === undefined ? NaN : max === '-inf' ? -Infinity : Number(max) };
+}
