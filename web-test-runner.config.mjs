@@ -7,12 +7,10 @@ import { puppeteerLauncher } from '@web/test-runner-puppeteer';
 import { tsImport } from 'tsx/esm/api';
 
 /**
- * Which browsers run the suite: BROWSERS=chromium,firefox (FIREFOX_PATH, default
- * /usr/bin/firefox-esr). Firefox is not in the default yet: in it, the network-blip and
- * destination-restart tests of broadcast-client.test.ts still fail (its VP8 recording has one
- * keyframe, at the start, which the server's mid-broadcast ffmpeg restarts need more of).
+ * Which browsers run the suite: both by default, one after the other; BROWSERS=chromium (or
+ * firefox) for one. CHROME_PATH and FIREFOX_PATH (default /usr/bin/firefox-esr) point at others.
  */
-const BROWSERS = (process.env.BROWSERS ?? 'chromium').split(',').map((name) => name.trim());
+const BROWSERS = (process.env.BROWSERS ?? 'chromium,firefox').split(',').map((name) => name.trim());
 
 const { broadcastServerPlugin } = await tsImport('./test/browser/server-plugin.ts', import.meta.url);
 

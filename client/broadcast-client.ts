@@ -380,6 +380,14 @@ export class BroadcastClient extends EventTarget {
       this.#destinationDown = this.#state;
       this.#setState('reconnecting');
     });
+    // The server's new ffmpeg must start at a keyframe: a new recording opens with one.
+    socket.on('restart-recording', (ack) => {
+      const recorder = this.#recorder;
+      const reply = typeof ack === 'function' ? ack : () => {};
+      if (!recorder || !this.#isRunning() || this.#state === 'stopping') return reply({ ok: false });
+      reply({ ok: true });
+      recorder.restart().catch((caught: unknown) => this.#fail(new BroadcastError('INVALID_MEDIA', `The browser could not restart recording: ${caught instanceof Error ? caught.message : String(caught)}`)));
+    });
     socket.on('destination-restored', () => {
       const back = this.#destinationDown;
       this.#destinationDown = undefined;

@@ -50,7 +50,8 @@ export type TrackKind = 'audio' | 'video';
 export class Recorder {
   /** The recorder type asked for; goes in the start request. */
   readonly mimeType: string;
-  readonly #recorder: MediaRecorder;
+  #recorder: MediaRecorder;
+  readonly #recorderOptions: KeyframeRecorderOptions;
   readonly #tracks: MediaStreamTrack[];
   readonly #options: RecorderOptions;
   /** Settles once every chunk so far has been handed out; chains them in order. */
@@ -58,6 +59,8 @@ export class Recorder {
   #stopRequested = false;
   #discarded = false;
   #paused = false;
+  /** Settles once a restart under way has the new recording running. */
+  #restarting: Promise<void> | undefined;
   readonly #muted = new Set<TrackKind>();
 
   /** Throws INVALID_MEDIA when this browser cannot record anything the server reads. */
@@ -70,25 +73,33 @@ export class Recorder {
     }
     this.mimeType = mimeType;
     this.#tracks = stream.getTracks().map((track) => track.clone());
-    const recorderOptions: KeyframeRecorderOptions = {
+    this.#recorderOptions = {
       mimeType,
       videoBitsPerSecond: options.videoBitsPerSecond,
       audioBitsPerSecond: options.audioBitsPerSecond,
       videoKeyFrameIntervalDuration: KEYFRAME_INTERVAL_MS,
     };
     try {
-      this.#recorder = new MediaRecorder(new MediaStream(this.#tracks), recorderOptions);
+      this.#recorder = this.#createRecorder();
     } catch (caught) {
       this.#stopTracks();
       throw new BroadcastError('INVALID_MEDIA', `The browser cannot record this stream: ${describe(caught)}`);
     }
-    this.#recorder.addEventListener('dataavailable', (event) => this.#onData(event.data));
-    this.#recorder.addEventListener('error', (event) => {
+  }
+
+  /** A MediaRecorder over the clones; its events count only while it is the current one. */
+  #createRecorder(): MediaRecorder {
+    const recorder = new MediaRecorder(new MediaStream(this.#tracks), this.#recorderOptions);
+    const options = this.#options;
+    recorder.addEventListener('dataavailable', (event) => this.#onData(event.data));
+    recorder.addEventListener('error', (event) => {
+      if (recorder !== this.#recorder) return;
       options.onError(new BroadcastError('INVALID_MEDIA', `The browser stopped recording: ${describe((event as ErrorEvent).error)}`));
     });
-    this.#recorder.addEventListener('stop', () => {
-      if (!this.#stopRequested) options.onEnd();
+    recorder.addEventListener('stop', () => {
+      if (recorder === this.#recorder && !this.#stopRequested) options.onEnd();
     });
+    return recorder;
   }
 
   /** Starts recording; resolves once the browser has, rejects with INVALID_MEDIA if it cannot. */
@@ -119,8 +130,34 @@ export class Recorder {
     for (const track of this.#tracks) track.enabled = !this.#paused && !this.#muted.has(track.kind as TrackKind);
   }
 
+  /**
+   * Ends the current recording and starts a new one on the same tracks, so the next chunks open a
+   * new WebM stream (header, then a keyframe): what a server needs to start a new ffmpeg when the
+   * browser makes no keyframe on demand (Firefox makes one only at the start of a recording).
+   * The old recording's last chunk is handed out first.
+   */
+  restart(): Promise<void> {
+    this.#restarting ??= this.#restart().finally(() => (this.#restarting = undefined));
+    return this.#restarting;
+  }
+
+  async #restart(): Promise<void> {
+    const previous = this.#recorder;
+    if (this.#stopRequested || previous.state === 'inactive') return;
+    const next = this.#createRecorder();
+    this.#recorder = next;
+    const stopped = new Promise((resolve) => previous.addEventListener('stop', resolve, { once: true }));
+    previous.stop();
+    await stopped;
+    if (this.#stopRequested) return;
+    const started = new Promise<void>((resolve) => next.addEventListener('start', () => resolve(), { once: true }));
+    next.start(this.#options.timeslice);
+    await started;
+  }
+
   /** Stops recording; resolves once the last chunk has been handed out. */
   async stop(): Promise<void> {
+    await this.#restarting;
     this.#stopRequested = true;
     if (this.#recorder.state !== 'inactive') {
       const stopped = new Promise((resolve) => this.#recorder.addEventListener('stop', resolve, { once: true }));

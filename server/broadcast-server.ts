@@ -28,7 +28,7 @@ import { buildFfmpegArgs, parseMimeType } from './ffmpeg/args.js';
 import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
 import { locateFfmpeg } from './ffmpeg/locate.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
-import { findCluster, MatroskaHeader } from './matroska.js';
+import { findCluster, MatroskaHeader, startsRecording } from './matroska.js';
 import { Session, type SessionInfo } from './session.js';
 import { validateStartRequest } from './validate.js';
 
@@ -159,8 +159,11 @@ interface Link {
   lastSeq: number;
   /** The recording's Matroska header, replayed to a new ffmpeg after the destination dropped. */
   header: MatroskaHeader;
-  /** After a new ffmpeg got the header: media is skipped until the next Cluster begins. */
-  awaitingCluster: boolean;
+  /**
+   * Where a new ffmpeg (after the destination dropped) may start: only at a new recording, which
+   * the client was asked for; or there or at the next Cluster of this one. Media before is skipped.
+   */
+  restartAt: 'new-recording' | 'recording-or-cluster' | undefined;
   /** A new ffmpeg runs after the destination dropped the broadcast, and has not published yet. */
   restoring: boolean;
   retries: number;
@@ -187,6 +190,9 @@ export interface BroadcastServerEvents {
   'ffmpeg-output': [sessionId: string, line: string];
   error: [error: BroadcastError, context: { sessionId?: string; remoteAddress: string }];
 }
+
+/** How long a client may take to say it restarts its recording for a reconnected destination. */
+const RESTART_ANSWER_MS = 1_000;
 
 const DEFAULTS = {
   maxChunkBytes: 8 * 1024 * 1024,
@@ -442,11 +448,18 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
    */
   #mediaFor(link: Link, chunk: Uint8Array): Uint8Array | undefined {
     if (link.state === 'reconnecting') return undefined;
-    if (link.awaitingCluster) {
-      const at = findCluster(chunk);
+    if (link.restartAt) {
+      // The client restarted its recording: the chunk carries its own header and opens on a keyframe.
+      if (startsRecording(chunk)) {
+        link.restartAt = undefined;
+        link.header = new MatroskaHeader();
+        link.header.observe(chunk);
+        return chunk;
+      }
+      const at = link.restartAt === 'recording-or-cluster' ? findCluster(chunk) : -1;
       if (at < 0) return undefined;
-      link.awaitingCluster = false;
-      return chunk.subarray(at);
+      link.restartAt = undefined;
+      return Buffer.concat([link.header.bytes!, chunk.subarray(at)]);
     }
     link.header.observe(chunk);
     return chunk;
@@ -490,7 +503,12 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     link.retryTimer = setTimeout(() => void this.#reconnect(link), retryInMs);
   }
 
-  /** Starts a new ffmpeg for a broadcast whose destination dropped it, fed the recording's header first. */
+  /**
+   * Starts a new ffmpeg for a broadcast whose destination dropped it. It must start at a keyframe:
+   * the client is asked to restart its recording (Firefox makes no keyframe after the first); a
+   * client that does not answer within a second is waited for at the next Cluster of its
+   * recording, fed after the recording's header (Chromium starts every Cluster on a keyframe).
+   */
   async #reconnect(link: Link): Promise<void> {
     let next: Session;
     try {
@@ -505,9 +523,11 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     }
     link.session = next;
     link.state = 'live';
-    link.awaitingCluster = true;
     link.restoring = true;
-    next.write(link.header.bytes!, () => {});
+    link.restartAt = link.socket ? 'new-recording' : 'recording-or-cluster';
+    link.socket?.timeout(RESTART_ANSWER_MS).emit('restart-recording', (error: Error | null, answer?: { ok?: unknown }) => {
+      if (link.session === next && link.restartAt === 'new-recording' && (error || answer?.ok !== true)) link.restartAt = 'recording-or-cluster';
+    });
     void next.ended.then(({ error }) => this.#onExit(link, next, error));
   }
 
@@ -600,7 +620,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         resumeToken: randomBytes(24).toString('base64url'),
         lastSeq: -1,
         header: new MatroskaHeader(),
-        awaitingCluster: false,
+        restartAt: undefined,
         restoring: false,
         retries: 0,
         disconnected: false,

@@ -336,7 +336,8 @@ describe('BroadcastClient', () => {
       });
     });
     expect(back - (await lostAt)).to.be.below(5_000);
-    await oneEvent(client, 'stats'); // the new ffmpeg reports progress
+    // The new ffmpeg publishes 3 s of media: the recording (nginx's file of the second publish) must be whole.
+    await statsWhere(client, (stats) => stats.durationMs >= 3_000);
     await client.stop();
 
     expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'live', 'stopping', 'ended']);
@@ -344,6 +345,14 @@ describe('BroadcastClient', () => {
     expect((await rtmpEvents('destination-restarts')).filter((call) => call === 'publish')).to.have.length(2);
     const received = await probeRecording('destination-restarts');
     expect(received.video).to.include({ codec: 'h264' });
+    // Video from the first moment of the new publish on, with keyframes every 2 s: the new ffmpeg
+    // started at a keyframe (Firefox's recording restarted for it) instead of waiting for one.
+    const [first, ...times] = received.videoPacketTimes;
+    const keyframes = received.keyframeTimes;
+    expect(received.durationSec).to.be.at.least(2.5);
+    expect(keyframes[0]! - first!).to.be.below(0.1, `keyframes at ${keyframes.join(', ')} s`);
+    expect(Math.max(...[first!, ...times].slice(1).map((time, i) => time - [first!, ...times][i]!))).to.be.below(recordsH264 ? 0.5 : 1.1);
+    expect(Math.max(...keyframes.slice(1).map((time, i) => time - keyframes[i]!))).to.be.at.most(2.5, `keyframes at ${keyframes.join(', ')} s`);
   });
 
   describe('emits ended exactly once per broadcast', () => {
