@@ -29,6 +29,7 @@ import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
 import { locateFfmpeg } from './ffmpeg/locate.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { findCluster, MatroskaHeader, startsRecording } from './matroska.js';
+import { startsMp4Recording } from './mp4.js';
 import { Session, type SessionInfo } from './session.js';
 import { validateStartRequest } from './validate.js';
 
@@ -159,6 +160,8 @@ interface Link {
   lastSeq: number;
   /** The recording's Matroska header, replayed to a new ffmpeg after the destination dropped. */
   header: MatroskaHeader;
+  /** Fragmented MP4 has no header cache: a new ffmpeg starts only on a new recording. */
+  mp4: boolean;
   /**
    * Where a new ffmpeg (after the destination dropped) may start: only at a new recording, which
    * the client was asked for; or there or at the next Cluster of this one. Media before is skipped.
@@ -450,7 +453,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     if (link.state === 'reconnecting') return undefined;
     if (link.restartAt) {
       // The client restarted its recording: the chunk carries its own header and opens on a keyframe.
-      if (startsRecording(chunk)) {
+      if (link.mp4 ? startsMp4Recording(chunk) : startsRecording(chunk)) {
         link.restartAt = undefined;
         link.header = new MatroskaHeader();
         link.header.observe(chunk);
@@ -461,7 +464,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       link.restartAt = undefined;
       return Buffer.concat([link.header.bytes!, chunk.subarray(at)]);
     }
-    link.header.observe(chunk);
+    if (!link.mp4) link.header.observe(chunk);
     return chunk;
   }
 
@@ -487,7 +490,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       !session.stopRequested &&
       // A destination that never took the broadcast is wrong, not dropped: no point retrying it.
       (session.published || link.retries > 0) &&
-      link.header.bytes !== undefined &&
+      // A restart point: the Matroska header (and a later Cluster), or a new recording of the client.
+      (link.header.bytes !== undefined || (link.mp4 && link.socket !== undefined)) &&
       link.retries < this.#settings.destinationRetries &&
       !this.#closing;
     if (!retry) {
@@ -525,8 +529,17 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     link.state = 'live';
     link.restoring = true;
     link.restartAt = link.socket ? 'new-recording' : 'recording-or-cluster';
+    const declined = () => {
+      if (!link.mp4) {
+        link.restartAt = 'recording-or-cluster';
+        return;
+      }
+      const message = 'The destination dropped the broadcast, and the client could not restart its recording, which MP4 media must start from.';
+      void this.#end(link, { code: 'DESTINATION_UNREACHABLE', message });
+    };
+    if (!link.socket) declined();
     link.socket?.timeout(RESTART_ANSWER_MS).emit('restart-recording', (error: Error | null, answer?: { ok?: unknown }) => {
-      if (link.session === next && link.restartAt === 'new-recording' && (error || answer?.ok !== true)) link.restartAt = 'recording-or-cluster';
+      if (link.session === next && link.restartAt === 'new-recording' && (error || answer?.ok !== true)) declined();
     });
     void next.ended.then(({ error }) => this.#onExit(link, next, error));
   }
@@ -550,7 +563,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     const request = validateStartRequest(raw);
     const media = parseMimeType(request.mimeType);
     if (!media) {
-      throw new BroadcastError('INVALID_REQUEST', `The recorder type \`${request.mimeType.slice(0, 100)}\` is not supported: send WebM or Matroska.`);
+      throw new BroadcastError('INVALID_REQUEST', `The recorder type \`${request.mimeType.slice(0, 100)}\` is not supported: send WebM, Matroska or fragmented MP4.`);
     }
     if (this.#links.size + this.#reserved.size >= this.#settings.maxStreams) {
       throw new BroadcastError('TOO_MANY_STREAMS');
@@ -571,6 +584,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const ffmpeg = await this.#ffmpegCapabilities();
       const args = buildFfmpegArgs({
         inputFormat: media.inputFormat,
+        ...(media.audio ? { audio: media.audio } : {}),
         video,
         destination,
         videoBitsPerSecond: settings.videoBitsPerSecond ?? DEFAULTS.videoBitsPerSecond,
@@ -620,6 +634,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         resumeToken: randomBytes(24).toString('base64url'),
         lastSeq: -1,
         header: new MatroskaHeader(),
+        mp4: media.inputFormat === 'mp4',
         restartAt: undefined,
         restoring: false,
         retries: 0,

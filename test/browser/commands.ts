@@ -9,8 +9,7 @@ import type {
   RecordingProbe,
   RefusingDestination,
   RtmpEventsAnswer,
-  SegmentsAnswer,
-  SegmentsRequest,
+  LevelsAnswer,
   StartRequestAnswer,
 } from './server-plugin.js';
 
@@ -62,10 +61,9 @@ export function probeRecording(stream: string): Promise<RecordingProbe> {
   return executeServerCommand<RecordingProbe, { stream: string }>('probe-recording', { stream: streamName(stream) });
 }
 
-/** Decodes stretches (`[fromSec, toSec]`) of what the RTMP server recorded of `stream`: luma of each frame, loudest sample. */
-export async function probeSegments(stream: string, segments: [number, number][]): Promise<SegmentsAnswer['segments']> {
-  const answer = await executeServerCommand<SegmentsAnswer, SegmentsRequest>('probe-segments', { stream: streamName(stream), segments });
-  return answer.segments;
+/** Decodes what the RTMP server recorded of `stream`: each video frame's time and brightest luma, each audio frame's time and peak (dBFS, null for digital silence). */
+export function probeLevels(stream: string): Promise<LevelsAnswer> {
+  return executeServerCommand<LevelsAnswer, { stream: string }>('probe-levels', { stream: streamName(stream) });
 }
 
 /** The start request the server received for `stream`, or null if none came. */

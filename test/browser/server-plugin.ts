@@ -8,7 +8,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import type { TestRunnerPlugin } from '@web/test-runner';
 import type { StartRequest } from '../../client/protocol.js';
 import { BroadcastError, BroadcastServer, type BroadcastSocket } from '../../server/index.js';
-import { keyframeTimes, probe, segmentLevels, videoPacketTimes, type ProbeResult, type SegmentLevels } from '../helpers/probe.js';
+import { keyframeTimes, loudnessTimeline, lumaTimeline, probe, videoPacketTimes, type ProbeResult } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -32,15 +32,12 @@ export interface RecordingProbe extends ProbeResult {
   videoPacketTimes: number[];
 }
 
-/** What `probe-segments` asks: stretches of a stream's recording, each `[fromSec, toSec]`. */
-export interface SegmentsRequest {
-  stream: string;
-  segments: [fromSec: number, toSec: number][];
-}
-
-/** What `probe-segments` answers: the levels of each stretch asked for, in order. */
-export interface SegmentsAnswer {
-  segments: SegmentLevels[];
+/** What `probe-levels` answers: what a stream's recording shows and sounds like, decoded. */
+export interface LevelsAnswer {
+  /** Each video frame's time and brightest luma (black frames stay near 16). */
+  frames: { time: number; luma: number }[];
+  /** Each audio frame's time and peak level in dBFS (-Infinity, sent as null, for digital silence). */
+  audio: { time: number; peakDb: number | null }[];
 }
 
 /** What `rtmp-events` answers: the RTMP server's notifications about a stream, oldest first. */
@@ -231,11 +228,12 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           const [probed, keyframes, packets] = await Promise.all([probe(file), keyframeTimes(file), videoPacketTimes(file)]);
           return { ...probed, keyframeTimes: keyframes, videoPacketTimes: packets } satisfies RecordingProbe;
         }
-        case 'probe-segments': {
-          // Decodes stretches of what the RTMP server recorded: luma per frame, loudest sample.
-          const { stream, segments } = payload as SegmentsRequest;
+        case 'probe-levels': {
+          // Decodes what the RTMP server recorded: every video frame's brightness, every audio frame's peak.
+          const { stream } = payload as { stream: string };
           const file = await running().rtmp.recording(stream);
-          return { segments: await Promise.all(segments.map(([from, to]) => segmentLevels(file, from, to))) } satisfies SegmentsAnswer;
+          const [frames, audio] = await Promise.all([lumaTimeline(file), loudnessTimeline(file)]);
+          return { frames, audio: audio.map(({ time, peakDb }) => ({ time, peakDb: Number.isFinite(peakDb) ? peakDb : null })) } satisfies LevelsAnswer;
         }
         case 'rtmp-events': {
           const { stream } = payload as { stream: string };

@@ -168,24 +168,23 @@ export async function videoPacketTimes(file: string): Promise<number[]> {
     .sort((x, y) => x - y);
 }
 
-/** What a stretch of a recording shows and sounds like, decoded. */
-export interface SegmentLevels {
-  /** Brightest luma (0–255) of each decoded frame of the stretch: black frames stay near 16, a picture has bright parts. */
-  frameMaxLuma: number[];
-  /** Loudest audio sample of the stretch in dBFS (about -91 for digital silence); NaN without audio. */
-  maxVolumeDb: number;
+/** Brightest luma (0–255) of each decoded video frame of `file`, with its time: black frames stay near 16, a picture has bright parts. */
+export async function lumaTimeline(file: string): Promise<{ time: number; luma: number }[]> {
+  const { stdout } = await run('ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', '-i', file, '-an', '-vf', 'signalstats,metadata=print:key=lavfi.signalstats.YMAX:file=-', '-f', 'null', '-'], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return [...stdout.matchAll(/pts_time:(\S+)\s+lavfi\.signalstats\.YMAX=([\d.]+)/g)].map((match) => ({ time: Number(match[1]), luma: Number(match[2]) }));
 }
 
-/** Decodes `file` from `fromSec` to `toSec` and measures it: ffmpeg's signalstats (luma) and volumedetect (loudness). */
-export async function segmentLevels(file: string, fromSec: number, toSec: number): Promise<SegmentLevels> {
-  const range = ['-ss', String(fromSec), '-to', String(toSec), '-i', file];
-  const [luma, volume] = await Promise.all([
-    run('ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', ...range, '-an', '-vf', 'signalstats,metadata=print:key=lavfi.signalstats.YMAX:file=-', '-f', 'null', '-'], {
-      maxBuffer: 64 * 1024 * 1024,
-    }),
-    run('ffmpeg', ['-hide_banner', '-nostats', '-v', 'info', ...range, '-vn', '-af', 'volumedetect', '-f', 'null', '-'], { maxBuffer: 64 * 1024 * 1024 }),
-  ]);
-  const frameMaxLuma = [...luma.stdout.matchAll(/lavfi\.signalstats\.YMAX=([\d.]+)/g)].map((match) => Number(match[1]));
-  const max = /max_volume: (-?[\d.]+|-inf) dB/.exec(volume.stderr)?.[1];
-  return { frameMaxLuma, maxVolumeDb: max === undefined ? NaN : max === '-inf' ? -Infinity : Number(max) };
+/** Peak level (dBFS; -inf for digital silence) of each decoded audio frame of `file`, with its time (ffmpeg's astats). */
+export async function loudnessTimeline(file: string): Promise<{ time: number; peakDb: number }[]> {
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-hide_banner', '-nostats', '-v', 'error', '-i', file, '-vn', '-af', 'astats=metadata=1:reset=1,ametadata=print:key=lavfi.astats.Overall.Peak_level:file=-', '-f', 'null', '-'],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return [...stdout.matchAll(/pts_time:(\S+)\s+lavfi\.astats\.Overall\.Peak_level=(\S+)/g)].map((match) => ({
+    time: Number(match[1]),
+    peakDb: match[2] === '-inf' ? -Infinity : Number(match[2]),
+  }));
 }
