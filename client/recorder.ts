@@ -1,12 +1,19 @@
-// Records a MediaStream into WebM/Matroska chunks for the server: picks the recorder type this
-// browser does best, asks for a keyframe every 2 s, and hands the chunks out in recording order.
+// Records a MediaStream into WebM/Matroska (or, in Safari, fragmented MP4) chunks for the server:
+// picks the recorder type this browser does best, asks for a keyframe every 2 s, and hands the chunks out in recording order.
 import { BroadcastError } from './protocol.js';
 
 /**
- * Video codecs in order of preference. H.264 comes first because the server can copy it to RTMP
- * untouched; VP9 and VP8 make it transcode. Chromium calls H.264 in Matroska either way.
+ * Recorder types in order of preference, each with the audio codec it carries. H.264 comes first
+ * because the server can copy it to RTMP untouched (Chromium calls H.264 in Matroska either way;
+ * Safari records it, with AAC, only in MP4); VP9 and VP8 make it transcode.
  */
-const VIDEO_TYPES = ['video/webm;codecs=h264', 'video/x-matroska;codecs=avc1', 'video/webm;codecs=vp9', 'video/webm;codecs=vp8'];
+const VIDEO_TYPES: [type: string, audio: string][] = [
+  ['video/webm;codecs=h264', 'opus'],
+  ['video/x-matroska;codecs=avc1', 'opus'],
+  ['video/mp4;codecs=avc1', 'mp4a.40.2'],
+  ['video/webm;codecs=vp9', 'opus'],
+  ['video/webm;codecs=vp8', 'opus'],
+];
 
 /** Viewers can only join a stream at a keyframe, so one every 2 s keeps joining quick. */
 const KEYFRAME_INTERVAL_MS = 2_000;
@@ -17,11 +24,12 @@ interface KeyframeRecorderOptions extends MediaRecorderOptions {
 }
 
 /**
- * The first recorder type `isTypeSupported` accepts: H.264, then VP9, then VP8 (with Opus when
- * there is audio), then whatever plain WebM the browser makes. Undefined if it makes no WebM.
+ * The first recorder type `isTypeSupported` accepts: H.264 (in WebM, Matroska, then MP4 with AAC),
+ * then VP9, then VP8 (with Opus when there is audio), then whatever plain WebM the browser makes.
+ * Undefined if it makes none of these.
  */
 export function chooseMimeType(hasAudio: boolean, isTypeSupported: (type: string) => boolean): string | undefined {
-  const withAudio = VIDEO_TYPES.map((type) => (hasAudio ? `${type},opus` : type));
+  const withAudio = VIDEO_TYPES.map(([type, audio]) => (hasAudio ? `${type},${audio}` : type));
   return [...withAudio, 'video/webm'].find((type) => isTypeSupported(type));
 }
 
@@ -69,7 +77,7 @@ export class Recorder {
     const hasAudio = stream.getAudioTracks().length > 0;
     const mimeType = chooseMimeType(hasAudio, (type) => MediaRecorder.isTypeSupported(type));
     if (!mimeType) {
-      throw new BroadcastError('INVALID_MEDIA', 'This browser cannot record WebM or Matroska, which the broadcast server needs.');
+      throw new BroadcastError('INVALID_MEDIA', 'This browser cannot record WebM, Matroska or MP4 with H.264, which the broadcast server needs.');
     }
     this.mimeType = mimeType;
     this.#tracks = stream.getTracks().map((track) => track.clone());

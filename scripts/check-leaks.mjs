@@ -1,5 +1,6 @@
 // Fails the test run when a test left a process behind: an ffmpeg the server spawned (it has our
-// `-progress pipe:3`), a Chromium the browser tests launched (fake media devices), or a test nginx.
+// `-progress pipe:3`), a Chromium or Firefox the browser tests launched (fake media devices; puppeteer's
+// Firefox profile), or a test nginx.
 // Runs after the test runners have exited, so what they left is orphaned (its parent is now pid 1);
 // processes of other programs still running on the machine keep their parents and are not counted.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 const signatures = [
   { name: 'ffmpeg', matches: (argv) => /(^|\/)ffmpeg$/.test(argv[0]) && argv.includes('pipe:3') },
   { name: 'chromium', matches: (argv) => /chrom/i.test(argv[0]) && argv.includes('--use-fake-device-for-media-stream') },
+  { name: 'firefox', matches: (argv) => /firefox/i.test(argv[0]) && argv.some((arg) => arg.includes('puppeteer_dev_firefox_profile')) },
   { name: 'nginx', matches: (argv) => /nginx/.test(argv[0]) && argv.some((arg) => arg.includes('rtmp-server-')) },
 ];
 
@@ -29,4 +31,4 @@ if (leaks.length > 0) {
   console.error(`Tests left ${leaks.length} process(es) running:\n  ${leaks.join('\n  ')}`);
   process.exit(1);
 }
-console.log('No ffmpeg, Chromium or test nginx left running.');
+console.log('No ffmpeg, Chromium, Firefox or test nginx left running.');
