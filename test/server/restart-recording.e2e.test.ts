@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { createMetrics } from '../../server/metrics.js';
 import { splitChunks } from '../helpers/fixtures.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { keyframeTimes, probe, videoPacketTimes } from '../helpers/probe.js';
@@ -52,6 +53,7 @@ describe('a destination that drops a broadcast recorded with one keyframe', () =
     assert.equal((await keyframeTimes(join(dir, 'first.webm'))).length, 1, 'the fixture has a single keyframe');
     const rtmp = await startRtmpServer();
     const stack = await startStack({ allowedDestinations: [rtmp.url('')], destinationRetryDelayMs: 200 });
+    const metrics = await createMetrics(stack.broadcaster);
     try {
       const socket = await stack.client();
       let asked = false;
@@ -85,6 +87,9 @@ describe('a destination that drops a broadcast recorded with one keyframe', () =
       assert.deepEqual(await stop(socket), { ok: true });
 
       assert.equal(rtmp.events.filter((event) => event.name === 'one-keyframe' && event.call === 'publish').length, 2);
+      const exposition = await metrics.metrics();
+      assert.match(exposition, /^rtmp_broadcaster_ffmpeg_restarts_total 1$/m, 'one ffmpeg restart counted');
+      assert.match(exposition, /^rtmp_broadcaster_destination_restored_total 1$/m, 'and it published again');
       // nginx's file now holds the second publish: the new recording, transcoded, whole.
       const file = await rtmp.recording('one-keyframe');
       const received = await probe(file);
