@@ -50,6 +50,8 @@ export interface BroadcastClientOptions {
   maxBacklogBytes?: number;
   /** After the connection drops mid-broadcast, how long to try to reconnect and resume it before ending with DISCONNECTED. Default 10 000 ms (the server's own default wait). */
   resumeTimeoutMs?: number;
+  /** How long the server may take to answer `start` (its start hook included) and `stop` (ffmpeg's flush included) before the broadcast ends with INTERNAL. Default 20 000 ms. */
+  replyTimeoutMs?: number;
   /** Other socket.io client options, applied last. */
   socketio?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -94,11 +96,12 @@ const DEFAULTS = {
   maxInFlightBytes: 1024 * 1024,
   maxBacklogBytes: 8 * 1024 * 1024,
   resumeTimeoutMs: 10_000,
+  replyTimeoutMs: 20_000,
   socketio: {},
 } satisfies Partial<BroadcastClientOptions>;
 
 /** Numbers that stay in the browser; those sent to the server must also be within REQUEST_LIMITS. */
-const POSITIVE_NUMBERS = ['timeslice', 'maxInFlightBytes', 'maxBacklogBytes', 'resumeTimeoutMs'] as const;
+const POSITIVE_NUMBERS = ['timeslice', 'maxInFlightBytes', 'maxBacklogBytes', 'resumeTimeoutMs', 'replyTimeoutMs'] as const;
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -303,7 +306,11 @@ export class BroadcastClient extends EventTarget {
         ...(this.#options.rtmpUrl === undefined ? {} : { rtmpUrl: this.#options.rtmpUrl }),
         ...(this.#options.audioSampleRate === undefined ? {} : { audioSampleRate: this.#options.audioSampleRate }),
       };
-      const answer = await this.#until(new Promise<StartAck>((resolve) => socket.emit('start', request, resolve)));
+      const answer = await this.#until(
+        new Promise<StartAck>((resolve, reject) => {
+          socket.timeout(this.#options.replyTimeoutMs).emit('start', request, (error: Error | null, reply: StartAck) => (error ? reject(this.#noReply('start')) : resolve(reply)));
+        }),
+      );
       if (!answer.ok) throw BroadcastError.from(answer.error);
       this.#sessionId = answer.sessionId;
       this.#resumeToken = answer.resumeToken;
@@ -322,14 +329,21 @@ export class BroadcastClient extends EventTarget {
       await this.#until(recorder.stop());
       await this.#until(this.#drained());
       // The server answers once ffmpeg has flushed, just after its `ended` message.
-      socket.emit('stop', (answer: Ack) => {
-        if (answer.ok) this.#finish();
+      socket.timeout(this.#options.replyTimeoutMs).emit('stop', (error: Error | null, answer: Ack) => {
+        if (error) this.#fail(this.#noReply('stop'));
+        else if (answer.ok) this.#finish();
         else this.#fail(BroadcastError.from(answer.error));
       });
     } catch {
       // The broadcast failed while flushing; the outcome says how.
     }
     return this.#outcome;
+  }
+
+  /** A server that never answered `start` or `stop`: a bug or a hung hook on its side. */
+  #noReply(message: 'start' | 'stop'): BroadcastError {
+    const seconds = Math.round(this.#options.replyTimeoutMs / 100) / 10;
+    return new BroadcastError('INTERNAL', `The broadcast server did not answer \`${message}\` within ${seconds} s.`);
   }
 
   /** Connects a fresh socket and routes what the server says about this broadcast. */

@@ -329,6 +329,7 @@ describe('BroadcastClient', () => {
       [{ server, timeslice: -250 }, 'Expected `timeslice` to be a positive number, got `-250`'],
       [{ server, maxBacklogBytes: Infinity }, 'Expected `maxBacklogBytes` to be a positive number, got `Infinity`'],
       [{ server, resumeTimeoutMs: 0 }, 'Expected `resumeTimeoutMs` to be a positive number, got `0`'],
+      [{ server, replyTimeoutMs: '20s' }, 'Expected `replyTimeoutMs` to be a positive number, got `"20s"`'],
       [{}, 'Expected `server` to be the URL of a BroadcastServer, got `undefined`'],
       [{ server, rtmpUrl: 42 }, 'Expected `rtmpUrl` to be an RTMP URL, got `42`'],
       [{ server, auth: 'token' }, 'Expected `auth` to be an object, got `"token"`'],
@@ -439,6 +440,37 @@ describe('BroadcastClient', () => {
       expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'error']);
       await client.stop();
       expect(client.state).to.equal('error', 'stop() after the end changes nothing');
+    });
+
+    it('when the server never answers start, as INTERNAL after replyTimeoutMs, and start() rejects with it', async () => {
+      const config = await broadcastConfig('ended-no-start-answer');
+      const client = new BroadcastClient({ ...config, auth: { holdStart: true }, replyTimeoutMs: 1_000 });
+      const ended = endedUntilOver(client, config.rtmpUrl);
+      const startedAt = performance.now();
+
+      const error = await client.start(camera!).catch((caught: unknown) => caught);
+
+      const expected = { code: 'INTERNAL', message: 'The broadcast server did not answer `start` within 1 s.' };
+      expect(error).to.be.an.instanceOf(BroadcastError).and.include(expected);
+      expect(performance.now() - startedAt).to.be.within(900, 5_000);
+      expect(client.state).to.equal('error');
+      expect(await ended).to.deep.equal([{ reason: 'error', error: expected }]);
+    });
+
+    it('when the server never answers stop, as INTERNAL after replyTimeoutMs, and stop() rejects with it', async () => {
+      const config = await broadcastConfig('ended-no-stop-answer');
+      const client = new BroadcastClient({ ...config, auth: { ignoreStop: true }, replyTimeoutMs: 1_000 });
+      const ended: EndedMessage[] = [];
+      client.addEventListener('ended', (event) => ended.push(event.detail));
+
+      await client.start(camera!);
+      await oneEvent(client, 'stats');
+      const error = await client.stop().catch((caught: unknown) => caught);
+
+      const expected = { code: 'INTERNAL', message: 'The broadcast server did not answer `stop` within 1 s.' };
+      expect(error).to.be.an.instanceOf(BroadcastError).and.include(expected);
+      expect(client.state).to.equal('error');
+      expect(ended).to.deep.equal([{ reason: 'error', error: expected }]);
     });
 
     it('when ffmpeg exits because the destination refuses the connection', async () => {

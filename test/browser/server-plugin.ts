@@ -85,6 +85,8 @@ interface NetworkTrouble {
   dataDelayMs?: number;
   /** Its resume carries a token the server refuses. */
   wrongResumeToken?: boolean;
+  /** Its `stop` never reaches the server, which therefore never answers it. */
+  ignoreStop?: boolean;
 }
 
 /** What every BroadcastServer of the plugin shares: its page, its destinations, what it saw. */
@@ -117,9 +119,14 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
     // Quick reconnections of a dropped destination (0.2, 0.4, 0.8 s), so tests of it stay short.
     destinationRetryDelayMs: 200,
     hooks: {
-      start({ auth, request, socket, sessionId }) {
+      async start({ auth, request, socket, sessionId }) {
         if (request.rtmpUrl !== undefined) starts.set(request.rtmpUrl, { request, over: broadcastOver(socket, sessionId) });
         if (auth.refuse) throw new BroadcastError('UNAUTHORIZED', 'Refused by test hook');
+        // A hook that hangs: the server answers only once the client has given up and left.
+        if (auth.holdStart) {
+          await new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+          throw new BroadcastError('UNAUTHORIZED', 'The test hook held the start until the client left');
+        }
         // A hook choosing a destination the server cannot use: INTERNAL, with the reason as `detail`.
         if (auth.unusableDestination) return { rtmpUrl: 'http://127.0.0.1/live/not-rtmp' };
       },
@@ -134,8 +141,12 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
   });
   broadcaster.on('session-end', ({ sessionId }) => finishes.get(sessionId)?.resolve());
   broadcaster.io.on('connection', (socket) => {
-    const { stallData, dataDelayMs, wrongResumeToken } = socket.handshake.auth as NetworkTrouble;
-    if (wrongResumeToken) {
+    const { stallData, dataDelayMs, wrongResumeToken, ignoreStop } = socket.handshake.auth as NetworkTrouble;
+    if (ignoreStop) {
+      socket.use(([event], next) => {
+        if (event !== 'stop') next();
+      });
+    } else if (wrongResumeToken) {
       socket.use(([event, request], next) => {
         if (event === 'resume') (request as { resumeToken: string }).resumeToken = 'wrong';
         next();
