@@ -446,8 +446,9 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
 
   /**
    * What of a chunk goes to ffmpeg: all of it normally; nothing while the destination is being
-   * reconnected; after a reconnection, what starts at the next Cluster (the new ffmpeg got the
-   * header already). The first chunks also teach the link its header.
+   * reconnected; after a reconnection, nothing until a start point (see `restartAt`): a new
+   * recording, as it is, or the next Cluster behind the cached header. The first chunks of a
+   * recording also teach the link its header.
    */
   #mediaFor(link: Link, chunk: Uint8Array): Uint8Array | undefined {
     if (link.state === 'reconnecting') return undefined;
