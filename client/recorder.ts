@@ -140,8 +140,8 @@ export class Recorder {
 
   /**
    * Ends the current recording and starts a new one on the same tracks, so the next chunks open a
-   * new WebM stream (header, then a keyframe): what a server needs to start a new ffmpeg when the
-   * browser makes no keyframe on demand (Firefox makes one only at the start of a recording).
+   * new WebM or MP4 stream (header, then a keyframe): what a server needs to start a new ffmpeg,
+   * since browsers make no keyframe on demand (Firefox makes one only at the start of a recording).
    * The old recording's last chunk is handed out first.
    */
   restart(): Promise<void> {
