@@ -306,9 +306,15 @@ export class BroadcastClient extends EventTarget {
         ...(this.#options.rtmpUrl === undefined ? {} : { rtmpUrl: this.#options.rtmpUrl }),
         ...(this.#options.audioSampleRate === undefined ? {} : { audioSampleRate: this.#options.audioSampleRate }),
       };
+      const connection = this.#connection;
       const answer = await this.#until(
         new Promise<StartAck>((resolve, reject) => {
-          socket.timeout(this.#options.replyTimeoutMs).emit('start', request, (error: Error | null, reply: StartAck) => (error ? reject(this.#noReply('start')) : resolve(reply)));
+          socket.timeout(this.#options.replyTimeoutMs).emit('start', request, (error: Error | null, reply: StartAck) => {
+            // A connection that dropped meanwhile answers with an error too: the drop has been handled.
+            if (connection !== this.#connection) return;
+            if (error) reject(this.#noReply('start'));
+            else resolve(reply);
+          });
         }),
       );
       if (!answer.ok) throw BroadcastError.from(answer.error);
@@ -329,7 +335,9 @@ export class BroadcastClient extends EventTarget {
       await this.#until(recorder.stop());
       await this.#until(this.#drained());
       // The server answers once ffmpeg has flushed, just after its `ended` message.
+      const connection = this.#connection;
       socket.timeout(this.#options.replyTimeoutMs).emit('stop', (error: Error | null, answer: Ack) => {
+        if (connection !== this.#connection) return;
         if (error) this.#fail(this.#noReply('stop'));
         else if (answer.ok) this.#finish();
         else this.#fail(BroadcastError.from(answer.error));
@@ -540,10 +548,11 @@ export class BroadcastClient extends EventTarget {
   #teardown(): void {
     this.#recorder?.discard();
     this.#recorder = undefined;
+    // First, so what the socket still calls back as it closes (pending answers) is ignored.
+    this.#connection++;
     this.#socket?.removeAllListeners();
     this.#socket?.disconnect();
     this.#socket = undefined;
-    this.#connection++;
     clearTimeout(this.#reconnection?.timer);
     this.#reconnection = undefined;
     this.#destinationDown = undefined;
