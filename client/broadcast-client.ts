@@ -50,6 +50,8 @@ export interface BroadcastClientOptions {
   maxBacklogBytes?: number;
   /** After the connection drops mid-broadcast, how long to try to reconnect and resume it before ending with DISCONNECTED. Default 10 000 ms (the server's own default wait). */
   resumeTimeoutMs?: number;
+  /** How long the server may take to answer `start` (its start hook included) and `stop` (ffmpeg's flush included) before the broadcast ends with INTERNAL. Default 20 000 ms. */
+  replyTimeoutMs?: number;
   /** Other socket.io client options, applied last. */
   socketio?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -94,11 +96,12 @@ const DEFAULTS = {
   maxInFlightBytes: 1024 * 1024,
   maxBacklogBytes: 8 * 1024 * 1024,
   resumeTimeoutMs: 10_000,
+  replyTimeoutMs: 20_000,
   socketio: {},
 } satisfies Partial<BroadcastClientOptions>;
 
 /** Numbers that stay in the browser; those sent to the server must also be within REQUEST_LIMITS. */
-const POSITIVE_NUMBERS = ['timeslice', 'maxInFlightBytes', 'maxBacklogBytes', 'resumeTimeoutMs'] as const;
+const POSITIVE_NUMBERS = ['timeslice', 'maxInFlightBytes', 'maxBacklogBytes', 'resumeTimeoutMs', 'replyTimeoutMs'] as const;
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -142,6 +145,8 @@ export class BroadcastClient extends EventTarget {
   #sessionId: string | undefined;
   #resumeToken: string | undefined;
   #videoMode: VideoMode | undefined;
+  #audioMuted = false;
+  #videoMuted = false;
 
   // One broadcast's parts, replaced by each start.
   #socket: ClientSocket | undefined;
@@ -192,6 +197,37 @@ export class BroadcastClient extends EventTarget {
     return this.#videoMode;
   }
 
+  /** Whether the broadcast carries silence instead of the microphone: see {@link setAudioMuted}. */
+  get audioMuted(): boolean {
+    return this.#audioMuted;
+  }
+
+  /** Whether the broadcast carries black frames instead of the camera or screen: see {@link setVideoMuted}. */
+  get videoMuted(): boolean {
+    return this.#videoMuted;
+  }
+
+  /**
+   * Mutes the microphone of the broadcast (silence goes out) or unmutes it, without touching the
+   * page's own track or its preview. The broadcast stays on air. Takes effect at once while a
+   * broadcast runs, and applies to the next ones until changed. While paused, everything is
+   * silent anyway; the choice holds after `resume()`.
+   */
+  setAudioMuted(muted: boolean): void {
+    this.#audioMuted = checkBoolean('muted', muted);
+    this.#recorder?.setMuted('audio', muted);
+  }
+
+  /**
+   * Hides the camera or screen from the broadcast (black frames go out) or shows it again, without
+   * touching the page's own track or its preview. The broadcast stays on air. Same lifetime as
+   * {@link setAudioMuted}.
+   */
+  setVideoMuted(muted: boolean): void {
+    this.#videoMuted = checkBoolean('muted', muted);
+    this.#recorder?.setMuted('video', muted);
+  }
+
   /**
    * Connects, asks the server to start, and starts recording `stream`. Resolves once live;
    * rejects with a BroadcastError carrying the server's code when the broadcast cannot start.
@@ -211,7 +247,7 @@ export class BroadcastClient extends EventTarget {
   pause(): void {
     if (this.#state === 'paused') return;
     if (this.#state !== 'live') throw new BroadcastError('NOT_STARTED', `Only a live broadcast can be paused; it is ${this.#state}.`);
-    this.#recorder?.setMuted(true);
+    this.#recorder?.setPaused(true);
     this.#setState('paused');
   }
 
@@ -219,7 +255,7 @@ export class BroadcastClient extends EventTarget {
   resume(): void {
     if (this.#state === 'live') return;
     if (this.#state !== 'paused') throw new BroadcastError('NOT_STARTED', `Only a paused broadcast can be resumed; it is ${this.#state}.`);
-    this.#recorder?.setMuted(false);
+    this.#recorder?.setPaused(false);
     this.#setState('live');
   }
 
@@ -257,6 +293,8 @@ export class BroadcastClient extends EventTarget {
         onError: (error) => this.#fail(error),
         onEnd: () => void this.stop().catch(() => {}),
       });
+      recorder.setMuted('audio', this.#audioMuted);
+      recorder.setMuted('video', this.#videoMuted);
       this.#recorder = recorder;
       const socket = this.#connect();
       await this.#until(connected(socket));
@@ -268,7 +306,17 @@ export class BroadcastClient extends EventTarget {
         ...(this.#options.rtmpUrl === undefined ? {} : { rtmpUrl: this.#options.rtmpUrl }),
         ...(this.#options.audioSampleRate === undefined ? {} : { audioSampleRate: this.#options.audioSampleRate }),
       };
-      const answer = await this.#until(new Promise<StartAck>((resolve) => socket.emit('start', request, resolve)));
+      const connection = this.#connection;
+      const answer = await this.#until(
+        new Promise<StartAck>((resolve, reject) => {
+          socket.timeout(this.#options.replyTimeoutMs).emit('start', request, (error: Error | null, reply: StartAck) => {
+            // A connection that dropped meanwhile answers with an error too: the drop has been handled.
+            if (connection !== this.#connection) return;
+            if (error) reject(this.#noReply('start'));
+            else resolve(reply);
+          });
+        }),
+      );
       if (!answer.ok) throw BroadcastError.from(answer.error);
       this.#sessionId = answer.sessionId;
       this.#resumeToken = answer.resumeToken;
@@ -287,14 +335,23 @@ export class BroadcastClient extends EventTarget {
       await this.#until(recorder.stop());
       await this.#until(this.#drained());
       // The server answers once ffmpeg has flushed, just after its `ended` message.
-      socket.emit('stop', (answer: Ack) => {
-        if (answer.ok) this.#finish();
+      const connection = this.#connection;
+      socket.timeout(this.#options.replyTimeoutMs).emit('stop', (error: Error | null, answer: Ack) => {
+        if (connection !== this.#connection) return;
+        if (error) this.#fail(this.#noReply('stop'));
+        else if (answer.ok) this.#finish();
         else this.#fail(BroadcastError.from(answer.error));
       });
     } catch {
       // The broadcast failed while flushing; the outcome says how.
     }
     return this.#outcome;
+  }
+
+  /** A server that never answered `start` or `stop`: a bug or a hung hook on its side. */
+  #noReply(message: 'start' | 'stop'): BroadcastError {
+    const seconds = Math.round(this.#options.replyTimeoutMs / 100) / 10;
+    return new BroadcastError('INTERNAL', `The broadcast server did not answer \`${message}\` within ${seconds} s.`);
   }
 
   /** Connects a fresh socket and routes what the server says about this broadcast. */
@@ -346,6 +403,14 @@ export class BroadcastClient extends EventTarget {
       if (this.#state !== 'live' && this.#state !== 'paused') return;
       this.#destinationDown = this.#state;
       this.#setState('reconnecting');
+    });
+    // The server's new ffmpeg must start at a keyframe: a new recording opens with one.
+    socket.on('restart-recording', (ack) => {
+      const recorder = this.#recorder;
+      const reply = typeof ack === 'function' ? ack : () => {};
+      if (!recorder || !this.#isRunning() || this.#state === 'stopping') return reply({ ok: false });
+      reply({ ok: true });
+      recorder.restart().catch((caught: unknown) => this.#fail(new BroadcastError('INVALID_MEDIA', `The browser could not restart recording: ${caught instanceof Error ? caught.message : String(caught)}`)));
     });
     socket.on('destination-restored', () => {
       const back = this.#destinationDown;
@@ -485,10 +550,11 @@ export class BroadcastClient extends EventTarget {
   #teardown(): void {
     this.#recorder?.discard();
     this.#recorder = undefined;
+    // First, so what the socket still calls back as it closes (pending answers) is ignored.
+    this.#connection++;
     this.#socket?.removeAllListeners();
     this.#socket?.disconnect();
     this.#socket = undefined;
-    this.#connection++;
     clearTimeout(this.#reconnection?.timer);
     this.#reconnection = undefined;
     this.#destinationDown = undefined;
@@ -571,6 +637,11 @@ function connectError(error: ConnectError): BroadcastError {
 function toBroadcastError(caught: unknown): BroadcastError {
   if (caught instanceof BroadcastError) return caught;
   return new BroadcastError('INTERNAL', caught instanceof Error ? caught.message : String(caught));
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`Expected \`${name}\` to be a boolean, got \`${show(value)}\``);
+  return value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

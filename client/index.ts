@@ -2,4 +2,4 @@
 // element, which importing this module registers.
 export * from './core.js';
 export { RtmpBroadcaster } from './element/rtmp-broadcaster.js';
-export type { BroadcastSource, RtmpBroadcasterEventMap } from './element/rtmp-broadcaster.js';
+export type { BroadcastSource, MuteChangeDetail, RtmpBroadcasterEventMap } from './element/rtmp-broadcaster.js';

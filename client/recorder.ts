@@ -1,12 +1,19 @@
-// Records a MediaStream into WebM/Matroska chunks for the server: picks the recorder type this
-// browser does best, asks for a keyframe every 2 s, and hands the chunks out in recording order.
+// Records a MediaStream into WebM/Matroska (or, in Safari, fragmented MP4) chunks for the server:
+// picks the recorder type this browser does best, asks for a keyframe every 2 s, and hands the chunks out in recording order.
 import { BroadcastError } from './protocol.js';
 
 /**
- * Video codecs in order of preference. H.264 comes first because the server can copy it to RTMP
- * untouched; VP9 and VP8 make it transcode. Chromium calls H.264 in Matroska either way.
+ * Recorder types in order of preference, each with the audio codec it carries. H.264 comes first
+ * because the server can copy it to RTMP untouched (Chromium calls H.264 in Matroska either way;
+ * Safari records it, with AAC, only in MP4); VP9 and VP8 make it transcode.
  */
-const VIDEO_TYPES = ['video/webm;codecs=h264', 'video/x-matroska;codecs=avc1', 'video/webm;codecs=vp9', 'video/webm;codecs=vp8'];
+const VIDEO_TYPES: [type: string, audio: string][] = [
+  ['video/webm;codecs=h264', 'opus'],
+  ['video/x-matroska;codecs=avc1', 'opus'],
+  ['video/mp4;codecs=avc1', 'mp4a.40.2'],
+  ['video/webm;codecs=vp9', 'opus'],
+  ['video/webm;codecs=vp8', 'opus'],
+];
 
 /** Viewers can only join a stream at a keyframe, so one every 2 s keeps joining quick. */
 const KEYFRAME_INTERVAL_MS = 2_000;
@@ -17,11 +24,12 @@ interface KeyframeRecorderOptions extends MediaRecorderOptions {
 }
 
 /**
- * The first recorder type `isTypeSupported` accepts: H.264, then VP9, then VP8 (with Opus when
- * there is audio), then whatever plain WebM the browser makes. Undefined if it makes no WebM.
+ * The first recorder type `isTypeSupported` accepts: H.264 (in WebM, Matroska, then MP4 with AAC),
+ * then VP9, then VP8 (with Opus when there is audio), then whatever plain WebM the browser makes.
+ * Undefined if it makes none of these.
  */
 export function chooseMimeType(hasAudio: boolean, isTypeSupported: (type: string) => boolean): string | undefined {
-  const withAudio = VIDEO_TYPES.map((type) => (hasAudio ? `${type},opus` : type));
+  const withAudio = VIDEO_TYPES.map(([type, audio]) => (hasAudio ? `${type},${audio}` : type));
   return [...withAudio, 'video/webm'].find((type) => isTypeSupported(type));
 }
 
@@ -39,21 +47,29 @@ export interface RecorderOptions {
   onEnd(): void;
 }
 
+/** A kind of track the broadcast can silence on its own: the microphone, or the camera/screen. */
+export type TrackKind = 'audio' | 'video';
+
 /**
  * A MediaRecorder over clones of a stream's tracks. Pausing disables the clones, so the recorder
  * keeps producing black frames and silence (the RTMP output stays alive) while the page's own
- * tracks, shown in its preview, are untouched.
+ * tracks, shown in its preview, are untouched. Muting one kind disables only its clones.
  */
 export class Recorder {
   /** The recorder type asked for; goes in the start request. */
   readonly mimeType: string;
-  readonly #recorder: MediaRecorder;
+  #recorder: MediaRecorder;
+  readonly #recorderOptions: KeyframeRecorderOptions;
   readonly #tracks: MediaStreamTrack[];
   readonly #options: RecorderOptions;
   /** Settles once every chunk so far has been handed out; chains them in order. */
   #delivered: Promise<void> = Promise.resolve();
   #stopRequested = false;
   #discarded = false;
+  #paused = false;
+  /** Settles once a restart under way has the new recording running. */
+  #restarting: Promise<void> | undefined;
+  readonly #muted = new Set<TrackKind>();
 
   /** Throws INVALID_MEDIA when this browser cannot record anything the server reads. */
   constructor(stream: MediaStream, options: RecorderOptions) {
@@ -61,29 +77,37 @@ export class Recorder {
     const hasAudio = stream.getAudioTracks().length > 0;
     const mimeType = chooseMimeType(hasAudio, (type) => MediaRecorder.isTypeSupported(type));
     if (!mimeType) {
-      throw new BroadcastError('INVALID_MEDIA', 'This browser cannot record WebM or Matroska, which the broadcast server needs.');
+      throw new BroadcastError('INVALID_MEDIA', 'This browser cannot record WebM, Matroska or MP4 with H.264, which the broadcast server needs.');
     }
     this.mimeType = mimeType;
     this.#tracks = stream.getTracks().map((track) => track.clone());
-    const recorderOptions: KeyframeRecorderOptions = {
+    this.#recorderOptions = {
       mimeType,
       videoBitsPerSecond: options.videoBitsPerSecond,
       audioBitsPerSecond: options.audioBitsPerSecond,
       videoKeyFrameIntervalDuration: KEYFRAME_INTERVAL_MS,
     };
     try {
-      this.#recorder = new MediaRecorder(new MediaStream(this.#tracks), recorderOptions);
+      this.#recorder = this.#createRecorder();
     } catch (caught) {
       this.#stopTracks();
       throw new BroadcastError('INVALID_MEDIA', `The browser cannot record this stream: ${describe(caught)}`);
     }
-    this.#recorder.addEventListener('dataavailable', (event) => this.#onData(event.data));
-    this.#recorder.addEventListener('error', (event) => {
+  }
+
+  /** A MediaRecorder over the clones; its events count only while it is the current one. */
+  #createRecorder(): MediaRecorder {
+    const recorder = new MediaRecorder(new MediaStream(this.#tracks), this.#recorderOptions);
+    const options = this.#options;
+    recorder.addEventListener('dataavailable', (event) => this.#onData(event.data));
+    recorder.addEventListener('error', (event) => {
+      if (recorder !== this.#recorder) return;
       options.onError(new BroadcastError('INVALID_MEDIA', `The browser stopped recording: ${describe((event as ErrorEvent).error)}`));
     });
-    this.#recorder.addEventListener('stop', () => {
-      if (!this.#stopRequested) options.onEnd();
+    recorder.addEventListener('stop', () => {
+      if (recorder === this.#recorder && !this.#stopRequested) options.onEnd();
     });
+    return recorder;
   }
 
   /** Starts recording; resolves once the browser has, rejects with INVALID_MEDIA if it cannot. */
@@ -97,13 +121,51 @@ export class Recorder {
     return started;
   }
 
-  /** Muted, the recording carries black frames and silence instead of the tracks' content. */
-  setMuted(muted: boolean): void {
-    for (const track of this.#tracks) track.enabled = !muted;
+  /** Paused, the recording carries black frames and silence instead of the tracks' content. */
+  setPaused(paused: boolean): void {
+    this.#paused = paused;
+    this.#applyEnabled();
+  }
+
+  /** Muted, the recording carries silence (audio) or black frames (video) for that kind only. */
+  setMuted(kind: TrackKind, muted: boolean): void {
+    if (muted) this.#muted.add(kind);
+    else this.#muted.delete(kind);
+    this.#applyEnabled();
+  }
+
+  #applyEnabled(): void {
+    for (const track of this.#tracks) track.enabled = !this.#paused && !this.#muted.has(track.kind as TrackKind);
+  }
+
+  /**
+   * Ends the current recording and starts a new one on the same tracks, so the next chunks open a
+   * new WebM or MP4 stream (header, then a keyframe): what a server needs to start a new ffmpeg,
+   * since browsers make no keyframe on demand (Firefox makes one only at the start of a recording).
+   * The old recording's last chunk is handed out first.
+   */
+  restart(): Promise<void> {
+    this.#restarting ??= this.#restart().finally(() => (this.#restarting = undefined));
+    return this.#restarting;
+  }
+
+  async #restart(): Promise<void> {
+    const previous = this.#recorder;
+    if (this.#stopRequested || previous.state === 'inactive') return;
+    const next = this.#createRecorder();
+    this.#recorder = next;
+    const stopped = new Promise((resolve) => previous.addEventListener('stop', resolve, { once: true }));
+    previous.stop();
+    await stopped;
+    if (this.#stopRequested) return;
+    const started = new Promise<void>((resolve) => next.addEventListener('start', () => resolve(), { once: true }));
+    next.start(this.#options.timeslice);
+    await started;
   }
 
   /** Stops recording; resolves once the last chunk has been handed out. */
   async stop(): Promise<void> {
+    await this.#restarting;
     this.#stopRequested = true;
     if (this.#recorder.state !== 'inactive') {
       const stopped = new Promise((resolve) => this.#recorder.addEventListener('stop', resolve, { once: true }));

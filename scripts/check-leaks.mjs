@@ -1,6 +1,6 @@
 // Fails the test run when a test left a process behind: an ffmpeg the server spawned (it has our
-// `-progress pipe:3`), a Chromium the browser tests launched (fake media devices), a test nginx, or a
-// test redis-server (test/helpers/redis-server.ts marks its process title).
+// `-progress pipe:3`), a Chromium or Firefox the browser tests launched (fake media devices; puppeteer's
+// Firefox profile), a test nginx, or a test redis-server (test/helpers/redis-server.ts marks its process title).
 // Runs after the test runners have exited, so what they left is orphaned (its parent is now pid 1);
 // processes of other programs still running on the machine keep their parents and are not counted.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 const signatures = [
   { name: 'ffmpeg', matches: (argv) => /(^|\/)ffmpeg$/.test(argv[0]) && argv.includes('pipe:3') },
   { name: 'chromium', matches: (argv) => /chrom/i.test(argv[0]) && argv.includes('--use-fake-device-for-media-stream') },
+  { name: 'firefox', matches: (argv) => /firefox/i.test(argv[0]) && argv.some((arg) => arg.includes('puppeteer_dev_firefox_profile')) },
   { name: 'nginx', matches: (argv) => /nginx/.test(argv[0]) && argv.some((arg) => arg.includes('rtmp-server-')) },
   // redis-server replaces its argv with its process title, which carries the tests' mark.
   { name: 'redis-server', matches: (argv) => /redis-server/.test(argv[0]) && argv.join(' ').includes('rtmp-broadcaster-test') },
@@ -32,4 +33,4 @@ if (leaks.length > 0) {
   console.error(`Tests left ${leaks.length} process(es) running:\n  ${leaks.join('\n  ')}`);
   process.exit(1);
 }
-console.log('No ffmpeg, Chromium, test nginx or test redis-server left running.');
+console.log('No ffmpeg, Chromium, Firefox, test nginx or test redis-server left running.');

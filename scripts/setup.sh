@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what the tests and the demo need from outside npm, when it is missing: ffmpeg,
-# Chromium, nginx with the RTMP module, stunnel (for the rtmps:// tests), redis-server (for the
-# scaling tests) and, when BROWSERS asks, Firefox ESR
+# Chromium and Firefox ESR (the browsers BROWSERS names, both by default), nginx with the RTMP module,
+# stunnel (for the rtmps:// tests) and redis-server (for the scaling tests)
 # (Debian/Ubuntu, as root or with sudo).
 # Runs before `npm test`; safe to run again (it does nothing when all is there).
 set -eu
@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 
 missing=""
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing="$missing ffmpeg"
-[ -n "${CHROME_PATH:-}" ] || command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
-# Firefox only for a run that asks for it (BROWSERS=chromium,firefox): the default is Chromium.
-case "${BROWSERS:-}" in
+# The browser suites run in both unless BROWSERS names fewer (BROWSERS=chromium).
+case "${BROWSERS:-chromium,firefox}" in
+  *chromium*) [ -n "${CHROME_PATH:-}" ] || command -v chromium >/dev/null 2>&1 || missing="$missing chromium" ;;
+esac
+case "${BROWSERS:-chromium,firefox}" in
   *firefox*) [ -n "${FIREFOX_PATH:-}" ] || command -v firefox-esr >/dev/null 2>&1 || missing="$missing firefox-esr" ;;
 esac
 [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing="$missing nginx libnginx-mod-rtmp"

@@ -33,7 +33,8 @@ import { AAC_CODERS, buildFfmpegArgs, parseMimeType, pusherArgs, recorderArgs, t
 import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
 import { locateFfmpeg } from './ffmpeg/locate.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
-import { findCluster, MatroskaHeader } from './matroska.js';
+import { findCluster, MatroskaHeader, startsRecording } from './matroska.js';
+import { startsMp4Recording } from './mp4.js';
 import { Session, type SessionInfo } from './session.js';
 import { validateStartRequest } from './validate.js';
 
@@ -194,8 +195,13 @@ interface Link {
   recording: string | undefined;
   /** The recording's Matroska header, replayed to a new ffmpeg after the destination dropped. */
   header: MatroskaHeader;
-  /** After a new ffmpeg got the header: media is skipped until the next Cluster begins. */
-  awaitingCluster: boolean;
+  /** Fragmented MP4 has no header cache: a new ffmpeg starts only on a new recording. */
+  mp4: boolean;
+  /**
+   * Where a new ffmpeg (after the destination dropped) may start: only at a new recording, which
+   * the client was asked for; or there or at the next Cluster of this one. Media before is skipped.
+   */
+  restartAt: 'new-recording' | 'recording-or-cluster' | undefined;
   /** A new ffmpeg runs after the destination dropped the broadcast, and has not published yet. */
   restoring: boolean;
   retries: number;
@@ -222,6 +228,9 @@ export interface BroadcastServerEvents {
   'ffmpeg-output': [sessionId: string, line: string];
   error: [error: BroadcastError, context: { sessionId?: string; remoteAddress: string }];
 }
+
+/** How long a client may take to say it restarts its recording for a reconnected destination. */
+const RESTART_ANSWER_MS = 1_000;
 
 const DEFAULTS = {
   maxChunkBytes: 8 * 1024 * 1024,
@@ -475,18 +484,26 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
 
   /**
    * What of a chunk goes to ffmpeg: all of it normally; nothing while the destination is being
-   * reconnected; after a reconnection, what starts at the next Cluster (the new ffmpeg got the
-   * header already). The first chunks also teach the link its header.
+   * reconnected; after a reconnection, nothing until a start point (see `restartAt`): a new
+   * recording, as it is, or the next Cluster behind the cached header. The first chunks of a
+   * recording also teach the link its header.
    */
   #mediaFor(link: Link, chunk: Uint8Array): Uint8Array | undefined {
     if (link.state === 'reconnecting') return undefined;
-    if (link.awaitingCluster) {
-      const at = findCluster(chunk);
+    if (link.restartAt) {
+      // The client restarted its recording: the chunk carries its own header and opens on a keyframe.
+      if (link.mp4 ? startsMp4Recording(chunk) : startsRecording(chunk)) {
+        link.restartAt = undefined;
+        link.header = new MatroskaHeader();
+        link.header.observe(chunk);
+        return chunk;
+      }
+      const at = link.restartAt === 'recording-or-cluster' ? findCluster(chunk) : -1;
       if (at < 0) return undefined;
-      link.awaitingCluster = false;
-      return chunk.subarray(at);
+      link.restartAt = undefined;
+      return Buffer.concat([link.header.bytes!, chunk.subarray(at)]);
     }
-    link.header.observe(chunk);
+    if (!link.mp4) link.header.observe(chunk);
     return chunk;
   }
 
@@ -514,7 +531,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       !session.stopRequested &&
       // A destination that never took the broadcast is wrong, not dropped: no point retrying it.
       (session.published || link.retries > 0) &&
-      link.header.bytes !== undefined &&
+      // A restart point: the Matroska header (and a later Cluster), or a new recording of the client.
+      (link.header.bytes !== undefined || (link.mp4 && link.socket !== undefined)) &&
       link.retries < this.#settings.destinationRetries &&
       !this.#closing;
     if (!retry) {
@@ -529,7 +547,12 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     link.retryTimer = setTimeout(() => void this.#reconnect(link), retryInMs);
   }
 
-  /** Starts a new ffmpeg for a broadcast whose destination dropped it, fed the recording's header first. */
+  /**
+   * Starts a new ffmpeg for a broadcast whose destination dropped it. It must start at a keyframe:
+   * the client is asked to restart its recording (Firefox makes no keyframe after the first); a
+   * client that does not answer within a second is waited for at the next Cluster of its
+   * recording, fed after the recording's header (Chromium starts every Cluster on a keyframe).
+   */
   async #reconnect(link: Link): Promise<void> {
     let next: Session;
     try {
@@ -544,9 +567,20 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     }
     link.session = next;
     link.state = 'live';
-    link.awaitingCluster = true;
     link.restoring = true;
-    next.write(link.header.bytes!, () => {});
+    link.restartAt = link.socket ? 'new-recording' : 'recording-or-cluster';
+    const declined = () => {
+      if (!link.mp4) {
+        link.restartAt = 'recording-or-cluster';
+        return;
+      }
+      const message = 'The destination dropped the broadcast, and the client could not restart its recording, which MP4 media must start from.';
+      void this.#end(link, { code: 'DESTINATION_UNREACHABLE', message });
+    };
+    if (!link.socket) declined();
+    link.socket?.timeout(RESTART_ANSWER_MS).emit('restart-recording', (error: Error | null, answer?: { ok?: unknown }) => {
+      if (link.session === next && link.restartAt === 'new-recording' && (error || answer?.ok !== true)) declined();
+    });
     void next.ended.then(({ error }) => this.#onExit(link, next, error));
   }
 
@@ -586,7 +620,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     const request = validateStartRequest(raw);
     const media = parseMimeType(request.mimeType);
     if (!media) {
-      throw new BroadcastError('INVALID_REQUEST', `The recorder type \`${request.mimeType.slice(0, 100)}\` is not supported: send WebM or Matroska.`);
+      throw new BroadcastError('INVALID_REQUEST', `The recorder type \`${request.mimeType.slice(0, 100)}\` is not supported: send WebM, Matroska or fragmented MP4.`);
     }
     if (this.#links.size + this.#reserved.size >= this.#settings.maxStreams) {
       throw new BroadcastError('TOO_MANY_STREAMS');
@@ -617,6 +651,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const fanned = destinations.length > 1 || recording !== undefined;
       const args = buildFfmpegArgs({
         inputFormat: media.inputFormat,
+        ...(media.audio ? { audio: media.audio } : {}),
         video,
         destination: fanned ? 'pipe' : destinations[0]!,
         videoBitsPerSecond: settings.videoBitsPerSecond ?? DEFAULTS.videoBitsPerSecond,
@@ -697,7 +732,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         fanOut,
         recording,
         header: new MatroskaHeader(),
-        awaitingCluster: false,
+        mp4: media.inputFormat === 'mp4',
+        restartAt: undefined,
         restoring: false,
         retries: 0,
         disconnected: false,

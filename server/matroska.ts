@@ -1,14 +1,23 @@
 // Just enough Matroska to start a new ffmpeg in the middle of a broadcast: the stream's header
 // (EBML, Segment, Info, Tracks: everything before the first Cluster) and where a Cluster begins.
-// MediaRecorder starts each Cluster on a video keyframe, so header + Cluster is a valid stream.
+// Chromium's MediaRecorder starts each Cluster on a video keyframe, so header + Cluster is a valid
+// stream. Firefox's makes one keyframe, at the start: its client restarts the recording instead
+// (a new EBML header, then a keyframe), which `startsRecording` recognizes.
 
 const CLUSTER_ID = Buffer.from([0x1f, 0x43, 0xb6, 0x75]);
+/** The EBML header's ID: the first bytes of every Matroska/WebM stream. */
+const EBML_ID = [0x1a, 0x45, 0xdf, 0xa3];
 /** A header that large is no header: give up rather than hold memory. */
 const MAX_HEADER_BYTES = 1024 * 1024;
 
 /** Offset of the first Cluster element in `chunk` at or after `from`, or -1. */
 export function findCluster(chunk: Uint8Array, from = 0): number {
   return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(CLUSTER_ID, from);
+}
+
+/** Whether `chunk` is the first of a recording: it opens with the EBML header (a recorder that restarted). */
+export function startsRecording(chunk: Uint8Array): boolean {
+  return chunk.byteLength >= EBML_ID.length && EBML_ID.every((byte, i) => chunk[i] === byte);
 }
 
 /** Collects the bytes before the first Cluster from the first chunks of a recording. */

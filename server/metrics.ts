@@ -27,7 +27,8 @@ const DURATION_BUCKETS = [1, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14_400, 28_
 
 /**
  * Counts what `broadcaster` does: live broadcasts, media bytes received, broadcasts ended by
- * reason and error code, their durations, connections, and errors clients were told about.
+ * reason and error code, their durations, connections, errors clients were told about, and the
+ * ffmpeg restarts that reconnect a destination that dropped a broadcast.
  */
 export async function createMetrics(broadcaster: BroadcastServer, options: MetricsOptions = {}): Promise<BroadcastMetrics> {
   const { prefix = 'rtmp_broadcaster_', defaultMetrics = false } = options;
@@ -83,7 +84,20 @@ export async function createMetrics(broadcaster: BroadcastServer, options: Metri
     registers: [registry],
   });
 
+  const restarts = new Counter({
+    name: `${prefix}ffmpeg_restarts_total`,
+    help: 'ffmpeg restarts to reconnect a destination that dropped a live broadcast (one per attempt).',
+    registers: [registry],
+  });
+  const restored = new Counter({
+    name: `${prefix}destination_restored_total`,
+    help: 'Restarted ffmpegs that published to the destination again.',
+    registers: [registry],
+  });
+
   broadcaster.on('connection', () => connections.inc());
+  broadcaster.on('destination-lost', () => restarts.inc());
+  broadcaster.on('destination-restored', () => restored.inc());
   broadcaster.on('session-end', (info, summary) => {
     countBytes(info.sessionId, summary.bytesIn);
     counted.delete(info.sessionId);

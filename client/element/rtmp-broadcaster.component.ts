@@ -30,6 +30,16 @@ export interface RtmpBroadcasterEventMap {
   'rtmp-ended': CustomEvent<EndedMessage>;
   /** A line of the server's ffmpeg log, only when the server's `sendFfmpegOutput` is on. */
   'rtmp-ffmpeg-output': CustomEvent<FfmpegOutputDetail>;
+  /** The person muted or unmuted the microphone, or hid or showed the video, with the built-in buttons. */
+  'rtmp-mutechange': CustomEvent<MuteChangeDetail>;
+}
+
+/** Detail of `rtmp-mutechange`: what the broadcast carries now. */
+export interface MuteChangeDetail {
+  /** Silence goes out instead of the microphone. */
+  audioMuted: boolean;
+  /** Black frames go out instead of the camera or screen. */
+  videoMuted: boolean;
 }
 
 /** Where the device pickers remember the choice, per kind. */
@@ -68,6 +78,12 @@ interface ErrorLine {
  * microphone pickers, which list the devices with their names once the browser has granted access
  * and remember the choice in localStorage (it applies from the next start).
  *
+ * While on air, `controls` adds two toggle buttons (`aria-pressed`): one mutes the microphone and
+ * one hides the video, so silence or black frames go out while the broadcast stays on air; the
+ * preview keeps showing the camera, dimmed. The page does the same with the reflected
+ * `audio-muted` and `video-muted` attributes (or properties), which also apply from the start of
+ * a broadcast; a press of either button fires `rtmp-mutechange`.
+ *
  * Tracks the element opened are stopped when the broadcast ends or the element leaves the page
  * (which also stops the broadcast); a page-provided `stream` is left alone.
  *
@@ -78,6 +94,7 @@ interface ErrorLine {
  * @event {{ durationMs: number, frames: number, fps: number, kbps: number, speed: number }} rtmp-stats - Progress from the server, about once a second while live.
  * @event {{ code: ErrorCode, message: string, detail?: string }} rtmp-error - The broadcast failed, or the camera or screen could not be opened (`MEDIA_UNAVAILABLE`); `rtmp-ended` follows. `detail`, what lay underneath (ffmpeg's last log lines, a hook's own error), comes only from a server whose `sendErrorDetails` is on.
  * @event {{ reason: 'stopped' | 'error', error?: { code: ErrorCode, message: string, detail?: string } }} rtmp-ended - The broadcast is over, whatever ended it; once per start.
+ * @event {{ audioMuted: boolean, videoMuted: boolean }} rtmp-mutechange - The person pressed the mute-microphone or hide-video button; the detail is what the broadcast carries now. Not fired when the page sets `audioMuted` or `videoMuted`.
  * @event {{ line: string }} rtmp-ffmpeg-output - A line of the server's ffmpeg log, stream key redacted; only from a server whose `sendFfmpegOutput` is on.
  *
  * @csspart base - The wrapper around everything.
@@ -88,6 +105,8 @@ interface ErrorLine {
  * @csspart start-button - The start button.
  * @csspart pause-button - The pause/resume button.
  * @csspart stop-button - The stop button.
+ * @csspart mic-button - The mute-microphone toggle (`aria-pressed="true"` while muted), shown while on air with audio.
+ * @csspart camera-button - The hide-video toggle (`aria-pressed="true"` while hidden), shown while on air.
  * @csspart status - The status line.
  * @csspart state - The state, in the status line.
  * @csspart elapsed - The elapsed time (mm:ss), in the status line.
@@ -145,6 +164,18 @@ export class RtmpBroadcaster extends LitElement {
 
   /** Milliseconds of media per chunk sent to the server (client default 250). */
   @property({ type: Number }) timeslice?: number;
+
+  /**
+   * Sends silence instead of the microphone, keeping the broadcast on air; at once while live,
+   * else from the next start. The page's own track and the preview are untouched.
+   */
+  @property({ attribute: 'audio-muted', type: Boolean, reflect: true }) audioMuted = false;
+
+  /**
+   * Sends black frames instead of the camera or screen, keeping the broadcast on air; at once
+   * while live, else from the next start. The preview keeps showing the camera, dimmed.
+   */
+  @property({ attribute: 'video-muted', type: Boolean, reflect: true }) videoMuted = false;
 
   /** Shows the buttons, the status line and the error message under the preview. */
   @property({ type: Boolean, reflect: true }) controls = false;
@@ -256,6 +287,8 @@ export class RtmpBroadcaster extends LitElement {
   }
 
   protected override updated(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('audioMuted')) this.#client?.setAudioMuted(Boolean(this.audioMuted));
+    if (changed.has('videoMuted')) this.#client?.setVideoMuted(Boolean(this.videoMuted));
     if (changed.has('broadcastStream') || changed.has('stream') || changed.has('controls')) this.#startMeter();
   }
 
@@ -274,6 +307,8 @@ export class RtmpBroadcaster extends LitElement {
       throw error;
     }
     this.#client = client;
+    client.setAudioMuted(Boolean(this.audioMuted));
+    client.setVideoMuted(Boolean(this.videoMuted));
     this.#listen(client);
     this.broadcastStream = stream;
     // Labels come with the permission the stream just got.
@@ -463,6 +498,21 @@ export class RtmpBroadcaster extends LitElement {
     });
   }
 
+  /** The mute-microphone and hide-video toggles, while on air; the microphone's only when there is one. */
+  #renderMuteButtons(strings: RtmpBroadcasterStrings) {
+    const hasAudio = (this.broadcastStream?.getAudioTracks().length ?? 0) > 0;
+    return html`
+      ${hasAudio
+        ? html`<button part="button mic-button" class="button button--toggle" type="button" aria-pressed=${this.audioMuted} @click=${() => this.#onMuteClick('audio')}>
+            ${strings.muteMicrophone}
+          </button>`
+        : nothing}
+      <button part="button camera-button" class="button button--toggle" type="button" aria-pressed=${this.videoMuted} @click=${() => this.#onMuteClick('video')}>
+        ${strings.hideVideo}
+      </button>
+    `;
+  }
+
   /** The camera and microphone pickers; disabled while a broadcast records the current devices. */
   #renderDevices(state: BroadcastState, strings: RtmpBroadcasterStrings) {
     const picker = (kind: InputKind, name: string, label: string) => {
@@ -495,6 +545,12 @@ export class RtmpBroadcaster extends LitElement {
     else if (this.broadcastState === 'live') this.pause();
   }
 
+  #onMuteClick(kind: 'audio' | 'video'): void {
+    if (kind === 'audio') this.audioMuted = !this.audioMuted;
+    else this.videoMuted = !this.videoMuted;
+    this.#emit('rtmp-mutechange', { audioMuted: this.audioMuted, videoMuted: this.videoMuted });
+  }
+
   #onStopClick(): void {
     void this.stop().catch(() => {});
   }
@@ -503,7 +559,7 @@ export class RtmpBroadcaster extends LitElement {
     const state = this.broadcastState;
     return html`
       <div part="base" class="base">
-        <video part="preview" class="preview" tabindex="-1" muted playsinline autoplay .muted=${true} .srcObject=${this.broadcastStream ?? this.stream ?? null}></video>
+        <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true} .srcObject=${this.broadcastStream ?? this.stream ?? null}></video>
         ${this.controls ? this.#renderControls(state) : nothing}
       </div>
     `;
@@ -528,6 +584,7 @@ export class RtmpBroadcaster extends LitElement {
             <button part="button stop-button" class="button" type="button" aria-disabled=${!canStop} @click=${this.#onStopClick}>
               ${strings.stop}
             </button>
+            ${isOnAir(state) ? this.#renderMuteButtons(strings) : nothing}
           </slot>
         </div>
         <div part="status" class="status">
@@ -539,7 +596,7 @@ export class RtmpBroadcaster extends LitElement {
         </div>
         ${this.micLevel === undefined
           ? nothing
-          : html`<div part="meter" class="meter" role="meter" aria-label=${strings.microphoneLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${this.micLevel}>
+          : html`<div part="meter" class=${this.audioMuted ? 'meter meter--muted' : 'meter'} role="meter" aria-label=${strings.microphoneLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${this.micLevel}>
               <div part="meter-level" class="meter-level" style="width: ${this.micLevel}%"></div>
             </div>`}
         ${this.#renderDevices(state, strings)}

@@ -15,6 +15,10 @@ export interface RtmpBroadcasterStrings {
   pause: string;
   resume: string;
   stop: string;
+  /** The mute-microphone toggle; it stays the same word when pressed (`aria-pressed` says muted). */
+  muteMicrophone: string;
+  /** The hide-video toggle (camera or screen); same word when pressed. */
+  hideVideo: string;
   /** Read before the elapsed time by screen readers. */
   elapsedTime: string;
   kbps: string;
@@ -36,6 +40,8 @@ const en: RtmpBroadcasterStrings = {
   pause: 'Pause',
   resume: 'Resume',
   stop: 'Stop',
+  muteMicrophone: 'Mute microphone',
+  hideVideo: 'Hide video',
   elapsedTime: 'Elapsed time',
   kbps: 'kbps',
   camera: 'Camera',
@@ -83,6 +89,8 @@ const fr: RtmpBroadcasterStrings = {
   pause: 'Pause',
   resume: 'Reprendre',
   stop: 'Arrêter',
+  muteMicrophone: 'Couper le micro',
+  hideVideo: 'Masquer la vidéo',
   elapsedTime: 'Temps écoulé',
   kbps: 'kbit/s',
   camera: 'Caméra',

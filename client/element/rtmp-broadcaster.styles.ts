@@ -77,6 +77,22 @@ export default css`
     cursor: not-allowed;
   }
 
+  /* A pressed toggle (microphone muted, video hidden) is filled, so it reads as on. */
+  .button--toggle[aria-pressed='true'] {
+    color: var(--rtmp-broadcaster-background, var(--_background));
+    background: var(--rtmp-broadcaster-color, var(--_color));
+    border-color: var(--rtmp-broadcaster-color, var(--_color));
+  }
+
+  /* Hidden from the broadcast, still shown to the person going live, dimmed. */
+  .preview--hidden {
+    opacity: 0.35;
+  }
+
+  .meter--muted {
+    opacity: 0.35;
+  }
+
   .button:focus-visible {
     outline: 2px solid var(--rtmp-broadcaster-focus-color, var(--_focus-color));
     outline-offset: 2px;

@@ -3,7 +3,7 @@
 import { RtmpBroadcaster, type RtmpBroadcasterEventMap } from './rtmp-broadcaster.component.js';
 
 export { RtmpBroadcaster };
-export type { BroadcastSource, RtmpBroadcasterEventMap } from './rtmp-broadcaster.component.js';
+export type { BroadcastSource, MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcaster.component.js';
 
 if (!customElements.get('rtmp-broadcaster')) customElements.define('rtmp-broadcaster', RtmpBroadcaster);
 
@@ -18,5 +18,6 @@ declare global {
     'rtmp-error': RtmpBroadcasterEventMap['rtmp-error'];
     'rtmp-ended': RtmpBroadcasterEventMap['rtmp-ended'];
     'rtmp-ffmpeg-output': RtmpBroadcasterEventMap['rtmp-ffmpeg-output'];
+    'rtmp-mutechange': RtmpBroadcasterEventMap['rtmp-mutechange'];
   }
 }

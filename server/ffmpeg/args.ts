@@ -1,5 +1,5 @@
-// The ffmpeg command line for one broadcast: Matroska/WebM from the browser's MediaRecorder on
-// stdin, FLV (H.264 + AAC, the only pair every RTMP ingest takes) out to the destination. Every
+// The ffmpeg command line for one broadcast: Matroska/WebM (Chromium, Firefox) or fragmented MP4
+// (Safari) from the browser's MediaRecorder on stdin, FLV (H.264 + AAC, the only pair every RTMP ingest takes) out to the destination. Every
 // flag here was checked against ffmpeg 5.1, and all but `-stats_period` (ffmpeg 4.4+) against the
 // 2018 static build that @ffmpeg-installer/ffmpeg ships (test/server/capabilities.test.ts).
 
@@ -26,7 +26,21 @@ function splitParameters(text: string): string[] | undefined {
   return parts;
 }
 
-type Codec = { kind: 'video'; mode: VideoMode } | { kind: 'audio' };
+type Codec = { kind: 'video'; mode: VideoMode } | { kind: 'audio'; aac: boolean };
+
+/** The container a recording arrives in: Matroska/WebM, or fragmented MP4 (Safari). */
+export type InputFormat = 'matroska' | 'mp4';
+
+/** What the server does with the recording's audio: absent, encode it to AAC; `copy`, it is AAC already. */
+export type AudioMode = 'copy';
+
+/** What parseMimeType learns about a recording. */
+export interface InputMedia {
+  inputFormat: InputFormat;
+  video: VideoMode;
+  /** `copy` when the audio is AAC already (MP4 from Safari); absent when it is encoded. */
+  audio?: AudioMode;
+}
 
 function classifyCodec(codec: string): Codec | undefined {
   // H.264 already is what FLV carries, so it passes through untouched: no decode, no encode.
@@ -36,7 +50,9 @@ function classifyCodec(codec: string): Codec | undefined {
   if (/^(?:vp8|vp9|av1)(?:\.[0-9a-z.]+)?$/.test(codec) || /^(?:vp09|av01)\.[0-9a-z.]+$/.test(codec)) {
     return { kind: 'video', mode: 'transcode' };
   }
-  if (codec === 'opus') return { kind: 'audio' };
+  if (codec === 'opus') return { kind: 'audio', aac: false };
+  // AAC (any profile: LC, HE, HE v2), as Safari records it in MP4.
+  if (codec === 'aac' || codec === 'mp4a' || /^mp4a\.40(?:\.\d{1,2})?$/.test(codec)) return { kind: 'audio', aac: true };
   return undefined;
 }
 
@@ -46,13 +62,16 @@ function classifyCodec(codec: string): Codec | undefined {
  * (case-insensitive, params and quoted codecs allowed); codecs avc1.* / h264 → copy; vp8, vp9,
  * vp09.*, av1, av01.* → transcode; no codecs param → transcode (safe); audio codecs opus / none
  * accepted; any unknown video codec → undefined. Long strings (>256) → undefined.
+ * Also video/mp4 (fragmented, as Safari records): the same video codecs, and AAC audio (mp4a.40.*),
+ * which is copied, or Opus, which is encoded.
  */
-export function parseMimeType(mimeType: string): { inputFormat: 'matroska'; video: VideoMode } | undefined {
+export function parseMimeType(mimeType: string): InputMedia | undefined {
   if (typeof mimeType !== 'string' || mimeType.length > MAX_MIME_LENGTH) return undefined;
   const parts = splitParameters(mimeType.toLowerCase());
   if (!parts) return undefined;
   const [type, ...parameters] = parts.map((part) => part.trim());
-  if (type !== 'video/webm' && type !== 'video/x-matroska') return undefined;
+  const inputFormat: InputFormat | undefined = type === 'video/webm' || type === 'video/x-matroska' ? 'matroska' : type === 'video/mp4' ? 'mp4' : undefined;
+  if (!inputFormat) return undefined;
 
   let codecs: string | undefined;
   for (const parameter of parameters) {
@@ -69,9 +88,11 @@ export function parseMimeType(mimeType: string): { inputFormat: 'matroska'; vide
     codecs = value;
   }
   // Without a codecs list the video could be anything; transcoding handles everything ffmpeg decodes.
-  if (codecs === undefined) return { inputFormat: 'matroska', video: 'transcode' };
+  if (codecs === undefined) return { inputFormat, video: 'transcode' };
 
   let video: VideoMode | undefined;
+  let audio: AudioMode | undefined;
+  let audioTracks = 0;
   for (const raw of codecs.split(',')) {
     const codec = raw.trim();
     const known = classifyCodec(codec);
@@ -80,17 +101,24 @@ export function parseMimeType(mimeType: string): { inputFormat: 'matroska'; vide
       // One video track is all the FLV output carries; a list naming two is not a real recording.
       if (video !== undefined) return undefined;
       video = known.mode;
+    } else {
+      // MediaRecorder writes AAC only into MP4, and Opus into both.
+      if (known.aac && inputFormat !== 'mp4') return undefined;
+      if (++audioTracks > 1) return undefined;
+      if (known.aac) audio = 'copy';
     }
   }
   // An audio-only recording would make ffmpeg fail on `-map 0:v:0` after the broadcast started.
   if (video === undefined) return undefined;
-  return { inputFormat: 'matroska', video };
+  return audio ? { inputFormat, video, audio } : { inputFormat, video };
 }
 
 /** What one broadcast's ffmpeg needs to know; the caller has already validated every value. */
 export interface FfmpegArgsOptions {
-  inputFormat: 'matroska';
+  inputFormat: InputFormat;
   video: VideoMode;
+  /** `copy` passes AAC audio through (its own sample rate and bitrate); absent encodes it to AAC. */
+  audio?: AudioMode;
   /** The RTMP destination, or `pipe` for FLV on stdout that the server fans out to several outputs. */
   destination: URL | 'pipe';
   /** Used only when transcoding (-b:v, -maxrate, -bufsize 2x). */
@@ -127,7 +155,7 @@ const KEYFRAME_SECONDS = 2;
 
 /** argv (without the ffmpeg binary) for one broadcast. */
 export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
-  if (o.inputFormat !== 'matroska') throw new RangeError(`Unsupported input format ${String(o.inputFormat)}.`);
+  if (o.inputFormat !== 'matroska' && o.inputFormat !== 'mp4') throw new RangeError(`Unsupported input format ${String(o.inputFormat)}.`);
 
   const args = [
     ...commonArgs(o.statsPeriod),
@@ -136,7 +164,9 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     // which can be the opening keyframe.
     '-probesize', '32',
     '-analyzeduration', '0',
-    '-f', o.inputFormat,
+    // Fragmented MP4 on a pipe: the moov at its start describes every track, and each fragment
+    // is read as it arrives (ffmpeg's mov demuxer needs no seeking for it).
+    '-f', o.inputFormat === 'mp4' ? 'mp4' : 'matroska',
     '-i', 'pipe:0',
     '-map', '0:v:0',
     // `?` so a recording without a microphone still goes out, video only.
@@ -166,17 +196,22 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     throw new RangeError(`Unknown video mode ${String(o.video)}.`);
   }
 
-  const coder = o.aacCoder ?? 'twoloop';
-  if (!AAC_CODERS.includes(coder)) throw new RangeError(`Unknown AAC coder ${String(coder)}.`);
-  args.push(
-    '-c:a', 'aac',
-    // twoloop is ffmpeg's default; naming it keeps the argv explicit about what runs.
-    '-aac_coder', coder,
-    '-b:a', positiveInteger('audioBitsPerSecond', o.audioBitsPerSecond),
-    '-ar', positiveInteger('audioSampleRate', o.audioSampleRate),
-    '-ac', '2',
-    ...FLV_OUTPUT,
-  );
+  // AAC (Safari's MP4) already is what FLV carries: it passes through at its own rate and bitrate.
+  if (o.audio === 'copy') {
+    args.push('-c:a', 'copy');
+  } else {
+    const coder = o.aacCoder ?? 'twoloop';
+    if (!AAC_CODERS.includes(coder)) throw new RangeError(`Unknown AAC coder ${String(coder)}.`);
+    args.push(
+      '-c:a', 'aac',
+      // twoloop is ffmpeg's default; naming it keeps the argv explicit about what runs.
+      '-aac_coder', coder,
+      '-b:a', positiveInteger('audioBitsPerSecond', o.audioBitsPerSecond),
+      '-ar', positiveInteger('audioSampleRate', o.audioSampleRate),
+      '-ac', '2',
+    );
+  }
+  args.push(...FLV_OUTPUT);
   if (o.destination === 'pipe') args.push('pipe:1');
   else args.push(...destinationArgs({ ...o, destination: o.destination }));
   return args;

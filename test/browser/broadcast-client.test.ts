@@ -4,7 +4,7 @@
 import { expect, oneEvent } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { BroadcastClient, BroadcastError, ERRORS, type BroadcastState, type BroadcastStats, type EndedMessage } from '../../client/core.js';
-import { blip, broadcastConfig, broadcastOver, expectedVideoMode, openCamera, probeRecording, record, refusingDestination, rtmpEvents, stopTracks } from './commands.js';
+import { blip, broadcastConfig, broadcastOver, expectedVideoMode, openCamera, probeLevels, probeRecording, record, recordsH264, refusingDestination, rtmpEvents, stopTracks } from './commands.js';
 
 /** Resolves with the first stats report from the server that satisfies `test`. */
 function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => boolean): Promise<BroadcastStats> {
@@ -28,6 +28,21 @@ function stateReached(client: BroadcastClient, state: BroadcastState): Promise<n
     };
     client.addEventListener('statechange', check);
   });
+}
+
+/** The stretches (seconds) where every audio frame is silent (peak under -60 dBFS), in order. */
+function silences(audio: { time: number; peakDb: number | null }[]): { from: number; to: number }[] {
+  const runs: { from: number; to: number }[] = [];
+  let current: { from: number; to: number } | undefined;
+  for (const { time, peakDb } of audio) {
+    if (peakDb === null || peakDb < -60) {
+      if (current) current.to = time;
+      else runs.push((current = { from: time, to: time }));
+    } else {
+      current = undefined;
+    }
+  }
+  return runs;
 }
 
 /**
@@ -107,6 +122,92 @@ describe('BroadcastClient', () => {
     expect(ended).to.deep.equal([{ reason: 'stopped' }]);
     const received = await probeRecording('pause');
     expect(received.durationSec).to.be.at.least((afterResume + 1_000) / 1_000 - 0.5);
+  });
+
+  it('hides the video (black frames) and mutes the microphone (silence) each on its own while the broadcast stays on air', async function () {
+    this.timeout(60_000);
+    const client = new BroadcastClient(await broadcastConfig('mute'));
+    const states: BroadcastState[] = [];
+    client.addEventListener('statechange', (event) => states.push(event.detail.state));
+    /** The output time (s) once `seconds` more of media have reached the destination. */
+    const after = async (seconds: number) => {
+      const from = client.stats?.durationMs ?? 0;
+      return (await statsWhere(client, (stats) => stats.durationMs >= from + seconds * 1_000)).durationMs / 1_000;
+    };
+
+    await client.start(camera!);
+    const startedAt = performance.now();
+    const hidden = await after(3);
+    client.setVideoMuted(true);
+    expect(client.videoMuted).to.equal(true);
+    const shown = await after(3.5);
+    client.setVideoMuted(false);
+    client.setAudioMuted(true);
+    expect([client.audioMuted, client.videoMuted]).to.deep.equal([true, false]);
+    const unmuted = await after(3.5);
+    client.setAudioMuted(false);
+    await after(3.5);
+    const wallSec = (performance.now() - startedAt) / 1_000;
+    await client.stop();
+
+    expect(states).to.deep.equal(['connecting', 'live', 'stopping', 'ended']);
+    expect(camera!.getTracks().every((track) => track.enabled)).to.equal(true, 'the page’s own tracks are untouched');
+    // Where the black frames are in the recording tells how far the media on its way was behind the
+    // stats at each toggle (a transcoding ffmpeg under load: over a second); the loudness windows use it.
+    const { frames, audio } = await probeLevels('mute');
+    const list = frames.map(({ time, luma }) => `${time.toFixed(2)}:${Math.round(luma)}`).join(' ');
+    const black = frames.filter((frame) => frame.luma < 30);
+    expect(black.length).to.be.above(0, `black frames (brightest luma per frame ${list})`);
+    const [hiddenAt, lastBlack] = [black[0]!.time, black.at(-1)!.time];
+    const shownAt = frames.find((frame) => frame.time > lastBlack)!.time;
+    for (const frame of frames) {
+      if (frame.time < hiddenAt || frame.time >= shownAt) expect(frame.luma).to.be.above(60, `the camera shows at ${frame.time} s (${list})`);
+      else expect(frame.luma).to.be.below(30, `black at ${frame.time} s, all the while hidden (${list})`);
+    }
+    expect(hiddenAt).to.be.at.least(hidden, `hidden at ${hiddenAt} s, not before the stats said ${hidden} s (${list})`);
+    expect(shownAt - hiddenAt).to.be.closeTo(shown - hidden, 1, 'hidden for as long as it was asked');
+    // Firefox records a disabled video track at about 1.5 frames per second, Chromium at full rate.
+    expect(black.length).to.be.at.least(Math.floor(shownAt - hiddenAt), 'frames keep coming while hidden');
+    // The microphone: one long silence, from about when the video came back, as long as it was muted;
+    // elsewhere it is heard at least every second (Chromium's fake microphone beeps, Firefox's hums).
+    const runs = silences(audio);
+    const describeRuns = runs.map(({ from, to }) => `${from.toFixed(2)}–${to.toFixed(2)}`).join(', ');
+    const longest = runs.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a), { from: 0, to: 0 });
+    expect(longest.to - longest.from).to.be.closeTo(unmuted - shown, 1, `muted for as long as it was asked (silences ${describeRuns} s)`);
+    expect(longest.from).to.be.closeTo(shownAt, 1, `muted when the video came back (silences ${describeRuns} s)`);
+    for (const run of runs.filter((run) => run !== longest)) expect(run.to - run.from).to.be.below(1.2, `heard outside the mute (silences ${describeRuns} s)`);
+    // One publish, no hole: the broadcast went on through both.
+    expect((await rtmpEvents('mute')).filter((call) => call === 'publish')).to.have.length(1, 'one publish');
+    const received = await probeRecording('mute');
+    expect(received.durationSec).to.be.closeTo(wallSec, wallSec * 0.15);
+    const times = received.videoPacketTimes;
+    expect(Math.max(...times.slice(1).map((time, i) => time - times[i]!))).to.be.below(recordsH264 ? 0.5 : 1.1, 'no frames missing');
+  });
+
+  it('starts muted when told before start(), keeps the choice through pause and resume, and throws a TypeError for a non-boolean', async function () {
+    // Firefox's recorder sets up its audio encoder from the first sound it gets, or after 5 s without.
+    this.timeout(45_000);
+    const client = new BroadcastClient(await broadcastConfig('start-muted'));
+    client.setAudioMuted(true);
+    expect(() => client.setVideoMuted('yes' as unknown as boolean)).to.throw(TypeError, 'Expected `muted` to be a boolean, got `"yes"`');
+
+    await client.start(camera!);
+    await statsWhere(client, (stats) => stats.durationMs >= 1_500);
+    client.pause();
+    client.resume();
+    const resumedAt = client.stats!.durationMs;
+    await statsWhere(client, (stats) => stats.durationMs >= resumedAt + 3_000);
+    await client.stop();
+
+    expect(client.audioMuted).to.equal(true);
+    const { durationSec } = await probeRecording('start-muted');
+    const { frames, audio } = await probeLevels('start-muted');
+    expect(audio.length).to.be.above(0);
+    expect(silences(audio)).to.deep.equal([{ from: audio[0]!.time, to: audio.at(-1)!.time }], 'silent from the first frame to the last, through pause() and resume()');
+    // The last second was recorded after resume(), however far behind the stats it ran.
+    const last = frames.filter((frame) => frame.time > durationSec - 1);
+    expect(last.length).to.be.above(0);
+    expect(Math.min(...last.map((frame) => frame.luma))).to.be.above(60, 'the video is back after resume()');
   });
 
   it('rides out a 3 s network blip: it reconnects, resumes, and the destination gets one publish with every frame', async function () {
@@ -228,6 +329,7 @@ describe('BroadcastClient', () => {
       [{ server, timeslice: -250 }, 'Expected `timeslice` to be a positive number, got `-250`'],
       [{ server, maxBacklogBytes: Infinity }, 'Expected `maxBacklogBytes` to be a positive number, got `Infinity`'],
       [{ server, resumeTimeoutMs: 0 }, 'Expected `resumeTimeoutMs` to be a positive number, got `0`'],
+      [{ server, replyTimeoutMs: '20s' }, 'Expected `replyTimeoutMs` to be a positive number, got `"20s"`'],
       [{}, 'Expected `server` to be the URL of a BroadcastServer, got `undefined`'],
       [{ server, rtmpUrl: 42 }, 'Expected `rtmpUrl` to be an RTMP URL, got `42`'],
       [{ server, rtmpUrl: [] }, 'Expected `rtmpUrl` to be a non-empty list of RTMP URLs, got `[]`'],
@@ -260,7 +362,8 @@ describe('BroadcastClient', () => {
       });
     });
     expect(back - (await lostAt)).to.be.below(5_000);
-    await oneEvent(client, 'stats'); // the new ffmpeg reports progress
+    // The new ffmpeg publishes 3 s of media: the recording (nginx's file of the second publish) must be whole.
+    await statsWhere(client, (stats) => stats.durationMs >= 3_000);
     await client.stop();
 
     expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'live', 'stopping', 'ended']);
@@ -268,6 +371,14 @@ describe('BroadcastClient', () => {
     expect((await rtmpEvents('destination-restarts')).filter((call) => call === 'publish')).to.have.length(2);
     const received = await probeRecording('destination-restarts');
     expect(received.video).to.include({ codec: 'h264' });
+    // Video from the first moment of the new publish on, with keyframes every 2 s: the new ffmpeg
+    // started at a keyframe (Firefox's recording restarted for it) instead of waiting for one.
+    const [first, ...times] = received.videoPacketTimes;
+    const keyframes = received.keyframeTimes;
+    expect(received.durationSec).to.be.at.least(2.5);
+    expect(keyframes[0]! - first!).to.be.below(0.1, `keyframes at ${keyframes.join(', ')} s`);
+    expect(Math.max(...[first!, ...times].slice(1).map((time, i) => time - [first!, ...times][i]!))).to.be.below(recordsH264 ? 0.5 : 1.1);
+    expect(Math.max(...keyframes.slice(1).map((time, i) => time - keyframes[i]!))).to.be.at.most(2.5, `keyframes at ${keyframes.join(', ')} s`);
   });
 
   describe('emits ended exactly once per broadcast', () => {
@@ -331,6 +442,37 @@ describe('BroadcastClient', () => {
       expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'error']);
       await client.stop();
       expect(client.state).to.equal('error', 'stop() after the end changes nothing');
+    });
+
+    it('when the server never answers start, as INTERNAL after replyTimeoutMs, and start() rejects with it', async () => {
+      const config = await broadcastConfig('ended-no-start-answer');
+      const client = new BroadcastClient({ ...config, auth: { holdStart: true }, replyTimeoutMs: 1_000 });
+      const ended = endedUntilOver(client, config.rtmpUrl);
+      const startedAt = performance.now();
+
+      const error = await client.start(camera!).catch((caught: unknown) => caught);
+
+      const expected = { code: 'INTERNAL', message: 'The broadcast server did not answer `start` within 1 s.' };
+      expect(error).to.be.an.instanceOf(BroadcastError).and.include(expected);
+      expect(performance.now() - startedAt).to.be.within(900, 5_000);
+      expect(client.state).to.equal('error');
+      expect(await ended).to.deep.equal([{ reason: 'error', error: expected }]);
+    });
+
+    it('when the server never answers stop, as INTERNAL after replyTimeoutMs, and stop() rejects with it', async () => {
+      const config = await broadcastConfig('ended-no-stop-answer');
+      const client = new BroadcastClient({ ...config, auth: { ignoreStop: true }, replyTimeoutMs: 1_000 });
+      const ended: EndedMessage[] = [];
+      client.addEventListener('ended', (event) => ended.push(event.detail));
+
+      await client.start(camera!);
+      await oneEvent(client, 'stats');
+      const error = await client.stop().catch((caught: unknown) => caught);
+
+      const expected = { code: 'INTERNAL', message: 'The broadcast server did not answer `stop` within 1 s.' };
+      expect(error).to.be.an.instanceOf(BroadcastError).and.include(expected);
+      expect(client.state).to.equal('error');
+      expect(ended).to.deep.equal([{ reason: 'error', error: expected }]);
     });
 
     it('when ffmpeg exits because the destination refuses the connection', async () => {

@@ -9,15 +9,25 @@ import type {
   RecordingProbe,
   RefusingDestination,
   RtmpEventsAnswer,
+  LevelsAnswer,
   StartRequestAnswer,
 } from './server-plugin.js';
+
+/**
+ * The stream name a test's `stream` publishes under in this browser: the browsers of a run share
+ * one RTMP server, so each gets its own names (`firefox-blip`), and one's publishes and recordings
+ * never count as another's.
+ */
+function streamName(stream: string): string {
+  return `${navigator.userAgent.includes('Firefox') ? 'firefox' : 'chromium'}-${stream}`;
+}
 
 /**
  * Where this test's broadcast goes; each test publishes under its own stream name. With
  * `viaProxy` the client reaches the server through a TCP proxy that {@link blip} can cut.
  */
 export function broadcastConfig(stream: string, { viaProxy = false } = {}): Promise<BroadcastConfig> {
-  return executeServerCommand<BroadcastConfig, BroadcastConfigRequest>('broadcast-config', { stream, viaProxy });
+  return executeServerCommand<BroadcastConfig, BroadcastConfigRequest>('broadcast-config', { stream: streamName(stream), viaProxy });
 }
 
 /** A network blip: every connection through the proxy drops, and new ones are refused for `ms`. */
@@ -27,13 +37,13 @@ export async function blip(ms: number): Promise<void> {
 
 /** What the RTMP server notified about `stream`, oldest first: 'publish', 'publish_done', 'record_done'. */
 export async function rtmpEvents(stream: string): Promise<string[]> {
-  const answer = await executeServerCommand<RtmpEventsAnswer, { stream: string }>('rtmp-events', { stream });
+  const answer = await executeServerCommand<RtmpEventsAnswer, { stream: string }>('rtmp-events', { stream: streamName(stream) });
   return answer.calls;
 }
 
 /** A destination the server allows and no RTMP server answers: ffmpeg's connection is refused. */
 export async function refusingDestination(stream: string): Promise<string> {
-  const answer = await executeServerCommand<RefusingDestination, { stream: string }>('refusing-destination', { stream });
+  const answer = await executeServerCommand<RefusingDestination, { stream: string }>('refusing-destination', { stream: streamName(stream) });
   return answer.rtmpUrl;
 }
 
@@ -48,12 +58,17 @@ export async function broadcastOver(rtmpUrl: string): Promise<void> {
 
 /** What the RTMP server recorded of `stream`, once the publish has ended. */
 export function probeRecording(stream: string): Promise<RecordingProbe> {
-  return executeServerCommand<RecordingProbe, { stream: string }>('probe-recording', { stream });
+  return executeServerCommand<RecordingProbe, { stream: string }>('probe-recording', { stream: streamName(stream) });
+}
+
+/** Decodes what the RTMP server recorded of `stream`: each video frame's time and brightest luma, each audio frame's time and peak (dBFS, null for digital silence). */
+export function probeLevels(stream: string): Promise<LevelsAnswer> {
+  return executeServerCommand<LevelsAnswer, { stream: string }>('probe-levels', { stream: streamName(stream) });
 }
 
 /** The start request the server received for `stream`, or null if none came. */
 export async function startRequest(stream: string): Promise<StartRequest | null> {
-  const answer = await executeServerCommand<StartRequestAnswer, { stream: string }>('start-request', { stream });
+  const answer = await executeServerCommand<StartRequestAnswer, { stream: string }>('start-request', { stream: streamName(stream) });
   return answer.request;
 }
 

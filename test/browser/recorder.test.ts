@@ -31,8 +31,14 @@ describe('chooseMimeType', () => {
     expect(chooseMimeType(false, supported)).to.equal('video/webm;codecs=h264');
   });
 
-  it('finds nothing in a browser that records no WebM or Matroska', () => {
-    expect(chooseMimeType(true, browserRecording('video/mp4;codecs=avc1,mp4a.40.2'))).to.equal(undefined);
+  it('takes H.264 and AAC in MP4, as Safari records them, over VP9 and VP8 in WebM', () => {
+    const safari = browserRecording('video/mp4;codecs=avc1,mp4a.40.2', 'video/mp4;codecs=avc1', 'video/webm;codecs=vp8,opus');
+    expect(chooseMimeType(true, safari)).to.equal('video/mp4;codecs=avc1,mp4a.40.2');
+    expect(chooseMimeType(false, safari)).to.equal('video/mp4;codecs=avc1');
+  });
+
+  it('finds nothing in a browser that records neither WebM nor MP4 with H.264', () => {
+    expect(chooseMimeType(true, browserRecording('video/mp4;codecs=hvc1,mp4a.40.2', 'video/ogg'))).to.equal(undefined);
   });
 
   it('picks a type this browser really records: H.264 in Chromium, VP8 in Firefox', () => {

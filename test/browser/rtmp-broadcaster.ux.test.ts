@@ -137,6 +137,69 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     expect(element.shadowRoot!.querySelector('[part~="meter"]')).to.equal(null);
   });
 
+  it('mutes the microphone and hides the video from toggle buttons while live, and the page can do the same', async () => {
+    const { server, rtmpUrl } = await broadcastConfig('element-ux-mute');
+    const host = await fixture<HTMLDivElement>(html`<div lang="fr"><rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster></div>`);
+    const element = host.querySelector('rtmp-broadcaster')!;
+    await element.updateComplete;
+    expect(element.shadowRoot!.querySelector('[part~="mic-button"], [part~="camera-button"]'), 'no toggles before going live').to.equal(null);
+    const changes: unknown[] = [];
+    host.addEventListener('rtmp-mutechange', (event) => changes.push(event.detail));
+    const live = stateReached(element, 'live');
+    await pressStart(element);
+    await live;
+    await element.updateComplete;
+
+    const mic = part<HTMLButtonElement>(element, 'mic-button');
+    const camera = part<HTMLButtonElement>(element, 'camera-button');
+    expect([mic.textContent!.trim(), camera.textContent!.trim()]).to.deep.equal(['Couper le micro', 'Masquer la vidéo']);
+    expect([mic.getAttribute('aria-pressed'), camera.getAttribute('aria-pressed')]).to.deep.equal(['false', 'false']);
+
+    camera.focus();
+    await sendKeys({ press: 'Enter' });
+    await element.updateComplete;
+    expect(camera.getAttribute('aria-pressed')).to.equal('true');
+    expect(element.videoMuted).to.equal(true);
+    expect(element.hasAttribute('video-muted')).to.equal(true);
+    expect(element.client!.videoMuted).to.equal(true);
+    expect(element.shadowRoot!.activeElement, 'the pressed toggle keeps the focus').to.equal(camera);
+    mic.click();
+    await element.updateComplete;
+    expect(mic.getAttribute('aria-pressed')).to.equal('true');
+    expect(element.client!.audioMuted).to.equal(true);
+    expect(changes).to.deep.equal([
+      { audioMuted: false, videoMuted: true },
+      { audioMuted: true, videoMuted: true },
+    ]);
+    await expect(element).to.be.accessible();
+
+    // The page's own changes reach the broadcast and the buttons, and fire no event: the person did nothing.
+    element.removeAttribute('audio-muted');
+    element.videoMuted = false;
+    await element.updateComplete;
+    expect([element.client!.audioMuted, element.client!.videoMuted]).to.deep.equal([false, false]);
+    expect([mic.getAttribute('aria-pressed'), camera.getAttribute('aria-pressed')]).to.deep.equal(['false', 'false']);
+    expect(changes).to.have.length(2);
+    expect(element.state).to.equal('live');
+
+    await element.stop();
+    await element.updateComplete;
+    expect(element.shadowRoot!.querySelector('[part~="mic-button"], [part~="camera-button"]'), 'no toggles once ended').to.equal(null);
+  });
+
+  it('starts a broadcast already muted when its audio-muted attribute is set, and shows no microphone toggle without audio', async () => {
+    const { server, rtmpUrl } = await broadcastConfig('element-ux-start-muted');
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls no-audio audio-muted server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    await element.start();
+    await element.updateComplete;
+
+    expect(element.client!.audioMuted).to.equal(true);
+    expect(element.shadowRoot!.querySelector('[part~="mic-button"]')).to.equal(null);
+    expect(part(element, 'camera-button').textContent!.trim()).to.equal('Hide video');
+    await oneEvent(element, 'rtmp-stats');
+    await element.stop();
+  });
+
   it('lists the cameras and microphones after the first start and remembers the choice', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-ux-devices');
     const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);

@@ -8,7 +8,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import type { TestRunnerPlugin } from '@web/test-runner';
 import type { StartRequest } from '../../client/protocol.js';
 import { BroadcastError, BroadcastServer, type BroadcastSocket } from '../../server/index.js';
-import { keyframeTimes, probe, videoPacketTimes, type ProbeResult } from '../helpers/probe.js';
+import { keyframeTimes, loudnessTimeline, lumaTimeline, probe, videoPacketTimes, type ProbeResult } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -30,6 +30,14 @@ export interface RecordingProbe extends ProbeResult {
   keyframeTimes: number[];
   /** Seconds of every video packet (one per frame), ascending. */
   videoPacketTimes: number[];
+}
+
+/** What `probe-levels` answers: what a stream's recording shows and sounds like, decoded. */
+export interface LevelsAnswer {
+  /** Each video frame's time and brightest luma (black frames stay near 16). */
+  frames: { time: number; luma: number }[];
+  /** Each audio frame's time and peak level in dBFS (-Infinity, sent as null, for digital silence). */
+  audio: { time: number; peakDb: number | null }[];
 }
 
 /** What `rtmp-events` answers: the RTMP server's notifications about a stream, oldest first. */
@@ -77,6 +85,8 @@ interface NetworkTrouble {
   dataDelayMs?: number;
   /** Its resume carries a token the server refuses. */
   wrongResumeToken?: boolean;
+  /** Its `stop` never reaches the server, which therefore never answers it. */
+  ignoreStop?: boolean;
 }
 
 /** What every BroadcastServer of the plugin shares: its page, its destinations, what it saw. */
@@ -109,9 +119,14 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
     // Quick reconnections of a dropped destination (0.2, 0.4, 0.8 s), so tests of it stay short.
     destinationRetryDelayMs: 200,
     hooks: {
-      start({ auth, request, socket, sessionId }) {
+      async start({ auth, request, socket, sessionId }) {
         for (const url of [request.rtmpUrl ?? []].flat()) starts.set(url, { request, over: broadcastOver(socket, sessionId) });
         if (auth.refuse) throw new BroadcastError('UNAUTHORIZED', 'Refused by test hook');
+        // A hook that hangs: the server answers only once the client has given up and left.
+        if (auth.holdStart) {
+          await new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+          throw new BroadcastError('UNAUTHORIZED', 'The test hook held the start until the client left');
+        }
         // A hook choosing a destination the server cannot use: INTERNAL, with the reason as `detail`.
         if (auth.unusableDestination) return { rtmpUrl: 'http://127.0.0.1/live/not-rtmp' };
       },
@@ -126,8 +141,12 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
   });
   broadcaster.on('session-end', ({ sessionId }) => finishes.get(sessionId)?.resolve());
   broadcaster.io.on('connection', (socket) => {
-    const { stallData, dataDelayMs, wrongResumeToken } = socket.handshake.auth as NetworkTrouble;
-    if (wrongResumeToken) {
+    const { stallData, dataDelayMs, wrongResumeToken, ignoreStop } = socket.handshake.auth as NetworkTrouble;
+    if (ignoreStop) {
+      socket.use(([event], next) => {
+        if (event !== 'stop') next();
+      });
+    } else if (wrongResumeToken) {
       socket.use(([event, request], next) => {
         if (event === 'resume') (request as { resumeToken: string }).resumeToken = 'wrong';
         next();
@@ -219,6 +238,13 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           const file = await running().rtmp.recording(stream);
           const [probed, keyframes, packets] = await Promise.all([probe(file), keyframeTimes(file), videoPacketTimes(file)]);
           return { ...probed, keyframeTimes: keyframes, videoPacketTimes: packets } satisfies RecordingProbe;
+        }
+        case 'probe-levels': {
+          // Decodes what the RTMP server recorded: every video frame's brightness, every audio frame's peak.
+          const { stream } = payload as { stream: string };
+          const file = await running().rtmp.recording(stream);
+          const [frames, audio] = await Promise.all([lumaTimeline(file), loudnessTimeline(file)]);
+          return { frames, audio: audio.map(({ time, peakDb }) => ({ time, peakDb: Number.isFinite(peakDb) ? peakDb : null })) } satisfies LevelsAnswer;
         }
         case 'rtmp-events': {
           const { stream } = payload as { stream: string };

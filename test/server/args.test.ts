@@ -60,7 +60,7 @@ describe('parseMimeType', () => {
   });
 
   test('other containers are refused', () => {
-    for (const mime of ['video/mp4', 'video/mp4;codecs=avc1', 'audio/webm;codecs=opus', 'video/ogg', 'video/x-flv', 'video/webmx', 'xvideo/webm', 'video', '', 'webm']) {
+    for (const mime of ['audio/mp4', 'video/quicktime', 'audio/webm;codecs=opus', 'video/ogg', 'video/x-flv', 'video/webmx', 'xvideo/webm', 'video', '', 'webm']) {
       assert.equal(parseMimeType(mime), undefined, mime);
     }
   });
@@ -86,6 +86,23 @@ describe('parseMimeType', () => {
       'video/webm;codecs=avc1x',
       'video/webm;codecs=vp8.',
     ]) {
+      assert.equal(parseMimeType(mime), undefined, mime);
+    }
+  });
+
+  test('fragmented MP4 (Safari): H.264 is copied, AAC is copied, Opus is encoded, other video is transcoded', () => {
+    const cases: [string, unknown][] = [
+      ['video/mp4;codecs=avc1,mp4a.40.2', { inputFormat: 'mp4', video: 'copy', audio: 'copy' }],
+      ['video/mp4; codecs="avc1.42E01E, mp4a.40.2"', { inputFormat: 'mp4', video: 'copy', audio: 'copy' }],
+      ['VIDEO/MP4;codecs=avc3.640028,mp4a.40.5', { inputFormat: 'mp4', video: 'copy', audio: 'copy' }],
+      ['video/mp4;codecs=avc1,aac', { inputFormat: 'mp4', video: 'copy', audio: 'copy' }],
+      ['video/mp4;codecs=avc1', { inputFormat: 'mp4', video: 'copy' }],
+      ['video/mp4;codecs=avc1,opus', { inputFormat: 'mp4', video: 'copy' }],
+      ['video/mp4;codecs=vp09.00.10.08,mp4a.40.2', { inputFormat: 'mp4', video: 'transcode', audio: 'copy' }],
+      ['video/mp4', { inputFormat: 'mp4', video: 'transcode' }],
+    ];
+    for (const [mime, expected] of cases) assert.deepEqual(parseMimeType(mime), expected, mime);
+    for (const mime of ['video/mp4;codecs=mp4a.40.2', 'video/mp4;codecs=avc1,mp4a.40.2,opus', 'video/mp4;codecs=avc1,mp4a.67', 'video/mp4;codecs=hvc1', 'video/webm;codecs=avc1,mp4a.40.2']) {
       assert.equal(parseMimeType(mime), undefined, mime);
     }
   });
@@ -127,6 +144,16 @@ function valueOf(args: readonly string[], flag: string): string | undefined {
 }
 
 describe('buildFfmpegArgs', () => {
+  test('fragmented MP4 in: read as mp4, AAC copied as it is (no encoder, rate or bitrate)', () => {
+    const args = buildFfmpegArgs(options({ inputFormat: 'mp4', audio: 'copy' }));
+    assert.deepEqual(args.slice(args.indexOf('-i') - 2, args.indexOf('-i') + 2), ['-f', 'mp4', '-i', 'pipe:0']);
+    assert.equal(valueOf(args, '-c:v'), 'copy');
+    assert.equal(valueOf(args, '-c:a'), 'copy');
+    for (const flag of ['-b:a', '-ar', '-ac']) assert.equal(valueOf(args, flag), undefined, flag);
+    assert.equal(args.at(-1), 'rtmp://ingest.example/live/KEY');
+    assert.equal(valueOf(buildFfmpegArgs(options({ inputFormat: 'mp4' })), '-c:a'), 'aac', 'Opus in MP4 is encoded');
+  });
+
   test('copy mode: the exact command line', () => {
     assert.deepEqual(buildFfmpegArgs(options()), [
       '-hide_banner', '-loglevel', 'level+warning', '-nostats', '-progress', 'pipe:3', '-stats_period', '1',
