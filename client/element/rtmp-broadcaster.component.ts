@@ -162,7 +162,7 @@ export class RtmpBroadcaster extends LitElement {
   /** Ideal capture height in pixels. */
   @property({ type: Number }) height = 720;
 
-  /** Milliseconds of media per chunk sent to the server (client default 250). */
+  /** Milliseconds of media per chunk sent to the server (client default 200). */
   @property({ type: Number }) timeslice?: number;
 
   /**
