@@ -4,6 +4,8 @@
 // passthrough, tries ffmpeg flags and timeslices, compares AAC coders; prints tables and writes
 // bench/results.json. How each figure is measured: bench/README.md.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +114,14 @@ function ffmpegLaunchMs(): number {
     return performance.now() - start;
   });
   return Math.round(percentile(times, 50));
+}
+
+/** Size of the CDN bundle as a browser downloads it (gzip -9), if `npm run build` made it. */
+function bundleSize(): { file: string; bytes: number; gzipKb: number } | undefined {
+  const file = fileURLToPath(new URL('../dist/rtmp-broadcaster.min.js', import.meta.url));
+  if (!existsSync(file)) return undefined;
+  const bytes = readFileSync(file);
+  return { file: 'dist/rtmp-broadcaster.min.js', bytes: bytes.length, gzipKb: Math.round(gzipSync(bytes, { level: 9 }).length / 102.4) / 10 };
 }
 
 /** The static ffmpeg build @ffmpeg-installer ships (a devDependency), if it is installed and runs here. */
@@ -375,6 +385,8 @@ async function main(): Promise<void> {
           `with publishers and nginx on the same machine, ${capacity.serverOnly} with the server alone.`,
       );
     }
+    const bundle = bundleSize();
+    if (bundle) console.log(`CDN bundle (${bundle.file}): ${bundle.gzipKb} KB gzipped, Lit and socket.io-client included (target: at most 30 KB).`);
     if (serverLogs.length) console.log(`Server warnings/errors: ${serverLogs.length}, first: ${serverLogs[0]!.message}`);
 
     const results = {
@@ -403,6 +415,7 @@ async function main(): Promise<void> {
         bitsPerSecond,
         videoFrames: videoFrames.length,
       })),
+      bundle,
       ceiling,
       aacCeiling,
       capacity,
