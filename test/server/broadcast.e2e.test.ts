@@ -58,10 +58,12 @@ describe('a broadcast reaches the RTMP server', () => {
   test('VP8 is transcoded to H.264 with a keyframe at least every 2.5 s', async () => {
     const stack = await startStack({ allowedDestinations: [rtmp.url('')] });
     try {
+      // Made before the start: encoding VP8 can take longer than the server's idle timeout on a busy machine.
+      const chunks = splitChunks(await makeFixture('vp8-opus'), CHUNK_BYTES);
       const socket = await stack.client();
       const answer = await start(socket, { mimeType: VP8_MIME, rtmpUrl: rtmp.url('vp8'), framerate: 30 });
       assert.ok(answer.ok && answer.video === 'transcode');
-      await sendAll(socket, splitChunks(await makeFixture('vp8-opus'), CHUNK_BYTES));
+      await sendAll(socket, chunks);
       assert.deepEqual(await stop(socket), { ok: true });
 
       const file = await rtmp.recording('vp8');
@@ -80,10 +82,11 @@ describe('a broadcast reaches the RTMP server', () => {
   test('a stream without audio is published as video only', async () => {
     const stack = await startStack({ allowedDestinations: [rtmp.url('')] });
     try {
+      const chunks = splitChunks(await makeFixture('h264-noaudio'), CHUNK_BYTES);
       const socket = await stack.client();
       const answer = await start(socket, { mimeType: 'video/x-matroska;codecs=avc1', rtmpUrl: rtmp.url('mute') });
       assert.ok(answer.ok && answer.video === 'copy');
-      await sendAll(socket, splitChunks(await makeFixture('h264-noaudio'), CHUNK_BYTES));
+      await sendAll(socket, chunks);
       assert.deepEqual(await stop(socket), { ok: true });
       const received = await probe(await rtmp.recording('mute'));
       assert.equal(received.video?.codec, 'h264');
