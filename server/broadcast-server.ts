@@ -661,6 +661,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         aacCoder: this.#settings.aacCoder,
         destinationTimeoutMs: this.#settings.destinationTimeoutMs,
         statsPeriod,
+        fpsMode: ffmpeg?.fpsMode ?? true,
         ...tls,
       });
       const spawn = (continues?: Session) =>

@@ -1,7 +1,8 @@
 // The ffmpeg command line for one broadcast: Matroska/WebM (Chromium, Firefox) or fragmented MP4
 // (Safari) from the browser's MediaRecorder on stdin, FLV (H.264 + AAC, the only pair every RTMP ingest takes) out to the destination. Every
-// flag here was checked against ffmpeg 5.1, and all but `-stats_period` (ffmpeg 4.4+) against the
-// 2018 static build that @ffmpeg-installer/ffmpeg ships (test/server/capabilities.test.ts).
+// flag here was checked against ffmpeg 5.1, and all but `-stats_period` (ffmpeg 4.4+) and
+// `-fps_mode` (5.1+; older builds get `-vsync`) against the 2018 static build that
+// @ffmpeg-installer/ffmpeg ships (test/server/capabilities.test.ts).
 
 import type { VideoMode } from '../../client/protocol.js';
 
@@ -129,12 +130,14 @@ export interface FfmpegArgsOptions {
   audioSampleRate: number;
   /** ffmpeg's AAC coder: 'twoloop' (its default, best quality) or 'fast' (about half the CPU, slightly lower SNR). Default 'twoloop'. */
   aacCoder?: AacCoder;
-  /** Used when transcoding: keyframe every 2 s (-g 2*fps and -force_key_frames), -r not forced. */
+  /** Used when transcoding: the constant output frame rate (-r, frames repeated or dropped), keyframe every 2 s. */
   framerate: number;
   /** -rw_timeout (microseconds) so a hung ingest ends ffmpeg; 0 leaves ffmpeg's default (wait forever). */
   destinationTimeoutMs: number;
   /** Progress every second with -stats_period; false for ffmpeg before 4.4, which refuses the flag. Default true. */
   statsPeriod?: boolean;
+  /** Constant frame rate with -fps_mode; false for ffmpeg before 5.1, which gets the same from -vsync. Default true. */
+  fpsMode?: boolean;
   /** For rtmps: check the destination's certificate (against `caFile`, else the system's CAs). Default true. */
   tlsVerify?: boolean;
   /** PEM file of the CAs an rtmps destination's certificate must chain to. */
@@ -187,9 +190,14 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
       '-b:v', bitrate,
       '-maxrate', bitrate,
       '-bufsize', String(Number(bitrate) * 2),
+      // Browsers record a variable frame rate (Firefox: about 1.5 fps for a disabled track, while
+      // hidden or paused); ingests and players want a constant one. Gaps are filled by repeating
+      // the previous frame when the next one arrives.
+      '-r', String(fps),
+      ...(o.fpsMode === false ? ['-vsync', 'cfr'] : ['-fps_mode', 'cfr']),
       '-g', String(fps * KEYFRAME_SECONDS),
-      // -g alone counts frames, which drifts when the browser's frame rate does; time-based
-      // keyframes keep the interval the ingest asks for.
+      // -g counts frames; the time-based keyframes keep the 2 s the ingest asks for whatever the
+      // encoder's frame count does.
       '-force_key_frames', `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`,
     );
   } else {

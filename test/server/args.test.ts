@@ -2,7 +2,7 @@
 // an array, then run through the real ffmpeg to prove every flag parses and the output plays.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,20 +174,30 @@ describe('buildFfmpegArgs', () => {
     assert.deepEqual(buildFfmpegArgs(options({ statsPeriod: true })), current);
   });
 
-  test('transcode mode: x264 tuned for live, with bitrate cap and 2-second keyframes', () => {
+  test('transcode mode: x264 tuned for live, with bitrate cap, a constant frame rate and 2-second keyframes', () => {
     const args = buildFfmpegArgs(options({ video: 'transcode', videoBitsPerSecond: 3_000_000, framerate: 25 }));
     const video = args.slice(args.indexOf('-c:v'), args.indexOf('-c:a'));
     assert.deepEqual(video, [
       '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
       '-b:v', '3000000', '-maxrate', '3000000', '-bufsize', '6000000',
+      '-r', '25', '-fps_mode', 'cfr',
       '-g', '50', '-force_key_frames', 'expr:gte(t,n_forced*2)',
     ]);
-    assert.equal(valueOf(args, '-r'), undefined, 'the browser frame rate is kept');
+    assert.deepEqual(buildFfmpegArgs(options({ video: 'transcode', videoBitsPerSecond: 3_000_000, framerate: 25, fpsMode: true })), args);
+  });
+
+  test('ffmpeg before 5.1 gets -vsync cfr in place of -fps_mode cfr, and nothing else changes', () => {
+    const current = buildFfmpegArgs(options({ video: 'transcode' }));
+    const old = buildFfmpegArgs(options({ video: 'transcode', fpsMode: false }));
+    assert.equal(valueOf(old, '-fps_mode'), undefined);
+    assert.equal(valueOf(old, '-vsync'), 'cfr');
+    assert.deepEqual(old, current.map((arg) => (arg === '-fps_mode' ? '-vsync' : arg)));
   });
 
   test('copy mode ignores the video bitrate and frame rate', () => {
     const args = buildFfmpegArgs(options({ videoBitsPerSecond: 123, framerate: 7 }));
-    for (const flag of ['-b:v', '-maxrate', '-bufsize', '-g', '-force_key_frames', '-preset']) assert.equal(valueOf(args, flag), undefined, flag);
+    for (const flag of ['-b:v', '-maxrate', '-bufsize', '-r', '-fps_mode', '-vsync', '-g', '-force_key_frames', '-preset']) assert.equal(valueOf(args, flag), undefined, flag);
+    assert.deepEqual(buildFfmpegArgs(options({ fpsMode: false })), buildFfmpegArgs(options()), 'copying cannot change the frame rate');
     assert.ok(!args.includes('123') && !args.includes('14'));
   });
 
@@ -287,6 +297,11 @@ async function recording(video: 'h264' | 'vp8', audio: boolean, seconds = 2): Pr
   else args.push('-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '300k');
   if (audio) args.push('-c:a', 'libopus', '-b:a', '48k');
   args.push('-f', video === 'h264' ? 'matroska' : 'webm', '-');
+  return fixture(args);
+}
+
+/** What ffmpeg run with `args` writes to stdout. */
+function fixture(args: readonly string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
@@ -296,6 +311,26 @@ async function recording(video: 'h264' | 'vp8', audio: boolean, seconds = 2): Pr
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`fixture ffmpeg failed: ${stderr}`))));
   });
+}
+
+/**
+ * VP8 + Opus in WebM whose frame rate drops as Firefox's does while the camera is hidden: 2 s at
+ * 30 fps, 2 s at 2 fps, 1 s at 30 fps again, timestamps kept as they are (variable frame rate).
+ */
+function recordingWithSlowFrames(): Promise<Buffer> {
+  const video = [
+    'testsrc2=size=160x120:rate=30:duration=2[a]',
+    'testsrc2=size=160x120:rate=2:duration=2[b]',
+    'testsrc2=size=160x120:rate=30:duration=1[c]',
+    '[a][b][c]concat=n=3:v=1:a=0',
+  ].join(';');
+  const args = [
+    '-hide_banner', '-loglevel', 'error',
+    '-f', 'lavfi', '-i', video, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '5',
+    '-fps_mode', 'passthrough', '-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '300k', '-c:a', 'libopus', '-b:a', '48k',
+    '-f', 'webm', '-',
+  ];
+  return fixture(args);
 }
 
 function freePort(): Promise<number> {
@@ -316,16 +351,30 @@ function rtmpReceiver(port: number, file?: string): Promise<Run> {
   return runFfmpeg(['-hide_banner', '-loglevel', 'info', '-listen', '1', '-timeout', '20', '-i', url, '-c', 'copy', ...output], Buffer.alloc(0));
 }
 
-/** Presentation times of the video keyframes in a file, in seconds. */
-function keyframeTimes(file: string): Promise<number[]> {
+/** The video packets of a file in order: presentation time in seconds, and whether it is a keyframe. */
+function videoPackets(file: string): Promise<{ time: number; key: boolean }[]> {
   return new Promise((resolve, reject) => {
-    const args = ['-v', 'error', '-select_streams', 'v:0', '-skip_frame', 'nokey', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file];
+    const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file];
     const child = spawn('ffprobe', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.split('\n').map((line) => line.split(',')[0]).filter(Boolean).map(Number)) : reject(new Error(`ffprobe exited ${code}`))));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`ffprobe exited ${code}`));
+      const packets = out.split('\n').filter(Boolean).map((line) => line.split(','));
+      resolve(packets.map(([time, flags]) => ({ time: Number(time), key: flags!.includes('K') })).sort((a, b) => a.time - b.time));
+    });
   });
+}
+
+/** Presentation times of the keyframes among `packets`, in seconds. */
+function keyframeTimes(packets: readonly { time: number; key: boolean }[]): number[] {
+  return packets.filter((packet) => packet.key).map((packet) => packet.time);
+}
+
+/** The longest time between two consecutive video frames, in seconds. */
+function longestGap(packets: readonly { time: number }[]): number {
+  return Math.max(...packets.slice(1).map((packet, i) => packet.time - packets[i]!.time));
 }
 
 /** Publishes, retrying while the receiver has not started listening yet. */
@@ -418,13 +467,13 @@ describe('buildFfmpegArgs with the real ffmpeg', () => {
     assert.ok(Math.abs(last.stats.durationMs - 2000) < 100, `durationMs ${last.stats.durationMs}`);
   });
 
-  test('transcode: VP8 arrives as H.264 High with a keyframe every 2 seconds of media time', async (t) => {
+  test('transcode: VP8 arrives as H.264 High at the requested constant frame rate, a keyframe every 2 seconds of media time', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-args-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'received.flv');
     const port = await freePort();
     const received = rtmpReceiver(port, file);
-    // The browser claims 60 fps but delivers 30: -g alone (120 frames) would space keyframes 4 s apart.
+    // The browser was asked for 60 fps but delivers 30: every frame goes out twice.
     const args = buildFfmpegArgs(
       options({ video: 'transcode', videoBitsPerSecond: 500_000, framerate: 60, destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`) }),
     );
@@ -433,7 +482,36 @@ describe('buildFfmpegArgs with the real ffmpeg', () => {
     assert.equal(sent.code, 0, sent.stderr);
     assert.match(receiver.stderr, /Video: h264 \(High\), yuv420p/);
     assert.match(receiver.stderr, /Audio: aac \(LC\), 44100 Hz, stereo/);
-    const keyframes = await keyframeTimes(file);
+    const packets = await videoPackets(file);
+    assert.ok(Math.abs(packets.length - 5 * 60) <= 3, `${packets.length} frames in 5 s`);
+    assert.ok(longestGap(packets) <= 1 / 60 + 0.002, `frames up to ${longestGap(packets)} s apart`);
+    const keyframes = keyframeTimes(packets);
+    assert.deepEqual(keyframes.map((time) => Math.round(time)), [0, 2, 4], `keyframes at ${keyframes.join(', ')}`);
+  });
+
+  test('transcode: frames the browser recorded slowly (a hidden camera in Firefox) go out at the constant frame rate', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-args-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const input = join(dir, 'recorded.webm');
+    const file = join(dir, 'received.flv');
+    const recorded = await recordingWithSlowFrames();
+    await writeFile(input, recorded);
+    assert.ok(longestGap(await videoPackets(input)) >= 0.45, 'the recording has its slow stretch');
+    const port = await freePort();
+    const received = rtmpReceiver(port, file);
+    const args = buildFfmpegArgs(options({ video: 'transcode', videoBitsPerSecond: 500_000, destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`) }));
+    const sent = await publish(args, recorded);
+    const receiver = await received;
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.doesNotMatch(sent.stderr, /\[(error|fatal)\]/);
+    assert.match(receiver.stderr, /Video: h264 \(High\), yuv420p[^\n]*30 fps/);
+    const packets = await videoPackets(file);
+    const duration = packets.at(-1)!.time - packets[0]!.time;
+    assert.ok(Math.abs(duration - 5) < 0.1, `${duration} s of video`);
+    assert.ok(Math.abs(packets.length - 5 * 30) <= 2, `${packets.length} frames in ${duration} s`);
+    // FLV timestamps are whole milliseconds: 1/30 s is 33 or 34 ms.
+    assert.ok(longestGap(packets) <= 1 / 30 + 0.002, `frames up to ${longestGap(packets)} s apart`);
+    const keyframes = keyframeTimes(packets);
     assert.deepEqual(keyframes.map((time) => Math.round(time)), [0, 2, 4], `keyframes at ${keyframes.join(', ')}`);
   });
 

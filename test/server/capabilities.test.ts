@@ -15,18 +15,20 @@ const SYSTEM_FFMPEG = 'ffmpeg';
 const OLD_FFMPEG = installer.path;
 
 describe('probeFfmpeg', () => {
-  test('ffmpeg 5.1 takes -stats_period', async () => {
+  test('ffmpeg 5.1 takes -stats_period and -fps_mode', async () => {
     const found = await probeFfmpeg(SYSTEM_FFMPEG);
     assert.ok(found, 'the system ffmpeg runs');
     assert.match(found.version, /^\d+\.\d+/);
     assert.equal(found.statsPeriod, true);
+    assert.equal(found.fpsMode, true);
   });
 
-  test('the 2018 static build does not, and its git version is kept as it reports it', async () => {
+  test('the 2018 static build takes neither, and its git version is kept as it reports it', async () => {
     const found = await probeFfmpeg(OLD_FFMPEG);
     assert.ok(found, 'the @ffmpeg-installer binary runs');
     assert.match(found.version, /^N-\d+-g[0-9a-f]+/);
     assert.equal(found.statsPeriod, false);
+    assert.equal(found.fpsMode, false);
   });
 
   test('a binary that is missing, fails, or is not ffmpeg gives undefined rather than throwing', async (t) => {
@@ -95,9 +97,12 @@ describe('the command line for each probed binary', () => {
           framerate: 30,
           destinationTimeoutMs: 3_000,
           statsPeriod: capabilities.statsPeriod,
+          fpsMode: capabilities.fpsMode,
         });
         const run = await runFfmpeg(ffmpegPath, args, await recording(video === 'copy' ? 'h264' : 'vp8'));
         assert.doesNotMatch(run.stderr, OPTION_ERRORS);
+        // ffmpeg 5.1 warns about -vsync: each build gets the frame rate option it prefers.
+        assert.doesNotMatch(run.stderr, /deprecated/);
         assert.match(run.stderr, /Connection refused/);
         assert.equal(run.code, 1);
       });
