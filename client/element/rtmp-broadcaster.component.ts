@@ -55,9 +55,6 @@ interface ErrorLine {
 }
 
 /**
- * @summary Broadcasts the camera or the screen to YouTube, Twitch or any RTMP ingest, through a
- * BroadcastServer.
- *
  * Without `controls` it shows only the preview and the page drives it with `start()`, `pause()`,
  * `resume()` and `stop()`; with `controls` it adds buttons, a status line and the error message.
  * Audio is on unless the boolean `no-audio` attribute is present (HTML boolean attributes can
@@ -86,6 +83,8 @@ interface ErrorLine {
  *
  * Tracks the element opened are stopped when the broadcast ends or the element leaves the page
  * (which also stops the broadcast); a page-provided `stream` is left alone.
+ *
+ * @summary Broadcasts the camera or the screen to YouTube, Twitch or any RTMP ingest, through a BroadcastServer.
  *
  * @slot controls - Replaces the built-in start, pause/resume and stop buttons (shown with `controls`).
  * @slot status - Replaces the built-in status line: state, elapsed time and bitrate (shown with `controls`).

@@ -2,6 +2,7 @@
 // unit-tested without starting anything. One table describes each option for the parser, the
 // environment and --help alike.
 import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDestination } from '../destination.js';
 import { AAC_CODERS, type AacCoder } from '../ffmpeg/args.js';
@@ -13,10 +14,14 @@ export interface CliConfig {
   host: string;
   /** Paths of the PEM certificate and key; absent: plain http. */
   tls?: { certFile: string; keyFile: string };
-  /** Every broadcast goes here; clients cannot choose. Holds the stream key. */
-  destination?: string;
+  /** Every broadcast goes to each of these at once; clients cannot choose. They hold stream keys. */
+  destinations?: string[];
   /** URL prefixes clients may broadcast to. */
   allowedDestinations?: string[];
+  /** Most destinations a client may list for one broadcast (with allowedDestinations). */
+  maxDestinations?: number;
+  /** Absolute directory: every broadcast is also recorded to `<recordDir>/<sessionId>.mp4`. */
+  recordDir?: string;
   allowedOrigins?: '*' | string[];
   maxStreams?: number;
   maxStreamsPerAddress?: number;
@@ -43,7 +48,7 @@ export class CliUsageError extends Error {
 interface OptionSpec {
   env?: string;
   type: 'string' | 'boolean';
-  /** Repeatable flag; its environment variable is comma-separated. */
+  /** Repeatable flag; its environment variable is a list separated by commas or spaces. */
   list?: boolean;
   short?: string;
   /** Placeholder for the value in --help. */
@@ -54,6 +59,8 @@ interface OptionSpec {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
+// BroadcastServer's own default, named in --help.
+const DEFAULT_MAX_DESTINATIONS = 4;
 
 const OPTIONS = {
   port: { env: 'PORT', type: 'string', value: '<number>', help: `Port to listen on; 0 picks a free one. Default ${DEFAULT_PORT}.` },
@@ -68,8 +75,9 @@ const OPTIONS = {
   destination: {
     env: 'RTMP_URL',
     type: 'string',
+    list: true,
     value: '<url>',
-    help: 'Send every broadcast to this rtmp:// or rtmps:// URL, stream key included; clients cannot choose. Prefer the environment variable: flags show in `ps`.',
+    help: 'Send every broadcast to this rtmp:// or rtmps:// URL, stream key included; clients cannot choose. Repeatable to send each broadcast to several destinations at once; comma- or space-separated in the environment. Prefer the environment variable: flags show in `ps`.',
   },
   'allow-destination': {
     env: 'ALLOWED_DESTINATIONS',
@@ -84,6 +92,18 @@ const OPTIONS = {
     list: true,
     value: '<origin>',
     help: "Let pages on this origin connect, e.g. https://example.com, or '*' for any. Repeatable; comma-separated in the environment. Default: none.",
+  },
+  'max-destinations': {
+    env: 'MAX_DESTINATIONS',
+    type: 'string',
+    value: '<number>',
+    help: `With --allow-destination: most destinations a client may list for one broadcast. Default ${DEFAULT_MAX_DESTINATIONS}.`,
+  },
+  record: {
+    env: 'RECORD_DIR',
+    type: 'string',
+    value: '<dir>',
+    help: 'Also record every broadcast to <dir>/<session id>.mp4 (fragmented MP4), beside its destinations. An absolute directory, created if missing. Default: no recording.',
   },
   'max-streams': { env: 'MAX_STREAMS', type: 'string', value: '<number>', help: 'Most broadcasts (ffmpeg processes) at once. Default: no limit.' },
   'max-streams-per-address': { env: 'MAX_STREAMS_PER_ADDRESS', type: 'string', value: '<number>', help: 'Most broadcasts at once from one IP address. Default: no limit.' },
@@ -147,7 +167,8 @@ export function parseCommand(argv: readonly string[], env: Env): CliCommand {
     const spec: OptionSpec = OPTIONS[name];
     const given = Array.isArray(flag) ? { raw: flag, from: `--${name}` } : spec.env && env[spec.env]?.trim() ? { raw: [env[spec.env]!], from: spec.env } : undefined;
     if (!given) return undefined;
-    const values = given.raw.flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean);
+    // Nothing a list holds (URLs, prefixes, origins) may contain a comma or a space.
+    const values = given.raw.flatMap((item) => item.split(/[,\s]+/)).filter(Boolean);
     if (values.length === 0) throw new CliUsageError(`\`${given.from}\` is empty.`);
     return { values, from: given.from };
   };
@@ -166,21 +187,30 @@ export function parseCommand(argv: readonly string[], env: Env): CliCommand {
     throw new CliUsageError(`\`${given}\` needs ${missing} too: https takes a certificate and its key.`);
   }
 
-  const destination = read('destination');
-  if (destination) {
-    checkDestination(destination.value, destination.from, 'URL');
-    config.destination = destination.value;
-  }
+  const destinations = readList('destination');
+  if (destinations) config.destinations = fixedDestinations(destinations);
   const allowed = readList('allow-destination');
   if (allowed) {
-    if (destination) {
-      throw new CliUsageError(`\`${destination.from}\` and \`${allowed.from}\` exclude each other: with a fixed destination, clients choose none.`);
+    if (destinations) {
+      throw new CliUsageError(`\`${destinations.from}\` and \`${allowed.from}\` exclude each other: with a fixed destination, clients choose none.`);
     }
-    for (const prefix of allowed.values) checkDestination(prefix, allowed.from, 'URL prefix');
+    for (const prefix of allowed.values) checkDestination(prefix, `\`${allowed.from}\``, 'URL prefix');
     config.allowedDestinations = allowed.values;
   }
-  if (!destination && !allowed) {
+  if (!destinations && !allowed) {
     throw new CliUsageError('Nothing to broadcast to: set --destination (RTMP_URL), or --allow-destination (ALLOWED_DESTINATIONS) to let clients choose.');
+  }
+  const maxDestinations = read('max-destinations');
+  if (maxDestinations) {
+    if (destinations) {
+      throw new CliUsageError(`\`${destinations.from}\` and \`${maxDestinations.from}\` exclude each other: the limit is on the destinations clients choose, and with a fixed destination they choose none.`);
+    }
+    config.maxDestinations = integer(maxDestinations, 1);
+  }
+  const record = read('record');
+  if (record) {
+    if (!isAbsolute(record.value)) throw new CliUsageError(`Expected \`${record.from}\` to be an absolute directory, got \`${record.value}\`.`);
+    config.recordDir = record.value;
   }
 
   const origins = readList('allow-origin');
@@ -241,6 +271,9 @@ export function helpText(): string {
     '  rtmp-broadcaster --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem \\',
     '    --allow-destination rtmp://a.rtmp.youtube.com/live2 \\',
     '    --allow-destination rtmp://live.twitch.tv/app',
+    '  # every broadcast to YouTube and Twitch at once, and to a file:',
+    '  RTMP_URL="rtmp://a.rtmp.youtube.com/live2/KEY1 rtmp://live.twitch.tv/app/KEY2" \\',
+    '    rtmp-broadcaster --record /var/recordings',
     '  # every core of this machine, one limit for all of them:',
     '  RTMP_URL=... MAX_STREAMS=40 rtmp-broadcaster --workers auto',
     '  # several machines behind a load balancer, one limit and one list for all:',
@@ -309,12 +342,25 @@ function checkRedisUrl({ value, from }: { value: string; from: string }): string
   return value;
 }
 
+/** Each destination checked, and none twice: the server would refuse every broadcast otherwise. */
+function fixedDestinations({ values, from }: { values: string[]; from: string }): string[] {
+  const seen = new Set<string>();
+  values.forEach((value, index) => {
+    // Which one is wrong, by its place in the list: the value itself holds a stream key.
+    const which = values.length > 1 ? `\`${from}\` (destination ${index + 1} of ${values.length})` : `\`${from}\``;
+    const { href } = checkDestination(value, which, 'URL');
+    if (seen.has(href)) throw new CliUsageError(`${which} repeats an earlier destination: each one gets the broadcast once.`);
+    seen.add(href);
+  });
+  return values;
+}
+
 /** The reason names the problem but never echoes the value: a destination holds a stream key. */
-function checkDestination(value: string, from: string, what: string): void {
+function checkDestination(value: string, which: string, what: string): URL {
   try {
-    parseDestination(value);
+    return parseDestination(value);
   } catch (caught) {
-    throw new CliUsageError(`\`${from}\` is not a usable rtmp:// or rtmps:// ${what}: ${(caught as Error).message}`);
+    throw new CliUsageError(`${which} is not a usable rtmp:// or rtmps:// ${what}: ${(caught as Error).message}`);
   }
 }
 

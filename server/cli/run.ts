@@ -2,7 +2,7 @@
 // a graceful shutdown. startCli runs it in-process (tests use it); runCli is the whole command.
 import cluster from 'node:cluster';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
@@ -78,6 +78,8 @@ function shutdownSignal(): Promise<void> {
 
 /** Cluster mode's primary: forks the workers (each runs `serve`), keeps the shared limit, and stops them on SIGTERM/SIGINT. */
 async function runPrimary(config: CliConfig, streams: Partial<CliStreams>): Promise<number> {
+  // Before forking: a worker failing this check would only be replaced by another failing it.
+  if (config.recordDir) await checkRecordDir(config.recordDir);
   const log = await createJsonLogger({ level: config.logLevel, ...(streams.stdout ? { destination: streams.stdout } : {}) });
   const { startClusterPrimary } = await import('../cluster.js');
   const primary = await startClusterPrimary({
@@ -117,6 +119,7 @@ async function createScale(config: CliConfig, log: Logger) {
 
 async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<RunningCli> {
   const tls = config.tls && { cert: await readPem(config.tls.certFile, '--tls-cert (TLS_CERT)'), key: await readPem(config.tls.keyFile, '--tls-key (TLS_KEY)') };
+  if (config.recordDir) await checkRecordDir(config.recordDir);
   const log = await createJsonLogger({ level: config.logLevel, ...(streams.stdout ? { destination: streams.stdout } : {}) });
 
   let closing = false;
@@ -145,6 +148,10 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
   const scale = await createScale(config, log);
   broadcaster = new BroadcastServer(server, {
     ...(config.allowedDestinations ? { allowedDestinations: config.allowedDestinations } : {}),
+    // maxDestinations also bounds the start hook's list: the operator's fixed one must all get through.
+    ...(config.destinations ? { maxDestinations: config.destinations.length } : {}),
+    ...(config.maxDestinations ? { maxDestinations: config.maxDestinations } : {}),
+    ...(config.recordDir ? { record: config.recordDir } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     // Shared by every process when scaled, else this process's own.
     ...(scale ? { admission: scale.admission } : config.maxStreams ? { maxStreams: config.maxStreams } : {}),
@@ -170,7 +177,15 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
   });
   const { address, port } = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${address.includes(':') ? `[${address}]` : address}:${port}`;
-  log.info('listening', { url, ...(scale ? { node: scale.node, shared: config.redisUrl ? 'redis' : 'cluster' } : {}), tls: Boolean(tls), destination: config.destination ? 'fixed' : 'chosen by clients from the allow-list', token: Boolean(config.token) });
+  log.info('listening', {
+    url,
+    ...(scale ? { node: scale.node, shared: config.redisUrl ? 'redis' : 'cluster' } : {}),
+    tls: Boolean(tls),
+    destination: config.destinations ? 'fixed' : 'chosen by clients from the allow-list',
+    ...(config.destinations ? { destinations: config.destinations.length } : {}),
+    ...(config.recordDir ? { recordDir: config.recordDir } : {}),
+    token: Boolean(config.token),
+  });
   if (!config.token && !LOOPBACK.test(config.host)) {
     log.warn('no --token (BROADCAST_TOKEN) set: anyone who can reach this server can broadcast', { host: config.host });
   }
@@ -190,7 +205,7 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
   return { url, broadcaster, close };
 }
 
-/** Checks the token and sets the fixed destination; with neither, clients' destinations go through the allow-list. */
+/** Checks the token and sets the fixed destinations; with neither, clients' destinations go through the allow-list. */
 function startHook(config: CliConfig): NonNullable<BroadcastHooks['start']> {
   const expected = config.token === undefined ? undefined : digest(config.token);
   return ({ auth }) => {
@@ -198,12 +213,22 @@ function startHook(config: CliConfig): NonNullable<BroadcastHooks['start']> {
     if (expected && !(typeof auth.token === 'string' && timingSafeEqual(digest(auth.token), expected))) {
       throw new BroadcastError('UNAUTHORIZED', 'The broadcast token is missing or wrong.');
     }
-    return config.destination ? { rtmpUrl: config.destination } : undefined;
+    return config.destinations ? { rtmpUrl: config.destinations } : undefined;
   };
 }
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
+}
+
+/** Made now, so a directory the server cannot write to stops it at the start rather than at every broadcast. */
+async function checkRecordDir(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true });
+    await access(directory, constants.W_OK);
+  } catch (caught) {
+    throw new CliUsageError(`Cannot record to --record (RECORD_DIR) ${directory}: ${(caught as NodeJS.ErrnoException).code ?? (caught as Error).message}`);
+  }
 }
 
 async function readPem(file: string, option: string): Promise<Buffer> {

@@ -3,10 +3,10 @@
 // its help, and its shutdown on SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import { startCli } from '../../server/cli/run.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
-import { reapOnExit } from '../helpers/reaper.js';
+import { reapOnExit, removeOnExit } from '../helpers/reaper.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
 import { ended, sendAll, start, stop, type ClientSocket } from '../helpers/stack.js';
 
@@ -45,7 +45,7 @@ function usageError(argv: string[], env: Record<string, string> = {}): string {
 
 describe('configuration from flags and environment', () => {
   test('defaults listen on this machine only, port 8080, logging at info', () => {
-    assert.deepEqual(config([]), { port: 8080, host: '127.0.0.1', logLevel: 'info', destination: `${YOUTUBE}/key` });
+    assert.deepEqual(config([]), { port: 8080, host: '127.0.0.1', logLevel: 'info', destinations: [`${YOUTUBE}/key`] });
   });
 
   test('every setting comes from its environment variable', () => {
@@ -61,12 +61,13 @@ describe('configuration from flags and environment', () => {
       BROADCAST_TOKEN: 's3cret',
       LOG_LEVEL: 'WARN',
       FFMPEG_PATH: '/opt/ffmpeg',
+      RECORD_DIR: '/var/recordings',
     };
     assert.deepEqual(config([], env), {
       port: 9000,
       host: '0.0.0.0',
       tls: { certFile: 'cert.pem', keyFile: 'key.pem' },
-      destination: `${YOUTUBE}/key`,
+      destinations: [`${YOUTUBE}/key`],
       allowedOrigins: ['https://a.example', 'https://b.example:8443'],
       maxStreams: 4,
       maxStreamsPerAddress: 1,
@@ -74,6 +75,7 @@ describe('configuration from flags and environment', () => {
       token: 's3cret',
       logLevel: 'warn',
       ffmpegPath: '/opt/ffmpeg',
+      recordDir: '/var/recordings',
     });
   });
 
@@ -90,7 +92,7 @@ describe('configuration from flags and environment', () => {
     const fromFlags = config(['--allow-destination', YOUTUBE, '--allow-destination', 'rtmps://live.example:443/app', '--allow-origin', '*'], env);
     assert.deepEqual(fromFlags.allowedDestinations, [YOUTUBE, 'rtmps://live.example:443/app']);
     assert.equal(fromFlags.allowedOrigins, '*');
-    assert.equal(fromFlags.destination, undefined);
+    assert.equal(fromFlags.destinations, undefined);
     const fromEnv = config([], { ...env, ALLOWED_DESTINATIONS: `${YOUTUBE}, rtmp://b.example/app` });
     assert.deepEqual(fromEnv.allowedDestinations, [YOUTUBE, 'rtmp://b.example/app']);
   });
@@ -124,6 +126,39 @@ describe('configuration from flags and environment', () => {
     assert.doesNotMatch(message, /SECRET-KEY/);
   });
 
+  test('several fixed destinations: --destination repeated, or RTMP_URL separated by commas or spaces', () => {
+    const twitch = 'rtmp://live.twitch.tv/app/live_123';
+    assert.deepEqual(config(['--destination', `${YOUTUBE}/key`, '--destination', twitch], { RTMP_URL: 'rtmp://env.example/live/k' }).destinations, [`${YOUTUBE}/key`, twitch]);
+    assert.deepEqual(config([], { RTMP_URL: `${YOUTUBE}/key,${twitch}` }).destinations, [`${YOUTUBE}/key`, twitch]);
+    assert.deepEqual(config([], { RTMP_URL: ` ${YOUTUBE}/key \n  ${twitch} ` }).destinations, [`${YOUTUBE}/key`, twitch]);
+    assert.deepEqual(config([], { RTMP_URL: `${YOUTUBE}/key, ${twitch},` }).destinations, [`${YOUTUBE}/key`, twitch]);
+    assert.match(usageError([], { RTMP_URL: ' , ' }), /^`RTMP_URL` is empty/);
+  });
+
+  test('a bad or repeated destination in a list is named by its place, never echoed', () => {
+    const bad = usageError([], { RTMP_URL: `${YOUTUBE}/GOOD-KEY http://ingest.example/live/SECRET-KEY` });
+    assert.match(bad, /^`RTMP_URL` \(destination 2 of 2\) is not a usable rtmp:\/\/ or rtmps:\/\/ URL: Only rtmp:\/\/ and rtmps:\/\/ destinations are allowed/);
+    const repeated = usageError(['--destination', `${YOUTUBE}/SECRET-KEY`, '--destination', 'rtmp://live.twitch.tv/app/k', '--destination', `${YOUTUBE}/SECRET-KEY`]);
+    assert.equal(repeated, '`--destination` (destination 3 of 3) repeats an earlier destination: each one gets the broadcast once.');
+    for (const message of [bad, repeated]) assert.doesNotMatch(message, /KEY/);
+  });
+
+  test('--max-destinations (MAX_DESTINATIONS) bounds what clients list, so it needs --allow-destination', () => {
+    const allowing = { RTMP_URL: '', ALLOWED_DESTINATIONS: YOUTUBE };
+    assert.equal(config(['--max-destinations', '2'], allowing).maxDestinations, 2);
+    assert.equal(config([], { ...allowing, MAX_DESTINATIONS: '8' }).maxDestinations, 8);
+    assert.equal('maxDestinations' in config([], allowing), false);
+    assert.equal(usageError(['--max-destinations', '0'], allowing), 'Expected `--max-destinations` to be a whole number of at least 1, got `0`.');
+    assert.match(usageError([], { RTMP_URL: `${YOUTUBE}/key`, MAX_DESTINATIONS: '2' }), /^`RTMP_URL` and `MAX_DESTINATIONS` exclude each other/);
+  });
+
+  test('--record (RECORD_DIR) takes an absolute directory, with either kind of destination', () => {
+    assert.equal(config(['--record', '/var/recordings']).recordDir, '/var/recordings');
+    assert.equal(config([], { RTMP_URL: '', ALLOWED_DESTINATIONS: YOUTUBE, RECORD_DIR: '/srv/rec/' }).recordDir, '/srv/rec/');
+    assert.equal('recordDir' in config([]), false);
+    assert.equal(usageError(['--record', 'recordings'], { RTMP_URL: `${YOUTUBE}/key` }), 'Expected `--record` to be an absolute directory, got `recordings`.');
+  });
+
   test('a configuration that could broadcast nowhere, or to both a fixed and a chosen destination, is refused', () => {
     assert.match(usageError([], {}), /Nothing to broadcast to: set --destination \(RTMP_URL\), or --allow-destination/);
     assert.match(usageError(['--allow-destination', YOUTUBE], { RTMP_URL: `${YOUTUBE}/key` }), /`RTMP_URL` and `--allow-destination` exclude each other/);
@@ -143,10 +178,11 @@ describe('configuration from flags and environment', () => {
 
   test('the help names every flag and environment variable', () => {
     const help = helpText();
-    for (const name of ['port', 'host', 'tls-cert', 'tls-key', 'destination', 'allow-destination', 'allow-origin', 'max-streams', 'max-streams-per-address', 'max-connections-per-minute', 'token', 'log-level', 'ffmpeg-path', 'help', 'version']) {
+    const flags = ['port', 'host', 'tls-cert', 'tls-key', 'destination', 'allow-destination', 'allow-origin', 'max-destinations', 'record', 'max-streams', 'max-streams-per-address', 'max-connections-per-minute'];
+    for (const name of [...flags, 'token', 'log-level', 'aac-coder', 'workers', 'redis-url', 'ffmpeg-path', 'help', 'version']) {
       assert.match(help, new RegExp(`--${name}\\b`), name);
     }
-    for (const env of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'RTMP_URL', 'ALLOWED_DESTINATIONS', 'ALLOWED_ORIGINS', 'MAX_STREAMS', 'BROADCAST_TOKEN', 'LOG_LEVEL', 'FFMPEG_PATH']) {
+    for (const env of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'RTMP_URL', 'ALLOWED_DESTINATIONS', 'ALLOWED_ORIGINS', 'MAX_DESTINATIONS', 'RECORD_DIR', 'MAX_STREAMS', 'BROADCAST_TOKEN', 'LOG_LEVEL', 'FFMPEG_PATH']) {
       assert.match(help, new RegExp(`\\b${env}\\b`), env);
     }
   });
@@ -337,6 +373,64 @@ describe('the rtmp-broadcaster command', () => {
       if (bin.child.exitCode === null && bin.child.signalCode === null) bin.child.kill('SIGKILL');
       await bin.exited;
     }
+  });
+});
+
+describe('the rtmp-broadcaster command with several destinations and --record', () => {
+  let other: RtmpServer;
+  let recordDir: string;
+  before(async () => {
+    other = await startRtmpServer();
+    recordDir = join(await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-cli-record-')), 'created-by-the-command');
+    removeOnExit(dirname(recordDir));
+  });
+  after(async () => {
+    await other.close();
+    await rm(dirname(recordDir), { recursive: true, force: true });
+  });
+
+  test('sends each broadcast to every RTMP_URL destination and records it to <dir>/<session id>.mp4', async () => {
+    const seconds = 3;
+    const [first, second] = ['cli-multi_SECRET_1', 'cli-multi_SECRET_2'];
+    const bin = runBin(['--port', '0', '--record', recordDir], { RTMP_URL: `${rtmp.url(first)}, ${other.url(second)}`, LOG_LEVEL: 'info' });
+    let socket: ClientSocket | undefined;
+    try {
+      const url = await listeningUrl(bin.output, bin.exited);
+      socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true }) as ClientSocket;
+      const started = await start(socket, { mimeType: H264_MIME });
+      assert.ok(started.ok, JSON.stringify(started));
+      assert.ok((await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds }), CHUNK_BYTES))).every((ack) => ack.ok));
+      assert.deepEqual(await stop(socket), { ok: true });
+
+      for (const received of [await rtmp.recording(first), await other.recording(second), join(recordDir, `${started.sessionId}.mp4`)]) {
+        const media = await probe(received, { countFrames: true });
+        assert.equal(media.video.codec, 'h264', received);
+        assert.equal(media.audio?.codec, 'aac', received);
+        assert.equal(media.video.frames, seconds * 30, `every frame in ${received}`);
+      }
+      assert.match((await probe(join(recordDir, `${started.sessionId}.mp4`))).format, /mp4/);
+
+      bin.child.kill('SIGTERM');
+      const { code, stdout } = await bin.exited;
+      assert.equal(code, 0, stdout);
+      assert.deepEqual(childProcesses('ffmpeg'), []);
+      const listening = JSON.parse(stdout.split('\n').find((line) => line.includes('"msg":"listening"'))!) as Record<string, unknown>;
+      assert.equal(listening.destinations, 2);
+      assert.equal(listening.recordDir, recordDir);
+      assert.ok(!stdout.includes('SECRET'), 'no stream key in the logs');
+    } finally {
+      socket?.disconnect();
+      if (bin.child.exitCode === null && bin.child.signalCode === null) bin.child.kill('SIGKILL');
+      await bin.exited;
+    }
+  });
+
+  test('refuses to start when the --record directory cannot be made', async () => {
+    const file = join(dirname(recordDir), 'a-file');
+    await writeFile(file, '');
+    const { code, stdout, stderr } = await runBin(['--port', '0'], { RTMP_URL: rtmp.url('never'), RECORD_DIR: join(file, 'recordings') }).exited;
+    assert.equal(code, 2, stdout);
+    assert.equal(stderr, `rtmp-broadcaster: Cannot record to --record (RECORD_DIR) ${join(file, 'recordings')}: ENOTDIR\nRun \`rtmp-broadcaster --help\` for the options.\n`);
   });
 });
 
