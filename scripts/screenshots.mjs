@@ -1,5 +1,5 @@
 // Screenshots of <rtmp-broadcaster> on the demo page for the README (docs/element-*.png): idle,
-// live and with an error. Runs the demo in-process and drives headless Chromium's fake camera.
+// live, live with the microphone muted, and with an error. Runs the demo in-process and drives headless Chromium's fake camera.
 // Usage: npm run build && node --import tsx scripts/screenshots.mjs
 import puppeteer from 'puppeteer-core';
 import { startDemo } from '../demo/server.ts';
@@ -27,6 +27,10 @@ try {
   await page.waitForFunction(() => document.querySelector('rtmp-broadcaster').getAttribute('state') === 'live');
   await new Promise((resolve) => setTimeout(resolve, 3000));
   await shoot('live');
+  // The person mutes the microphone with the element's own toggle.
+  await page.evaluate(() => document.querySelector('rtmp-broadcaster').shadowRoot.querySelector('[part~=mic-button]').click());
+  await page.waitForFunction(() => document.querySelector('rtmp-broadcaster').hasAttribute('audio-muted'));
+  await shoot('muted');
   await page.evaluate(() => document.querySelector('rtmp-broadcaster').stop());
 
   await page.evaluate(async () => {
