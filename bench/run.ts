@@ -23,7 +23,7 @@ import { percentile } from './stats.js';
 import { runStep, type StepOptions, type StepResult } from './step.js';
 
 interface Plan {
-  name: 'quick' | 'full';
+  name: 'quick' | 'full' | 'capacity';
   /** Media each publisher sends per ramp step: long enough for a steady state after the start-ups. */
   seconds: number;
   /** Media per transcode and experiment step. */
@@ -50,6 +50,22 @@ interface Plan {
 }
 
 const PLANS: Record<Plan['name'], Plan> = {
+  // The two ramps alone, to find the real ceilings: Opus in (Chromium, Firefox) and AAC in (Safari).
+  capacity: {
+    name: 'capacity',
+    seconds: 20,
+    shortSeconds: 12,
+    ramp: [10, 20, 30, 40, 50, 60, 70, 80, 100],
+    aacRamp: [40, 80, 120, 140, 160, 180, 200, 240],
+    transcode: [],
+    experimentPublishers: undefined,
+    experimentRounds: 0,
+    aacRepeats: 0,
+    confirmMisses: true,
+    budgetMs: 14 * 60_000,
+    herd: { publishers: 0, seconds: 0 },
+    compare: { publishers: 0, rounds: 0 },
+  },
   quick: {
     name: 'quick',
     seconds: 5,
@@ -88,7 +104,8 @@ const WARM_UP_SECONDS = 2;
 /** Experiments start publishers this far apart, so each start is timed alone, not behind nine others. */
 const EXPERIMENT_START_GAP_MS = 300;
 
-const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
+const resultsFile = (plan: Plan['name']) =>
+  fileURLToPath(new URL(plan === 'capacity' ? './results-capacity.json' : './results.json', import.meta.url));
 const began = Date.now();
 const elapsed = () => `${Math.round((Date.now() - began) / 1000)} s`;
 const log = (line: string) => console.log(`[${elapsed().padStart(5)}] ${line}`);
@@ -175,7 +192,7 @@ function projectedCapacity(step: StepResult, cores: number): { fromStep: number;
 }
 
 async function main(): Promise<void> {
-  const plan = PLANS[process.argv.includes('--quick') ? 'quick' : 'full'];
+  const plan = PLANS[process.argv.includes('--quick') ? 'quick' : process.argv.includes('--capacity') ? 'capacity' : 'full'];
   requireTools();
   const work = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-bench-'));
   const servers = new Set<ServerProcess>();
@@ -308,7 +325,7 @@ async function main(): Promise<void> {
           ...(staticFfmpeg ? [{ label: 'static ffmpeg (@ffmpeg-installer)', config: { ffmpegPath: staticFfmpeg } }] : []),
         ],
       },
-      firstSeconds(h264, plan.herd.seconds),
+      plan.herd.publishers > 0 ? firstSeconds(h264, plan.herd.seconds) : h264,
     );
     const { publishers: comparePublishers, rounds: compareRounds } = plan.compare;
     await compare(
@@ -431,9 +448,9 @@ async function main(): Promise<void> {
     };
     // Raw samples are for pooling rounds; the summaries above hold what they say.
     const withoutSamples = (key: string, value: unknown) => (key === 'samples' || key === 'startLatencySamples' ? undefined : value);
-    await writeFile(`${RESULTS_FILE}.tmp`, JSON.stringify(results, withoutSamples, 2) + '\n');
-    await rename(`${RESULTS_FILE}.tmp`, RESULTS_FILE);
-    log(`wrote ${RESULTS_FILE}`);
+    await writeFile(`${resultsFile(plan.name)}.tmp`, JSON.stringify(results, withoutSamples, 2) + '\n');
+    await rename(`${resultsFile(plan.name)}.tmp`, resultsFile(plan.name));
+    log(`wrote ${resultsFile(plan.name)}`);
   } finally {
     await cleanUp();
   }
