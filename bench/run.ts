@@ -1,4 +1,4 @@
-// `npm run bench` (7 to 9 minutes) or `npm run bench -- --quick` (under a minute): the real
+// `npm run bench` (about 12 minutes), `-- --quick` (under a minute) or `-- --capacity` (the ramps alone): the real
 // BroadcastServer in its own process, a real nginx-rtmp on loopback, and simulated browsers in this
 // process. Ramps the number of H.264 broadcasts until real time is lost, sets transcoding beside
 // passthrough, tries ffmpeg flags and timeslices, compares AAC coders; prints tables and writes
