@@ -169,7 +169,10 @@ describe('BroadcastClient', () => {
     // browser's next frame: Firefox's come ~0.7 s apart while the track is disabled, so the camera
     // can show that much later in the recording than the toggle.
     const REPEAT_SLACK = 0.7;
-    expect(shownAt - hiddenAt).to.be.within(shown - hidden - 1, shown - hidden + 1 + REPEAT_SLACK, 'hidden for as long as it was asked');
+    // Stats come once a second, so each toggle's place in output time is known to about a second,
+    // and a span between two toggles to about that much either way (more under load).
+    const STATS_SLACK = 1.5;
+    expect(shownAt - hiddenAt).to.be.within(shown - hidden - STATS_SLACK, shown - hidden + STATS_SLACK + REPEAT_SLACK, 'hidden for as long as it was asked');
     // Firefox records a disabled video track at about 1.5 frames per second, Chromium at full rate.
     expect(black.length).to.be.at.least(Math.floor(shownAt - hiddenAt), 'frames keep coming while hidden');
     // The microphone: one long silence, from about when the video came back, as long as it was muted;
@@ -177,7 +180,7 @@ describe('BroadcastClient', () => {
     const runs = silences(audio);
     const describeRuns = runs.map(({ from, to }) => `${from.toFixed(2)}–${to.toFixed(2)}`).join(', ');
     const longest = runs.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a), { from: 0, to: 0 });
-    expect(longest.to - longest.from).to.be.closeTo(unmuted - shown, 1, `muted for as long as it was asked (silences ${describeRuns} s)`);
+    expect(longest.to - longest.from).to.be.closeTo(unmuted - shown, STATS_SLACK, `muted for as long as it was asked (silences ${describeRuns} s)`);
     expect(longest.from).to.be.within(shownAt - 1 - REPEAT_SLACK, shownAt + 1, `muted when the video came back (silences ${describeRuns} s)`);
     for (const run of runs.filter((run) => run !== longest)) expect(run.to - run.from).to.be.below(1.2, `heard outside the mute (silences ${describeRuns} s)`);
     // One publish, no hole: the broadcast went on through both.
