@@ -188,9 +188,9 @@ describe('<rtmp-broadcaster>', () => {
 
     const ended = oneEvent(element, 'rtmp-ended');
     part<HTMLButtonElement>(element, 'stop-button').click();
-    await ended;
+    const { detail } = await ended;
     await element.updateComplete;
-    expect(part(element, 'state').textContent).to.equal('Ended');
+    expect(part(element, 'state').textContent).to.equal('Ended', `it ended with ${JSON.stringify(detail)}`);
     await expect(element).to.be.accessible();
   });
 

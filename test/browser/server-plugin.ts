@@ -118,6 +118,10 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
     sendErrorDetails: true,
     // Quick reconnections of a dropped destination (0.2, 0.4, 0.8 s), so tests of it stay short.
     destinationRetryDelayMs: 200,
+    // Firefox's broadcasts are transcoded (about half a core each); with the Node suite running
+    // beside (scripts/test-suites.sh) a transcode can fall seconds behind, and at stop it must
+    // flush all of it: more than the default 5 s would end a clean stop with an error.
+    stopTimeoutMs: 20_000,
     hooks: {
       async start({ auth, request, socket, sessionId }) {
         for (const url of [request.rtmpUrl ?? []].flat()) starts.set(url, { request, over: broadcastOver(socket, sessionId) });
