@@ -57,6 +57,16 @@ export async function startStack(options: BroadcastServerOptions = {}): Promise<
 
 const ACK_TIMEOUT_MS = 20_000;
 
+/** A WebSocket-only client of the server at `url`, resolved once connected (rejected with the server's refusal). */
+export async function connectClient(url: string): Promise<ClientSocket> {
+  const socket: ClientSocket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
 /** Sends `start` and returns the server's answer. */
 export function start(socket: ClientSocket, request: StartRequest | unknown): Promise<StartAck> {
   return socket.timeout(ACK_TIMEOUT_MS).emitWithAck('start', request as StartRequest);

@@ -13,7 +13,7 @@ import { childProcesses } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
 import { reapOnExit } from '../helpers/reaper.js';
 import { useRtmpServer } from '../helpers/suite.js';
-import { ended, sendAll, start, type ClientSocket } from '../helpers/stack.js';
+import { connectClient, ended, sendAll, start, type ClientSocket } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const CHUNK_BYTES = 80_000;
@@ -71,14 +71,7 @@ function runCluster(args: string[]) {
 }
 
 /** Connects one client and waits until it is connected: consecutive connections go to the workers in turn. */
-async function client(url: string): Promise<ClientSocket> {
-  const socket: ClientSocket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('connect_error', reject);
-  });
-  return socket;
-}
+const client = (url: string): Promise<ClientSocket> => connectClient(url);
 
 async function broadcast(socket: ClientSocket, stream: string): Promise<void> {
   const started = await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url(stream) });

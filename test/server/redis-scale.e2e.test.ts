@@ -17,7 +17,7 @@ import { probe } from '../helpers/probe.js';
 import { reapOnExit } from '../helpers/reaper.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { useRtmpServer } from '../helpers/suite.js';
-import { ended, sendAll, start, stop, type ClientSocket } from '../helpers/stack.js';
+import { connectClient, ended, sendAll, start, stop, type ClientSocket } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const CHUNK_BYTES = 80_000;
@@ -70,14 +70,7 @@ async function stopNode(node: Node): Promise<void> {
   assert.equal(code, 0, stderr);
 }
 
-async function client(node: Node): Promise<ClientSocket> {
-  const socket: ClientSocket = connect(`http://127.0.0.1:${node.port}`, { transports: ['websocket'], reconnection: false, forceNew: true });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('connect_error', reject);
-  });
-  return socket;
-}
+const client = (node: Node): Promise<ClientSocket> => connectClient(`http://127.0.0.1:${node.port}`);
 
 /** Starts a broadcast of two seconds of media to `stream` and resolves once nginx-rtmp has it. The broadcast stays live (no stop). */
 async function broadcast(socket: ClientSocket, stream: string): Promise<void> {
