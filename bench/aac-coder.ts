@@ -1,6 +1,7 @@
 // Is `-aac_coder fast` good enough? Encodes the same browser recording the way the server does
-// (video copied, Opus → AAC 128k 44.1 kHz stereo, FLV), with ffmpeg's default coder (twoloop) and
-// with `fast`, and compares the CPU it took and how far each result is from the decoded Opus.
+// (video copied, Opus → AAC 128k 44.1 kHz in the recording's channels, FLV), with ffmpeg's default
+// coder (twoloop) and with `fast`, and compares the CPU it took and how far each result is from
+// the decoded Opus.
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,6 +26,8 @@ export interface AacCoderResult {
 }
 
 export interface AacExperiment {
+  /** The recording's (and so the AAC's) channels. */
+  channels: number;
   mediaSeconds: number;
   repeats: number;
   results: AacCoderResult[];
@@ -41,7 +44,7 @@ function serverLikeArgs(input: string, output: string, coder: AacCoderResult['co
     '-probesize', '32', '-analyzeduration', '0', '-f', 'matroska', '-i', input,
     '-map', '0:v:0', '-map', '0:a:0?', '-c:v', 'copy',
     '-c:a', 'aac', ...(coder === 'fast' ? ['-aac_coder', 'fast'] : []),
-    '-b:a', '128000', '-ar', String(SAMPLE_RATE), '-ac', '2',
+    '-b:a', '128000', '-ar', String(SAMPLE_RATE), '-af', 'aformat=channel_layouts=mono|stereo',
     '-f', 'flv', output,
   ];
 }
@@ -54,11 +57,11 @@ async function encode(input: string, output: string, coder: AacCoderResult['code
   return { cpu: seconds('utime') + seconds('stime'), maxRssKb: Number(/maxrss=(\d+)kB/.exec(stderr)?.[1]) };
 }
 
-/** First audio stream of `file`, decoded to interleaved stereo float at 44.1 kHz. */
-async function decodePcm(file: string): Promise<Float32Array> {
+/** First audio stream of `file`, decoded to interleaved float at 44.1 kHz in `channels` channels. */
+async function decodePcm(file: string, channels: number): Promise<Float32Array> {
   const { stdout } = await run(
     'ffmpeg',
-    ['-v', 'error', '-i', file, '-map', '0:a:0', '-ar', String(SAMPLE_RATE), '-ac', '2', '-f', 'f32le', 'pipe:1'],
+    ['-v', 'error', '-i', file, '-map', '0:a:0', '-ar', String(SAMPLE_RATE), '-ac', String(channels), '-f', 'f32le', 'pipe:1'],
     { encoding: 'buffer', maxBuffer: 1 << 30 },
   );
   const copy = new Uint8Array(stdout).buffer;
@@ -74,8 +77,8 @@ async function audioKbps(file: string, seconds: number): Promise<number> {
 }
 
 /** The lag (in frames) of `encoded` behind `reference` that best lines them up, by cross-correlation. */
-function bestLag(reference: Float32Array, encoded: Float32Array): number {
-  const frames = Math.min(reference.length, encoded.length) / 2;
+function bestLag(reference: Float32Array, encoded: Float32Array, channels: number): number {
+  const frames = Math.min(reference.length, encoded.length) / channels;
   const from = Math.floor(frames / 2);
   const length = Math.min(SAMPLE_RATE / 2, frames - from - MAX_LAG);
   let best = 0;
@@ -83,9 +86,8 @@ function bestLag(reference: Float32Array, encoded: Float32Array): number {
   for (let lag = -MAX_LAG; lag <= MAX_LAG; lag++) {
     let score = 0;
     for (let i = from; i < from + length; i++) {
-      const ref = reference[2 * i]! + reference[2 * i + 1]!;
       const j = i + lag;
-      score += ref * (encoded[2 * j]! + encoded[2 * j + 1]!);
+      for (let channel = 0; channel < channels; channel++) score += reference[channels * i + channel]! * encoded[channels * j + channel]!;
     }
     if (score > bestScore) {
       bestScore = score;
@@ -96,21 +98,27 @@ function bestLag(reference: Float32Array, encoded: Float32Array): number {
 }
 
 /** SNR of `encoded` against `reference` once aligned, leaving out half a second at each end. */
-function snrDb(reference: Float32Array, encoded: Float32Array): number {
-  const lag = bestLag(reference, encoded);
+function snrDb(reference: Float32Array, encoded: Float32Array, channels: number): number {
+  const lag = bestLag(reference, encoded, channels);
   const margin = SAMPLE_RATE / 2;
-  const frames = Math.min(reference.length / 2, encoded.length / 2 - lag);
+  const frames = Math.min(reference.length / channels, encoded.length / channels - lag);
   let signal = 0;
   let noise = 0;
   for (let i = margin; i < frames - margin; i++) {
-    for (let channel = 0; channel < 2; channel++) {
-      const ref = reference[2 * i + channel]!;
-      const error = ref - encoded[2 * (i + lag) + channel]!;
+    for (let channel = 0; channel < channels; channel++) {
+      const ref = reference[channels * i + channel]!;
+      const error = ref - encoded[channels * (i + lag) + channel]!;
       signal += ref * ref;
       noise += error * error;
     }
   }
   return round(10 * Math.log10(signal / noise), 2);
+}
+
+/** Channels of the first audio stream of `file`. */
+async function audioChannels(file: string): Promise<number> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=channels', '-of', 'csv=p=0', file]);
+  return Number(stdout.trim());
 }
 
 /** Runs the experiment on `fixture` (an H.264 + Opus recording) in `dir`. */
@@ -125,7 +133,8 @@ export async function runAacExperiment(fixture: Fixture, dir: string, repeats: n
   for (let round = 0; round < repeats; round++) {
     for (const coder of coders) runs.get(coder)!.push(await encode(input, join(dir, `aac-${coder}.flv`), coder));
   }
-  const reference = await decodePcm(input);
+  const channels = await audioChannels(input);
+  const reference = await decodePcm(input, channels);
   const results: AacCoderResult[] = [];
   for (const coder of coders) {
     const output = join(dir, `aac-${coder}.flv`);
@@ -135,11 +144,12 @@ export async function runAacExperiment(fixture: Fixture, dir: string, repeats: n
       cpuSecondsPerMediaSecond: round(percentile(measured.map((m) => m.cpu), 50) / mediaSeconds, 4),
       maxRssMb: round(Math.max(...measured.map((m) => m.maxRssKb)) / 1024, 1),
       audioKbps: await audioKbps(output, mediaSeconds),
-      snrDb: snrDb(reference, await decodePcm(output)),
+      snrDb: snrDb(reference, await decodePcm(output, channels), channels),
     });
   }
   const [twoloop, fast] = results as [AacCoderResult, AacCoderResult];
   return {
+    channels,
     mediaSeconds,
     repeats,
     results,

@@ -16,9 +16,12 @@ const run = promisify(execFile);
 /**
  * What the browser records: H.264 + Opus in Matroska (Chromium: the video goes out untouched, the
  * audio becomes AAC), VP8 + Opus in WebM (Firefox: transcoded), H.264 + AAC in fragmented MP4
- * (Chrome on Windows and macOS, Safari: both copied).
+ * (Chrome on Windows and macOS, Safari: both copied). The Opus is mono, as Chromium records a
+ * microphone opened with getUserMedia's defaults (echo cancellation on: `channelCount` 1, checked
+ * in Chromium 156); `h264-stereo` is the same with stereo Opus (a stereo source with the audio
+ * processing turned off), the costlier case for the AAC encoder.
  */
-export type FixtureCodec = 'h264' | 'vp8' | 'h264-aac';
+export type FixtureCodec = 'h264' | 'h264-stereo' | 'vp8' | 'h264-aac';
 
 /** A recording cut the way a MediaRecorder with a timeslice delivers it. */
 export interface Fixture {
@@ -62,7 +65,9 @@ function encoderArgs(codec: FixtureCodec): string[] {
       ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-sc_threshold', '0', ...rate]
       : ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '16', '-threads', '2', ...rate];
   const audio = codec === 'h264-aac' ? ['-c:a', 'aac', '-b:a', '128k'] : ['-c:a', 'libopus', '-b:a', '128k'];
-  return [...video, '-pix_fmt', 'yuv420p', ...audio, '-ac', '2', '-ar', '48000'];
+  // The music-like stereo mixed down for a microphone's mono; kept stereo for Safari's AAC and h264-stereo.
+  const channels = codec === 'h264' || codec === 'vp8' ? '1' : '2';
+  return [...video, '-pix_fmt', 'yuv420p', ...audio, '-ac', channels, '-ar', '48000'];
 }
 
 /** Encodes `seconds` of 720p30 test pattern and music-like stereo, once; returns the cached file. */
@@ -105,7 +110,7 @@ async function chunk(file: string, codec: FixtureCodec, timesliceMs: number): Pr
     'ffmpeg',
     [
       '-hide_banner', '-v', 'error', '-i', file, '-c', 'copy',
-      '-f', codec === 'h264' ? 'matroska' : 'webm', '-live', '1',
+      '-f', codec === 'vp8' ? 'webm' : 'matroska', '-live', '1',
       '-cluster_time_limit', String(timesliceMs), '-cluster_size_limit', String(64 << 20),
       'pipe:1',
     ],
@@ -117,6 +122,7 @@ async function chunk(file: string, codec: FixtureCodec, timesliceMs: number): Pr
 /** What each browser's start request says, as it names its recording. */
 const MIME_TYPES: Record<FixtureCodec, string> = {
   h264: 'video/x-matroska;codecs=avc1.42C01F,opus',
+  'h264-stereo': 'video/x-matroska;codecs=avc1.42C01F,opus',
   vp8: 'video/webm;codecs=vp8,opus',
   'h264-aac': 'video/mp4;codecs=avc1.42C01F,mp4a.40.2',
 };

@@ -34,6 +34,8 @@ interface Plan {
   aacRamp: number[];
   /** Transcode publisher counts (each also in `ramp`, for the side-by-side). */
   transcode: number[];
+  /** N of the passthrough steps with stereo Opus (the mono microphone's ramp is `ramp`). */
+  stereo: number[];
   /** Publishers per variant in the flags/timeslice experiments; none in quick mode. */
   experimentPublishers: number | undefined;
   /** Times each variant runs, rounds interleaved. */
@@ -57,6 +59,7 @@ const PLANS: Record<Plan['name'], Plan> = {
     shortSeconds: 12,
     ramp: [10, 20, 30, 40, 50, 60, 70, 80, 100],
     aacRamp: [40, 80, 120, 140, 160, 180, 200, 240],
+    stereo: [],
     transcode: [],
     experimentPublishers: undefined,
     experimentRounds: 0,
@@ -72,6 +75,7 @@ const PLANS: Record<Plan['name'], Plan> = {
     shortSeconds: 4,
     ramp: [1, 10],
     aacRamp: [10],
+    stereo: [],
     transcode: [1],
     experimentPublishers: undefined,
     experimentRounds: 0,
@@ -89,6 +93,7 @@ const PLANS: Record<Plan['name'], Plan> = {
     shortSeconds: 12,
     ramp: [1, 4, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150, 200],
     aacRamp: [10, 40, 80, 120, 150, 200],
+    stereo: [10],
     transcode: [1, 4],
     experimentPublishers: 10,
     experimentRounds: 2,
@@ -216,9 +221,11 @@ async function main(): Promise<void> {
       makeFixture('h264-aac', plan.seconds, 250),
     ]);
     const h264Short = firstSeconds(h264, plan.shortSeconds);
+    const wantStereo = plan.stereo.length > 0 || plan.aacRepeats > 0;
+    const h264Stereo = wantStereo ? await makeFixture('h264-stereo', plan.seconds, 250) : undefined;
     const h264At100 = plan.experimentPublishers ? firstSeconds(await makeFixture('h264', plan.seconds, 100), plan.shortSeconds) : undefined;
     const h264At200 = plan.experimentPublishers ? firstSeconds(await makeFixture('h264', plan.seconds, 200), plan.shortSeconds) : undefined;
-    const fixtures = [h264, vp8, h264Aac, ...(h264At100 && h264At200 ? [h264At100, h264At200] : [])];
+    const fixtures = [h264, vp8, h264Aac, ...(h264Stereo ? [h264Stereo] : []), ...(h264At100 && h264At200 ? [h264At100, h264At200] : [])];
     for (const f of fixtures) {
       log(
         `fixture ${f.codec} ${f.timesliceMs} ms: ${f.chunks.length} chunks over ${f.durationMs / 1000} s, ` +
@@ -251,6 +258,7 @@ async function main(): Promise<void> {
     // What runs after the ramp, so the ramp knows how much time it may take.
     const afterRamp =
       plan.transcode.reduce((total, n) => total + stepMs(plan.shortSeconds, n), 0) +
+      plan.stereo.reduce((total, n) => total + stepMs(plan.seconds, n), 0) +
       (plan.experimentPublishers ? (VARIANTS.length * plan.experimentRounds + 1) * stepMs(plan.shortSeconds, plan.experimentPublishers) : 0) +
       2 * stepMs(plan.herd.seconds, plan.herd.publishers) +
       2 * 2 * (plan.compare.rounds * stepMs(plan.shortSeconds, plan.compare.publishers) + stepMs(WARM_UP_SECONDS, 2)) +
@@ -282,6 +290,10 @@ async function main(): Promise<void> {
     const aacReserve = plan.aacRamp.slice(0, 3).reduce((total, n) => total + stepMs(plan.seconds, n), 0);
     const { steps: passthrough, ceiling } = await ramp('passthrough', h264, plan.ramp, afterRamp + aacReserve);
     const { steps: passthroughAac, ceiling: aacCeiling } = await ramp('passthrough, AAC in', h264Aac, plan.aacRamp, afterRamp);
+
+    // The same media with stereo Opus: what a stereo source costs the AAC encoder.
+    const stereo: StepResult[] = [];
+    for (const publishers of plan.stereo) stereo.push(await run('passthrough, stereo Opus', h264Stereo!, publishers));
 
     const transcode: StepResult[] = [];
     for (const publishers of plan.transcode) transcode.push(await run('transcode', vp8, publishers));
@@ -356,17 +368,18 @@ async function main(): Promise<void> {
       h264Short,
     );
 
-    let aac: AacExperiment | undefined;
+    const aac: AacExperiment[] = [];
     if (plan.aacRepeats > 0) {
-      log(`AAC coder experiment (${plan.aacRepeats} run(s) each)`);
-      aac = await runAacExperiment(h264Short, work, plan.aacRepeats);
+      log(`AAC coder experiment, mono and stereo Opus (${plan.aacRepeats} run(s) each)`);
+      aac.push(await runAacExperiment(h264Short, work, plan.aacRepeats));
+      aac.push(await runAacExperiment(firstSeconds(h264Stereo!, plan.shortSeconds), work, plan.aacRepeats));
     }
     const serverLogs = [...servers].flatMap((s) => s.logs);
     await cleanUp();
     servers.clear();
     rtmp = undefined;
 
-    const steps = [...passthrough, ...passthroughAac, ...transcode];
+    const steps = [...passthrough, ...passthroughAac, ...stereo, ...transcode];
     console.log(`\n== Passthrough ramp and transcode: real time and latency ==\n${realtimeTable(steps)}`);
     console.log(`\n== CPU (% of one core per broadcast) and memory ==\n${resourceTable(steps)}`);
     if (modes.length) console.log(`\n== Passthrough vs transcode at the same N ==\n${modeTable(modes)}`);
@@ -379,9 +392,10 @@ async function main(): Promise<void> {
     for (const comparison of comparisons) {
       console.log(`\n== ${comparison.title} (each side its own server process; rounds interleaved) ==\n${comparisonTable(comparison)}`);
     }
-    if (aac) {
-      console.log(`\n== -aac_coder (server argv to a file, ${aac.mediaSeconds} s, median of ${aac.repeats}) ==\n${aacTable(aac)}`);
-      console.log(`fast uses ${Math.round(aac.cpuRatio * 100)}% of twoloop's CPU; SNR ${aac.snrDeltaDb >= 0 ? '+' : ''}${aac.snrDeltaDb} dB.`);
+    for (const experiment of aac) {
+      const layout = experiment.channels === 1 ? 'mono' : 'stereo';
+      console.log(`\n== -aac_coder, ${layout} Opus (server argv to a file, ${experiment.mediaSeconds} s, median of ${experiment.repeats}) ==\n${aacTable(experiment)}`);
+      console.log(`fast uses ${Math.round(experiment.cpuRatio * 100)}% of twoloop's CPU; SNR ${experiment.snrDeltaDb >= 0 ? '+' : ''}${experiment.snrDeltaDb} dB.`);
     }
     const last = passthrough.at(-1);
     console.log(
@@ -439,6 +453,7 @@ async function main(): Promise<void> {
       capacity,
       passthrough,
       passthroughAac,
+      stereo,
       transcode,
       modes: modes.map(({ publishers, copy, transcode: t }) => ({ publishers, transcodeOverPassthroughCpu: cpuRatio(copy, t) })),
       variants,

@@ -29,7 +29,7 @@ import { corsOrigin, isAllowedOrigin, originsFromCors, type AllowedOrigins } fro
 import { RateLimiter } from './rate-limit.js';
 import { isAllowedDestination, parseDestination, redactDestination, type AllowedDestinations } from './destination.js';
 import { FanOut } from './fanout.js';
-import { AAC_CODERS, buildFfmpegArgs, parseMimeType, pusherArgs, recorderArgs, type AacCoder } from './ffmpeg/args.js';
+import { AAC_CODERS, AUDIO_CHANNELS, buildFfmpegArgs, parseMimeType, pusherArgs, recorderArgs, type AacCoder, type AudioChannels } from './ffmpeg/args.js';
 import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
 import { locateFfmpeg } from './ffmpeg/locate.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
@@ -67,6 +67,8 @@ export interface StartOverrides {
   audioBitsPerSecond?: number;
   framerate?: number;
   audioSampleRate?: number;
+  /** AAC channels for this broadcast: 'source', 1 or 2; overrides the `audioChannels` option. */
+  audioChannels?: AudioChannels;
 }
 
 /** A socket.io connection, as the `connection` event reports it. */
@@ -159,6 +161,8 @@ export interface BroadcastServerOptions {
   audioSampleRate?: number;
   /** ffmpeg's AAC coder for Opus audio: 'twoloop' (its default, best fidelity) or 'fast' (about half the CPU at 1.5 to 4 dB lower SNR, measured by `npm run bench`). AAC from the browser is copied either way. Default 'twoloop'. */
   aacCoder?: AacCoder;
+  /** AAC channels for Opus audio: 'source' keeps the recording's (Chromium records a microphone as mono by default; mono costs the encoder about 0.6 times stereo's CPU), 1 or 2 forces mono or stereo (for an ingest that wants stereo). AAC from the browser is copied either way. Default 'source'. */
+  audioChannels?: AudioChannels;
   /** Forward each ffmpeg log line (redacted) to the broadcasting client as `ffmpeg-output`. Default false. */
   sendFfmpegOutput?: boolean;
   /** Add what lay underneath an error (ffmpeg's last log lines, a hook's own error) as `detail` in what clients receive. Default false. */
@@ -257,6 +261,7 @@ type Resolved = Required<Pick<BroadcastServerOptions, keyof typeof DEFAULTS & ke
   maxDurationMs: number;
   ffmpegPath: string;
   aacCoder: AacCoder;
+  audioChannels: AudioChannels;
 };
 
 /** Turns browser media arriving over socket.io into RTMP broadcasts, one ffmpeg each. */
@@ -659,6 +664,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         framerate: settings.framerate ?? DEFAULTS.framerate,
         audioSampleRate: settings.audioSampleRate ?? this.#settings.audioSampleRate,
         aacCoder: this.#settings.aacCoder,
+        audioChannels: overrides.audioChannels ?? this.#settings.audioChannels,
         destinationTimeoutMs: this.#settings.destinationTimeoutMs,
         statsPeriod,
         fpsMode: ffmpeg?.fpsMode ?? true,
@@ -820,6 +826,11 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       this.#log.error('the start hook returned an unusable audioSampleRate', { audioSampleRate: rate });
       throw new BroadcastError('INTERNAL', ERRORS.INTERNAL, `The start hook returned audioSampleRate ${String(rate)}, which AAC cannot carry.`);
     }
+    const channels = result.audioChannels;
+    if (channels !== undefined && !AUDIO_CHANNELS.includes(channels)) {
+      this.#log.error('the start hook returned unusable audioChannels', { audioChannels: String(channels) });
+      throw new BroadcastError('INTERNAL', ERRORS.INTERNAL, `The start hook returned audioChannels ${String(channels)}; it must be ${AUDIO_CHANNELS.join(', ')}.`);
+    }
     return result;
   }
 
@@ -963,6 +974,10 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
   if (!AAC_CODERS.includes(aacCoder)) {
     throw new TypeError(`Expected \`aacCoder\` to be one of ${AAC_CODERS.join(', ')}, got \`${String(aacCoder)}\``);
   }
+  const audioChannels = options.audioChannels ?? 'source';
+  if (!AUDIO_CHANNELS.includes(audioChannels)) {
+    throw new TypeError(`Expected \`audioChannels\` to be one of ${AUDIO_CHANNELS.join(', ')}, got \`${String(audioChannels)}\``);
+  }
   const allowedOrigins = options.allowedOrigins;
   if (allowedOrigins !== undefined && allowedOrigins !== '*' && typeof allowedOrigins !== 'function' && !Array.isArray(allowedOrigins)) {
     throw new TypeError("Expected `allowedOrigins` to be '*', an array of origins and RegExps, or a function");
@@ -993,6 +1008,7 @@ function resolveSettings(options: BroadcastServerOptions): Resolved {
     destinationRetries: options.destinationRetries === 0 ? 0 : options.destinationRetries === undefined ? 3 : count('destinationRetries'),
     audioSampleRate,
     aacCoder,
+    audioChannels,
     ffmpegPath: locateFfmpeg(options.ffmpegPath),
   };
 }

@@ -14,6 +14,7 @@ export type {
   StopSummary,
 } from './broadcast-server.js';
 export type { SessionInfo, SessionState } from './session.js';
+export type { AacCoder, AudioChannels } from './ffmpeg/args.js';
 export type { Admission, AdmissionRequest } from './admission.js';
 export type { AllowedDestinations } from './destination.js';
 export type { AllowedOrigins } from './origin.js';

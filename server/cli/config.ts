@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDestination } from '../destination.js';
-import { AAC_CODERS, type AacCoder } from '../ffmpeg/args.js';
+import { AAC_CODERS, AUDIO_CHANNELS, type AacCoder, type AudioChannels } from '../ffmpeg/args.js';
 import type { LogLevel } from '../logger.js';
 
 /** Everything the CLI's server needs, checked. */
@@ -31,6 +31,7 @@ export interface CliConfig {
   logLevel: LogLevel | 'silent';
   ffmpegPath?: string;
   aacCoder?: AacCoder;
+  audioChannels?: AudioChannels;
   /** Cluster mode: this many worker processes share the port (node:cluster). */
   workers?: number;
   /** Share limits, the broadcast list and socket.io through this Redis (several processes or machines). Holds a password if any. */
@@ -125,6 +126,12 @@ const OPTIONS = {
     type: 'string',
     value: '<coder>',
     help: `ffmpeg's AAC coder for Opus audio: ${AAC_CODERS.join(' or ')} (about half the CPU, slightly lower fidelity). Default twoloop.`,
+  },
+  'audio-channels': {
+    env: 'AUDIO_CHANNELS',
+    type: 'string',
+    value: '<source|1|2>',
+    help: "AAC channels for Opus audio: source keeps the recording's (a microphone is mono), 1 or 2 forces mono or stereo. Default source.",
   },
   workers: {
     env: 'WORKERS',
@@ -231,6 +238,12 @@ export function parseCommand(argv: readonly string[], env: Env): CliCommand {
       throw new CliUsageError(`\`${coder.from}\` must be ${AAC_CODERS.join(' or ')}, not \`${coder.value}\`.`);
     }
     config.aacCoder = coder.value as AacCoder;
+  }
+  const channels = read('audio-channels');
+  if (channels) {
+    const value = AUDIO_CHANNELS.find((known) => String(known) === channels.value);
+    if (value === undefined) throw new CliUsageError(`\`${channels.from}\` must be ${AUDIO_CHANNELS.join(', ')}, not \`${channels.value}\`.`);
+    config.audioChannels = value;
   }
   const ffmpegPath = read('ffmpeg-path');
   if (ffmpegPath) config.ffmpegPath = ffmpegPath.value;

@@ -161,6 +161,7 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
     ...(config.maxConnectionsPerMinute ? { maxConnectionsPerMinute: config.maxConnectionsPerMinute } : {}),
     ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
     ...(config.aacCoder ? { aacCoder: config.aacCoder } : {}),
+    ...(config.audioChannels ? { audioChannels: config.audioChannels } : {}),
     hooks: { start: startHook(config) },
     logger: log,
     logLevel: config.logLevel,

@@ -19,6 +19,8 @@ export interface FixtureOptions {
   width?: number;
   height?: number;
   fps?: number;
+  /** Opus channels: 2 (default) or 1, as Chromium and Firefox record a microphone by default. */
+  audioChannels?: 1 | 2;
 }
 
 let cacheDir: string | undefined;
@@ -52,7 +54,7 @@ function ffmpegArgs(kind: Exclude<FixtureKind, 'garbage'>, o: Required<FixtureOp
   const gop = String(Math.round(o.fps * 2)); // MediaRecorder-like keyframe every 2 s
   const video = ['-f', 'lavfi', '-i', `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}`];
   const audio = ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];
-  const opus = ['-c:a', 'libopus', '-ac', '2', '-ar', '48000', '-b:a', '96k'];
+  const opus = ['-c:a', 'libopus', '-ac', String(o.audioChannels), '-ar', '48000', '-b:a', '96k'];
   // Constrained baseline is what Chromium's OpenH264 path produces.
   const h264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p'];
   const vp8 = ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-pix_fmt', 'yuv420p'];
@@ -129,7 +131,7 @@ function liveStyle(mkv: Buffer): Buffer {
 }
 
 async function generate(kind: Exclude<FixtureKind, 'garbage'>, o: Required<FixtureOptions>): Promise<string> {
-  const base = join(dir(), `${kind}-${o.seconds}s-${o.width}x${o.height}-${o.fps}fps`);
+  const base = join(dir(), `${kind}-${o.seconds}s-${o.width}x${o.height}-${o.fps}fps-${o.audioChannels}ch`);
   const raw = `${base}.ffmpeg.mkv`;
   await run('ffmpeg', ['-hide_banner', '-v', 'error', ...ffmpegArgs(kind, o, raw)]);
   const file = `${base}.mkv`;
@@ -147,6 +149,7 @@ export async function makeFixture(kind: FixtureKind, opts: FixtureOptions = {}):
     width: opts.width ?? 1280,
     height: opts.height ?? 720,
     fps: opts.fps ?? 30,
+    audioChannels: opts.audioChannels ?? 2,
   };
   const key = JSON.stringify([kind, o]);
   let file = cache.get(key);

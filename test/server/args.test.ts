@@ -149,7 +149,7 @@ describe('buildFfmpegArgs', () => {
     assert.deepEqual(args.slice(args.indexOf('-i') - 2, args.indexOf('-i') + 2), ['-f', 'mp4', '-i', 'pipe:0']);
     assert.equal(valueOf(args, '-c:v'), 'copy');
     assert.equal(valueOf(args, '-c:a'), 'copy');
-    for (const flag of ['-b:a', '-ar', '-ac']) assert.equal(valueOf(args, flag), undefined, flag);
+    for (const flag of ['-b:a', '-ar', '-ac', '-af']) assert.equal(valueOf(args, flag), undefined, flag);
     assert.equal(args.at(-1), 'rtmp://ingest.example/live/KEY');
     assert.equal(valueOf(buildFfmpegArgs(options({ inputFormat: 'mp4' })), '-c:a'), 'aac', 'Opus in MP4 is encoded');
   });
@@ -160,7 +160,7 @@ describe('buildFfmpegArgs', () => {
       '-probesize', '32', '-analyzeduration', '0', '-f', 'matroska', '-i', 'pipe:0',
       '-map', '0:v:0', '-map', '0:a:0?',
       '-c:v', 'copy',
-      '-c:a', 'aac', '-aac_coder', 'twoloop', '-b:a', '128000', '-ar', '44100', '-ac', '2',
+      '-c:a', 'aac', '-aac_coder', 'twoloop', '-b:a', '128000', '-ar', '44100', '-af', 'aformat=channel_layouts=mono|stereo',
       '-f', 'flv', '-flvflags', 'no_duration_filesize', '-tcp_nodelay', '1', '-rw_timeout', '10000000',
       'rtmp://ingest.example/live/KEY',
     ]);
@@ -206,6 +206,18 @@ describe('buildFfmpegArgs', () => {
     assert.equal(valueOf(args, '-b:a'), '96000');
     assert.equal(valueOf(args, '-ar'), '48000');
     assert.equal(valueOf(args, '-c:a'), 'aac');
+  });
+
+  test("audioChannels: the recording's own layout (mono stays mono, more than two become stereo) unless forced", () => {
+    const source = buildFfmpegArgs(options());
+    assert.equal(valueOf(source, '-af'), 'aformat=channel_layouts=mono|stereo');
+    assert.equal(valueOf(source, '-ac'), undefined);
+    for (const channels of [1, 2] as const) {
+      const forced = buildFfmpegArgs(options({ audioChannels: channels }));
+      assert.equal(valueOf(forced, '-ac'), String(channels));
+      assert.equal(valueOf(forced, '-af'), undefined);
+    }
+    assert.throws(() => buildFfmpegArgs(options({ audioChannels: 6 as never })), /Unknown audio channels 6/);
   });
 
   test("aacCoder picks ffmpeg's AAC search method, twoloop by default, and refuses others", () => {
@@ -289,9 +301,9 @@ function runFfmpeg(args: readonly string[], input: Buffer, timeoutMs = 30_000): 
 }
 
 /** A short recording like MediaRecorder's, made by ffmpeg's test sources. */
-async function recording(video: 'h264' | 'vp8', audio: boolean, seconds = 2): Promise<Buffer> {
+async function recording(video: 'h264' | 'vp8', audio: boolean, seconds = 2, channels: 1 | 2 = 1): Promise<Buffer> {
   const args = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=30'];
-  if (audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
+  if (audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-ac', String(channels));
   args.push('-t', String(seconds));
   if (video === 'h264') args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '30');
   else args.push('-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '300k');
@@ -428,12 +440,14 @@ describe('buildFfmpegArgs with the real ffmpeg', () => {
   let vp8: Buffer;
   let h264Silent: Buffer;
   let vp8Long: Buffer;
+  let h264Stereo: Buffer;
   before(async () => {
-    [h264, vp8, h264Silent, vp8Long] = await Promise.all([
+    [h264, vp8, h264Silent, vp8Long, h264Stereo] = await Promise.all([
       recording('h264', true),
       recording('vp8', true),
       recording('h264', false),
       recording('vp8', true, 5),
+      recording('h264', true, 2, 2),
     ]);
   });
 
@@ -447,11 +461,11 @@ describe('buildFfmpegArgs with the real ffmpeg', () => {
     });
   }
 
-  test('copy: H.264 + Opus arrives at an RTMP server as H.264 + AAC, with progress on fd 3', async () => {
+  test('copy: H.264 + stereo Opus arrives at an RTMP server as H.264 + stereo AAC, with progress on fd 3', async () => {
     const port = await freePort();
     const received = rtmpReceiver(port);
     const args = buildFfmpegArgs(options({ destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`) }));
-    const sent = await publish(args, h264);
+    const sent = await publish(args, h264Stereo);
     const receiver = await received;
     assert.equal(sent.code, 0, sent.stderr);
     assert.doesNotMatch(sent.stderr, /\[(error|fatal)\]/);
@@ -481,7 +495,8 @@ describe('buildFfmpegArgs with the real ffmpeg', () => {
     const receiver = await received;
     assert.equal(sent.code, 0, sent.stderr);
     assert.match(receiver.stderr, /Video: h264 \(High\), yuv420p/);
-    assert.match(receiver.stderr, /Audio: aac \(LC\), 44100 Hz, stereo/);
+    // The recording's mono stays mono (audioChannels 'source').
+    assert.match(receiver.stderr, /Audio: aac \(LC\), 44100 Hz, mono/);
     const packets = await videoPackets(file);
     assert.ok(Math.abs(packets.length - 5 * 60) <= 3, `${packets.length} frames in 5 s`);
     assert.ok(longestGap(packets) <= 1 / 60 + 0.002, `frames up to ${longestGap(packets)} s apart`);

@@ -1,9 +1,10 @@
 // End to end: a real socket.io client sends recorder-like media to a real BroadcastServer, whose
 // real ffmpeg publishes to a real nginx-rtmp on loopback; ffprobe checks what arrived.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { describe, test } from 'node:test';
 import type { BroadcastStats } from '../../client/protocol.js';
-import type { StopSummary } from '../../server/index.js';
+import { BroadcastServer, type StopSummary } from '../../server/index.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { keyframeTimes, probe } from '../helpers/probe.js';
 import { useRtmpServer } from '../helpers/suite.js';
@@ -43,6 +44,7 @@ describe('a broadcast reaches the RTMP server', () => {
       assert.equal(received.video?.height, 720);
       assert.equal(received.audio?.codec, 'aac');
       assert.equal(received.audio?.sampleRate, 44_100);
+      assert.equal(received.audio?.channels, 2, 'stereo Opus stays stereo');
       assert.ok(Math.abs(received.durationSec - 5) <= 0.5, `duration ${received.durationSec} s is 5 s ± 10 %`);
       assert.ok((received.video?.frames ?? 0) >= 145, `frames ${received.video?.frames} of 150`);
 
@@ -52,6 +54,46 @@ describe('a broadcast reaches the RTMP server', () => {
       assert.deepEqual(stack.broadcaster.sessions(), []);
     } finally {
       await stack.close();
+    }
+  });
+
+  test("AAC keeps the microphone's channels unless the audioChannels option or the start hook forces them", async () => {
+    const broadcast = async (stack: Awaited<ReturnType<typeof startStack>>, channels: 1 | 2, name: string) => {
+      const socket = await stack.client();
+      const answer = await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url(name) });
+      assert.equal(answer.ok, true, name);
+      const endedMessage = ended(socket);
+      await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds: 2, audioChannels: channels }), CHUNK_BYTES));
+      assert.deepEqual(await stop(socket), { ok: true });
+      assert.deepEqual(await endedMessage, { reason: 'stopped' }, name);
+      const received = await probe(await rtmp.recording(name));
+      assert.equal(received.audio?.codec, 'aac', name);
+      return received.audio?.channels;
+    };
+    // Default ('source'); the hook forces mono for the streams it names.
+    const keeping = await startStack({
+      allowedDestinations: [rtmp.url('')],
+      hooks: {
+        start: ({ request }) => {
+          const url = String(request.rtmpUrl);
+          return url.includes('hook-mono') ? { audioChannels: 1 } : url.includes('hook-six') ? { audioChannels: 6 as never } : undefined;
+        },
+      },
+    });
+    try {
+      assert.equal(await broadcast(keeping, 1, 'channels-mono'), 1, 'a mono microphone stays mono');
+      assert.equal(await broadcast(keeping, 2, 'channels-hook-mono'), 1, 'the start hook mixes stereo down to mono');
+      const refused = await start(await keeping.client(), { mimeType: H264_MIME, rtmpUrl: rtmp.url('channels-hook-six') });
+      assert.ok(!refused.ok && refused.error.code === 'INTERNAL', JSON.stringify(refused));
+    } finally {
+      await keeping.close();
+    }
+    assert.throws(() => new BroadcastServer(createServer(), { audioChannels: 3 as never }), /Expected `audioChannels` to be one of source, 1, 2, got `3`/);
+    const stereo = await startStack({ allowedDestinations: [rtmp.url('')], audioChannels: 2 });
+    try {
+      assert.equal(await broadcast(stereo, 1, 'channels-forced-stereo'), 2, 'audioChannels: 2 makes mono stereo');
+    } finally {
+      await stereo.close();
     }
   });
 

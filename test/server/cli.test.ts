@@ -111,6 +111,7 @@ describe('configuration from flags and environment', () => {
     assert.match(usageError(['--allow-destination', 'http://a.example/live'], {}), /`--allow-destination` is not a usable rtmp:\/\/ or rtmps:\/\/ URL prefix/);
     assert.match(usageError(['--allow-destination', ','], {}), /`--allow-destination` is empty/);
     assert.match(usageError(['--aac-coder', 'anmr'], withDestination), /`--aac-coder` must be twoloop or fast, not `anmr`/);
+    assert.match(usageError([], { ...withDestination, AUDIO_CHANNELS: '6' }), /`AUDIO_CHANNELS` must be source, 1, 2, not `6`/);
   });
 
   test('--aac-coder (AAC_CODER) picks the AAC coder; unset leaves the server default', () => {
@@ -118,6 +119,14 @@ describe('configuration from flags and environment', () => {
     assert.equal(config(['--aac-coder', 'fast'], withDestination).aacCoder, 'fast');
     assert.equal(config([], { ...withDestination, AAC_CODER: 'twoloop' }).aacCoder, 'twoloop');
     assert.equal(config([], withDestination).aacCoder, undefined);
+  });
+
+  test('--audio-channels (AUDIO_CHANNELS) keeps or forces the AAC channels; unset leaves the server default', () => {
+    const withDestination = { RTMP_URL: `${YOUTUBE}/key` };
+    assert.equal(config(['--audio-channels', '2'], withDestination).audioChannels, 2);
+    assert.equal(config(['--audio-channels', 'source'], withDestination).audioChannels, 'source');
+    assert.equal(config([], { ...withDestination, AUDIO_CHANNELS: '1' }).audioChannels, 1);
+    assert.equal(config([], withDestination).audioChannels, undefined);
   });
 
   test('a bad destination is named without echoing it: it holds the stream key', () => {
@@ -179,10 +188,10 @@ describe('configuration from flags and environment', () => {
   test('the help names every flag and environment variable', () => {
     const help = helpText();
     const flags = ['port', 'host', 'tls-cert', 'tls-key', 'destination', 'allow-destination', 'allow-origin', 'max-destinations', 'record', 'max-streams', 'max-streams-per-address', 'max-connections-per-minute'];
-    for (const name of [...flags, 'token', 'log-level', 'aac-coder', 'workers', 'redis-url', 'ffmpeg-path', 'help', 'version']) {
+    for (const name of [...flags, 'token', 'log-level', 'aac-coder', 'audio-channels', 'workers', 'redis-url', 'ffmpeg-path', 'help', 'version']) {
       assert.match(help, new RegExp(`--${name}\\b`), name);
     }
-    for (const env of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'RTMP_URL', 'ALLOWED_DESTINATIONS', 'ALLOWED_ORIGINS', 'MAX_DESTINATIONS', 'RECORD_DIR', 'MAX_STREAMS', 'BROADCAST_TOKEN', 'LOG_LEVEL', 'FFMPEG_PATH']) {
+    for (const env of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'RTMP_URL', 'ALLOWED_DESTINATIONS', 'ALLOWED_ORIGINS', 'MAX_DESTINATIONS', 'RECORD_DIR', 'MAX_STREAMS', 'BROADCAST_TOKEN', 'LOG_LEVEL', 'AAC_CODER', 'AUDIO_CHANNELS', 'FFMPEG_PATH']) {
       assert.match(help, new RegExp(`\\b${env}\\b`), env);
     }
   });
