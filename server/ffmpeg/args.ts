@@ -224,7 +224,7 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
       '-aac_coder', coder,
       '-b:a', positiveInteger('audioBitsPerSecond', o.audioBitsPerSecond),
       '-ar', positiveInteger('audioSampleRate', o.audioSampleRate),
-      // Chromium records a microphone as mono (getUserMedia's default processing), and encoding
+      // Chromium and Firefox record a microphone as mono (getUserMedia's defaults), and encoding
       // it as stereo costs the AAC encoder about 1.6 times the CPU for the same sound. 'source' keeps mono mono and stereo stereo; FLV has no layout beyond two.
       ...(channels === 'source' ? ['-af', 'aformat=channel_layouts=mono|stereo'] : ['-ac', String(channels)]),
     );
