@@ -77,10 +77,17 @@ export async function runComparison(
           startGapMs: comparison.startGapMs,
         });
         const cpu = steady(step);
+        const t = step.startTimeline;
         log(
           `${comparison.title} / ${side.label}: start ack p95 ${step.startAckMs.p95} ms, first packet p50/p95/max ` +
             `${step.startLatencyMs.p50}/${step.startLatencyMs.p95}/${step.startLatencyMs.max} ms, ` +
-            `Node ${round1(cpu.serverNode)} + ffmpeg ${round1(cpu.ffmpeg)} %core/bc, ${step.realtime.kept ? 'real time' : 'LOST real time'}`,
+            `Node ${round1(cpu.serverNode)} + ffmpeg ${round1(cpu.ffmpeg)} %core/bc, ${step.realtime.kept ? 'real time' : 'LOST real time'}\n` +
+            `  ms from each start, p50/max: received ${pair(t.received)}, spawn called ${pair(t.spawnCalled)}, returned ${pair(t.spawnReturned)}, ` +
+            `acked ${pair(t.acked)}, first chunk sent ${pair(t.firstChunkSent)}, at ffmpeg ${pair(t.firstWrite)}, live ${pair(t.live)}; ` +
+            `spawn blocked the loop ${pair(t.spawnSyncMs)} ms each (${step.spawnSyncTotalMs} ms in all); ` +
+            `all live ${step.allLiveMs} ms after the first start; server loop delay p99/max ${step.loopDelayMs.server.p99}/${step.loopDelayMs.server.max} ms; ` +
+            `${step.publishers} socket.io connections opened at once took ${step.connectMs} ms` +
+            (step.errors.length ? `\n  failed, e.g. ${step.errors.slice(0, 2).join(' | ')}` : ''),
         );
         steps.push(step);
       }
@@ -105,6 +112,7 @@ export async function runComparison(
 }
 
 const round1 = (perBroadcast: number) => Math.round(perBroadcast * 1000) / 10;
+const pair = (s: Spread) => `${s.p50}/${s.max}`;
 const triple = (s: Spread) => `${s.p50 ?? '–'}/${s.p95 ?? '–'}/${s.max ?? '–'}`;
 
 /** One row per side; the last column is each side's Node+ffmpeg CPU over the first side's. */

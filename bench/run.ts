@@ -1,4 +1,4 @@
-// `npm run bench` (about 12 minutes), `-- --quick` (under a minute) or `-- --capacity` (the ramps alone): the real
+// `npm run bench` (about 12 minutes), `-- --quick` (under a minute), `-- --capacity` (the ramps alone) or `-- --herd` (the start herd alone): the real
 // BroadcastServer in its own process, a real nginx-rtmp on loopback, and simulated browsers in this
 // process. Ramps the number of H.264 broadcasts until real time is lost, sets transcoding beside
 // passthrough, tries ffmpeg flags and timeslices, compares AAC coders; prints tables and writes
@@ -158,6 +158,20 @@ async function findStaticFfmpeg(): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** N starts within one second, with Debian's ffmpeg and (when installed) a static build. */
+function herdComparison(publishers: number, rounds: number, staticFfmpeg: string | undefined): Comparison {
+  return {
+    title: `herd: ${publishers} starts within 1 s`,
+    publishers,
+    rounds,
+    startGapMs: 1000 / Math.max(1, publishers - 1),
+    sides: [
+      { label: 'Debian ffmpeg (shared libraries)', config: {} },
+      ...(staticFfmpeg ? [{ label: 'static ffmpeg (@ffmpeg-installer)', config: { ffmpegPath: staticFfmpeg } }] : []),
+    ],
+  };
 }
 
 function describeStep(step: StepResult): string {
@@ -327,19 +341,7 @@ async function main(): Promise<void> {
       comparisons.push(await runComparison(comparison, fixture, rtmp!, warmUp, `cmp${comparisons.length}-`, log));
     };
     const staticFfmpeg = await findStaticFfmpeg();
-    await compare(
-      {
-        title: `herd: ${plan.herd.publishers} starts within 1 s`,
-        publishers: plan.herd.publishers,
-        rounds: 1,
-        startGapMs: 1000 / Math.max(1, plan.herd.publishers - 1),
-        sides: [
-          { label: 'Debian ffmpeg (shared libraries)', config: {} },
-          ...(staticFfmpeg ? [{ label: 'static ffmpeg (@ffmpeg-installer)', config: { ffmpegPath: staticFfmpeg } }] : []),
-        ],
-      },
-      plan.herd.publishers > 0 ? firstSeconds(h264, plan.herd.seconds) : h264,
-    );
+    await compare(herdComparison(plan.herd.publishers, 1, staticFfmpeg), plan.herd.publishers > 0 ? firstSeconds(h264, plan.herd.seconds) : h264);
     const { publishers: comparePublishers, rounds: compareRounds } = plan.compare;
     await compare(
       {
@@ -479,5 +481,32 @@ async function destinations(): Promise<void> {
   console.log(`\n== CPU per broadcast by outputs (% of one core; H.264 passthrough, 2 broadcasts at once) ==\n${destinationsTable(results)}`);
 }
 
+/** The value after `--name` on the command line, as a positive whole number. */
+function numberArgument(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index < 0 ? fallback : Number(process.argv[index + 1]);
+  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`Expected \`--${name}\` to be a positive whole number, got \`${process.argv[index + 1]}\``);
+  return value;
+}
+
+/** `--herd [--publishers N] [--rounds R]`: only the start herd, with each side's per-start timeline. */
+async function herd(): Promise<void> {
+  requireTools();
+  const publishers = numberArgument('publishers', PLANS.full.herd.publishers);
+  const rounds = numberArgument('rounds', 1);
+  const rtmp = await startRtmpServer();
+  try {
+    const fixture = firstSeconds(await makeFixture('h264', PLANS.full.seconds, 250), PLANS.full.herd.seconds);
+    let steps = 0;
+    const warmUp = (server: ServerProcess) =>
+      runStep({ label: 'warm-up', server, rtmp, fixture: firstSeconds(fixture, WARM_UP_SECONDS), publishers: 2, streamPrefix: `warm${steps++}` });
+    const result = await runComparison(herdComparison(publishers, rounds, await findStaticFfmpeg()), fixture, rtmp, warmUp, 'herd', log);
+    console.log(`\n== ${result.title} (each side its own server process; rounds interleaved) ==\n${comparisonTable(result)}`);
+  } finally {
+    await rtmp.close();
+  }
+}
+
 if (process.argv.includes('--destinations')) await destinations();
+else if (process.argv.includes('--herd')) await herd();
 else await main();

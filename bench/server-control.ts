@@ -15,12 +15,25 @@ export interface ServerConfig {
   env?: Record<string, string>;
 }
 
+/** When each step of one start happened in the server process (wall-clock ms, as the publishers' `now()`). */
+export interface StartTimes {
+  /** The `start` message reached the server's socket. */
+  receivedAt?: number;
+  /** execa called child_process.spawn, and spawn returned (the fork and the child's exec are synchronous). */
+  spawnCalledAt?: number;
+  spawnReturnedAt?: number;
+  /** The first media bytes were written to ffmpeg's stdin. */
+  firstWriteAt?: number;
+}
+
 /** What the server process measures about itself. */
 export interface ServerSample {
   memory: NodeJS.MemoryUsage;
   sessions: number;
   /** Event-loop delay since the previous sample, in milliseconds. */
   loopDelayMs: { p50: number; p99: number; max: number };
+  /** Each start since the previous sample, by stream name. */
+  starts: Record<string, StartTimes>;
 }
 
 /** Parent → server. `gc` runs a full collection first (the process has --expose-gc). */

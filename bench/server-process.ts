@@ -1,11 +1,46 @@
 // The BroadcastServer under test, alone in its own Node process so that its CPU time and memory
 // are measured apart from the publishers'. Forked by bench/server-control.ts, which it tells its
 // pid and port over IPC; it ends when asked to, or when its parent goes away.
+import childProcess from 'node:child_process';
 import { createServer } from 'node:http';
+import { syncBuiltinESMExports } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { BroadcastServer } from '../server/index.js';
-import type { ServerConfig, ServerMessage, ServerRequest } from './server-control.js';
+import type { Writable } from 'node:stream';
+import type { ServerConfig, ServerMessage, ServerRequest, StartTimes } from './server-control.js';
+
+const wallClock = () => performance.timeOrigin + performance.now();
+/** Per stream name (the last path segment of the bench's RTMP URLs): when each step of its start happened here. */
+const starts = new Map<string, StartTimes>();
+const streamOf = (url: unknown) => (typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : undefined);
+const startOf = (stream: string) => starts.get(stream) ?? starts.set(stream, {}).get(stream)!;
+
+// Times every ffmpeg spawn (the synchronous part: libuv forks this process and waits for the
+// child's exec) and its first stdin write, without touching server code: execa imports `spawn`
+// from node:child_process, whose ESM binding follows the CommonJS export once synced.
+const spawn = childProcess.spawn;
+childProcess.spawn = function timedSpawn(this: unknown, ...args: Parameters<typeof spawn>) {
+  const calledAt = wallClock();
+  const child = spawn.apply(this, args);
+  const returnedAt = wallClock();
+  const argv = Array.isArray(args[1]) ? (args[1] as string[]) : [];
+  const stream = streamOf(argv.at(-1));
+  if (stream && argv.at(-1)!.startsWith('rtmp://')) {
+    Object.assign(startOf(stream), { spawnCalledAt: calledAt, spawnReturnedAt: returnedAt });
+    const stdin = child.stdin as Writable | null;
+    const write = stdin?.write;
+    if (stdin && write) {
+      stdin.write = function firstWrite(this: Writable, ...writeArgs: unknown[]) {
+        startOf(stream).firstWriteAt ??= wallClock();
+        stdin.write = write;
+        return (write as (...a: unknown[]) => boolean).apply(this, writeArgs);
+      } as Writable['write'];
+    }
+  }
+  return child;
+} as typeof spawn;
+syncBuiltinESMExports();
+const { BroadcastServer } = await import('../server/index.js');
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig;
 const tell = (message: ServerMessage) => process.send?.(message);
@@ -18,6 +53,13 @@ const broadcaster = new BroadcastServer(http, {
   ...(config.aacCoder ? { aacCoder: config.aacCoder } : {}),
   logger: { debug: () => {}, info: () => {}, warn: forward('warn'), error: forward('error') },
   logLevel: 'warn',
+});
+broadcaster.io.on('connection', (socket) => {
+  socket.use(([event, request], next) => {
+    const stream = event === 'start' ? streamOf((request as { rtmpUrl?: unknown } | undefined)?.rtmpUrl) : undefined;
+    if (stream) startOf(stream).receivedAt = wallClock();
+    next();
+  });
 });
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
@@ -42,9 +84,11 @@ process.on('message', (raw) => {
         memory: process.memoryUsage(),
         sessions: broadcaster.sessions().length,
         loopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+        starts: Object.fromEntries(starts),
       },
     });
     loopDelay.reset();
+    starts.clear();
   } else if (request.type === 'close') {
     void close().then(() => {
       tell({ type: 'reply', id: request.id });

@@ -80,6 +80,18 @@ export interface StepResult {
   startLatencySamples: number[];
   /** start emitted → its ack (validation, hooks, ffmpeg spawned). */
   startAckMs: Spread;
+  /**
+   * Each start's timeline, in ms from its `start` emitted: the server received it, called spawn,
+   * spawn returned (`spawnSyncMs`: how long that blocked the server's event loop), the ack came
+   * back, the first chunk went out, reached ffmpeg's stdin, and nginx had the publish (live).
+   */
+  startTimeline: Record<'received' | 'spawnCalled' | 'spawnReturned' | 'acked' | 'firstChunkSent' | 'firstWrite' | 'live' | 'spawnSyncMs', Spread>;
+  /** The first `start` emitted → the last stream live at nginx, in ms. */
+  allLiveMs: number;
+  /** Every publisher's socket.io connection (websocket handshake included), all opened at once before the step: the longest. */
+  connectMs: number;
+  /** All spawns' synchronous parts together: how long starting ffmpegs blocked the server's event loop. */
+  spawnSyncTotalMs: number;
   delay: DelayReport | undefined;
   memory: {
     serverRssMb: { before: number; peak: number };
@@ -222,7 +234,9 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
   const before = await server.sample({ gc: true });
   const serverRssBefore = readStat(server.pid)?.rssBytes ?? NaN;
   const publishers = streams.map((stream) => new Publisher(server.origin, fixture, stream, rtmp.url(stream), options.transport));
+  const connecting = now();
   await Promise.all(publishers.map((publisher) => publisher.connect()));
+  const connectMs = round(now() - connecting, 0);
 
   // The viewer subscribes before the publish so nginx relays the stream to it from the first packet.
   const reader = startReader(rtmp.url(streams[0]!));
@@ -321,6 +335,21 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     .filter((trace) => trace.sentAt[0] !== undefined && publishEvents.has(trace.stream))
     .map((trace) => publishEvents.get(trace.stream)! - trace.sentAt[0]!);
   const ffmpegSeen = [...sampler.ffmpeg.values()];
+  const timeline = traces.map((trace) => {
+    const server = during.starts[trace.stream] ?? {};
+    const from = (at: number | undefined) => (at === undefined ? NaN : at - trace.startSentAt);
+    return {
+      received: from(server.receivedAt),
+      spawnCalled: from(server.spawnCalledAt),
+      spawnReturned: from(server.spawnReturnedAt),
+      acked: from(trace.startAckAt),
+      firstChunkSent: from(trace.sentAt[0]),
+      firstWrite: from(server.firstWriteAt),
+      live: from(publishEvents.get(trace.stream)),
+      spawnSyncMs: (server.spawnReturnedAt ?? NaN) - (server.spawnCalledAt ?? NaN),
+    };
+  });
+  const timelineSpread = (key: keyof (typeof timeline)[number]) => spread(timeline.map((t) => t[key]).filter(Number.isFinite), 1);
 
   return {
     label: options.label,
@@ -346,6 +375,19 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     startLatencyMs: spread(startLatency),
     startLatencySamples: startLatency,
     startAckMs: spread(traces.map((t) => t.startAckAt - t.startSentAt).filter(Number.isFinite)),
+    startTimeline: {
+      received: timelineSpread('received'),
+      spawnCalled: timelineSpread('spawnCalled'),
+      spawnReturned: timelineSpread('spawnReturned'),
+      acked: timelineSpread('acked'),
+      firstChunkSent: timelineSpread('firstChunkSent'),
+      firstWrite: timelineSpread('firstWrite'),
+      live: timelineSpread('live'),
+      spawnSyncMs: timelineSpread('spawnSyncMs'),
+    },
+    connectMs,
+    spawnSyncTotalMs: round(sum(timeline.map((t) => t.spawnSyncMs).filter(Number.isFinite)), 0),
+    allLiveMs: round(Math.max(...traces.map((t) => publishEvents.get(t.stream) ?? NaN)) - Math.min(...traces.map((t) => t.startSentAt)), 0),
     delay: measureDelay(reader.packets, fixture, traces[0]!, steadyFrom),
     memory: {
       serverRssMb: { before: mb(serverRssBefore), peak: mb(sampler.serverPeakRss) },

@@ -143,20 +143,23 @@ export class FanOut extends EventEmitter<FanOutEvents> {
       void this.end();
       return;
     }
-    if (fresh && this.#reader.preamble.header.length > 0) {
-      for (const output of this.#outputs) if (!output.joining) output.session?.write(this.#reader.preamble.header, ignore);
-    }
-    for (const tag of tags) {
-      for (const output of this.#outputs) {
-        const { session } = output;
-        if (!session || session.state !== 'live') continue;
-        if (output.joining) {
-          if (!tag.keyframe || !this.#reader.ready) continue;
-          output.joining = false;
-          session.write(this.#reader.start, ignore);
-        }
-        session.write(tag.bytes, ignore);
+    const header = fresh && this.#reader.preamble.header.length > 0 ? [this.#reader.preamble.header] : [];
+    if (tags.length === 0 && header.length === 0) return;
+    // One write per output per read, not one per tag: every output in step gets the same bytes,
+    // joined once; one joining after a reconnection gets the preamble and the tags from a keyframe.
+    let inStep: Buffer | undefined;
+    for (const output of this.#outputs) {
+      const { session } = output;
+      if (!session || session.state !== 'live') continue;
+      if (!output.joining) {
+        inStep ??= Buffer.concat([...header, ...tags.map((tag) => tag.bytes)]);
+        session.write(inStep, ignore);
+        continue;
       }
+      const keyframe = this.#reader.ready ? tags.findIndex((tag) => tag.keyframe) : -1;
+      if (keyframe < 0) continue;
+      output.joining = false;
+      session.write(Buffer.concat([this.#reader.start, ...tags.slice(keyframe).map((tag) => tag.bytes)]), ignore);
     }
   }
 

@@ -228,8 +228,15 @@ export class Session {
   }
 
   #onIdle(): void {
-    const seconds = Math.round(this.#options.idleTimeoutMs / 1000);
-    void this.stop({ code: 'IDLE_TIMEOUT', message: `No media arrived for ${seconds} s, so the broadcast was ended.` });
+    // Timers run before the loop reads its sockets: when the server was busy past the timeout (a
+    // herd of ffmpeg spawns), a chunk may be waiting unread. Decide once pending input is read;
+    // a chunk taken meanwhile re-armed the timer.
+    const bytesIn = this.bytesIn;
+    setImmediate(() => {
+      if (this.state !== 'live' || this.bytesIn !== bytesIn) return;
+      const seconds = Math.round(this.#options.idleTimeoutMs / 1000);
+      void this.stop({ code: 'IDLE_TIMEOUT', message: `No media arrived for ${seconds} s, so the broadcast was ended.` });
+    });
   }
 
   #onExit(result: { exitCode?: number; signal?: string }): SessionOutcome {

@@ -378,6 +378,30 @@ describe('ffmpeg failures', () => {
       await stack.close();
     }
   });
+
+  test('a chunk that waited unread while the server was busy past the idle timeout is taken, not ended as idle', async () => {
+    const { stack } = await stackWithErrorLog({ idleTimeoutMs: 400 });
+    try {
+      const [first, second, ...rest] = splitChunks(await makeFixture('h264-opus', { seconds: 2 }), CHUNK_BYTES);
+      const socket = await stack.client();
+      assert.ok((await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url('busy') })).ok);
+      assert.ok((await send(socket, first)).ok);
+      // The chunk leaves the client (its binary attachment after a nextTick); then the process,
+      // server included, is busy for longer than the idle timeout, as in a herd of ffmpeg spawns.
+      // When the loop comes back, the idle timer is due before the socket is read.
+      const answer = send(socket, second);
+      for (let tick = 0; tick < 3; tick++) await new Promise((resolve) => process.nextTick(resolve));
+      const busyUntil = performance.now() + 800;
+      while (performance.now() < busyUntil);
+      assert.deepEqual(await answer, { ok: true });
+      const message = ended(socket);
+      assert.ok((await sendAll(socket, rest)).every((ack) => ack.ok));
+      assert.deepEqual(await stop(socket), { ok: true });
+      assert.equal((await message).error, undefined);
+    } finally {
+      await stack.close();
+    }
+  });
 });
 
 describe('cleanup', () => {
