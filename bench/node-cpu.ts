@@ -1,4 +1,4 @@
-// `npm run bench -- --node-cpu [--against DIR] [--publishers N] [--rounds R] [--seconds S]`: only
+// `npm run bench -- --node-cpu [--against DIR] [--node-options FLAGS] [--publishers N] [--rounds R] [--seconds S]`: only
 // the server's Node process per passthrough broadcast, this checkout against another one (DIR, a
 // checkout with node_modules, e.g. main's) or against itself (to see the noise), each side in its
 // own server process, rounds alternating (bench/compare.ts). Profile a side with
@@ -22,6 +22,8 @@ export async function runNodeCpuBench(log: (line: string) => void): Promise<void
   const rounds = Number(flag('--rounds', '2'));
   const seconds = Number(flag('--seconds', '20'));
   const against = process.argv.includes('--against') ? resolve(flag('--against', '')) : undefined;
+  // Node/V8 flags for the second side only (e.g. '--max-semi-space-size=2'), as an operator would set them.
+  const nodeOptions = process.argv.includes('--node-options') ? flag('--node-options', '') : undefined;
   const fixture = await makeFixture('h264', seconds, 250);
   const rtmp = await startRtmpServer();
   try {
@@ -35,7 +37,9 @@ export async function runNodeCpuBench(log: (line: string) => void): Promise<void
         startGapMs: 100,
         sides: [
           { label: against ? `other (${against})` : 'this checkout (A)', config: against ? { script: join(against, 'bench/server-process.ts') } : {} },
-          { label: 'this checkout', config: {} },
+          nodeOptions
+            ? { label: `this checkout, NODE_OPTIONS=${nodeOptions}`, config: { env: { NODE_OPTIONS: nodeOptions } } }
+            : { label: 'this checkout', config: {} },
         ],
       },
       fixture,
