@@ -15,6 +15,7 @@ import { runAacExperiment, type AacExperiment } from './aac-coder.js';
 import { comparisonTable, runComparison, type Comparison, type ComparisonResult } from './compare.js';
 import { destinationsTable, runDestinationsBench } from './destinations.js';
 import { summarizeVariants, VARIANTS } from './experiments.js';
+import { runNodeCpuBench } from './node-cpu.js';
 import { createFfmpegWrapper } from './ffmpeg-wrapper.js';
 import { CACHE_DIR, firstSeconds, makeFixture, type Fixture } from './fixtures.js';
 import { aacTable, cpuRatio, experimentTable, modeTable, realtimeTable, resourceTable } from './report.js';
@@ -509,4 +510,8 @@ async function herd(): Promise<void> {
 
 if (process.argv.includes('--destinations')) await destinations();
 else if (process.argv.includes('--herd')) await herd();
+else if (process.argv.includes('--node-cpu')) {
+  requireTools();
+  await runNodeCpuBench(log);
+}
 else await main();

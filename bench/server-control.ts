@@ -13,6 +13,8 @@ export interface ServerConfig {
   aacCoder?: 'twoloop' | 'fast';
   /** Added to the server process's environment (e.g. WS_NO_BUFFER_UTIL=1). */
   env?: Record<string, string>;
+  /** Another checkout's bench/server-process.ts, to run its server code instead of this one's (`--node-cpu --against`). */
+  script?: string;
 }
 
 /** When each step of one start happened in the server process (wall-clock ms, as the publishers' `now()`). */
@@ -62,7 +64,7 @@ const READY_TIMEOUT_MS = 20_000;
 
 /** Forks the server process and resolves once it listens. */
 export async function startServerProcess(config: ServerConfig): Promise<ServerProcess> {
-  const child = fork(SERVER_SCRIPT, [JSON.stringify(config)], {
+  const child = fork(config.script ?? SERVER_SCRIPT, [JSON.stringify(config)], {
     execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...config.env },

@@ -233,6 +233,10 @@ export interface BroadcastServerEvents {
   error: [error: BroadcastError, context: { sessionId?: string; remoteAddress: string }];
 }
 
+/** The answer to every chunk that went well: one object, encoded anew by socket.io for each ack. */
+const OK: Ack = Object.freeze({ ok: true });
+const ignore = () => {};
+
 /** How long a client may take to say it restarts its recording for a reconnected destination. */
 const RESTART_ANSWER_MS = 1_000;
 
@@ -391,7 +395,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
 
     socket.on('data', (chunk: unknown, second?: unknown, third?: unknown) => {
       const ack = typeof third === 'function' ? third : second;
-      const reply: (response: Ack) => void = typeof ack === 'function' ? (ack as (response: Ack) => void) : () => {};
+      const reply: (response: Ack) => void = typeof ack === 'function' ? (ack as (response: Ack) => void) : ignore;
       const meta = typeof second === 'object' && second !== null ? (second as { seq?: unknown }) : undefined;
       const context = link?.context;
       if (!link || link.state === 'ended' || (link.state === 'live' && link.session.state !== 'live')) {
@@ -414,7 +418,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
           return;
         }
         // A resend after a resume: ffmpeg already has it, and must get it exactly once.
-        if (seq <= link.lastSeq) return reply({ ok: true });
+        if (seq <= link.lastSeq) return reply(OK);
         if (seq !== link.lastSeq + 1) {
           const message = `Chunk ${seq} arrived after chunk ${link.lastSeq}: chunks must come in order.`;
           reply({ ok: false, error: fail(new BroadcastError('INVALID_REQUEST', message), context) });
@@ -424,10 +428,10 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       }
       const media = this.#mediaFor(link, chunk);
       if (media === undefined || media.byteLength === 0) {
-        reply({ ok: true });
+        reply(OK);
         return;
       }
-      link.session.write(media, (error) => reply(error ? { ok: false, error: this.#forClient(error) } : { ok: true }));
+      link.session.write(media, (error) => reply(error ? { ok: false, error: this.#forClient(error) } : OK));
     });
 
     socket.on('stop', async (ack) => {

@@ -97,7 +97,9 @@ export class Session {
   readonly #stdin: Writable;
   readonly #options: SessionOptions;
   readonly #logTail: string[] = [];
-  readonly #idleTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  /** When the last chunk came (performance.now()); the idle timer reads it when it fires instead of being re-armed for every chunk. */
+  #lastChunkAt = performance.now();
   readonly #durationTimer: NodeJS.Timeout | undefined;
   #stopTimer: NodeJS.Timeout | undefined;
   #stopRequested = false;
@@ -134,7 +136,7 @@ export class Session {
     this.#stdin = subprocess.stdin as Writable;
     // A write to a dead ffmpeg fails its callback; without a listener the same EPIPE would crash.
     this.#stdin.on('error', () => {});
-    if (Number.isFinite(options.idleTimeoutMs)) this.#idleTimer = setTimeout(() => this.#onIdle(), options.idleTimeoutMs);
+    if (Number.isFinite(options.idleTimeoutMs)) this.#idleTimer = setTimeout(() => this.#onIdleTimer(), options.idleTimeoutMs);
     if (Number.isFinite(options.maxDurationMs)) {
       const seconds = Math.round(options.maxDurationMs / 1000);
       const limit = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
@@ -184,7 +186,7 @@ export class Session {
       done(error);
       return;
     }
-    this.#idleTimer?.refresh();
+    this.#lastChunkAt = performance.now();
     this.bytesIn += chunk.byteLength;
     this.#stdin.write(chunk, (error) => {
       if (!error) return done();
@@ -227,13 +229,19 @@ export class Session {
     };
   }
 
-  #onIdle(): void {
+  /** Ends the broadcast if no chunk came for the idle timeout; otherwise waits for what is left of it after the last chunk. */
+  #onIdleTimer(): void {
+    const left = this.#options.idleTimeoutMs - (performance.now() - this.#lastChunkAt);
+    if (left > 0) {
+      this.#idleTimer = setTimeout(() => this.#onIdleTimer(), left);
+      return;
+    }
     // Timers run before the loop reads its sockets: when the server was busy past the timeout (a
-    // herd of ffmpeg spawns), a chunk may be waiting unread. Decide once pending input is read;
-    // a chunk taken meanwhile re-armed the timer.
-    const bytesIn = this.bytesIn;
+    // herd of ffmpeg spawns), a chunk may be waiting unread. Decide once pending input is read.
+    const lastChunkAt = this.#lastChunkAt;
     setImmediate(() => {
-      if (this.state !== 'live' || this.bytesIn !== bytesIn) return;
+      if (this.state !== 'live') return;
+      if (this.#lastChunkAt !== lastChunkAt) return this.#onIdleTimer();
       const seconds = Math.round(this.#options.idleTimeoutMs / 1000);
       void this.stop({ code: 'IDLE_TIMEOUT', message: `No media arrived for ${seconds} s, so the broadcast was ended.` });
     });
