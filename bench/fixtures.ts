@@ -49,7 +49,10 @@ const KEYFRAME_SECONDS = 2;
 // Not a sine: AAC's CPU cost and its errors depend on the signal. Two voices with vibrato and
 // tremolo, a gated high tone and pink noise, different on each channel, like music under speech.
 const AUDIO_GRAPH = [
-  "aevalsrc=exprs='0.3*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*0.5*t))+0.15*sin(2*PI*(440+110*sin(2*PI*0.3*t))*t)" +
+  // The vibrato is phase modulation (±110 Hz around 440 Hz at 0.3 Hz): a frequency term
+  // multiplied by t instead would sweep ever wider (past 20 kHz by 100 s) and turn the voice into
+  // wideband chirps, a different and ever harder signal the longer the recording.
+  "aevalsrc=exprs='0.3*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*0.5*t))+0.15*sin(2*PI*440*t+(110/0.3)*sin(2*PI*0.3*t))" +
     "|0.3*sin(2*PI*277*t)*(0.6+0.4*sin(2*PI*0.7*t))+0.12*sin(2*PI*1320*t)*lt(mod(t\\,0.5)\\,0.15)':s=48000:c=stereo[tones]",
   // Seeded: AAC's SNR on this signal moves by several dB from one noise realization to another.
   'anoisesrc=c=pink:a=0.06:r=48000:seed=20240601,aformat=channel_layouts=stereo[noise]',
@@ -144,6 +147,22 @@ export async function makeFixture(codec: FixtureCodec, seconds: number, timeslic
     bytes,
     bitsPerSecond: Math.round((bytes * 8 * 1000) / durationMs),
   };
+}
+
+/**
+ * `seconds` of the bench's music-like audio alone, as 128 kb/s Opus in Matroska with `channels`
+ * channels, made once and cached: the AAC coder experiment's input (long enough to see how the
+ * encoder settles, which takes more than half a minute for `-aac_coder fast`).
+ */
+export async function makeAudioRecording(channels: 1 | 2, seconds: number): Promise<string> {
+  const args = ['-filter_complex', AUDIO_GRAPH, '-map', '[audio]', '-t', String(seconds), '-c:a', 'libopus', '-b:a', '128k', '-ac', String(channels), '-ar', '48000'];
+  const recipe = createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, 8);
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const file = join(CACHE_DIR, `opus-${channels}ch-${seconds}s-${recipe}.mka`);
+  if (existsSync(file)) return file;
+  await run('ffmpeg', ['-hide_banner', '-v', 'error', '-y', ...args, '-f', 'matroska', `${file}.part`]);
+  await rename(`${file}.part`, file);
+  return file;
 }
 
 /** The chunks of `fixture` that end by `seconds`: a shorter broadcast from the same recording. */
