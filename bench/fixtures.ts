@@ -73,7 +73,7 @@ function encoderArgs(codec: FixtureCodec): string[] {
   return [...video, '-pix_fmt', 'yuv420p', ...audio, '-ac', channels, '-ar', '48000'];
 }
 
-/** Encodes `seconds` of 720p30 test pattern and music-like stereo, once; returns the cached file. */
+/** Encodes `seconds` of 720p30 test pattern and the music-like audio, once; returns the cached file. */
 async function encode(codec: FixtureCodec, seconds: number): Promise<string> {
   const args = [
     '-f', 'lavfi', '-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=${FPS}`,
@@ -81,10 +81,14 @@ async function encode(codec: FixtureCodec, seconds: number): Promise<string> {
     '-map', '0:v', '-map', '[audio]', '-t', String(seconds),
     ...encoderArgs(codec),
   ];
-  // Named by its arguments, so a changed recipe never reuses an old file.
+  return cachedMatroska(`${codec === 'h264-aac' ? codec : `${codec}-opus`}-${WIDTH}x${HEIGHT}p${FPS}-${seconds}s`, '.mkv', args);
+}
+
+/** Runs ffmpeg with `args` into Matroska once; the file is named by `name` and its arguments, so a changed recipe never reuses an old file. */
+async function cachedMatroska(name: string, extension: string, args: string[]): Promise<string> {
   const recipe = createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, 8);
   mkdirSync(CACHE_DIR, { recursive: true });
-  const file = join(CACHE_DIR, `${codec === 'h264-aac' ? codec : `${codec}-opus`}-${WIDTH}x${HEIGHT}p${FPS}-${seconds}s-${recipe}.mkv`);
+  const file = join(CACHE_DIR, `${name}-${recipe}${extension}`);
   if (existsSync(file)) return file;
   const partial = `${file}.part`;
   await run('ffmpeg', ['-hide_banner', '-v', 'error', '-y', ...args, '-f', 'matroska', partial]);
@@ -156,13 +160,7 @@ export async function makeFixture(codec: FixtureCodec, seconds: number, timeslic
  */
 export async function makeAudioRecording(channels: 1 | 2, seconds: number): Promise<string> {
   const args = ['-filter_complex', AUDIO_GRAPH, '-map', '[audio]', '-t', String(seconds), '-c:a', 'libopus', '-b:a', '128k', '-ac', String(channels), '-ar', '48000'];
-  const recipe = createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, 8);
-  mkdirSync(CACHE_DIR, { recursive: true });
-  const file = join(CACHE_DIR, `opus-${channels}ch-${seconds}s-${recipe}.mka`);
-  if (existsSync(file)) return file;
-  await run('ffmpeg', ['-hide_banner', '-v', 'error', '-y', ...args, '-f', 'matroska', `${file}.part`]);
-  await rename(`${file}.part`, file);
-  return file;
+  return cachedMatroska(`opus-${channels}ch-${seconds}s`, '.mka', args);
 }
 
 /** The chunks of `fixture` that end by `seconds`: a shorter broadcast from the same recording. */

@@ -159,7 +159,7 @@ export interface BroadcastServerOptions {
   destinationRetryDelayMs?: number;
   /** AAC sample rate of the output when the client asks for none. Default 44 100. */
   audioSampleRate?: number;
-  /** ffmpeg's AAC coder for Opus audio: 'twoloop' (its default, best fidelity) or 'fast' (about half the CPU at 1.5 to 4 dB lower SNR, measured by `npm run bench`). AAC from the browser is copied either way. Default 'twoloop'. */
+  /** ffmpeg's AAC coder for Opus audio: 'twoloop' (its default, best fidelity) or 'fast' (about half the CPU; its SNR is from 0.5 to 9 dB lower with the material, measured by `npm run bench -- --aac-coder`). AAC from the browser is copied either way. Default 'twoloop'. */
   aacCoder?: AacCoder;
   /** AAC channels for Opus audio: 'source' keeps the recording's (Chromium records a microphone as mono by default; mono costs the encoder about 0.6 times stereo's CPU), 1 or 2 forces mono or stereo (for an ingest that wants stereo). AAC from the browser is copied either way. Default 'source'. */
   audioChannels?: AudioChannels;

@@ -125,7 +125,7 @@ const OPTIONS = {
     env: 'AAC_CODER',
     type: 'string',
     value: '<coder>',
-    help: `ffmpeg's AAC coder for Opus audio: ${AAC_CODERS.join(' or ')} (about half the CPU, slightly lower fidelity). Default twoloop.`,
+    help: `ffmpeg's AAC coder for Opus audio: ${AAC_CODERS.join(' or ')} (fast: about half the CPU, lower fidelity on some material). Default twoloop.`,
   },
   'audio-channels': {
     env: 'AUDIO_CHANNELS',

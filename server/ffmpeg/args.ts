@@ -128,7 +128,7 @@ export interface FfmpegArgsOptions {
   audioBitsPerSecond: number;
   /** AAC sample rate (44100 default chosen by caller). */
   audioSampleRate: number;
-  /** ffmpeg's AAC coder: 'twoloop' (its default, best quality) or 'fast' (about half the CPU, slightly lower SNR). Default 'twoloop'. */
+  /** ffmpeg's AAC coder: 'twoloop' (its default, best quality) or 'fast' (about half the CPU; SNR from a little to much lower, with the material). Default 'twoloop'. */
   aacCoder?: AacCoder;
   /** AAC channels: 'source' keeps the recording's (mono stays mono, more than two are mixed down to stereo); 1 or 2 forces it. Default 'source'. */
   audioChannels?: AudioChannels;
@@ -225,7 +225,8 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
       '-b:a', positiveInteger('audioBitsPerSecond', o.audioBitsPerSecond),
       '-ar', positiveInteger('audioSampleRate', o.audioSampleRate),
       // Chromium and Firefox record a microphone as mono (getUserMedia's defaults), and encoding
-      // it as stereo costs the AAC encoder about 1.6 times the CPU for the same sound. 'source' keeps mono mono and stereo stereo; FLV has no layout beyond two.
+      // it as stereo costs the AAC encoder about 1.6 times the CPU for the same sound. 'source'
+      // keeps mono mono and stereo stereo; FLV has no layout beyond two.
       ...(channels === 'source' ? ['-af', 'aformat=channel_layouts=mono|stereo'] : ['-ac', String(channels)]),
     );
   }
