@@ -97,13 +97,14 @@ export class FlvReader {
       return { bytes, type, keyframe: false };
     }
     if (type === VIDEO) {
-      // AVC (codec 7) with AVCPacketType 0 is the decoder configuration, not a picture.
-      const config = (first & 0x0f) === 7 && second === 0;
-      if (config) {
+      // AVC (codec 7): AVCPacketType 0 is the decoder configuration, 2 the end of the sequence
+      // (flagged as a keyframe by ffmpeg's muxer); only 1 holds a picture.
+      const avc = (first & 0x0f) === 7;
+      if (avc && second === 0) {
         this.preamble.videoConfig = bytes;
         return { bytes, type, keyframe: false };
       }
-      return { bytes, type, keyframe: first >> 4 === 1 };
+      return { bytes, type, keyframe: first >> 4 === 1 && (!avc || second === 1) };
     }
     // AAC (sound format 10) with AACPacketType 0 is the AudioSpecificConfig.
     if (type === AUDIO && first >> 4 === 10 && second === 0) this.preamble.audioConfig = bytes;

@@ -41,6 +41,9 @@ export async function startStack(options: BroadcastServerOptions = {}): Promise<
     async client(auth = {}) {
       const socket: ClientSocket = connect(origin, { transports: ['websocket'], auth, reconnection: false, forceNew: true });
       sockets.push(socket);
+      const ending: { ended?: EndedMessage; logs: string[] } = { logs };
+      endings.set(socket, ending);
+      socket.on('ended', (message) => (ending.ended = message));
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', resolve);
         socket.once('connect_error', reject);
@@ -56,6 +59,17 @@ export async function startStack(options: BroadcastServerOptions = {}): Promise<
 }
 
 const ACK_TIMEOUT_MS = 20_000;
+
+/** What each stack client was last told about its broadcast's end, and its server's log: for error messages. */
+const endings = new WeakMap<ClientSocket, { ended?: EndedMessage; logs: string[] }>();
+
+/** Why a chunk was refused, with what the server said about the broadcast's end, for a failure worth reading. */
+function refusal(socket: ClientSocket, ack: Extract<Ack, { ok: false }>): string {
+  const known = endings.get(socket);
+  const ended = known?.ended ? `; the broadcast had ended: ${JSON.stringify(known.ended)}` : '';
+  const warnings = known?.logs.filter((line) => /^(warn|error) /.test(line)).slice(-8) ?? [];
+  return `chunk refused: ${ack.error.code} ${ack.error.message}${ended}${warnings.length ? `\nserver warnings:\n${warnings.join('\n')}` : ''}`;
+}
 
 /** A WebSocket-only client of the server at `url`, resolved once connected (rejected with the server's refusal). */
 export async function connectClient(url: string): Promise<ClientSocket> {
@@ -87,7 +101,7 @@ export async function sendPaced(socket: ClientSocket, chunks: readonly Uint8Arra
   const paceMs = (seconds * 1000) / total;
   for (const chunk of chunks) {
     const ack = await send(socket, chunk);
-    if (!ack.ok) throw new Error(`chunk refused: ${ack.error.code} ${ack.error.message}`);
+    if (!ack.ok) throw new Error(refusal(socket, ack));
     await new Promise((resolve) => setTimeout(resolve, paceMs));
   }
 }

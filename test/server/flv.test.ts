@@ -32,6 +32,12 @@ test('cuts FLV into whole tags whatever the chunk boundaries, and keeps the prea
     assert.ok(reader.ready, 'header and both sequence headers seen');
     assert.deepEqual(Buffer.concat([reader.preamble.header, ...tags.map((tag) => tag.bytes)]), bytes, `chunks of ${size} bytes lose nothing`);
     assert.ok(tags.filter((tag) => tag.keyframe).length >= 2, 'a keyframe every 2 s');
+    // ffmpeg ends H.264 in FLV with an end-of-sequence tag flagged as a keyframe: a reader joining
+    // there would get no picture at all, so only tags holding a picture count as keyframes.
+    const last = tags.at(-1)!;
+    assert.deepEqual([last.type, last.bytes[11], last.bytes[12]], [9, 0x17, 2], 'the stream ends with an AVC end of sequence');
+    assert.equal(last.keyframe, false, 'which is no place to join');
+    assert.ok(tags.every((tag) => !tag.keyframe || tag.bytes[12] === 1), 'every keyframe holds a picture');
     assert.ok(reader.start.subarray(0, 3).equals(Buffer.from('FLV')));
   }
 });
