@@ -9,6 +9,8 @@ import {
   type Ack,
   type BroadcastStats,
   type ClientToServerEvents,
+  type DestinationLostMessage,
+  type DestinationRestoredMessage,
   type EndedMessage,
   type ErrorPayload,
   type ResumeAck,
@@ -80,6 +82,14 @@ export interface BroadcastClientEventMap {
   ended: CustomEvent<EndedMessage>;
   /** A line of the server's ffmpeg log, only when the server's `sendFfmpegOutput` is on. */
   'ffmpeg-output': CustomEvent<FfmpegOutputDetail>;
+  /**
+   * A destination dropped the broadcast: the server reconnects it in `retryInMs`, or gave up on it
+   * (`retrying: false`). `index` says which of several; `remaining` how many still take the
+   * broadcast (at 0 the state is `reconnecting` until one is back).
+   */
+  'destination-lost': CustomEvent<DestinationLostMessage>;
+  /** A dropped destination takes the broadcast again. */
+  'destination-restored': CustomEvent<DestinationRestoredMessage>;
 }
 
 /** Options without a default, sent only when given. */
@@ -398,6 +408,7 @@ export class BroadcastClient extends EventTarget {
     });
     // The server reconnects its destination by itself; media keeps flowing (it skips what it cannot send).
     socket.on('destination-lost', (message) => {
+      this.#emit('destination-lost', message);
       // Another destination still takes the broadcast, or the server gave up on this one: still on air.
       if ((message?.remaining ?? 0) > 0 || message?.retrying === false) return;
       if (this.#state !== 'live' && this.#state !== 'paused') return;
@@ -412,7 +423,8 @@ export class BroadcastClient extends EventTarget {
       reply({ ok: true });
       recorder.restart().catch((caught: unknown) => this.#fail(new BroadcastError('INVALID_MEDIA', `The browser could not restart recording: ${caught instanceof Error ? caught.message : String(caught)}`)));
     });
-    socket.on('destination-restored', () => {
+    socket.on('destination-restored', (message) => {
+      this.#emit('destination-restored', message);
       const back = this.#destinationDown;
       this.#destinationDown = undefined;
       if (back && this.#state === 'reconnecting' && !this.#reconnection) this.#setState(back);

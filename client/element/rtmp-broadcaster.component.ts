@@ -9,7 +9,7 @@ import {
   type FfmpegOutputDetail,
   type StateChangeDetail,
 } from '../broadcast-client.js';
-import { BroadcastError, type BroadcastStats, type EndedMessage, type ErrorCode, type ErrorPayload } from '../protocol.js';
+import { BroadcastError, type BroadcastStats, type DestinationLostMessage, type DestinationRestoredMessage, type EndedMessage, type ErrorCode, type ErrorPayload } from '../protocol.js';
 import { errorMessageKey, stringsFor, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
 import styles from './rtmp-broadcaster.styles.js';
 
@@ -30,6 +30,10 @@ export interface RtmpBroadcasterEventMap {
   'rtmp-ended': CustomEvent<EndedMessage>;
   /** A line of the server's ffmpeg log, only when the server's `sendFfmpegOutput` is on. */
   'rtmp-ffmpeg-output': CustomEvent<FfmpegOutputDetail>;
+  /** A destination dropped the broadcast; the server reconnects it unless `retrying` is false. */
+  'rtmp-destination-lost': CustomEvent<DestinationLostMessage>;
+  /** A dropped destination takes the broadcast again. */
+  'rtmp-destination-restored': CustomEvent<DestinationRestoredMessage>;
   /** The person muted or unmuted the microphone, or hid or showed the video, with the built-in buttons. */
   'rtmp-mutechange': CustomEvent<MuteChangeDetail>;
 }
@@ -90,10 +94,12 @@ interface ErrorLine {
  * @slot status - Replaces the built-in status line: state, elapsed time and bitrate (shown with `controls`).
  *
  * @event {{ state: BroadcastState, previous: BroadcastState }} rtmp-statechange - The broadcast's state changed.
- * @event {{ durationMs: number, frames: number, fps: number, kbps: number, speed: number }} rtmp-stats - Progress from the server, about once a second while live.
+ * @event {{ durationMs: number, frames: number, fps: number, kbps: number, speed: number, destinations?: DestinationStatus[] }} rtmp-stats - Progress from the server, about once a second while live; `destinations` gives each destination's `{ destination, state, retries, durationMs }` (key hidden), in the order given.
  * @event {{ code: ErrorCode, message: string, detail?: string }} rtmp-error - The broadcast failed, or the camera or screen could not be opened (`MEDIA_UNAVAILABLE`); `rtmp-ended` follows. `detail`, what lay underneath (ffmpeg's last log lines, a hook's own error), comes only from a server whose `sendErrorDetails` is on.
  * @event {{ reason: 'stopped' | 'error', error?: { code: ErrorCode, message: string, detail?: string } }} rtmp-ended - The broadcast is over, whatever ended it; once per start.
  * @event {{ audioMuted: boolean, videoMuted: boolean }} rtmp-mutechange - The person pressed the mute-microphone or hide-video button; the detail is what the broadcast carries now. Not fired when the page sets `audioMuted` or `videoMuted`.
+ * @event {{ attempt: number, maxAttempts: number, retryInMs: number, error: ErrorPayload, destination?: string, index?: number, remaining?: number, retrying?: boolean }} rtmp-destination-lost - A destination dropped the broadcast: the server reconnects it in `retryInMs`, or gave up on it (`retrying: false`); `index` says which of several, `remaining` how many still take the broadcast.
+ * @event {{ attempt: number, destination?: string, index?: number }} rtmp-destination-restored - A dropped destination takes the broadcast again.
  * @event {{ line: string }} rtmp-ffmpeg-output - A line of the server's ffmpeg log, stream key redacted; only from a server whose `sendFfmpegOutput` is on.
  *
  * @csspart base - The wrapper around everything.
@@ -332,6 +338,8 @@ export class RtmpBroadcaster extends LitElement {
       this.#emit('rtmp-ended', event.detail);
     });
     client.addEventListener('ffmpeg-output', (event) => this.#emit('rtmp-ffmpeg-output', event.detail));
+    client.addEventListener('destination-lost', (event) => this.#emit('rtmp-destination-lost', event.detail));
+    client.addEventListener('destination-restored', (event) => this.#emit('rtmp-destination-restored', event.detail));
   }
 
   /** Opens what `source` names, at the size and frame rate asked for. */

@@ -19,5 +19,7 @@ declare global {
     'rtmp-ended': RtmpBroadcasterEventMap['rtmp-ended'];
     'rtmp-ffmpeg-output': RtmpBroadcasterEventMap['rtmp-ffmpeg-output'];
     'rtmp-mutechange': RtmpBroadcasterEventMap['rtmp-mutechange'];
+    'rtmp-destination-lost': RtmpBroadcasterEventMap['rtmp-destination-lost'];
+    'rtmp-destination-restored': RtmpBroadcasterEventMap['rtmp-destination-restored'];
   }
 }

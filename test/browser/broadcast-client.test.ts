@@ -355,6 +355,9 @@ describe('BroadcastClient', () => {
     const client = new BroadcastClient(config);
     const states: BroadcastState[] = [];
     client.addEventListener('statechange', (event) => states.push(event.detail.state));
+    const destinationEvents: string[] = [];
+    client.addEventListener('destination-lost', ({ detail }) => destinationEvents.push(`lost ${detail.index} ${detail.error.code} retrying=${detail.retrying} remaining=${detail.remaining} attempt=${detail.attempt}`));
+    client.addEventListener('destination-restored', ({ detail }) => destinationEvents.push(`restored ${detail.index} attempt=${detail.attempt}`));
     const ended = endedUntilOver(client, config.rtmpUrl);
 
     await client.start(camera!);
@@ -374,6 +377,7 @@ describe('BroadcastClient', () => {
     await client.stop();
 
     expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'live', 'stopping', 'ended']);
+    expect(destinationEvents).to.deep.equal(['lost 0 DESTINATION_UNREACHABLE retrying=true remaining=0 attempt=1', 'restored 0 attempt=1']);
     expect(await ended).to.deep.equal([{ reason: 'stopped' }]);
     expect((await rtmpEvents('destination-restarts')).filter((call) => call === 'publish')).to.have.length(2);
     const received = await probeRecording('destination-restarts');
@@ -384,8 +388,36 @@ describe('BroadcastClient', () => {
     const keyframes = received.keyframeTimes;
     expect(received.durationSec).to.be.at.least(2.5);
     expect(keyframes[0]! - first!).to.be.below(0.1, `keyframes at ${keyframes.join(', ')} s`);
-    expect(Math.max(...[first!, ...times].slice(1).map((time, i) => time - [first!, ...times][i]!))).to.be.below(recordsH264 ? 0.5 : 1.1);
+    // No hole in the video either: waiting for the next keyframe would leave up to 2 s. A browser
+    // short of CPU (the suites run side by side on 2 cores) drops camera frames for half a second.
+    const gaps = [first!, ...times].slice(1).map((time, i) => time - [first!, ...times][i]!);
+    expect(Math.max(...gaps)).to.be.below(recordsH264 ? 0.8 : 1.1, `largest gap between video packets`);
     expect(Math.max(...keyframes.slice(1).map((time, i) => time - keyframes[i]!))).to.be.at.most(2.5, `keyframes at ${keyframes.join(', ')} s`);
+  });
+
+  it('to several destinations: one that refuses is reported by destination-lost and given up on, while the broadcast stays live at the other', async () => {
+    const config = await broadcastConfig('two-destinations');
+    const refusing = await refusingDestination('two-destinations-refused');
+    const client = new BroadcastClient({ ...config, rtmpUrl: [config.rtmpUrl, refusing] });
+    const states: BroadcastState[] = [];
+    client.addEventListener('statechange', (event) => states.push(event.detail.state));
+    const ended = endedUntilOver(client, config.rtmpUrl);
+    const lost = oneEvent(client, 'destination-lost');
+
+    await client.start(camera!);
+    const { detail } = await lost;
+    expect(detail).to.include({ index: 1, retrying: false, remaining: 1 });
+    expect(detail.error.code).to.equal('DESTINATION_UNREACHABLE');
+    expect(detail.destination).to.match(/^rtmp:\/\/127\.0\.0\.1:\d+\/live\/\*\*\*$/, 'the stream key stays hidden');
+    const stats = await statsWhere(client, (report) => report.durationMs >= 2_000);
+    expect(stats.destinations?.map(({ state }) => state)).to.deep.equal(['live', 'failed']);
+    await client.stop();
+
+    expect(states).to.deep.equal(['connecting', 'live', 'stopping', 'ended'], 'never reconnecting: the other destination had it all along');
+    expect(await ended).to.deep.equal([{ reason: 'stopped' }]);
+    const received = await probeRecording('two-destinations');
+    expect(received.video).to.include({ codec: 'h264' });
+    expect(received.durationSec).to.be.at.least(1.5);
   });
 
   describe('emits ended exactly once per broadcast', () => {

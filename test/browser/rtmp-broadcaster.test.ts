@@ -6,7 +6,7 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { BroadcastError, ERRORS, type BroadcastState } from '../../client/core.js';
 import { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
-import { blip, broadcastConfig, openCamera, startRequest, stateReached, stopTracks } from './commands.js';
+import { blip, broadcastConfig, openCamera, refusingDestination, startRequest, stateReached, stopTracks } from './commands.js';
 
 
 /** The first element in the shadow root carrying `part`. */
@@ -113,6 +113,21 @@ describe('<rtmp-broadcaster>', () => {
 
     expect(event.detail.line).to.be.a('string').that.is.not.empty;
     expect(event).to.include({ bubbles: true, composed: true });
+  });
+
+  it('re-dispatches destination-lost as rtmp-destination-lost for a refusing one of its space-separated rtmp-url destinations, and stays live', async () => {
+    const { server, rtmpUrl } = await broadcastConfig('element-two-destinations');
+    const refusing = await refusingDestination('element-two-destinations-refused');
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster server=${server} rtmp-url=${`${rtmpUrl} ${refusing}`}></rtmp-broadcaster>`);
+    const lost = oneEvent(element, 'rtmp-destination-lost');
+
+    await element.start();
+    const event = await lost;
+    expect(event).to.include({ bubbles: true, composed: true });
+    expect(event.detail).to.include({ index: 1, retrying: false, remaining: 1 });
+    expect(event.detail.error.code).to.equal('DESTINATION_UNREACHABLE');
+    expect(element.state).to.equal('live');
+    await element.stop();
   });
 
   it('stops the camera and microphone it opened when the broadcast stops', async () => {
