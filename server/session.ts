@@ -266,17 +266,18 @@ export class Session {
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#durationTimer);
     clearTimeout(this.#stopTimer);
-    // Stopped before any media: ffmpeg complains about an empty input, which is no failure of ours.
-    const stoppedEmpty = this.#stopRequested && this.bytesIn === 0;
-    const error =
-      this.#endError ??
-      (stoppedEmpty ? undefined : mapFfmpegExit({
-        exitCode: result.exitCode,
-        signal: result.signal,
-        stopRequested: this.#stopRequested,
-        ffmpegPath: this.#options.ffmpegPath,
-        logTail: this.#logTail,
-      }));
+    const exit = mapFfmpegExit({
+      exitCode: result.exitCode,
+      signal: result.signal,
+      stopRequested: this.#stopRequested,
+      ffmpegPath: this.#options.ffmpegPath,
+      logTail: this.#logTail,
+    });
+    // Stopped before ffmpeg could read a stream: with no media, or only the start of the
+    // recording's header (a browser stopped at once), ffmpeg complains about the input's end,
+    // which is neither bad media nor a failure of ours.
+    const stoppedUnread = this.#stopRequested && (this.bytesIn === 0 || (!this.published && exit?.code === 'INVALID_MEDIA'));
+    const error = this.#endError ?? (stoppedUnread ? undefined : exit);
     if (!error) return {};
     // What ffmpeg said last is the detail an operator (or, if allowed, the client) needs.
     return { error: this.#logTail.length && !this.#endError ? { ...error, detail: this.#logTail.slice(-DETAIL_LINES).join('\n') } : error };

@@ -137,23 +137,27 @@ describe('BroadcastClient', () => {
 
     await client.start(camera!);
     const startedAt = performance.now();
+    // Each toggle's wall-clock time: the recording's timestamps are the browser's capture times, so
+    // a span between two toggles is measured in them, whatever the server's lag. The output time
+    // from the stats at a toggle only bounds where its effect can start in the recording.
     const hidden = await after(3);
     client.setVideoMuted(true);
+    const hideAt = performance.now();
     expect(client.videoMuted).to.equal(true);
-    const shown = await after(3.5);
+    await after(3.5);
     client.setVideoMuted(false);
     client.setAudioMuted(true);
+    const showAt = performance.now();
     expect([client.audioMuted, client.videoMuted]).to.deep.equal([true, false]);
-    const unmuted = await after(3.5);
+    await after(3.5);
     client.setAudioMuted(false);
+    const unmuteAt = performance.now();
     await after(3.5);
     const wallSec = (performance.now() - startedAt) / 1_000;
     await client.stop();
 
     expect(states).to.deep.equal(['connecting', 'live', 'stopping', 'ended']);
     expect(camera!.getTracks().every((track) => track.enabled)).to.equal(true, 'the page’s own tracks are untouched');
-    // Where the black frames are in the recording tells how far the media on its way was behind the
-    // stats at each toggle (a transcoding ffmpeg under load: over a second); the loudness windows use it.
     const { frames, audio } = await probeLevels('mute');
     const list = frames.map(({ time, luma }) => `${time.toFixed(2)}:${Math.round(luma)}`).join(' ');
     const black = frames.filter((frame) => frame.luma < 30);
@@ -169,19 +173,23 @@ describe('BroadcastClient', () => {
     // browser's next frame: Firefox's come ~0.7 s apart while the track is disabled, so the camera
     // can show that much later in the recording than the toggle.
     const REPEAT_SLACK = 0.7;
-    // Stats come once a second, so each toggle's place in output time is known to about a second,
-    // and a span between two toggles to about that much either way (more under load).
-    const STATS_SLACK = 1.5;
-    expect(shownAt - hiddenAt).to.be.within(shown - hidden - STATS_SLACK, shown - hidden + STATS_SLACK + REPEAT_SLACK, 'hidden for as long as it was asked');
+    // A browser short of CPU (the suites run side by side) may capture the first frame after a
+    // toggle late, or drop a few: each end of a span is known to about half a second.
+    const CAPTURE_SLACK = 0.5;
+    const hiddenSec = (showAt - hideAt) / 1_000;
+    const mutedSec = (unmuteAt - showAt) / 1_000;
+    expect(shownAt - hiddenAt).to.be.within(hiddenSec - 2 * CAPTURE_SLACK, hiddenSec + CAPTURE_SLACK + REPEAT_SLACK, 'hidden for as long as it was asked');
     // Firefox records a disabled video track at about 1.5 frames per second, Chromium at full rate.
     expect(black.length).to.be.at.least(Math.floor(shownAt - hiddenAt), 'frames keep coming while hidden');
     // The microphone: one long silence, from about when the video came back, as long as it was muted;
-    // elsewhere it is heard at least every second (Chromium's fake microphone beeps, Firefox's hums).
+    // elsewhere it is heard at least every second (Chromium's fake microphone beeps, Firefox's hums),
+    // so the silence may run on into the quiet around a beep, up to about a second each side.
+    const BEEP_GAP = 0.9;
     const runs = silences(audio);
     const describeRuns = runs.map(({ from, to }) => `${from.toFixed(2)}–${to.toFixed(2)}`).join(', ');
     const longest = runs.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a), { from: 0, to: 0 });
-    expect(longest.to - longest.from).to.be.closeTo(unmuted - shown, STATS_SLACK, `muted for as long as it was asked (silences ${describeRuns} s)`);
-    expect(longest.from).to.be.within(shownAt - 1 - REPEAT_SLACK, shownAt + 1, `muted when the video came back (silences ${describeRuns} s)`);
+    expect(longest.to - longest.from).to.be.within(mutedSec - 2 * CAPTURE_SLACK, mutedSec + 2 * BEEP_GAP, `muted for as long as it was asked, ${mutedSec.toFixed(2)} s (silences ${describeRuns} s)`);
+    expect(longest.from).to.be.within(shownAt - BEEP_GAP - REPEAT_SLACK - CAPTURE_SLACK, shownAt + 2 * CAPTURE_SLACK, `muted when the video came back (silences ${describeRuns} s)`);
     for (const run of runs.filter((run) => run !== longest)) expect(run.to - run.from).to.be.below(1.2, `heard outside the mute (silences ${describeRuns} s)`);
     // One publish, no hole: the broadcast went on through both.
     expect((await rtmpEvents('mute')).filter((call) => call === 'publish')).to.have.length(1, 'one publish');
@@ -430,6 +438,19 @@ describe('BroadcastClient', () => {
       await client.stop();
 
       expect(await ended).to.deep.equal([{ reason: 'stopped' }]);
+    });
+
+    it('when a video-only broadcast is stopped right after it started, before any frame reached the destination', async () => {
+      const config = await broadcastConfig('ended-stopped-video-only');
+      const client = new BroadcastClient(config);
+      const ended = endedUntilOver(client, config.rtmpUrl);
+      const video = new MediaStream(camera!.getVideoTracks());
+
+      await client.start(video);
+      await client.stop();
+
+      expect(await ended).to.deep.equal([{ reason: 'stopped' }]);
+      expect(client.state).to.equal('ended');
     });
 
     it('when the server’s start hook refuses it, and start() rejects with the hook’s code and message', async () => {

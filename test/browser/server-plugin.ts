@@ -180,8 +180,13 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
     origin: `http://127.0.0.1:${port}`,
     proxy,
     async kill() {
+      // Refuse new connections first: a client reconnecting while the broadcasts end would be
+      // told the server is shutting down, where a killed server tells it nothing.
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
       for (const socket of connections) socket.destroy();
-      await close();
+      await proxy.close();
+      await broadcaster.close();
+      await stopped;
     },
     close,
   };

@@ -309,6 +309,26 @@ describe('protocol misuse', () => {
       await stack.close();
     }
   });
+
+  test('a stop before ffmpeg could read a stream (only the start of the recording’s header came) ends cleanly, not as INVALID_MEDIA', async () => {
+    const { stack, errors } = await stackWithErrorLog();
+    try {
+      const socket = await stack.client();
+      // Firefox stopped right after start with a video-only stream sends ~200 bytes: the EBML
+      // header and no complete Tracks. ffmpeg then fails on the input's end, which is no bad media.
+      const header = (await makeFixture('h264-opus', { seconds: 1 })).subarray(0, 217);
+      for (const bytes of [new Uint8Array(0), header]) {
+        assert.ok((await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url('stopped-early') })).ok);
+        const message = ended(socket);
+        if (bytes.byteLength > 0) assert.deepEqual(await send(socket, bytes), { ok: true });
+        assert.deepEqual(await stop(socket), { ok: true }, `${bytes.byteLength} bytes, then stop`);
+        assert.deepEqual(await message, { reason: 'stopped' });
+      }
+      assert.deepEqual(errors, [], 'the error hook was not told');
+    } finally {
+      await stack.close();
+    }
+  });
 });
 
 describe('ffmpeg failures', () => {
