@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { makeAudioRecording } from './fixtures.js';
+import { makeAudioRecording, type AudioMaterial } from './fixtures.js';
 import { percentile, round } from './stats.js';
 
 const run = promisify(execFile);
@@ -28,6 +28,8 @@ export interface AacCoderResult {
 }
 
 export interface AacExperiment {
+  /** What the audio is. */
+  material: AudioMaterial;
   /** The recording's (and so the AAC's) channels. */
   channels: number;
   mediaSeconds: number;
@@ -118,9 +120,9 @@ function snrDb(reference: Float32Array, encoded: Float32Array, channels: number,
   return round(10 * Math.log10(signal / noise), 2);
 }
 
-/** Runs the experiment on `seconds` of `channels`-channel Opus, writing its files in `dir`. */
-export async function runAacExperiment(channels: 1 | 2, seconds: number, dir: string, repeats: number): Promise<AacExperiment> {
-  const input = await makeAudioRecording(channels, seconds);
+/** Runs the experiment on `seconds` of `channels`-channel Opus of `material`, writing its files in `dir`. */
+export async function runAacExperiment(channels: 1 | 2, seconds: number, dir: string, repeats: number, material: AudioMaterial = 'music'): Promise<AacExperiment> {
+  const input = await makeAudioRecording(channels, seconds, material);
   const mediaSeconds = seconds;
   const coders = ['twoloop', 'fast'] as const;
   const runs = new Map<string, { cpu: number; maxRssKb: number }[]>(coders.map((coder) => [coder, []]));
@@ -145,6 +147,7 @@ export async function runAacExperiment(channels: 1 | 2, seconds: number, dir: st
   }
   const [twoloop, fast] = results as [AacCoderResult, AacCoderResult];
   return {
+    material,
     channels,
     mediaSeconds,
     repeats,

@@ -17,7 +17,7 @@ import { destinationsTable, runDestinationsBench } from './destinations.js';
 import { summarizeVariants, VARIANTS } from './experiments.js';
 import { runNodeCpuBench } from './node-cpu.js';
 import { createFfmpegWrapper } from './ffmpeg-wrapper.js';
-import { CACHE_DIR, firstSeconds, makeFixture, type Fixture } from './fixtures.js';
+import { AUDIO_MATERIALS, CACHE_DIR, firstSeconds, makeFixture, type AudioMaterial, type Fixture } from './fixtures.js';
 import { aacTable, cpuRatio, experimentTable, modeTable, realtimeTable, resourceTable } from './report.js';
 import { startServerProcess, type ServerProcess } from './server-control.js';
 import { percentile } from './stats.js';
@@ -397,7 +397,7 @@ async function main(): Promise<void> {
       console.log(`\n== ${comparison.title} (each side its own server process; rounds interleaved) ==\n${comparisonTable(comparison)}`);
     }
     for (const experiment of aac) {
-      const layout = experiment.channels === 1 ? 'mono' : 'stereo';
+      const layout = `${experiment.material}, ${experiment.channels === 1 ? 'mono' : 'stereo'}`;
       const signed = (db: number) => `${db >= 0 ? '+' : ''}${db} dB`;
       console.log(`\n== -aac_coder, ${layout} Opus (server argv to a file, ${experiment.mediaSeconds} s, median of ${experiment.repeats}) ==\n${aacTable(experiment)}`);
       console.log(
@@ -512,15 +512,33 @@ async function herd(): Promise<void> {
   }
 }
 
-/** `--aac-coder`: only the AAC coder experiment (two minutes of mono and of stereo Opus, each coder 3 times). */
+/** Where `--aac-coder` writes its figures. */
+const AAC_RESULTS = fileURLToPath(new URL('./results-aac.json', import.meta.url));
+
+/**
+ * `--aac-coder`: only the AAC coder experiment, each coder 3 times on two minutes of each: the
+ * bench's music-like audio in mono and stereo, then mono speech, beeps and noise (the encoder's
+ * cost and errors move with the signal). Writes bench/results-aac.json.
+ */
 async function aacCoder(): Promise<void> {
   requireTools();
   const work = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-bench-'));
+  const runs: [AudioMaterial, 1 | 2][] = [['music', 1], ['music', 2], ...AUDIO_MATERIALS.filter((m) => m !== 'music').map((m): [AudioMaterial, 1] => [m, 1])];
+  const experiments: AacExperiment[] = [];
   try {
-    for (const channels of [1, 2] as const) {
-      const experiment = await runAacExperiment(channels, AAC_EXPERIMENT_SECONDS, work, PLANS.full.aacRepeats);
-      console.log(`\n== -aac_coder, ${channels === 1 ? 'mono' : 'stereo'} Opus (${experiment.mediaSeconds} s, median of ${experiment.repeats}) ==\n${aacTable(experiment)}`);
+    for (const [material, channels] of runs) {
+      const experiment = await runAacExperiment(channels, AAC_EXPERIMENT_SECONDS, work, PLANS.full.aacRepeats, material).catch((error: unknown) => {
+        // Only the speech needs a tool beyond the bench's own (espeak-ng): without it, the rest still runs.
+        if (material !== 'speech') throw error;
+        console.log(`\n== -aac_coder, speech: skipped (${error instanceof Error ? error.message : String(error)}) ==`);
+        return undefined;
+      });
+      if (!experiment) continue;
+      experiments.push(experiment);
+      console.log(`\n== -aac_coder, ${material}, ${channels === 1 ? 'mono' : 'stereo'} Opus (${experiment.mediaSeconds} s, median of ${experiment.repeats}) ==\n${aacTable(experiment)}`);
     }
+    await writeFile(AAC_RESULTS, `${JSON.stringify({ date: new Date().toISOString(), experiments }, null, 2)}\n`);
+    console.log(`\nwrote ${AAC_RESULTS}`);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
