@@ -277,7 +277,11 @@ export class Session {
     // recording's header (a browser stopped at once), ffmpeg complains about the input's end,
     // which is neither bad media nor a failure of ours.
     const stoppedUnread = this.#stopRequested && (this.bytesIn === 0 || (!this.published && exit?.code === 'INVALID_MEDIA'));
-    const error = this.#endError ?? (stoppedUnread ? undefined : exit);
+    // ffmpeg reads a pipe that ends only when the server closes it: an exit of its own, even a
+    // clean one, ended the broadcast unasked, and its log says why.
+    const unasked: ErrorPayload | undefined =
+      !this.#stopRequested && exit === undefined ? { code: 'FFMPEG_EXITED', message: 'ffmpeg ended the broadcast on its own, before it was asked to stop.' } : undefined;
+    const error = this.#endError ?? (stoppedUnread ? undefined : (exit ?? unasked));
     if (!error) return {};
     // What ffmpeg said last is the detail an operator (or, if allowed, the client) needs.
     return { error: this.#logTail.length && !this.#endError ? { ...error, detail: this.#logTail.slice(-DETAIL_LINES).join('\n') } : error };

@@ -385,6 +385,29 @@ describe('ffmpeg failures', () => {
     }
   });
 
+  test('an ffmpeg that exits cleanly on its own, unasked, ends the broadcast as FFMPEG_EXITED with its last words, not as stopped', async () => {
+    // A stand-in binary that takes some media, says something and exits 0 while the client still sends.
+    const dir = await mkdtemp(join(tmpdir(), 'fake-ffmpeg-'));
+    const path = join(dir, 'ffmpeg');
+    await writeFile(path, '#!/bin/sh\nhead -c 100000 > /dev/null\necho "[matroska,webm @ 0x1] the input looked finished" >&2\nexit 0\n');
+    await chmod(path, 0o755);
+    const { stack, errors } = await stackWithErrorLog({ ffmpegPath: path, sendErrorDetails: true });
+    try {
+      const socket = await stack.client();
+      const message = ended(socket);
+      assert.ok((await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url('gone-quiet') })).ok);
+      await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds: 2 }), 10_000)).catch(() => []);
+      const { reason, error } = await message;
+      assert.equal(reason, 'error');
+      assert.equal(error?.code, 'FFMPEG_EXITED');
+      assert.match(error!.message, /on its own/);
+      assert.match(error!.detail ?? '', /the input looked finished/, 'what ffmpeg said last comes as the detail');
+      assert.ok(errors.some((e) => e.error.code === 'FFMPEG_EXITED'), 'the error hook was told');
+    } finally {
+      await stack.close();
+    }
+  });
+
   test('a client that stops sending ends with IDLE_TIMEOUT and its ffmpeg exits', async () => {
     const { stack } = await stackWithErrorLog({ idleTimeoutMs: 600 });
     try {
