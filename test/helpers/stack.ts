@@ -67,8 +67,8 @@ const endings = new WeakMap<ClientSocket, { ended?: EndedMessage; logs: string[]
 function refusal(socket: ClientSocket, ack: Extract<Ack, { ok: false }>): string {
   const known = endings.get(socket);
   const ended = known?.ended ? `; the broadcast had ended: ${JSON.stringify(known.ended)}` : '';
-  const warnings = known?.logs.filter((line) => /^(warn|error) /.test(line)).slice(-8) ?? [];
-  return `chunk refused: ${ack.error.code} ${ack.error.message}${ended}${warnings.length ? `\nserver warnings:\n${warnings.join('\n')}` : ''}`;
+  const warnings = known?.logs.filter((line) => /^(warn|error) |^debug ffmpeg /.test(line)).slice(-12) ?? [];
+  return `chunk refused: ${ack.error.code} ${ack.error.message}${ended}${warnings.length ? `\nthe server's last warnings and ffmpeg lines:\n${warnings.join('\n')}` : ''}`;
 }
 
 /** A WebSocket-only client of the server at `url`, resolved once connected (rejected with the server's refusal). */
