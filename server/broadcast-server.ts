@@ -399,7 +399,10 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const meta = typeof second === 'object' && second !== null ? (second as { seq?: unknown }) : undefined;
       const context = link?.context;
       if (!link || link.state === 'ended' || (link.state === 'live' && link.session.state !== 'live')) {
-        reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), { sessionId: link?.id }) });
+        // Ending for a reason of the server's (full buffer, every destination gone…) while ffmpeg
+        // flushes: that reason, not NOT_STARTED, is what the client must hear first.
+        const ending = link?.state === 'live' ? link.session.endReason : undefined;
+        reply({ ok: false, error: ending ? this.#forClient(ending) : fail(new BroadcastError('NOT_STARTED'), { sessionId: link?.id }) });
         return;
       }
       if (!(chunk instanceof Uint8Array)) {

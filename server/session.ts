@@ -172,6 +172,11 @@ export class Session {
     return this.#stopRequested;
   }
 
+  /** Why the server is ending this broadcast (an idle client, a full buffer…), while ffmpeg flushes; undefined for a plain stop. */
+  get endReason(): ErrorPayload | undefined {
+    return this.#endError;
+  }
+
   /** Whether ffmpeg has written media to the destination (a progress report said so). */
   get published(): boolean {
     return (this.stats?.durationMs ?? 0) > 0;
@@ -190,7 +195,8 @@ export class Session {
   /** Hands one chunk to ffmpeg; `done` runs once the bytes left our buffer for ffmpeg's stdin. */
   write(chunk: Uint8Array, done: (error?: ErrorPayload) => void): void {
     if (this.state !== 'live' || !this.#stdin.writable) {
-      done({ code: 'NOT_STARTED', message: 'The broadcast is ending and takes no more media.' });
+      // The reason the server is ending it, when it has one: the client hears it before `ended`.
+      done(this.#endError ?? { code: 'NOT_STARTED', message: 'The broadcast is ending and takes no more media.' });
       return;
     }
     if (this.#stdin.writableLength + chunk.byteLength > this.#options.maxBufferedBytes) {
