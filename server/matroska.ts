@@ -24,6 +24,8 @@ export function startsRecording(chunk: Uint8Array): boolean {
 export class MatroskaHeader {
   #parts: Uint8Array[] = [];
   #size = 0;
+  /** The last bytes collected (fewer than a Cluster ID), where an ID split between chunks begins. */
+  #tail: Buffer = Buffer.alloc(0);
   #header: Buffer | undefined;
   #failed = false;
 
@@ -35,15 +37,20 @@ export class MatroskaHeader {
   /** Looks at the next chunk of the recording; cheap once the header is complete. */
   observe(chunk: Uint8Array): void {
     if (this.#header || this.#failed) return;
-    const at = findCluster(chunk);
-    if (at >= 0) {
-      this.#parts.push(chunk.subarray(0, at));
-      this.#header = Buffer.concat(this.#parts);
+    // The Cluster ID may begin in an earlier chunk: search from the last bytes collected too.
+    const tail = this.#tail;
+    const at = findCluster(tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk) - tail.length;
+    if (at >= -tail.length) {
+      // `at` counts from this chunk's start: below 0, the Cluster began in what was collected.
+      const collected = Buffer.concat(this.#parts);
+      this.#header = at >= 0 ? Buffer.concat([collected, chunk.subarray(0, at)]) : Buffer.from(collected.subarray(0, collected.length + at));
       this.#parts = [];
+      this.#tail = Buffer.alloc(0);
       return;
     }
     this.#parts.push(chunk);
     this.#size += chunk.byteLength;
+    this.#tail = Buffer.concat([tail, chunk]).subarray(-(CLUSTER_ID.length - 1));
     if (this.#size > MAX_HEADER_BYTES) {
       this.#failed = true;
       this.#parts = [];

@@ -20,6 +20,17 @@ test('the header is everything before the first Cluster, however the stream is c
   }
 });
 
+test('a first Cluster whose ID is split between two chunks still ends the header there', async () => {
+  const media = await makeFixture('h264-opus', { seconds: 3 });
+  const first = findCluster(media);
+  for (const cut of [1, 2, 3]) {
+    const header = new MatroskaHeader();
+    // A recorder's chunk may end inside the 4-byte Cluster ID, even over several small chunks.
+    for (const chunk of [media.subarray(0, first + cut - 1), media.subarray(first + cut - 1, first + cut), media.subarray(first + cut)]) header.observe(chunk);
+    assert.deepEqual(header.bytes, media.subarray(0, first), `the ID cut after ${cut} byte(s)`);
+  }
+});
+
 test('header + any later Cluster is a stream ffmpeg copies from its next keyframe', async () => {
   const media = await makeFixture('h264-opus', { seconds: 5 });
   const header = new MatroskaHeader();
