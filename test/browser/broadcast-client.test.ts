@@ -4,7 +4,7 @@
 import { expect, oneEvent } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { BroadcastClient, BroadcastError, ERRORS, type BroadcastState, type BroadcastStats, type EndedMessage } from '../../client/core.js';
-import { blip, broadcastConfig, broadcastOver, expectedVideoMode, openCamera, probeLevels, probeRecording, record, recordsH264, refusingDestination, rtmpEvents, stopTracks } from './commands.js';
+import { blip, broadcastConfig, broadcastOver, expectedVideoMode, openCamera, probeLevels, probeRecording, record, recordsH264, refusingDestination, rtmpEvents, serverLog, stopTracks } from './commands.js';
 
 /** Resolves with the first stats report from the server that satisfies `test`. */
 function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => boolean): Promise<BroadcastStats> {
@@ -483,7 +483,8 @@ describe('BroadcastClient', () => {
         await executeServerCommand('destination-up');
       }
       expect(client.state).to.equal('error');
-      expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'error'], 'the server tried to reconnect it first');
+      const log = states.includes('reconnecting') ? '' : await serverLog(client.sessionId ?? 'no session');
+      expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'error'], `the server tried to reconnect it first; it logged:\n${log}`);
     });
 
     it('when the connection to the server is lost mid-stream and does not come back within resumeTimeoutMs, as DISCONNECTED', async () => {

@@ -9,6 +9,7 @@ import type {
   RecordingProbe,
   RefusingDestination,
   RtmpEventsAnswer,
+  ServerLogAnswer,
   LevelsAnswer,
   StartRequestAnswer,
 } from './server-plugin.js';
@@ -39,6 +40,12 @@ export async function blip(ms: number): Promise<void> {
 export async function rtmpEvents(stream: string): Promise<string[]> {
   const answer = await executeServerCommand<RtmpEventsAnswer, { stream: string }>('rtmp-events', { stream: streamName(stream) });
   return answer.calls;
+}
+
+/** What the broadcast servers logged lately (info and up) that mentions `text`, e.g. a session id: for a failing test's message. */
+export async function serverLog(text: string): Promise<string> {
+  const answer = await executeServerCommand<ServerLogAnswer, { text: string }>('server-log', { text });
+  return answer.lines.join('\n');
 }
 
 /** A destination the server allows and no RTMP server answers: ffmpeg's connection is refused. */

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { TestRunnerPlugin } from '@web/test-runner';
 import type { StartRequest } from '../../client/protocol.js';
-import { BroadcastError, BroadcastServer, type BroadcastSocket } from '../../server/index.js';
+import { BroadcastError, BroadcastServer, type BroadcastSocket, type Logger } from '../../server/index.js';
 import { keyframeTimes, loudnessTimeline, lumaTimeline, probe, videoPacketTimes, type ProbeResult } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -41,6 +41,11 @@ export interface LevelsAnswer {
 }
 
 /** What `rtmp-events` answers: the RTMP server's notifications about a stream, oldest first. */
+/** What `server-log` answers: the servers' last log lines (info and up) that mention the text asked for. */
+export interface ServerLogAnswer {
+  lines: string[];
+}
+
 export interface RtmpEventsAnswer {
   /** 'publish' | 'publish_done' | 'record_done' */
   calls: string[];
@@ -135,8 +140,9 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
         if (auth.unusableDestination) return { rtmpUrl: 'http://127.0.0.1/live/not-rtmp' };
       },
     },
-    // BROADCAST_LOG=debug shows what the server did when a test fails.
-    logLevel: (process.env.BROADCAST_LOG as 'debug' | undefined) ?? 'silent',
+    // BROADCAST_LOG=debug prints what the server did; the last lines are kept for `server-log` anyway.
+    logger: remember(process.env.BROADCAST_LOG !== undefined),
+    logLevel: (process.env.BROADCAST_LOG as 'debug' | undefined) ?? 'info',
   });
   broadcaster.on('session-start', ({ sessionId }) => {
     let resolve = () => {};
@@ -190,6 +196,21 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
     },
     close,
   };
+}
+
+/** The servers' last log lines (info and up, ffmpeg's own lines left out), for `server-log`. */
+const recentLog: string[] = [];
+const RECENT_LOG_LINES = 300;
+
+/** A logger that keeps the last lines in `recentLog`, and prints them too when `print`. */
+function remember(print: boolean): Logger {
+  const keep = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    const line = `${new Date().toISOString().slice(11, 23)} ${level} ${message} ${JSON.stringify(fields ?? {})}`;
+    recentLog.push(line);
+    if (recentLog.length > RECENT_LOG_LINES) recentLog.shift();
+    if (print) console.log(`[rtmp-broadcaster] ${line}`);
+  };
+  return { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
 }
 
 /** A loopback port nothing listens on, so a destination there refuses every connection. */
@@ -298,6 +319,11 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
         case 'destination-up': {
           await running().rtmp.start();
           return true;
+        }
+        case 'server-log': {
+          // What the servers logged lately about `text` (a stream's session id, a stream name…).
+          const { text } = payload as { text?: string };
+          return { lines: recentLog.filter((line) => !text || line.includes(text)) } satisfies ServerLogAnswer;
         }
         case 'kill-server': {
           // The page's broadcast loses its server mid-stream; later tests get a fresh one.
