@@ -39,7 +39,8 @@ export class MatroskaHeader {
     if (this.#header || this.#failed) return;
     // The Cluster ID may begin in an earlier chunk: search from the last bytes collected too.
     const tail = this.#tail;
-    const at = findCluster(tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk) - tail.length;
+    const window = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+    const at = findCluster(window) - tail.length;
     if (at >= -tail.length) {
       // `at` counts from this chunk's start: below 0, the Cluster began in what was collected.
       const collected = Buffer.concat(this.#parts);
@@ -50,7 +51,7 @@ export class MatroskaHeader {
     }
     this.#parts.push(chunk);
     this.#size += chunk.byteLength;
-    this.#tail = Buffer.concat([tail, chunk]).subarray(-(CLUSTER_ID.length - 1));
+    this.#tail = Buffer.from(window.subarray(-(CLUSTER_ID.length - 1)));
     if (this.#size > MAX_HEADER_BYTES) {
       this.#failed = true;
       this.#parts = [];

@@ -40,12 +40,12 @@ export interface LevelsAnswer {
   audio: { time: number; peakDb: number | null }[];
 }
 
-/** What `rtmp-events` answers: the RTMP server's notifications about a stream, oldest first. */
 /** What `server-log` answers: the servers' last log lines (info and up) that mention the text asked for. */
 export interface ServerLogAnswer {
   lines: string[];
 }
 
+/** What `rtmp-events` answers: the RTMP server's notifications about a stream, oldest first. */
 export interface RtmpEventsAnswer {
   /** 'publish' | 'publish_done' | 'record_done' */
   calls: string[];
@@ -198,7 +198,7 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
   };
 }
 
-/** The servers' last log lines (info and up, ffmpeg's own lines left out), for `server-log`. */
+/** The servers' last log lines (info and up unless BROADCAST_LOG asks for more), for `server-log`. */
 const recentLog: string[] = [];
 const RECENT_LOG_LINES = 300;
 
@@ -321,7 +321,7 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           return true;
         }
         case 'server-log': {
-          // What the servers logged lately about `text` (a stream's session id, a stream name…).
+          // What the servers logged lately about `text`, such as a session id (stream names are redacted).
           const { text } = payload as { text?: string };
           return { lines: recentLog.filter((line) => !text || line.includes(text)) } satisfies ServerLogAnswer;
         }
