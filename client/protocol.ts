@@ -102,6 +102,25 @@ export const REQUEST_LIMITS = {
   framerate: [1, 120],
 } as const;
 
+/** What the client asks for, and the server uses, when a start request leaves a number out. */
+export const REQUEST_DEFAULTS: { readonly [K in keyof typeof REQUEST_LIMITS]: number } = {
+  videoBitsPerSecond: 2_500_000,
+  audioBitsPerSecond: 128_000,
+  framerate: 30,
+};
+
+/** Longest `mimeType` a start request may carry, in characters. */
+export const MAX_MIME_TYPE_LENGTH = 256;
+
+/** Longest destination URL a start request may carry, in characters. */
+export const MAX_URL_LENGTH = 2048;
+
+/** How many destinations one broadcast may have unless the server's `maxDestinations` says otherwise. */
+export const DEFAULT_MAX_DESTINATIONS = 4;
+
+/** How long a dropped broadcast waits for its client to resume it (the server's `resumeWindowMs`, the client's `resumeTimeoutMs`). */
+export const DEFAULT_RESUME_WINDOW_MS = 10_000;
+
 /** The answer to `start`. `resumeToken` lets the same client take the broadcast back after a drop. */
 export type StartAck =
   | { ok: true; sessionId: string; video: VideoMode; resumeToken: string }

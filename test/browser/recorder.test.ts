@@ -1,7 +1,7 @@
 // Which recorder type the client asks the browser for, given what the browser can record.
 /// <reference types="mocha" />
 import { expect } from '@open-wc/testing';
-import { chooseMimeType } from '../../client/recorder.js';
+import { chooseMimeType } from '../../client/recorder/choose.js';
 import { recordsH264 } from './commands.js';
 
 /** A browser that records exactly `types`. */

@@ -1,0 +1,102 @@
+// Sends one broadcast's recorded chunks over its socket: numbered, within the send window, each
+// acknowledged by the server. While the connection is down they wait; after the resume, those
+// ffmpeg lacks go out again.
+import { BroadcastError, type Ack } from './protocol.js';
+import { SendWindow } from './send-window.js';
+import type { ClientSocket } from './socket.js';
+
+/** What bounds a ChunkSender and where its failures go. */
+export interface ChunkSenderOptions {
+  /** Most bytes sent and not yet acknowledged. */
+  maxInFlightBytes: number;
+  /** Most bytes waiting to be sent before the broadcast fails with NETWORK_TOO_SLOW. */
+  maxBacklogBytes: number;
+  /** The server refused a chunk, or the backlog grew past its bound. */
+  onError(error: BroadcastError): void;
+}
+
+/** The sending half of a broadcast; the client says when the connection is up, down, and back. */
+export class ChunkSender {
+  readonly #options: ChunkSenderOptions;
+  readonly #window: SendWindow;
+  /** The broadcast's socket; chunks recorded without one (before the start, after the end) are dropped. */
+  #socket: ClientSocket | undefined;
+  /** Set while the connection is down: chunks wait until the server says which ones ffmpeg has. */
+  #held = false;
+  /** Changes when the connection drops and when the broadcast ends, so acks sent before are ignored. */
+  #generation = 0;
+  /** Called when every chunk is sent and acknowledged, while stopping. */
+  #onDrained: (() => void) | undefined;
+
+  constructor(options: ChunkSenderOptions) {
+    this.#options = options;
+    this.#window = new SendWindow(options.maxInFlightBytes);
+  }
+
+  /** Sends the chunks of a new broadcast over `socket`, numbered from 0. */
+  attach(socket: ClientSocket): void {
+    this.clear();
+    this.#socket = socket;
+  }
+
+  /** Queues a recorded chunk and sends what the window allows. */
+  push(bytes: ArrayBuffer): void {
+    if (!this.#socket) return;
+    this.#window.push(bytes);
+    this.#send();
+    // Waiting chunks are the recorder outrunning the network: end rather than grow without bound.
+    if (this.#window.backlogBytes > this.#options.maxBacklogBytes) this.#options.onError(new BroadcastError('NETWORK_TOO_SLOW'));
+  }
+
+  /** The connection dropped: unacknowledged chunks may not have reached ffmpeg, so they wait to go out again. */
+  hold(): void {
+    this.#held = true;
+    this.#generation++;
+    this.#window.requeue();
+  }
+
+  /** The broadcast is back on a new connection where ffmpeg has every chunk up to `lastSeq`: sends the rest. */
+  resume(lastSeq: number): void {
+    // ffmpeg got these before the drop; only their acks were lost.
+    this.#window.dropThrough(lastSeq);
+    this.#held = false;
+    this.#send();
+  }
+
+  /** Resolves once every recorded chunk has been acknowledged. */
+  drained(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#onDrained = resolve;
+      this.#send();
+    });
+  }
+
+  /** Forgets the broadcast: its chunks, its socket, and the answers still to come. */
+  clear(): void {
+    this.#generation++;
+    this.#socket = undefined;
+    this.#held = false;
+    this.#window.clear();
+    this.#onDrained = undefined;
+  }
+
+  /** Sends waiting chunks while the window allows; when it is empty, tells a waiting `drained()`. */
+  #send(): void {
+    const socket = this.#socket;
+    if (!socket || this.#held) return;
+    for (let chunk = this.#window.take(); chunk; chunk = this.#window.take()) {
+      const generation = this.#generation;
+      socket.emit('data', chunk.bytes, { seq: chunk.seq }, (answer: Ack) => {
+        // Sent on a connection that has dropped since: the chunk went back to the window's backlog.
+        if (generation !== this.#generation) return;
+        this.#window.acknowledge(chunk);
+        if (!answer.ok) {
+          this.#options.onError(BroadcastError.from(answer.error));
+          return;
+        }
+        this.#send();
+      });
+    }
+    if (this.#window.empty) this.#onDrained?.();
+  }
+}

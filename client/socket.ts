@@ -1,0 +1,47 @@
+// The client's socket.io connection to a BroadcastServer: how it is opened, and what it means when
+// the server refuses it or does not answer.
+import { io, type Socket } from 'socket.io-client';
+import type { ResolvedOptions } from './options.js';
+import { BroadcastError, type ClientToServerEvents, type ServerToClientEvents } from './protocol.js';
+
+/** A socket.io socket speaking the broadcast protocol. */
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A failed connection attempt as socket.io reports it. */
+export type ConnectError = Error & { data?: { code?: unknown; message?: unknown } };
+
+/** A fresh socket to the server, connecting at once. */
+export function openSocket({ server, auth, socketio }: Pick<ResolvedOptions, 'server' | 'auth' | 'socketio'>): ClientSocket {
+  return io(server, {
+    // WebSocket only: long-polling would need sticky sessions and CORS, and costs more per chunk.
+    transports: ['websocket'],
+    // After a drop, try again soon and often: the server keeps the broadcast only for its
+    // resume window. The deadline is `resumeTimeoutMs`, not a number of attempts.
+    reconnectionDelay: 250,
+    reconnectionDelayMax: 1_000,
+    forceNew: true,
+    auth,
+    ...socketio,
+  });
+}
+
+/** Resolves once `socket` is connected; rejects with the server's refusal or DISCONNECTED. */
+export function connected(socket: ClientSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (error: ConnectError) => reject(connectError(error)));
+  });
+}
+
+/** Why a connection attempt failed: the server's refusal with its code, or DISCONNECTED. */
+export function connectError(error: ConnectError): BroadcastError {
+  // socket.io middleware refuses with `next(err)`; a coded `err.data` keeps its code.
+  if (error.data?.code !== undefined) return BroadcastError.from(error.data);
+  return new BroadcastError('DISCONNECTED', `Could not connect to the broadcast server: ${error.message}`);
+}
+
+/** A server that never answered `start` or `stop` within `timeoutMs`: a bug or a hung hook on its side. */
+export function noReply(message: 'start' | 'stop', timeoutMs: number): BroadcastError {
+  const seconds = Math.round(timeoutMs / 100) / 10;
+  return new BroadcastError('INTERNAL', `The broadcast server did not answer \`${message}\` within ${seconds} s.`);
+}
