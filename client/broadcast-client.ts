@@ -1,12 +1,15 @@
 // The imperative client: records a MediaStream and streams it to a BroadcastServer over socket.io,
 // with acknowledged, numbered chunks, a bound on what may pile up when the network is slow, and a
 // reconnection that resumes the same broadcast after a network blip.
+
+// socket.js first: it puts socket.io-client ahead of this package's code in the CDN bundle, which
+// then gzips about 600 bytes smaller (this code sits beside Lit's, which it resembles).
+import { connected, connectError, noReply, openSocket, type ClientSocket, type ConnectError } from './socket.js';
 import type { BroadcastClientEventMap, BroadcastState } from './events.js';
 import { ChunkSender } from './chunk-sender.js';
 import { checkBoolean, resolveOptions, show, startRequest, type BroadcastClientOptions, type ResolvedOptions } from './options.js';
 import { BroadcastError, type Ack, type BroadcastStats, type ResumeAck, type StartAck, type VideoMode } from './protocol.js';
 import { Recorder } from './recorder/media-recorder.js';
-import { connected, connectError, noReply, openSocket, type ClientSocket, type ConnectError } from './socket.js';
 
 export type { BroadcastClientEventMap, BroadcastState, FfmpegOutputDetail, StateChangeDetail } from './events.js';
 export type { BroadcastClientOptions } from './options.js';

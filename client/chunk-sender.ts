@@ -23,8 +23,6 @@ export class ChunkSender {
   #socket: ClientSocket | undefined;
   /** Set while the connection is down: chunks wait until the server says which ones ffmpeg has. */
   #held = false;
-  /** Changes when the connection drops and when the broadcast ends, so acks sent before are ignored. */
-  #generation = 0;
   /** Called when every chunk is sent and acknowledged, while stopping. */
   #onDrained: (() => void) | undefined;
 
@@ -51,7 +49,6 @@ export class ChunkSender {
   /** The connection dropped: unacknowledged chunks may not have reached ffmpeg, so they wait to go out again. */
   hold(): void {
     this.#held = true;
-    this.#generation++;
     this.#window.requeue();
   }
 
@@ -73,7 +70,6 @@ export class ChunkSender {
 
   /** Forgets the broadcast: its chunks, its socket, and the answers still to come. */
   clear(): void {
-    this.#generation++;
     this.#socket = undefined;
     this.#held = false;
     this.#window.clear();
@@ -85,11 +81,9 @@ export class ChunkSender {
     const socket = this.#socket;
     if (!socket || this.#held) return;
     for (let chunk = this.#window.take(); chunk; chunk = this.#window.take()) {
-      const generation = this.#generation;
       socket.emit('data', chunk.bytes, { seq: chunk.seq }, (answer: Ack) => {
-        // Sent on a connection that has dropped since: the chunk went back to the window's backlog.
-        if (generation !== this.#generation) return;
-        this.#window.acknowledge(chunk);
+        // False for a chunk sent on a connection that has dropped since: it waits to go out again.
+        if (!this.#window.acknowledge(chunk)) return;
         if (!answer.ok) {
           this.#options.onError(BroadcastError.from(answer.error));
           return;

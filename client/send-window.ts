@@ -66,7 +66,10 @@ export class SendWindow<Bytes extends Sized = ArrayBuffer> {
     return chunk;
   }
 
-  /** The server answered for `chunk`: it leaves the window. False when it was not in flight (requeued or cleared since). */
+  /**
+   * The server answered for `chunk`: it leaves the window. False when that sending of it no longer
+   * counts (requeued or cleared since: an answer from a connection that dropped), and nothing changes.
+   */
   acknowledge(chunk: Chunk<Bytes>): boolean {
     const index = this.#inFlight.indexOf(chunk);
     if (index === -1) return false;
@@ -77,7 +80,8 @@ export class SendWindow<Bytes extends Sized = ArrayBuffer> {
 
   /** The connection dropped: unacknowledged chunks may not have arrived, so they wait again, first. */
   requeue(): void {
-    this.#backlog.unshift(...this.#inFlight);
+    // New objects: late answers for the ones sent on the dropped connection acknowledge nothing.
+    this.#backlog.unshift(...this.#inFlight.map(({ seq, bytes }) => ({ seq, bytes })));
     this.#backlogBytes += this.#inFlightBytes;
     this.#inFlight = [];
     this.#inFlightBytes = 0;

@@ -72,8 +72,13 @@ describe('SendWindow', () => {
     assert.equal(window.acknowledge(sent[0]!), false);
     assert.equal(window.backlogBytes, 160);
     window.push(bytes(40));
-    assert.deepEqual(seqs(takeAll(window)), [0, 1]);
+    const resent = takeAll(window);
+    assert.deepEqual(seqs(resent), [0, 1]);
+    // Nor once the chunk is in flight again on the new connection: only that sending's answer counts.
+    assert.equal(window.acknowledge(sent[0]!), false);
     assert.equal(window.inFlightBytes, 80);
+    assert.equal(window.acknowledge(resent[0]!), true);
+    assert.equal(window.inFlightBytes, 40);
   });
 
   test('after a resume, drops the chunks the server already has and keeps the rest', () => {
