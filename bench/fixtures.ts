@@ -153,59 +153,6 @@ export async function makeFixture(codec: FixtureCodec, seconds: number, timeslic
   };
 }
 
-/**
- * What a broadcast's microphone may carry, for the AAC coder experiment: the AAC encoder's CPU
- * and its errors depend on the signal, so one signal says little.
- * - `music`: the bench's own audio (two voices with vibrato, a gated tone, pink noise).
- * - `speech`: a synthetic voice (espeak-ng), the commonest thing a broadcaster's mic carries.
- * - `beeps`: a 1 kHz beep of 100 ms every second over silence, like Chromium's fake microphone.
- * - `noise`: pink noise alone (a fan, a room).
- */
-export type AudioMaterial = 'music' | 'speech' | 'beeps' | 'noise';
-
-export const AUDIO_MATERIALS: readonly AudioMaterial[] = ['music', 'speech', 'beeps', 'noise'];
-
-const SPEECH_TEXT =
-  'Hello and welcome back to the stream. Today we are going live from the browser, straight to every destination at once. ' +
-  'If the picture freezes, tell me in the chat; the audio should keep going. Numbers one, two, three, four, five, six. ' +
-  'The quick brown fox jumps over the lazy dog, and she sells sea shells by the sea shore.';
-
-/** The lavfi graph or input arguments that make `material` (mono or stereo), before encoding. */
-async function materialInput(material: AudioMaterial): Promise<string[]> {
-  switch (material) {
-    case 'music':
-      return ['-filter_complex', AUDIO_GRAPH, '-map', '[audio]'];
-    case 'beeps':
-      return ['-f', 'lavfi', '-i', "aevalsrc=exprs='0.5*sin(2*PI*1000*t)*lt(mod(t\\,1)\\,0.1)':s=48000:c=mono"];
-    case 'noise':
-      return ['-f', 'lavfi', '-i', 'anoisesrc=c=pink:a=0.1:r=48000:seed=20240601'];
-    case 'speech': {
-      // Spoken once into the cache, then looped to the length asked for.
-      mkdirSync(CACHE_DIR, { recursive: true });
-      const wav = join(CACHE_DIR, `speech-${createHash('sha256').update(SPEECH_TEXT).digest('hex').slice(0, 8)}.wav`);
-      if (!existsSync(wav)) {
-        try {
-          await run('espeak-ng', ['-s', '160', '-w', `${wav}.part`, SPEECH_TEXT]);
-        } catch {
-          throw new Error('The speech material needs `espeak-ng` on PATH (Debian: apt-get install espeak-ng).');
-        }
-        await rename(`${wav}.part`, wav);
-      }
-      return ['-stream_loop', '-1', '-i', wav];
-    }
-  }
-}
-
-/**
- * `seconds` of `material` alone (default: the bench's music-like audio), as 128 kb/s Opus in
- * Matroska with `channels` channels, made once and cached: the AAC coder experiment's input (long
- * enough to see how the encoder settles, which takes more than half a minute for `-aac_coder fast`).
- */
-export async function makeAudioRecording(channels: 1 | 2, seconds: number, material: AudioMaterial = 'music'): Promise<string> {
-  const args = [...(await materialInput(material)), '-t', String(seconds), '-c:a', 'libopus', '-b:a', '128k', '-ac', String(channels), '-ar', '48000'];
-  return cachedMatroska(`opus-${material === 'music' ? '' : `${material}-`}${channels}ch-${seconds}s`, '.mka', args);
-}
-
 /** The chunks of `fixture` that end by `seconds`: a shorter broadcast from the same recording. */
 export function firstSeconds(fixture: Fixture, seconds: number): Fixture {
   const chunks = fixture.chunks.filter((chunk) => chunk.endMs - fixture.chunks[0]!.startMs <= seconds * 1000 + 50);

@@ -1,18 +1,15 @@
 // A simulated browser: speaks the documented protocol over socket.io's websocket transport, sends
 // one chunk each time a timeslice of media would have been recorded, and bounds what is in flight
-// the way BroadcastClient does (1 MiB unacknowledged, one chunk always allowed).
-import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, EndedMessage, ServerToClientEvents, StartAck } from '../client/protocol.js';
+// with BroadcastClient's own send window and default bound (1 MiB unacknowledged, one chunk always allowed).
+import { io } from 'socket.io-client';
+import { DEFAULTS } from '../client/options.js';
+import { REQUEST_DEFAULTS, type Ack, type EndedMessage, type StartAck } from '../client/protocol.js';
+import { SendWindow } from '../client/send-window.js';
+import type { ClientSocket } from '../client/socket.js';
 import type { Fixture } from './fixtures.js';
 
-type PublisherSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-/** How the publishers reach the server. */
-export type Transport = 'websocket' | 'polling';
-
-/** BroadcastClient's default `maxInFlightBytes`. */
-const MAX_IN_FLIGHT_BYTES = 1024 * 1024;
-const ACK_TIMEOUT_MS = 30_000;
+/** How long a publisher waits for any answer of the server. */
+export const ACK_TIMEOUT_MS = 30_000;
 
 /** Wall clock in milliseconds since the epoch, with sub-millisecond precision. */
 export const now = (): number => performance.timeOrigin + performance.now();
@@ -34,22 +31,20 @@ export interface PublisherTrace {
 /** One simulated browser publishing `fixture` to `rtmpUrl` through the server at `origin`. */
 export class Publisher {
   readonly trace: PublisherTrace;
-  readonly #socket: PublisherSocket;
+  readonly #socket: ClientSocket;
   readonly #fixture: Fixture;
   readonly #rtmpUrl: string;
-  #inFlightBytes = 0;
-  /** Chunks whose media has been "recorded" (are due), sent, and acknowledged so far. */
+  readonly #window = new SendWindow<Buffer>(DEFAULTS.maxInFlightBytes);
+  /** Chunks whose media has been "recorded" (are due), and acknowledged so far. */
   #recorded = 0;
-  #sent = 0;
   #acked = 0;
   #allAcked: (() => void) | undefined;
 
-  /** `transport` is socket.io's: websocket, or HTTP long-polling (where websockets are blocked). */
-  constructor(origin: string, fixture: Fixture, stream: string, rtmpUrl: string, transport: Transport = 'websocket') {
+  constructor(origin: string, fixture: Fixture, stream: string, rtmpUrl: string) {
     this.#fixture = fixture;
     this.#rtmpUrl = rtmpUrl;
     this.trace = { stream, startSentAt: NaN, startAckAt: NaN, dueAt: [], sentAt: [], ackAt: [] };
-    this.#socket = io(origin, { transports: [transport], reconnection: false, forceNew: true, autoConnect: false });
+    this.#socket = io(origin, { transports: ['websocket'], reconnection: false, forceNew: true, autoConnect: false });
     this.#socket.on('ended', (message: EndedMessage) => {
       if (message.error) this.#fail(`ended: ${message.error.code} ${message.error.message}`);
     });
@@ -70,9 +65,7 @@ export class Publisher {
     const answer: StartAck = await this.#socket.timeout(ACK_TIMEOUT_MS).emitWithAck('start', {
       mimeType,
       rtmpUrl: this.#rtmpUrl,
-      videoBitsPerSecond: 2_500_000,
-      audioBitsPerSecond: 128_000,
-      framerate: 30,
+      ...REQUEST_DEFAULTS,
     });
     this.trace.startAckAt = now();
     if (!answer.ok) {
@@ -103,25 +96,22 @@ export class Publisher {
     const due = this.trace.dueAt[this.#recorded];
     if (due === undefined || this.trace.error) return;
     setTimeout(() => {
-      this.#recorded++;
+      this.#window.push(this.#fixture.chunks[this.#recorded++]!.data);
       this.#send();
       this.#scheduleNext();
     }, Math.max(0, due - now()));
   }
 
-  /** Sends every recorded chunk the in-flight window allows, oldest first. */
+  /** Sends every recorded chunk the window allows, oldest first; a chunk's seq is its index in the fixture. */
   #send(): void {
-    const { chunks } = this.#fixture;
-    while (this.#sent < this.#recorded && !this.trace.error) {
-      const index = this.#sent;
-      const chunk = chunks[index]!.data;
-      if (this.#inFlightBytes > 0 && this.#inFlightBytes + chunk.byteLength > MAX_IN_FLIGHT_BYTES) return;
-      this.#inFlightBytes += chunk.byteLength;
-      this.#sent++;
+    while (!this.trace.error) {
+      const chunk = this.#window.take();
+      if (!chunk) return;
+      const index = chunk.seq;
       this.trace.sentAt[index] = now();
-      this.#socket.timeout(ACK_TIMEOUT_MS).emit('data', chunk, (timeout: Error | null, answer: Ack) => {
+      this.#socket.timeout(ACK_TIMEOUT_MS).emit('data', chunk.bytes, (timeout: Error | null, answer: Ack) => {
         this.trace.ackAt[index] = now();
-        this.#inFlightBytes -= chunk.byteLength;
+        this.#window.acknowledge(chunk);
         if (timeout) {
           this.#fail(`data: no ack in ${ACK_TIMEOUT_MS} ms`);
           return;
@@ -130,7 +120,7 @@ export class Publisher {
           this.#fail(`data: ${answer.error.code} ${answer.error.message}`);
           return;
         }
-        if (++this.#acked === chunks.length) this.#allAcked?.();
+        if (++this.#acked === this.#fixture.chunks.length) this.#allAcked?.();
         this.#send();
       });
     }

@@ -1,6 +1,4 @@
 // Plain-text tables of the results, for the terminal and for pasting into issues.
-import type { AacExperiment } from './aac-coder.js';
-import type { VariantSummary } from './experiments.js';
 import type { CpuPerBroadcast, StepResult } from './step.js';
 
 type Cell = string | number | undefined;
@@ -106,32 +104,4 @@ export function modeTable(pairs: { publishers: number; copy: StepResult; transco
 export function cpuRatio(copy: StepResult, transcode: StepResult): number {
   const [c, t] = [steadyOr(copy), steadyOr(transcode)];
   return Math.round(((t.serverNode + t.ffmpeg) / (c.serverNode + c.ffmpeg)) * 10) / 10;
-}
-
-/** Latency and CPU of each variant of the server's ffmpeg flags or the timeslice, rounds pooled. */
-export function experimentTable(variants: VariantSummary[]): string {
-  return table(
-    [
-      'variant', 'N×rounds', 'start p50/p95 ms', 'chunk→viewer p50/p95 ms', 'held %', 'capture→viewer p50/p95 ms',
-      'Node %core/bc', 'ffmpeg %core/bc', 'real time & complete',
-    ],
-    variants.map((v) => [
-      v.label,
-      `${v.publishers}×${v.rounds}`,
-      pair(v.startLatencyMs.p50, v.startLatencyMs.p95),
-      pair(v.chunkToViewerMs.p50, v.chunkToViewerMs.p95),
-      v.heldPercent,
-      pair(v.captureToViewerMs.p50, v.captureToViewerMs.p95),
-      core(v.serverNode),
-      core(v.ffmpeg),
-      v.ok ? 'yes' : `NO (${v.misses.join('; ')})`,
-    ]),
-  );
-}
-
-export function aacTable(experiment: AacExperiment): string {
-  return table(
-    ['AAC coder', 'ffmpeg %core/bc', 'max RSS MB', 'AAC kb/s', 'SNR vs decoded Opus dB', 'SNR 2nd half dB'],
-    experiment.results.map((r) => [r.coder, core(r.cpuSecondsPerMediaSecond), r.maxRssMb, r.audioKbps, r.snrDb, r.settledSnrDb]),
-  );
 }

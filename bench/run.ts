@@ -1,33 +1,28 @@
 // `npm run bench` (up to 19 minutes), `-- --quick` (under a minute), `-- --capacity` (the ramps alone) or `-- --herd` (the start herd alone): the real
 // BroadcastServer in its own process, a real nginx-rtmp on loopback, and simulated browsers in this
 // process. Ramps the number of H.264 broadcasts until real time is lost, sets transcoding beside
-// passthrough, tries ffmpeg flags and timeslices, compares AAC coders; prints tables and writes
-// bench/results.json. How each figure is measured: bench/README.md.
+// passthrough, times a herd of starts; prints tables and writes bench/results.json (not committed).
+// How each figure is measured: bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { rename, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startRtmpServer, type RtmpServer } from '../test/helpers/rtmp-server.js';
-import { runAacExperiment, type AacExperiment } from './aac-coder.js';
 import { comparisonTable, runComparison, type Comparison, type ComparisonResult } from './compare.js';
 import { destinationsTable, runDestinationsBench } from './destinations.js';
-import { summarizeVariants, VARIANTS } from './experiments.js';
-import { runNodeCpuBench } from './node-cpu.js';
-import { createFfmpegWrapper } from './ffmpeg-wrapper.js';
-import { AUDIO_MATERIALS, CACHE_DIR, firstSeconds, makeFixture, type AudioMaterial, type Fixture } from './fixtures.js';
-import { aacTable, cpuRatio, experimentTable, modeTable, realtimeTable, resourceTable } from './report.js';
+import { CACHE_DIR, firstSeconds, makeFixture, type Fixture } from './fixtures.js';
+import { cpuRatio, modeTable, realtimeTable, resourceTable } from './report.js';
 import { startServerProcess, type ServerProcess } from './server-control.js';
 import { percentile } from './stats.js';
-import { runStep, type StepOptions, type StepResult } from './step.js';
+import { runStep, type StepResult } from './step.js';
 
 interface Plan {
   name: 'quick' | 'full' | 'capacity';
   /** Media each publisher sends per ramp step: long enough for a steady state after the start-ups. */
   seconds: number;
-  /** Media per transcode and experiment step. */
+  /** Media per transcode step. */
   shortSeconds: number;
   /** Passthrough publisher counts, in order; the ramp stops at the first that loses real time. */
   ramp: number[];
@@ -37,19 +32,12 @@ interface Plan {
   transcode: number[];
   /** N of the passthrough steps with stereo Opus (the mono microphone's ramp is `ramp`). */
   stereo: number[];
-  /** Publishers per variant in the flags/timeslice experiments; none in quick mode. */
-  experimentPublishers: number | undefined;
-  /** Times each variant runs, rounds interleaved. */
-  experimentRounds: number;
-  aacRepeats: number;
   /** Run a step that lost real time once more before calling it the ceiling (the machine is noisy). */
   confirmMisses: boolean;
   /** The ramp stops early rather than run past this (the rest of the plan included). */
   budgetMs: number;
   /** Publishers in the start herd (all started within one second), media seconds each. */
   herd: { publishers: number; seconds: number };
-  /** Publishers × rounds of the server-process comparisons (bufferutil, AAC coder); 0 rounds: none. */
-  compare: { publishers: number; rounds: number };
 }
 
 const PLANS: Record<Plan['name'], Plan> = {
@@ -62,13 +50,9 @@ const PLANS: Record<Plan['name'], Plan> = {
     aacRamp: [40, 80, 120, 140, 160, 180, 200, 240],
     stereo: [],
     transcode: [],
-    experimentPublishers: undefined,
-    experimentRounds: 0,
-    aacRepeats: 0,
     confirmMisses: true,
     budgetMs: 14 * 60_000,
     herd: { publishers: 0, seconds: 0 },
-    compare: { publishers: 0, rounds: 0 },
   },
   quick: {
     name: 'quick',
@@ -78,15 +62,10 @@ const PLANS: Record<Plan['name'], Plan> = {
     aacRamp: [10],
     stereo: [],
     transcode: [1],
-    experimentPublishers: undefined,
-    experimentRounds: 0,
-    // In the full run only, with the aacCoder comparison: the quick run keeps under a minute.
-    aacRepeats: 0,
     confirmMisses: false,
     // A fixed plan: every step runs (the ramp's time estimates would skip it; the run takes ~40 s).
     budgetMs: Number.POSITIVE_INFINITY,
     herd: { publishers: 10, seconds: 3 },
-    compare: { publishers: 0, rounds: 0 },
   },
   full: {
     name: 'full',
@@ -96,23 +75,15 @@ const PLANS: Record<Plan['name'], Plan> = {
     aacRamp: [10, 40, 80, 120, 150, 200],
     stereo: [10],
     transcode: [1, 4],
-    experimentPublishers: 10,
-    experimentRounds: 2,
-    aacRepeats: 3,
     confirmMisses: true,
-    // The ramps must reach their ceilings: what follows them (experiments, herd, comparisons) takes ~8 minutes.
+    // The ramps must reach their ceilings: what follows them (stereo, transcode, herd) takes a few minutes.
     budgetMs: 19 * 60_000,
     herd: { publishers: 100, seconds: 6 },
-    compare: { publishers: 10, rounds: 2 },
   },
 };
 
-/** Length of the AAC coder experiment's audio: ffmpeg's `fast` coder settles only after about half a minute. */
-const AAC_EXPERIMENT_SECONDS = 120;
 /** Length of the broadcast that warms each server process up (JIT, lazy modules, first spawn). */
 const WARM_UP_SECONDS = 2;
-/** Experiments start publishers this far apart, so each start is timed alone, not behind nine others. */
-const EXPERIMENT_START_GAP_MS = 300;
 
 const resultsFile = (plan: Plan['name']) =>
   fileURLToPath(new URL(plan === 'capacity' ? './results-capacity.json' : './results.json', import.meta.url));
@@ -218,13 +189,11 @@ function projectedCapacity(step: StepResult, cores: number): { fromStep: number;
 async function main(): Promise<void> {
   const plan = PLANS[process.argv.includes('--quick') ? 'quick' : process.argv.includes('--capacity') ? 'capacity' : 'full'];
   requireTools();
-  const work = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-bench-'));
   const servers = new Set<ServerProcess>();
   let rtmp: RtmpServer | undefined;
   const cleanUp = async () => {
     await Promise.all([...servers].map((server) => server.close().catch(() => {})));
     await rtmp?.close().catch(() => {});
-    await rm(work, { recursive: true, force: true });
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
@@ -238,11 +207,8 @@ async function main(): Promise<void> {
       makeFixture('vp8', plan.shortSeconds, 250),
       makeFixture('h264-aac', plan.seconds, 250),
     ]);
-    const h264Short = firstSeconds(h264, plan.shortSeconds);
     const h264Stereo = plan.stereo.length > 0 ? await makeFixture('h264-stereo', plan.seconds, 250) : undefined;
-    const h264At100 = plan.experimentPublishers ? firstSeconds(await makeFixture('h264', plan.seconds, 100), plan.shortSeconds) : undefined;
-    const h264At200 = plan.experimentPublishers ? firstSeconds(await makeFixture('h264', plan.seconds, 200), plan.shortSeconds) : undefined;
-    const fixtures = [h264, vp8, h264Aac, ...(h264Stereo ? [h264Stereo] : []), ...(h264At100 && h264At200 ? [h264At100, h264At200] : [])];
+    const fixtures = [h264, vp8, h264Aac, ...(h264Stereo ? [h264Stereo] : [])];
     for (const f of fixtures) {
       log(
         `fixture ${f.codec} ${f.timesliceMs} ms: ${f.chunks.length} chunks over ${f.durationMs / 1000} s, ` +
@@ -258,14 +224,8 @@ async function main(): Promise<void> {
     servers.add(server);
     log(`server process pid ${server.pid} at ${server.origin}; nginx-rtmp on port ${rtmp.port}`);
     let stepCount = 0;
-    const run = async (
-      label: string,
-      fixture: Fixture,
-      publishers: number,
-      on = server,
-      extra: Pick<StepOptions, 'startGapMs' | 'transport'> = {},
-    ): Promise<StepResult> => {
-      const step = await runStep({ label, server: on, rtmp: rtmp!, fixture, publishers, streamPrefix: `step${stepCount++}`, ...extra });
+    const run = async (label: string, fixture: Fixture, publishers: number, on = server): Promise<StepResult> => {
+      const step = await runStep({ label, server: on, rtmp: rtmp!, fixture, publishers, streamPrefix: `step${stepCount++}` });
       if (label !== 'warm-up') log(describeStep(step));
       return step;
     };
@@ -276,9 +236,7 @@ async function main(): Promise<void> {
     const afterRamp =
       plan.transcode.reduce((total, n) => total + stepMs(plan.shortSeconds, n), 0) +
       plan.stereo.reduce((total, n) => total + stepMs(plan.seconds, n), 0) +
-      (plan.experimentPublishers ? (VARIANTS.length * plan.experimentRounds + 1) * stepMs(plan.shortSeconds, plan.experimentPublishers) : 0) +
       2 * stepMs(plan.herd.seconds, plan.herd.publishers) +
-      2 * 2 * (plan.compare.rounds * stepMs(plan.shortSeconds, plan.compare.publishers) + stepMs(WARM_UP_SECONDS, 2)) +
       10_000;
     /** Steps `counts` up until a step loses real time (twice, in the full plan) or the budget would run out. */
     const ramp = async (label: string, fixture: Fixture, counts: number[], reserveMs: number) => {
@@ -319,64 +277,12 @@ async function main(): Promise<void> {
       return copy ? [{ publishers: step.publishers, copy, transcode: step }] : [];
     });
 
-    const experiments: StepResult[] = [];
-    if (plan.experimentPublishers && h264At100) {
-      const wrapper = await createFfmpegWrapper(work);
-      const flagged = await startServerProcess({ allowedPrefix, ffmpegPath: wrapper.path });
-      servers.add(flagged);
-      await warmUp(flagged);
-      for (let round = 0; round < plan.experimentRounds; round++) {
-        for (const variant of VARIANTS) {
-          await wrapper.setFlags(variant.flags);
-          const fixture = variant.timesliceMs === 100 ? h264At100 : variant.timesliceMs === 200 ? h264At200! : h264Short;
-          const extra = { startGapMs: EXPERIMENT_START_GAP_MS, ...(variant.transport ? { transport: variant.transport } : {}) };
-          experiments.push(await run(variant.label, fixture, plan.experimentPublishers, flagged, extra));
-        }
-      }
-    }
-    const variants = summarizeVariants(experiments);
-
-    // Server-process comparisons: the start herd with Debian's ffmpeg and a static build, then
-    // what bufferutil and the AAC coder change, each side in its own server process.
+    // The start herd, with Debian's ffmpeg and a static build, each side in its own server process.
     const comparisons: ComparisonResult[] = [];
-    const compare = async (comparison: Comparison, fixture: Fixture) => {
-      if (comparison.sides.length < 2 || comparison.rounds === 0 || comparison.publishers === 0) return;
-      comparisons.push(await runComparison(comparison, fixture, rtmp!, warmUp, `cmp${comparisons.length}-`, log));
-    };
     const staticFfmpeg = await findStaticFfmpeg();
-    await compare(herdComparison(plan.herd.publishers, 1, staticFfmpeg), plan.herd.publishers > 0 ? firstSeconds(h264, plan.herd.seconds) : h264);
-    const { publishers: comparePublishers, rounds: compareRounds } = plan.compare;
-    await compare(
-      {
-        title: 'ws frame unmasking',
-        publishers: comparePublishers,
-        rounds: compareRounds,
-        startGapMs: EXPERIMENT_START_GAP_MS,
-        sides: [
-          { label: 'bufferutil (default)', config: {} },
-          { label: 'JavaScript (WS_NO_BUFFER_UTIL=1)', config: { env: { WS_NO_BUFFER_UTIL: '1' } } },
-        ],
-      },
-      h264Short,
-    );
-    await compare(
-      {
-        title: 'aacCoder',
-        publishers: comparePublishers,
-        rounds: compareRounds,
-        startGapMs: EXPERIMENT_START_GAP_MS,
-        sides: [
-          { label: "aacCoder 'twoloop' (default)", config: {} },
-          { label: "aacCoder 'fast'", config: { aacCoder: 'fast' } },
-        ],
-      },
-      h264Short,
-    );
-
-    const aac: AacExperiment[] = [];
-    if (plan.aacRepeats > 0) {
-      log(`AAC coder experiment, mono and stereo Opus (${plan.aacRepeats} run(s) each)`);
-      for (const channels of [1, 2] as const) aac.push(await runAacExperiment(channels, AAC_EXPERIMENT_SECONDS, work, plan.aacRepeats));
+    const herd = herdComparison(plan.herd.publishers, 1, staticFfmpeg);
+    if (herd.sides.length > 1 && plan.herd.publishers > 0) {
+      comparisons.push(await runComparison(herd, firstSeconds(h264, plan.herd.seconds), rtmp, warmUp, 'cmp0-', log));
     }
     const serverLogs = [...servers].flatMap((s) => s.logs);
     await cleanUp();
@@ -387,22 +293,8 @@ async function main(): Promise<void> {
     console.log(`\n== Passthrough ramp and transcode: real time and latency ==\n${realtimeTable(steps)}`);
     console.log(`\n== CPU (% of one core per broadcast) and memory ==\n${resourceTable(steps)}`);
     if (modes.length) console.log(`\n== Passthrough vs transcode at the same N ==\n${modeTable(modes)}`);
-    if (variants.length) {
-      console.log(
-        `\n== ffmpeg flags and timeslice (${plan.experimentRounds} interleaved rounds pooled; starts ${EXPERIMENT_START_GAP_MS} ms apart; one server, flags added by a wrapper) ==\n` +
-          experimentTable(variants),
-      );
-    }
     for (const comparison of comparisons) {
       console.log(`\n== ${comparison.title} (each side its own server process; rounds interleaved) ==\n${comparisonTable(comparison)}`);
-    }
-    for (const experiment of aac) {
-      const layout = `${experiment.material}, ${experiment.channels === 1 ? 'mono' : 'stereo'}`;
-      const signed = (db: number) => `${db >= 0 ? '+' : ''}${db} dB`;
-      console.log(`\n== -aac_coder, ${layout} Opus (server argv to a file, ${experiment.mediaSeconds} s, median of ${experiment.repeats}) ==\n${aacTable(experiment)}`);
-      console.log(
-        `fast uses ${Math.round(experiment.cpuRatio * 100)}% of twoloop's CPU; SNR ${signed(experiment.snrDeltaDb)} over the whole, ${signed(experiment.settledSnrDeltaDb)} in the second half.`,
-      );
     }
     const last = passthrough.at(-1);
     console.log(
@@ -463,10 +355,7 @@ async function main(): Promise<void> {
       stereo,
       transcode,
       modes: modes.map(({ publishers, copy, transcode: t }) => ({ publishers, transcodeOverPassthroughCpu: cpuRatio(copy, t) })),
-      variants,
-      experiments,
       comparisons: comparisons.map(({ title, sides, steps: runs }) => ({ title, sides, steps: runs })),
-      aac,
       serverLogs: serverLogs.slice(0, 50),
     };
     // Raw samples are for pooling rounds; the summaries above hold what they say.
@@ -512,43 +401,6 @@ async function herd(): Promise<void> {
   }
 }
 
-/** Where `--aac-coder` writes its figures. */
-const AAC_RESULTS = fileURLToPath(new URL('./results-aac.json', import.meta.url));
-
-/**
- * `--aac-coder`: only the AAC coder experiment, each coder 3 times on two minutes of each: the
- * bench's music-like audio in mono and stereo, then mono speech, beeps and noise (the encoder's
- * cost and errors move with the signal). Writes bench/results-aac.json.
- */
-async function aacCoder(): Promise<void> {
-  requireTools();
-  const work = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-bench-'));
-  const runs: [AudioMaterial, 1 | 2][] = [['music', 1], ['music', 2], ...AUDIO_MATERIALS.filter((m) => m !== 'music').map((m): [AudioMaterial, 1] => [m, 1])];
-  const experiments: AacExperiment[] = [];
-  try {
-    for (const [material, channels] of runs) {
-      const experiment = await runAacExperiment(channels, AAC_EXPERIMENT_SECONDS, work, PLANS.full.aacRepeats, material).catch((error: unknown) => {
-        // Only the speech needs a tool beyond the bench's own (espeak-ng): without it, the rest still runs.
-        if (material !== 'speech') throw error;
-        console.log(`\n== -aac_coder, speech: skipped (${error instanceof Error ? error.message : String(error)}) ==`);
-        return undefined;
-      });
-      if (!experiment) continue;
-      experiments.push(experiment);
-      console.log(`\n== -aac_coder, ${material}, ${channels === 1 ? 'mono' : 'stereo'} Opus (${experiment.mediaSeconds} s, median of ${experiment.repeats}) ==\n${aacTable(experiment)}`);
-    }
-    await writeFile(AAC_RESULTS, `${JSON.stringify({ date: new Date().toISOString(), experiments }, null, 2)}\n`);
-    console.log(`\nwrote ${AAC_RESULTS}`);
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
-
 if (process.argv.includes('--destinations')) await destinations();
-else if (process.argv.includes('--aac-coder')) await aacCoder();
 else if (process.argv.includes('--herd')) await herd();
-else if (process.argv.includes('--node-cpu')) {
-  requireTools();
-  await runNodeCpuBench(log);
-}
 else await main();

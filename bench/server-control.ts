@@ -7,14 +7,8 @@ import { fileURLToPath } from 'node:url';
 export interface ServerConfig {
   /** The one destination prefix the allow-list admits: the bench's nginx. */
   allowedPrefix: string;
-  /** The ffmpeg to run (a wrapper adding flags for the experiments); default: ffmpeg on PATH. */
+  /** The ffmpeg to run (the herd's static build); default: ffmpeg on PATH. */
   ffmpegPath?: string;
-  /** The server's `aacCoder` option. */
-  aacCoder?: 'twoloop' | 'fast';
-  /** Added to the server process's environment (e.g. WS_NO_BUFFER_UTIL=1). */
-  env?: Record<string, string>;
-  /** Another checkout's bench/server-process.ts, to run its server code instead of this one's (`--node-cpu --against`). */
-  script?: string;
 }
 
 /** When each step of one start happened in the server process (wall-clock ms, as the publishers' `now()`). */
@@ -64,10 +58,9 @@ const READY_TIMEOUT_MS = 20_000;
 
 /** Forks the server process and resolves once it listens. */
 export async function startServerProcess(config: ServerConfig): Promise<ServerProcess> {
-  const child = fork(config.script ?? SERVER_SCRIPT, [JSON.stringify(config)], {
-    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
+  const child = fork(SERVER_SCRIPT, [JSON.stringify(config)], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, ...config.env },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const logs: { level: string; message: string }[] = [];

@@ -50,7 +50,6 @@ const http = createServer();
 const broadcaster = new BroadcastServer(http, {
   allowedDestinations: [config.allowedPrefix],
   ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
-  ...(config.aacCoder ? { aacCoder: config.aacCoder } : {}),
   logger: { debug: () => {}, info: () => {}, warn: forward('warn'), error: forward('error') },
   logLevel: 'warn',
 });

@@ -6,20 +6,18 @@
 // Exits 1 if anything leaked or a broadcast broke. See bench/README.md, "Soak".
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, EndedMessage, ResumeAck, ServerToClientEvents, StartAck } from '../client/protocol.js';
+import { io } from 'socket.io-client';
+import { DEFAULTS } from '../client/options.js';
+import { REQUEST_DEFAULTS, type Ack, type EndedMessage, type ResumeAck, type StartAck } from '../client/protocol.js';
+import { SendWindow } from '../client/send-window.js';
+import type { ClientSocket } from '../client/socket.js';
 import { startRtmpServer, type RtmpServer } from '../test/helpers/rtmp-server.js';
 import { CACHE_DIR, makeFixture, type Fixture } from './fixtures.js';
 import { childrenOf, readStat } from './proc.js';
-import { now } from './publisher.js';
+import { ACK_TIMEOUT_MS, now } from './publisher.js';
 import { readRecording } from './recording.js';
 import { startServerProcess, type ServerProcess } from './server-control.js';
 
-type PublisherSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-/** BroadcastClient's default `maxInFlightBytes`. */
-const MAX_IN_FLIGHT_BYTES = 1024 * 1024;
-const ACK_TIMEOUT_MS = 30_000;
 const TIMESLICE_MS = 250;
 const START_GAP_MS = 250;
 /** The server's default resume window is 10 s: publishers stay away 0.5 to 8 s, leaving room for the reconnect itself. */
@@ -73,9 +71,9 @@ const between = (min: number, max: number) => min + random() * (max - min);
 const counters = { resumes: 0, resumesFailed: 0, drops: 0 };
 
 /**
- * A browser on a flaky network: publishes `fixture` with sequence numbers at real-time pace (the
- * bench publisher's window: 1 MiB unacknowledged, one chunk always allowed), drops its socket at
- * random moments, and after a random absence connects anew, resumes and resends after `lastSeq`.
+ * A browser on a flaky network: publishes `fixture` with sequence numbers at real-time pace
+ * (BroadcastClient's send window: 1 MiB unacknowledged, one chunk always allowed), drops its socket
+ * at random moments, and after a random absence connects anew, resumes and resends after `lastSeq`.
  */
 class ResumingPublisher {
   readonly stream: string;
@@ -87,17 +85,14 @@ class ResumingPublisher {
   readonly #origin: string;
   readonly #fixture: Fixture;
   readonly #rtmpUrl: string;
-  #socket: PublisherSocket | undefined;
+  #socket: ClientSocket | undefined;
   /** Bumped at every drop: acks and events of an older socket are ignored. */
   #generation = 0;
   #session: { sessionId: string; resumeToken: string } | undefined;
   #dueAt: number[] = [];
+  /** Chunks whose media has been "recorded" (are due); a chunk's seq is its index in the fixture. */
   #recorded = 0;
-  /** Next sequence number to send on the current connection. */
-  #next = 0;
-  #inFlightBytes = 0;
-  readonly #acked: boolean[];
-  #ackedCount = 0;
+  readonly #window = new SendWindow<Buffer>(DEFAULTS.maxInFlightBytes);
   #dropTimer: NodeJS.Timeout | undefined;
   #chunkTimer: NodeJS.Timeout | undefined;
   #done: (() => void) | undefined;
@@ -107,7 +102,6 @@ class ResumingPublisher {
     this.#fixture = fixture;
     this.stream = stream;
     this.#rtmpUrl = rtmpUrl;
-    this.#acked = fixture.chunks.map(() => false);
   }
 
   /** Connects, starts, streams every chunk (through drops), then stops; resolves when the broadcast is over. */
@@ -118,9 +112,7 @@ class ResumingPublisher {
       const answer: StartAck = await this.#socket!.timeout(ACK_TIMEOUT_MS).emitWithAck('start', {
         mimeType,
         rtmpUrl: this.#rtmpUrl,
-        videoBitsPerSecond: 2_500_000,
-        audioBitsPerSecond: 128_000,
-        framerate: 30,
+        ...REQUEST_DEFAULTS,
       });
       this.startAckAt = now();
       if (!answer.ok) throw new Error(`start: ${answer.error.code} ${answer.error.message}`);
@@ -148,7 +140,7 @@ class ResumingPublisher {
   }
 
   #connect(): Promise<void> {
-    const socket: PublisherSocket = io(this.#origin, { transports: ['websocket'], reconnection: false, forceNew: true, autoConnect: false });
+    const socket: ClientSocket = io(this.#origin, { transports: ['websocket'], reconnection: false, forceNew: true, autoConnect: false });
     const generation = this.#generation;
     this.#socket = socket;
     socket.on('ended', (message: EndedMessage) => {
@@ -167,14 +159,14 @@ class ResumingPublisher {
   }
 
   #finished(): boolean {
-    return this.error !== undefined || this.#ackedCount === this.#fixture.chunks.length;
+    return this.error !== undefined || (this.#recorded === this.#fixture.chunks.length && this.#window.empty);
   }
 
   #scheduleChunk(): void {
     const due = this.#dueAt[this.#recorded];
     if (due === undefined || this.error) return;
     this.#chunkTimer = setTimeout(() => {
-      this.#recorded++;
+      this.#window.push(this.#fixture.chunks[this.#recorded++]!.data);
       this.#send();
       this.#scheduleChunk();
     }, Math.max(0, due - now()));
@@ -196,7 +188,7 @@ class ResumingPublisher {
     if (random() < 0.5) old.disconnect();
     else old.io.engine.close();
     old.removeAllListeners();
-    this.#inFlightBytes = 0;
+    this.#window.requeue();
     this.#socket = undefined;
     await sleep(between(AWAY_MS[0], AWAY_MS[1]));
     try {
@@ -206,8 +198,7 @@ class ResumingPublisher {
       this.resumes++;
       counters.resumes++;
       // ffmpeg has every chunk up to lastSeq; whatever followed is sent again.
-      for (let seq = 0; seq <= answer.lastSeq; seq++) this.#markAcked(seq);
-      this.#next = answer.lastSeq + 1;
+      this.#window.dropThrough(answer.lastSeq);
       this.#send();
       this.#scheduleDrop(between(10_000, Math.max(10_000, 2 * DROP_EVERY_MS - 10_000)));
     } catch (caught) {
@@ -216,33 +207,23 @@ class ResumingPublisher {
     }
   }
 
-  #markAcked(seq: number): void {
-    if (this.#acked[seq]) return;
-    this.#acked[seq] = true;
-    if (++this.#ackedCount === this.#fixture.chunks.length) this.#done?.();
-  }
-
-  /** Sends every recorded chunk the in-flight window allows, in order, on the current connection. */
+  /** Sends every recorded chunk the window allows, in order, on the current connection; done once all are acknowledged. */
   #send(): void {
     const socket = this.#socket;
-    const generation = this.#generation;
     if (!socket?.connected || !this.#session) return;
-    const { chunks } = this.#fixture;
-    while (this.#next < this.#recorded && !this.error) {
-      const seq = this.#next;
-      const chunk = chunks[seq]!.data;
-      if (this.#inFlightBytes > 0 && this.#inFlightBytes + chunk.byteLength > MAX_IN_FLIGHT_BYTES) return;
-      this.#inFlightBytes += chunk.byteLength;
-      this.#next++;
-      socket.timeout(ACK_TIMEOUT_MS).emit('data', chunk, { seq }, (timeout: Error | null, answer: Ack) => {
-        if (generation !== this.#generation) return; // sent on a connection since dropped
-        this.#inFlightBytes -= chunk.byteLength;
+    while (!this.error) {
+      const chunk = this.#window.take();
+      if (!chunk) break;
+      const { seq } = chunk;
+      socket.timeout(ACK_TIMEOUT_MS).emit('data', chunk.bytes, { seq }, (timeout: Error | null, answer: Ack) => {
+        // False for a chunk sent on a connection since dropped: it went back to the window.
+        if (!this.#window.acknowledge(chunk)) return;
         if (timeout) return this.#fail(`data ${seq}: no ack in ${ACK_TIMEOUT_MS} ms`);
         if (!answer.ok) return this.#fail(`data ${seq}: ${answer.error.code} ${answer.error.message}`);
-        this.#markAcked(seq);
         this.#send();
       });
     }
+    if (this.#finished()) this.#done?.();
   }
 
   #fail(error: string): void {

@@ -8,7 +8,7 @@ import { probe } from '../test/helpers/probe.js';
 import type { RtmpServer } from '../test/helpers/rtmp-server.js';
 import type { Fixture } from './fixtures.js';
 import { childrenOf, machineCpu, privateBytes, readStat } from './proc.js';
-import { now, Publisher, type PublisherTrace, type Transport } from './publisher.js';
+import { now, Publisher, type PublisherTrace } from './publisher.js';
 import { measureDelay, startReader, type DelayReport } from './reader.js';
 import { readRecording } from './recording.js';
 import type { ServerProcess } from './server-control.js';
@@ -28,8 +28,6 @@ export interface StepOptions {
    * apart, each start is timed on its own.
    */
   startGapMs?: number;
-  /** socket.io transport of the publishers. Default websocket. */
-  transport?: Transport;
 }
 
 /** CPU-seconds per media-second per broadcast (0.01 = 1 % of one core for each live broadcast). */
@@ -233,7 +231,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
   const streams = Array.from({ length: count }, (_, i) => `${options.streamPrefix}-${i}`);
   const before = await server.sample({ gc: true });
   const serverRssBefore = readStat(server.pid)?.rssBytes ?? NaN;
-  const publishers = streams.map((stream) => new Publisher(server.origin, fixture, stream, rtmp.url(stream), options.transport));
+  const publishers = streams.map((stream) => new Publisher(server.origin, fixture, stream, rtmp.url(stream)));
   const connecting = now();
   await Promise.all(publishers.map((publisher) => publisher.connect()));
   const connectMs = round(now() - connecting, 0);
