@@ -19,7 +19,7 @@ export interface BroadcastClientOptions {
   framerate?: number;
   /** AAC sample rate of the output, one of {@link AAC_SAMPLE_RATES}. Default: the server's (44 100 unless its operator chose another). */
   audioSampleRate?: number;
-  /** Milliseconds of media per chunk. Default 200 (chosen by `npm run bench`: the p95 delay to the destination stays under 250 ms). */
+  /** Milliseconds of media per chunk. Default 200 (chosen with the bench, bench/README.md: the p95 delay to the destination stays under 250 ms). */
   timeslice?: number;
   /** Most bytes sent and not yet acknowledged by the server. Default 1 MiB. */
   maxInFlightBytes?: number;
