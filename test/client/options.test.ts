@@ -1,0 +1,46 @@
+// The client's options: defaults applied in one place, and the start request they make.
+// (Wrong options and their TypeErrors: test/browser/broadcast-client.test.ts, in real browsers.)
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { resolveOptions, startRequest } from '../../client/options.js';
+import { DEFAULT_RESUME_WINDOW_MS, REQUEST_DEFAULTS } from '../../client/protocol.js';
+
+const server = 'https://broadcast.example';
+const MIME = 'video/webm;codecs=h264,opus';
+
+describe('client options', () => {
+  test('fill every default, with the request numbers the server itself defaults to', () => {
+    const options = resolveOptions({ server });
+    assert.equal(options.videoBitsPerSecond, REQUEST_DEFAULTS.videoBitsPerSecond);
+    assert.equal(options.audioBitsPerSecond, REQUEST_DEFAULTS.audioBitsPerSecond);
+    assert.equal(options.framerate, REQUEST_DEFAULTS.framerate);
+    assert.equal(options.resumeTimeoutMs, DEFAULT_RESUME_WINDOW_MS);
+    assert.equal(options.timeslice, 200);
+    assert.equal(options.maxInFlightBytes, 1024 * 1024);
+    assert.equal(options.maxBacklogBytes, 8 * 1024 * 1024);
+    assert.equal(options.replyTimeoutMs, 20_000);
+  });
+
+  test('keep what was given and treat undefined as not given', () => {
+    const options = resolveOptions({ server, framerate: 25, timeslice: undefined });
+    assert.equal(options.framerate, 25);
+    assert.equal(options.timeslice, 200);
+  });
+
+  test('make a start request that leaves out the destination and sample rate unless given', () => {
+    assert.deepEqual(startRequest(resolveOptions({ server }), MIME), { mimeType: MIME, ...REQUEST_DEFAULTS });
+    const request = startRequest(resolveOptions({ server, rtmpUrl: ['rtmp://a/live/1', 'rtmp://b/live/2'], audioSampleRate: 48_000, videoBitsPerSecond: 1e6 }), MIME);
+    assert.deepEqual(request, {
+      mimeType: MIME,
+      videoBitsPerSecond: 1e6,
+      audioBitsPerSecond: REQUEST_DEFAULTS.audioBitsPerSecond,
+      framerate: REQUEST_DEFAULTS.framerate,
+      rtmpUrl: ['rtmp://a/live/1', 'rtmp://b/live/2'],
+      audioSampleRate: 48_000,
+    });
+  });
+
+  test('throw a TypeError naming the first wrong option', () => {
+    assert.throws(() => resolveOptions({ server, framerate: 0 }), { name: 'TypeError', message: 'Expected `framerate` to be a number from 1 to 120, got `0`' });
+  });
+});
