@@ -7,7 +7,7 @@
 import { connected, connectError, noReply, openSocket, type ClientSocket, type ConnectError } from './socket.js';
 import type { BroadcastClientEventMap, BroadcastState } from './events.js';
 import { ChunkSender } from './chunk-sender.js';
-import { checkBoolean, resolveOptions, show, startRequest, type BroadcastClientOptions, type ResolvedOptions } from './options.js';
+import { checkBoolean, resolveOptions, startRequest, typeError, type BroadcastClientOptions, type ResolvedOptions } from './options.js';
 import { BroadcastError, type Ack, type BroadcastStats, type ResumeAck, type StartAck, type VideoMode } from './protocol.js';
 import { Recorder } from './recorder/media-recorder.js';
 
@@ -132,7 +132,7 @@ export class BroadcastClient extends EventTarget {
    */
   start(stream: MediaStream): Promise<void> {
     if (!(stream instanceof MediaStream) || stream.getVideoTracks().length === 0) {
-      return Promise.reject(new TypeError(`Expected \`stream\` to be a MediaStream with a video track, got \`${show(stream)}\``));
+      return Promise.reject(typeError('stream', 'a MediaStream with a video track', stream));
     }
     if (!(this.#state === 'idle' || this.#state === 'ended' || this.#state === 'error')) {
       return Promise.reject(new BroadcastError('ALREADY_STARTED'));

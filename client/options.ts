@@ -59,23 +59,23 @@ export function resolveOptions(options: BroadcastClientOptions): ResolvedOptions
   if (!isObject(options)) throw new TypeError(`Expected options to be an object, got \`${show(options)}\``);
   const { server, rtmpUrl, auth, socketio } = options;
   if (typeof server !== 'string' || server.length === 0) {
-    throw new TypeError(`Expected \`server\` to be the URL of a BroadcastServer, got \`${show(server)}\``);
+    throw typeError('server', 'the URL of a BroadcastServer', server);
   }
   if (Array.isArray(rtmpUrl)) {
     if (rtmpUrl.length === 0 || rtmpUrl.some((url) => typeof url !== 'string' || url.length === 0)) {
       throw new TypeError(`Expected \`rtmpUrl\` to be a non-empty list of RTMP URLs, got \`[${rtmpUrl.map(show).join(', ')}]\``);
     }
   } else if (rtmpUrl !== undefined && (typeof rtmpUrl !== 'string' || rtmpUrl.length === 0)) {
-    throw new TypeError(`Expected \`rtmpUrl\` to be an RTMP URL, got \`${show(rtmpUrl)}\``);
+    throw typeError('rtmpUrl', 'an RTMP URL', rtmpUrl);
   }
-  if (auth !== undefined && !isObject(auth)) throw new TypeError(`Expected \`auth\` to be an object, got \`${show(auth)}\``);
+  if (auth !== undefined && !isObject(auth)) throw typeError('auth', 'an object', auth);
   if (socketio !== undefined && !isObject(socketio)) {
-    throw new TypeError(`Expected \`socketio\` to be an object of socket.io options, got \`${show(socketio)}\``);
+    throw typeError('socketio', 'an object of socket.io options', socketio);
   }
   for (const name of POSITIVE_NUMBERS) {
     const value = options[name];
     if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
-      throw new TypeError(`Expected \`${name}\` to be a positive number, got \`${show(value)}\``);
+      throw typeError(name, 'a positive number', value);
     }
   }
   // The server refuses a start request out of these ranges; saying so here names the option.
@@ -83,12 +83,12 @@ export function resolveOptions(options: BroadcastClientOptions): ResolvedOptions
     const value = options[name];
     const [min, max] = REQUEST_LIMITS[name];
     if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max)) {
-      throw new TypeError(`Expected \`${name}\` to be a number from ${min} to ${max}, got \`${show(value)}\``);
+      throw typeError(name, `a number from ${min} to ${max}`, value);
     }
   }
   const { audioSampleRate } = options;
   if (audioSampleRate !== undefined && !AAC_SAMPLE_RATES.includes(audioSampleRate as (typeof AAC_SAMPLE_RATES)[number])) {
-    throw new TypeError(`Expected \`audioSampleRate\` to be one of ${AAC_SAMPLE_RATES.join(', ')}, got \`${show(audioSampleRate)}\``);
+    throw typeError('audioSampleRate', `one of ${AAC_SAMPLE_RATES.join(', ')}`, audioSampleRate);
   }
   const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   return { ...DEFAULTS, ...defined } as ResolvedOptions;
@@ -109,12 +109,17 @@ export function startRequest(options: ResolvedOptions, mimeType: string): StartR
 
 /** Returns `value` if it is a boolean; otherwise throws a TypeError naming `name`. */
 export function checkBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`Expected \`${name}\` to be a boolean, got \`${show(value)}\``);
+  if (typeof value !== 'boolean') throw typeError(name, 'a boolean', value);
   return value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The TypeError for a wrong `name`: what it should be, and what it got. */
+export function typeError(name: string, expected: string, got: unknown): TypeError {
+  return new TypeError(`Expected \`${name}\` to be ${expected}, got \`${show(got)}\``);
 }
 
 /** A value as an error message shows it. */
