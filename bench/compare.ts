@@ -1,7 +1,7 @@
-// Side-by-side comparisons where what changes is the server process itself (its ffmpeg binary,
-// an option, its environment), not a flag a wrapper can add: each side gets its own server
-// process, the sides run in turns (round 1: A, B; round 2: A, B; …) on the same fixture and
-// publisher count, and the rounds are pooled, so a burst of load on the machine hits both sides.
+// Side-by-side comparisons where what changes is the server process itself (for the herd, its
+// ffmpeg binary): each side gets its own server process, the sides run in turns (round 1: A, B;
+// round 2: A, B; …) on the same fixture and publisher count, and the rounds are pooled, so a burst
+// of load on the machine hits both sides.
 import type { RtmpServer } from '../test/helpers/rtmp-server.js';
 import type { Fixture } from './fixtures.js';
 import { table } from './report.js';

@@ -28,8 +28,6 @@ export interface Fixture {
   codec: FixtureCodec;
   /** What the publisher's start request says, as Chromium names it. */
   mimeType: string;
-  /** The encoded file (as ffmpeg wrote it, seekable): the reference for the AAC experiment. */
-  file: string;
   timesliceMs: number;
   chunks: RecordedChunk[];
   videoFrames: VideoFrame[];
@@ -143,7 +141,6 @@ export async function makeFixture(codec: FixtureCodec, seconds: number, timeslic
   return {
     codec,
     mimeType: MIME_TYPES[codec],
-    file,
     timesliceMs,
     chunks,
     videoFrames,

@@ -15,7 +15,7 @@ import type { ServerProcess } from './server-control.js';
 import { mean, percentile, round, spread, sum, type Spread } from './stats.js';
 
 export interface StepOptions {
-  /** What is being compared, e.g. 'passthrough' or '-flush_packets 1'. */
+  /** What is being measured, e.g. 'passthrough' or 'transcode'. */
   label: string;
   server: ServerProcess;
   rtmp: RtmpServer;
