@@ -443,6 +443,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         reply({ ok: false, error: fail(new BroadcastError('NOT_STARTED'), { sessionId: link?.id }) });
         return;
       }
+      this.#log.info('the client asked to stop', { sessionId: link.id, lastSeq: link.lastSeq });
       const error = await this.#end(link);
       reply(error ? { ok: false, error: this.#forClient(error) } : { ok: true });
     });

@@ -6,6 +6,13 @@ import { chooseMimeType } from './choose.js';
 /** Viewers can only join a stream at a keyframe, so one every 2 s keeps joining quick. */
 const KEYFRAME_INTERVAL_MS = 2_000;
 
+/**
+ * How long a stopped recording may still hand out data after its `stop` event. Firefox, when busy,
+ * fires its last `dataavailable` after `stop` (an empty blob comes before `stop` in its place): seen
+ * 3 times in 120 stops with both cores loaded, each within the same burst of tasks.
+ */
+const LATE_DATA_MS = 1_000;
+
 /** Chromium's keyframe option, not yet in TypeScript's DOM types. */
 interface KeyframeRecorderOptions extends MediaRecorderOptions {
   videoKeyFrameIntervalDuration?: number;
@@ -48,6 +55,8 @@ export class Recorder {
   /** Settles once a restart under way has the new recording running. */
   #restarting: Promise<void> | undefined;
   readonly #muted = new Set<TrackKind>();
+  /** Recordings that have handed out all they will: anything they fire later is dropped. */
+  readonly #finished = new WeakSet<MediaRecorder>();
 
   /** Throws INVALID_MEDIA when this browser cannot record anything the server reads. */
   constructor(stream: MediaStream, options: RecorderOptions) {
@@ -77,7 +86,9 @@ export class Recorder {
   #createRecorder(): MediaRecorder {
     const recorder = new MediaRecorder(new MediaStream(this.#tracks), this.#recorderOptions);
     const options = this.#options;
-    recorder.addEventListener('dataavailable', (event) => this.#onData(event.data));
+    recorder.addEventListener('dataavailable', (event) => {
+      if (!this.#finished.has(recorder)) this.#onData(event.data);
+    });
     recorder.addEventListener('error', (event) => {
       if (recorder !== this.#recorder) return;
       options.onError(new BroadcastError('INVALID_MEDIA', `The browser stopped recording: ${describe((event as ErrorEvent).error)}`));
@@ -132,9 +143,8 @@ export class Recorder {
     if (this.#stopRequested || previous.state === 'inactive') return;
     const next = this.#createRecorder();
     this.#recorder = next;
-    const stopped = new Promise((resolve) => previous.addEventListener('stop', resolve, { once: true }));
-    previous.stop();
-    await stopped;
+    // The old recording's last data first: the new one opens with its own header.
+    await this.#stopRecording(previous);
     if (this.#stopRequested) return;
     const started = new Promise<void>((resolve) => next.addEventListener('start', () => resolve(), { once: true }));
     next.start(this.#options.timeslice);
@@ -145,13 +155,38 @@ export class Recorder {
   async stop(): Promise<void> {
     await this.#restarting;
     this.#stopRequested = true;
-    if (this.#recorder.state !== 'inactive') {
-      const stopped = new Promise((resolve) => this.#recorder.addEventListener('stop', resolve, { once: true }));
-      this.#recorder.stop();
-      await stopped;
-    }
+    if (this.#recorder.state !== 'inactive') await this.#stopRecording(this.#recorder);
+    this.#finished.add(this.#recorder);
     this.#stopTracks();
     await this.#delivered;
+  }
+
+  /**
+   * Stops one recording and resolves once it has fired its last data. That is the blob before
+   * `stop`, unless that blob is empty: then Firefox may still fire the data it took from it (see
+   * LATE_DATA_MS), which is waited for.
+   */
+  async #stopRecording(recorder: MediaRecorder): Promise<void> {
+    let lastSize = 0;
+    const onData = (event: BlobEvent) => (lastSize = event.data.size);
+    recorder.addEventListener('dataavailable', onData);
+    await new Promise((resolve) => {
+      recorder.addEventListener('stop', resolve, { once: true });
+      recorder.stop();
+    });
+    recorder.removeEventListener('dataavailable', onData);
+    if (lastSize === 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          recorder.removeEventListener('dataavailable', done);
+          resolve();
+        };
+        const timer = setTimeout(done, LATE_DATA_MS);
+        recorder.addEventListener('dataavailable', done);
+      });
+    }
+    this.#finished.add(recorder);
   }
 
   /** Stops at once and hands out nothing more. */
