@@ -17,7 +17,7 @@ server.listen(Number(process.env.PORT ?? 1234), process.env.HOST ?? '127.0.0.1',
   console.log(`listening on ${server.address().port}: pages on ${pageOrigin} may broadcast to ${rtmpPrefix}…`);
 });
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, async () => {
+  process.on(signal, async () => {
     await broadcaster.close(); // ends every broadcast cleanly
     process.exit(0);
   });
