@@ -22,24 +22,11 @@ const firefoxFiles = cliFiles.length > 0 ? cliFiles.filter((file) => !/(^|\/)fra
 
 const { broadcastServerPlugin } = await tsImport('./test/browser/server-plugin.ts', import.meta.url);
 const { frameworkAppsPlugin } = await tsImport('./test/browser/frameworks/apps-plugin.ts', import.meta.url);
+const { CHROMIUM_ARGS, CHROMIUM_PATH } = await tsImport('./test/helpers/chromium.ts', import.meta.url);
 
 /** Debian's Chromium, with its fake camera (a test pattern) and microphone (a beep). */
 const chromium = chromeLauncher({
-  launchOptions: {
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-gpu',
-    ],
-  },
+  launchOptions: { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS },
 });
 
 /** Firefox through puppeteer over WebDriver BiDi. Its fake devices: a test pattern and a tone. */

@@ -6,6 +6,7 @@ import { createServer, get, type IncomingMessage, type Server, type ServerRespon
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseCommand, type CliConfig } from '../server/cli/config.js';
 import { BroadcastServer, type Logger } from '../server/index.js';
 import { chooseFfmpeg, type ChosenFfmpeg } from './ffmpeg.js';
 import { startRtmpServer, type EmbeddedRtmpServer } from './rtmp-server.js';
@@ -21,6 +22,31 @@ export interface DemoOptions {
   ffmpegPath?: string;
   /** Where every log line goes, the BroadcastServer's included. Default: console.log. */
   log?: (line: string) => void;
+  /** Every broadcast goes to these (stream keys included), whatever URL the page sends. Default: none. */
+  destinations?: string[];
+  /** URL prefixes the page may broadcast to. Default: any rtmp:// or rtmps:// URL (for this demo only). */
+  allowedDestinations?: string[];
+  /** Pages on other origins that may connect, or '*'. Default: the demo's own page only. */
+  allowedOrigins?: '*' | string[];
+}
+
+/** The relay command's settings that the demo takes too, as DemoOptions. */
+export type DemoSettings = Pick<DemoOptions, 'port' | 'host' | 'destinations' | 'allowedDestinations' | 'allowedOrigins'>;
+
+/**
+ * Reads PORT, HOST, RTMP_URL, ALLOWED_DESTINATIONS and ALLOWED_ORIGINS with the relay command's own
+ * parser (server/cli/config.ts), so they take the same forms and are refused with the same words.
+ * The relay insists on RTMP_URL or ALLOWED_DESTINATIONS; the demo has its embedded RTMP server, so
+ * when neither is set it hands the parser a prefix of that server's and keeps the demo's default.
+ * Throws CliUsageError for a wrong setting.
+ */
+export function demoSettings(env: Readonly<Record<string, string | undefined>>): DemoSettings {
+  const given = { PORT: env.PORT, HOST: env.HOST, RTMP_URL: env.RTMP_URL, ALLOWED_DESTINATIONS: env.ALLOWED_DESTINATIONS, ALLOWED_ORIGINS: env.ALLOWED_ORIGINS };
+  const embedded = !given.RTMP_URL?.trim() && !given.ALLOWED_DESTINATIONS?.trim();
+  const parsed = parseCommand([], embedded ? { ...given, ALLOWED_DESTINATIONS: 'rtmp://127.0.0.1/live' } : given);
+  // Without arguments the parser always answers `serve`.
+  const { port, host, destinations, allowedDestinations, allowedOrigins } = (parsed as { config: CliConfig }).config;
+  return { port, host, destinations, allowedOrigins, allowedDestinations: embedded ? undefined : allowedDestinations };
 }
 
 /** A stream that a broadcast from the page is publishing to the embedded RTMP server. */
@@ -61,7 +87,7 @@ const FILES: Record<string, [file: string, type: string]> = {
 
 /** Starts the demo; resolves once the page and the RTMP server accept connections. */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  const { port = 8080, host = '127.0.0.1', rtmpPort = 1935, log = console.log } = options;
+  const { port = 8080, host = '127.0.0.1', rtmpPort = 1935, log = console.log, destinations, allowedDestinations, allowedOrigins } = options;
   const ffmpeg = await chooseFfmpeg(options.ffmpegPath);
   const rtmp = await startRtmpServer({ port: rtmpPort, log });
   rtmp.on('publish', (path) => log(`rtmp server: ${path} is on air; watch it with: ffplay ${rtmp.origin}${path}`));
@@ -84,12 +110,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
 
   const broadcaster = new BroadcastServer(http, {
     ffmpegPath: ffmpeg.path,
-    // For the demo only: the page may send any rtmp:// or rtmps:// URL, and this server pushes to
-    // it. A real server sets the destination in its start hook, or allow-lists its ingests.
-    allowedDestinations: () => true,
+    // By default, for the demo only: the page may send any rtmp:// or rtmps:// URL, and this server
+    // pushes to it. A real server sets the destination in its start hook, or allow-lists its
+    // ingests (ALLOWED_DESTINATIONS); with RTMP_URL the page's own URL is overridden, as by the relay.
+    allowedDestinations: destinations ? undefined : (allowedDestinations ?? (() => true)),
+    allowedOrigins,
     hooks: {
-      // No URL from the page: the embedded RTMP server, under the first free name.
+      // RTMP_URL: every broadcast there. Else no URL from the page: the embedded RTMP server, under the first free name.
       start({ sessionId, request }) {
+        if (destinations) return { rtmpUrl: destinations };
         if (request.rtmpUrl !== undefined) return;
         const taken = new Set(names.values());
         let name = 'demo';
@@ -137,12 +166,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       return closing;
     },
   };
-  log(banner(demo));
+  log(banner(demo, options));
   if (!loopback) log(`Warning: listening on ${host}, so anyone who reaches port ${bound} can push to any RTMP URL through this demo.`);
   return demo;
 }
 
-function banner({ url, rtmp, ffmpeg }: Demo): string {
+function banner({ url, rtmp, ffmpeg }: Demo, { destinations, allowedDestinations, allowedOrigins }: DemoSettings): string {
   const ffmpegLine =
     ffmpeg.version === undefined
       ? ffmpeg.source === 'none'
@@ -157,8 +186,15 @@ function banner({ url, rtmp, ffmpeg }: Demo): string {
     `  RTMP server   ${rtmp.origin}/live (node-media-server, in this process)`,
     `  ffmpeg        ${ffmpegLine}`,
     `  Watch         ffplay ${rtmp.origin}/live/demo   (or VLC: Media > Open Network Stream; or Play on the page)`,
-    '  Destinations  the page may also send its own rtmp:// or rtmps:// URL. That is for this demo only:',
-    '                a real server sets the destination in its start hook, or allow-lists its ingests.',
+    ...(destinations
+      ? [`  Destinations  every broadcast goes to the ${destinations.length === 1 ? 'URL' : `${destinations.length} URLs`} of RTMP_URL, whatever URL the page sends`]
+      : allowedDestinations
+        ? [`  Destinations  the page may send a URL starting with ${allowedDestinations.join(' or ')} (ALLOWED_DESTINATIONS)`]
+        : [
+            '  Destinations  the page may also send its own rtmp:// or rtmps:// URL. That is for this demo only:',
+            '                a real server sets the destination in its start hook, or allow-lists its ingests.',
+          ]),
+    `  Pages         ${url}${allowedOrigins === '*' ? ' and pages on any origin' : allowedOrigins ? ` and pages on ${allowedOrigins.join(', ')}` : ' only (ALLOWED_ORIGINS lets others connect)'}`,
     'Stop with Ctrl+C.',
   ].join('\n');
 }
@@ -220,7 +256,7 @@ function portFromEnv(name: string, fallback: number): number {
 async function main(): Promise<void> {
   let demo: Demo;
   try {
-    demo = await startDemo({ port: portFromEnv('PORT', 8080), rtmpPort: portFromEnv('RTMP_PORT', 1935), host: process.env.HOST || undefined });
+    demo = await startDemo({ ...demoSettings(process.env), rtmpPort: portFromEnv('RTMP_PORT', 1935) });
   } catch (error) {
     console.error(`The demo could not start. ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

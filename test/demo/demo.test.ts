@@ -1,6 +1,6 @@
 // `npm start`'s demo, started by the test on ports of its own: the page and the CDN bundle it
 // loads, a broadcast with no destination reaching the embedded RTMP server (received by a real
-// player and probed), the same through the 2018 ffmpeg that @ffmpeg-installer brings to a machine
+// player and probed), the relay command's settings (RTMP_URL, ALLOWED_ORIGINS, …), the same through the 2018 ffmpeg that @ffmpeg-installer brings to a machine
 // without one, and the process stopping cleanly on SIGINT.
 import installer from '@ffmpeg-installer/ffmpeg';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { io } from 'socket.io-client';
 import type { BroadcastStats } from '../../client/protocol.js';
 import { chooseFfmpeg } from '../../demo/ffmpeg.js';
-import { startDemo, type Demo } from '../../demo/server.js';
+import { demoSettings, startDemo, type Demo } from '../../demo/server.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { probe } from '../helpers/probe.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
@@ -202,6 +202,48 @@ describe('the demo', () => {
     const refused = await start(socket, { mimeType: MIME, rtmpUrl: 'file:///tmp/out.flv' });
     assert.equal(refused.ok, false);
     assert.equal(!refused.ok && refused.error.code, 'DESTINATION_NOT_ALLOWED');
+  });
+
+  test("takes the relay command's settings in the relay's forms, refused with the relay's words", () => {
+    assert.deepEqual(demoSettings({}), { port: 8080, host: '127.0.0.1', destinations: undefined, allowedDestinations: undefined, allowedOrigins: undefined });
+    assert.deepEqual(demoSettings({ PORT: '9000', HOST: '0.0.0.0', ALLOWED_ORIGINS: 'http://localhost:8090, https://site.example' }), {
+      port: 9000,
+      host: '0.0.0.0',
+      destinations: undefined,
+      allowedDestinations: undefined,
+      allowedOrigins: ['http://localhost:8090', 'https://site.example'],
+    });
+    assert.deepEqual(demoSettings({ RTMP_URL: 'rtmp://a.example/live/k1 rtmp://b.example/app/k2' }).destinations, ['rtmp://a.example/live/k1', 'rtmp://b.example/app/k2']);
+    assert.deepEqual(demoSettings({ ALLOWED_DESTINATIONS: 'rtmp://a.example/live' }).allowedDestinations, ['rtmp://a.example/live']);
+    assert.equal(demoSettings({ ALLOWED_ORIGINS: '*' }).allowedOrigins, '*');
+    assert.throws(() => demoSettings({ RTMP_URL: 'file:///etc/passwd' }), { name: 'CliUsageError', message: /^`RTMP_URL` is not a usable rtmp:\/\/ or rtmps:\/\/ URL/ });
+    assert.throws(() => demoSettings({ RTMP_URL: 'rtmp://a.example/live/k', ALLOWED_DESTINATIONS: 'rtmp://a.example/live' }), /exclude each other/);
+    assert.throws(() => demoSettings({ ALLOWED_ORIGINS: 'localhost:8090' }), /Expected `ALLOWED_ORIGINS` to be origins/);
+    assert.throws(() => demoSettings({ PORT: 'http' }), /Expected `PORT` to be a whole number/);
+  });
+
+  test('with RTMP_URL and ALLOWED_ORIGINS, a page on that origin broadcasts to RTMP_URL whatever URL it sends, and other origins are refused', async (t) => {
+    const rtmpPort = await freePort();
+    const settings = demoSettings({ RTMP_URL: `rtmp://127.0.0.1:${rtmpPort}/live/fixed`, ALLOWED_ORIGINS: 'http://localhost:8090' });
+    const demo = await startDemo({ ...settings, port: 0, rtmpPort, log: () => {} });
+    t.after(() => demo.close());
+    const published = new Promise<string>((resolve) => demo.rtmp.on('publish', resolve));
+    const open = (origin: string) =>
+      new Promise<ClientSocket | string>((resolve) => {
+        const socket: ClientSocket = io(demo.url, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { origin } });
+        socket.once('connect', () => resolve(socket));
+        socket.once('connect_error', (error: Error & { data?: { code?: string } }) => resolve(error.data?.code ?? error.message));
+      });
+    assert.equal(await open('http://localhost:9999'), 'ORIGIN_NOT_ALLOWED');
+    const socket = await open('http://localhost:8090');
+    assert.ok(typeof socket !== 'string', socket as string);
+    t.after(() => socket.disconnect());
+    // As with the relay: the server's destination wins over one the page sends.
+    const answer = await start(socket, { mimeType: MIME, rtmpUrl: `${demo.rtmp.origin}/live/mine` });
+    assert.ok(answer.ok, JSON.stringify(answer));
+    await sendAll(socket, splitChunks(media, 64 * 1024));
+    assert.equal(await published, '/live/fixed');
+    assert.deepEqual(await stop(socket), { ok: true });
   });
 
   test('with no ffmpeg on PATH it takes the 2018 build of @ffmpeg-installer, and a broadcast still arrives', async (t) => {

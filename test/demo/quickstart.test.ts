@@ -1,5 +1,5 @@
-// "Coming from api.video browser-to-rtmp": their quick start, rewritten for us, is in the README
-// exactly as in demo/quickstart/, and it runs: the server as its own process, the client in Chromium
+// "Coming from api.video browser-to-rtmp": their quick start, rewritten for us, is in
+// docs/api-video.md exactly as in demo/quickstart/, and it runs: the server as its own process, the client in Chromium
 // (test/browser/quickstart.test.ts).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -20,11 +20,11 @@ after(async () => {
   await rtmp.close();
 });
 
-test('the README shows the quick start files as they are', () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+test('docs/api-video.md shows the quick start files as they are', () => {
+  const doc = readFileSync(new URL('../../docs/api-video.md', import.meta.url), 'utf8');
   for (const file of ['server.mjs', 'client.mjs']) {
     const code = readFileSync(new URL(`../../demo/quickstart/${file}`, import.meta.url), 'utf8');
-    assert.ok(readme.includes('```js\n' + code + '```'), `README shows demo/quickstart/${file} verbatim`);
+    assert.ok(doc.includes('```js\n' + code + '```'), `docs/api-video.md shows demo/quickstart/${file} verbatim`);
   }
 });
 
@@ -69,8 +69,8 @@ test('the quick start server runs on its own and relays a broadcast from its pag
     assert.equal(received.audio?.codec, 'aac');
   } finally {
     const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    assert.equal(await exited, 0, 'the quick start server exits cleanly on SIGTERM');
+    server.kill('SIGINT');
+    assert.equal(await exited, 0, 'the quick start server exits cleanly on SIGINT (Ctrl+C)');
     await waitForNoChildren('ffmpeg', 5_000);
   }
 });

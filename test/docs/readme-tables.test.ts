@@ -1,8 +1,11 @@
-// The README's element tables agree with custom-elements.json, which `npm run build` makes from
-// the element's JSDoc: every attribute, property, event, slot, part and CSS property is documented.
+// The element's reference tables in docs/element.md are the ones scripts/element-docs.mjs makes
+// from custom-elements.json (which `npm run build` makes from the element's JSDoc), so they are not
+// stale, and every attribute, property, event, slot, part and CSS property is documented.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 interface Named {
   name: string;
@@ -25,11 +28,16 @@ const manifest = JSON.parse(readFileSync(new URL('../../custom-elements.json', i
   modules: { declarations?: Declaration[] }[];
 };
 const element = manifest.modules.flatMap((module) => module.declarations ?? []).find((declaration) => declaration.customElement);
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const section = readme.slice(readme.indexOf('## Element'), readme.indexOf('## Client'));
+const section = readFileSync(new URL('../../docs/element.md', import.meta.url), 'utf8');
 
 test('the manifest describes <rtmp-broadcaster>', () => {
   assert.equal(element?.tagName, 'rtmp-broadcaster');
+});
+
+test('docs/element.md holds the tables the manifest gives (not stale)', () => {
+  const script = fileURLToPath(new URL('../../scripts/element-docs.mjs', import.meta.url));
+  // Exits 1 with a message naming `npm run build` when the generated text differs.
+  execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' });
 });
 
 const groups: [string, (declaration: Declaration) => Named[]][] = [
@@ -41,10 +49,10 @@ const groups: [string, (declaration: Declaration) => Named[]][] = [
   ['CSS property', (d) => d.cssProperties ?? []],
 ];
 for (const [kind, list] of groups) {
-  test(`every ${kind} in custom-elements.json is in the README's element tables`, () => {
+  test(`every ${kind} in custom-elements.json is in docs/element.md`, () => {
     const names = list(element!).map((item) => item.name);
     assert.ok(names.length > 0, `the manifest lists ${kind}s`);
     const missing = names.filter((name) => !section.includes(`\`${name}\``));
-    assert.deepEqual(missing, [], `${kind}s missing from the README`);
+    assert.deepEqual(missing, [], `${kind}s missing from docs/element.md`);
   });
 }

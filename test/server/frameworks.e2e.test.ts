@@ -1,5 +1,5 @@
-// The README's Express and Fastify recipes, run as written (only the port and the destination are
-// parameters): a BroadcastServer attached to the framework's own http server broadcasts to
+// Express and Fastify share their http server with a BroadcastServer (the shape of the recipes in
+// docs/recipes.md, which test/recipes/ runs as written from a packed tarball): it broadcasts to
 // nginx-rtmp while the framework keeps serving its routes.
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +15,7 @@ import { sendAll, start, stop, type ClientSocket } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 
-// README recipe: Express.
+// As the Express recipe.
 function expressRecipe(port: number, rtmpUrl: string) {
   const app = express();
   app.use(express.static('public')); // your page with <rtmp-broadcaster>
@@ -36,7 +36,7 @@ function expressRecipe(port: number, rtmpUrl: string) {
   return { server, broadcaster, shutdown };
 }
 
-// README recipe: Fastify.
+// As the Fastify recipe.
 async function fastifyRecipe(port: number, rtmpUrl: string) {
   const fastify = Fastify();
   fastify.get('/healthz', async () => ({ broadcasts: broadcaster.sessions().length }));

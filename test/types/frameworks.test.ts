@@ -1,6 +1,6 @@
 // The framework typings (`rtmp-broadcaster/react`, `/vue`, `/svelte`, written by `npm run build`
 // from custom-elements.json) checked by each framework's own type checker: the demo apps
-// (demo/frameworks) and the README's recipes type-check, and every line marked "error:" in the
+// (demo/frameworks) and the recipes of docs/recipes.md type-check, and every line marked "error:" in the
 // wrong-usage fixture beside them fails, and nothing else does.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -32,10 +32,10 @@ function expectedErrors(fixture: string): Report {
   return new Set(lines.flatMap((line, index) => (/error: /.test(line) ? [`${fixture}:${index + 2}`] : [])));
 }
 
-/** The README's framework recipes, by the language of their code block: vue, ts (Angular), svelte, tsx. */
+/** The framework recipes of docs/recipes.md, by the language of their code block: vue, ts (Angular), svelte, tsx. */
 function readmeRecipes(): Map<string, string> {
-  const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Vue, Angular, Svelte and React'), readme.indexOf('## Performance'));
+  const doc = readFileSync(resolve(root, 'docs/recipes.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## Vue, Angular, Svelte and React'));
   return new Map([...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, language, code]) => [language!, code!]));
 }
 
@@ -61,13 +61,13 @@ const checkers = [
 const recipes = readmeRecipes();
 
 for (const { framework, fixture, recipes: recipeFiles, run } of checkers) {
-  test(`${framework}: the demo app and the README recipe type-check with the typings, and each misuse in ${fixture} is an error`, async (t) => {
+  test(`${framework}: the demo app and the docs' recipe type-check with the typings, and each misuse in ${fixture} is an error`, async (t) => {
     const expected = expectedErrors(fixture);
     assert.ok(expected.size > 0, `${fixture} marks the lines that must fail`);
     // The recipes are written beside the fixture (the checker's tsconfig includes them) for the run.
     for (const [language, file] of Object.entries(recipeFiles)) {
       const code = recipes.get(language);
-      assert.ok(code, `the README has a \`\`\`${language} recipe`);
+      assert.ok(code, `docs/recipes.md has a \`\`\`${language} recipe`);
       writeFileSync(resolve(root, file), code);
       t.after(() => rmSync(resolve(root, file), { force: true }));
     }
