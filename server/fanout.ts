@@ -4,10 +4,11 @@
 // next keyframe, while the others go on untouched.
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import { BroadcastError, ERRORS, type DestinationState, type DestinationStatus, type ErrorPayload, type VideoMode } from '../client/protocol.js';
+import { BroadcastError, ERRORS, type DestinationState, type DestinationStatus, type ErrorPayload } from '../client/protocol.js';
 import { redactDestination } from './destination.js';
 import { FlvReader } from './flv.js';
-import { Session } from './session.js';
+import { FfmpegProcess } from './ffmpeg/process.js';
+import { retryDelay } from './retry.js';
 
 /** Where one output of a fan-out writes. */
 export type FanOutTarget = { kind: 'destination'; url: URL } | { kind: 'recording'; path: string };
@@ -24,10 +25,7 @@ export interface FanOutOutput {
 }
 
 export interface FanOutOptions {
-  sessionId: string;
-  remoteAddress: string;
   ffmpegPath: string;
-  video: VideoMode;
   targets: readonly FanOutTarget[];
   /** argv of the copy-only ffmpeg for one output. */
   args(target: FanOutTarget): string[];
@@ -54,13 +52,11 @@ export interface FanOutEvents {
   output: [label: string, line: string];
 }
 
-const MAX_RETRY_DELAY_MS = 10_000;
-
 /** One output: its copy-only ffmpeg, replaced when a destination is reconnected. */
 class Output implements FanOutOutput {
   state: DestinationState = 'connecting';
   retries = 0;
-  session: Session | undefined;
+  session: FfmpegProcess | undefined;
   /** A new ffmpeg gets the preamble and then media from the next keyframe. */
   joining = false;
   /** Whether this output's destination ever took media: one that never did is wrong, not dropped. */
@@ -150,34 +146,36 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     let inStep: Buffer | undefined;
     for (const output of this.#outputs) {
       const { session } = output;
-      if (!session || session.state !== 'live') continue;
+      if (!session || session.stopRequested) continue;
       if (!output.joining) {
         inStep ??= Buffer.concat([...header, ...tags.map((tag) => tag.bytes)]);
-        session.write(inStep, ignore);
+        this.#write(session, inStep);
         continue;
       }
       const keyframe = this.#reader.ready ? tags.findIndex((tag) => tag.keyframe) : -1;
       if (keyframe < 0) continue;
       output.joining = false;
-      session.write(Buffer.concat([this.#reader.start, ...tags.slice(keyframe).map((tag) => tag.bytes)]), ignore);
+      this.#write(session, Buffer.concat([this.#reader.start, ...tags.slice(keyframe).map((tag) => tag.bytes)]));
     }
+  }
+
+  /** An output that cannot keep up is dropped (and reconnected) alone: its buffer does not grow. */
+  #write(session: FfmpegProcess, bytes: Buffer): void {
+    if (session.buffered + bytes.byteLength > this.#options.maxBufferedBytes) {
+      void session.stop(new BroadcastError('BUFFER_FULL').toJSON());
+      return;
+    }
+    session.write(bytes, ignore);
   }
 
   async #spawn(output: Output): Promise<void> {
     const { target } = output;
-    const session = await Session.start({
-      id: this.#options.sessionId,
-      remoteAddress: this.#options.remoteAddress,
+    const session = await FfmpegProcess.start({
       ffmpegPath: this.#options.ffmpegPath,
       args: this.#options.args(target),
       destination: target.kind === 'destination' ? target.url : target.path,
-      video: this.#options.video,
       stopTimeoutMs: this.#options.stopTimeoutMs,
       killTimeoutMs: this.#options.killTimeoutMs,
-      // The broadcast's own ffmpeg watches the client; an output only follows it.
-      idleTimeoutMs: Infinity,
-      maxDurationMs: Infinity,
-      maxBufferedBytes: this.#options.maxBufferedBytes,
       onStats: (stats) => {
         if (stats.durationMs <= 0 || output.session !== session || output.state === 'live') return;
         const back = output.state === 'reconnecting';
@@ -191,7 +189,7 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     void session.ended.then(({ error }) => this.#onExit(output, session, error));
   }
 
-  #onExit(output: Output, session: Session, error: ErrorPayload | undefined): void {
+  #onExit(output: Output, session: FfmpegProcess, error: ErrorPayload | undefined): void {
     if (output.session !== session || this.#ending) return;
     const reason: ErrorPayload = error ?? { code: 'DESTINATION_UNREACHABLE', message: 'The RTMP destination closed the connection.' };
     if (output.target.kind === 'recording') {
@@ -206,7 +204,7 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     }
     output.state = 'reconnecting';
     output.retries++;
-    const retryInMs = Math.min(this.#options.retryDelayMs * 2 ** (output.retries - 1), MAX_RETRY_DELAY_MS);
+    const retryInMs = retryDelay(this.#options.retryDelayMs, output.retries);
     this.emit('lost', output, reason, retryInMs, true);
     output.retryTimer = setTimeout(() => void this.#reconnect(output), retryInMs);
   }

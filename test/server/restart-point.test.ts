@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { findCluster, MatroskaHeader } from '../../server/matroska.js';
+import { findCluster, MatroskaHeader } from '../../server/restart-point.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 
 test('the header is everything before the first Cluster, however the stream is chunked', async () => {
