@@ -12,7 +12,8 @@ import {
   type ErrorPayload,
   type ServerToClientEvents,
 } from '../client/protocol.js';
-import { Broadcast, type DestinationRef, type SessionInfo, type StopSummary } from './broadcast.js';
+import { Broadcast } from './broadcast.js';
+import type { DestinationRef, SessionInfo, StopSummary } from './session-info.js';
 import { Connection, type ConnectionContext, type ConnectionHost } from './connection.js';
 import { FanOut } from './fanout.js';
 import { parseMimeType } from './ffmpeg/args.js';
@@ -28,7 +29,7 @@ import { redactDestination } from './destination.js';
 import { validateStartRequest } from './validate.js';
 
 export type { BroadcastServerOptions } from './options.js';
-export type { DestinationRef, StopSummary } from './broadcast.js';
+export type { DestinationRef, StopSummary } from './session-info.js';
 export type { BroadcastHooks, BroadcastSocket, ErrorContext, HookContext, RecordOption, StartOverrides } from './hooks.js';
 
 /** A socket.io connection, as the `connection` event reports it. */
@@ -188,6 +189,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const { ffmpegPath, stopTimeoutMs, killTimeoutMs, maxBufferedBytes } = settings;
       const fanOut = plan.fanned
         ? await FanOut.start({
+            sessionId,
+            log: this.#log,
             ffmpegPath,
             targets: plan.targets,
             args: plan.targetArgs,

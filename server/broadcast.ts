@@ -4,67 +4,16 @@
 // drops it; or one ffmpeg writing FLV to a fan-out of copy-only ffmpegs, one per destination.
 import { EventEmitter } from 'node:events';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  BroadcastError,
-  type BroadcastStats,
-  type DestinationStatus,
-  type ErrorPayload,
-  type VideoMode,
-} from '../client/protocol.js';
+import { BroadcastError, type BroadcastStats, type DestinationStatus, type ErrorPayload, type VideoMode } from '../client/protocol.js';
 import { toBroadcastError } from './errors.js';
 import type { FanOut } from './fanout.js';
 import type { MediaProcess } from './ffmpeg/process.js';
 import type { BroadcastSocket, HookContext } from './hooks.js';
-import type { Logger } from './logger.js';
 import { MediaGate } from './restart-point.js';
 import { retryDelay } from './retry.js';
-
-/** Where a broadcast is in its life, as `sessions()` shows it. */
-export type SessionState = 'live' | 'reconnecting' | 'stopping' | 'ended';
-
-/** What `sessions()` reports about one broadcast. Holds no stream key. */
-export interface SessionInfo {
-  sessionId: string;
-  remoteAddress: string;
-  /** When the broadcast started, in milliseconds since the epoch. */
-  startedAt: number;
-  state: SessionState;
-  /** The (first) destination with its stream key hidden: `rtmp://host/app/***`. */
-  destination: string;
-  /** Every destination of the broadcast, in the order given, with its own state and reconnections. */
-  destinations: DestinationStatus[];
-  /** The file the broadcast is recorded to, when the operator records it. */
-  recording?: string;
-  video: VideoMode;
-  /** Media bytes received from the client so far. */
-  bytesIn: number;
-  /** The latest progress report from ffmpeg, if one came yet. */
-  stats: BroadcastStats | undefined;
-  /** The ffmpeg process id. */
-  pid: number | undefined;
-}
-
-/** How a broadcast ended, as the stop hook and `session-end` see it. */
-export interface StopSummary {
-  reason: 'stopped' | 'error' | 'disconnected';
-  durationMs: number;
-  bytesIn: number;
-  /** The (first) destination with its stream key hidden. */
-  destination: string;
-  /** Every destination, stream keys hidden, and how each ended. */
-  destinations: DestinationStatus[];
-  /** The file the broadcast was recorded to, when it was. */
-  recording?: string;
-  error?: ErrorPayload;
-}
-
-/** Which destination of a broadcast a `destination-lost` / `destination-restored` event is about. */
-export interface DestinationRef {
-  /** Its place in the broadcast's list of destinations, from 0. */
-  index: number;
-  /** The destination with its stream key hidden. */
-  destination: string;
-}
+import type { BroadcastEvents, BroadcastOptions } from './broadcast-options.js';
+import type { DestinationRef, SessionInfo, StopSummary } from './session-info.js';
+import { IdleTimer } from './idle-timer.js';
 
 /**
  * The one state machine of a broadcast:
@@ -72,47 +21,6 @@ export interface DestinationRef {
  * live → reconnecting (its destination dropped it; no ffmpeg) → restoring (a new ffmpeg, not yet publishing) → live.
  */
 type Phase = 'live' | 'reconnecting' | 'restoring' | 'stopping' | 'ended';
-
-export interface BroadcastEvents {
-  stats: [stats: BroadcastStats];
-  /** A line of the broadcast ffmpeg's log, redacted. */
-  output: [line: string];
-  'destination-lost': [attempt: number, retryInMs: number, error: ErrorPayload, destination: DestinationRef & { retrying: boolean }];
-  'destination-restored': [attempt: number, destination: DestinationRef];
-}
-
-/** What starting an ffmpeg for the broadcast needs from it. */
-export interface SpawnRequest {
-  /** A new ffmpeg taking over from one whose destination dropped the broadcast. */
-  continues: boolean;
-  onStats(stats: BroadcastStats): void;
-  onOutput(line: string): void;
-}
-
-export interface BroadcastOptions {
-  context: HookContext;
-  video: VideoMode;
-  /** The client's container, as ffmpeg names it ('matroska' or 'mp4'): it says where a new ffmpeg may start. */
-  inputFormat: string;
-  recording: string | undefined;
-  /** With several destinations or a recording: the outputs fed from the broadcast's ffmpeg. */
-  fanOut: FanOut | undefined;
-  /** Starts the broadcast's ffmpeg (again, after its destination dropped it). */
-  spawn(request: SpawnRequest): Promise<MediaProcess>;
-  idleTimeoutMs: number;
-  maxDurationMs: number;
-  maxBufferedBytes: number;
-  destinationRetries: number;
-  destinationRetryDelayMs: number;
-  sendFfmpegOutput: boolean;
-  /** Whether the server is shutting down (a dropped destination is not reconnected then). */
-  closing(): boolean;
-  /** What a client may see of an error. */
-  forClient(error: ErrorPayload): ErrorPayload;
-  /** Reports the end (hooks, listeners); the broadcast's `done` resolves once it has. */
-  report(broadcast: Broadcast, summary: StopSummary): Promise<void>;
-  log: Logger;
-}
 
 /** How long a client may take to say it restarts its recording for a reconnected destination. */
 const RESTART_ANSWER_MS = 1_000;
@@ -141,9 +49,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   #disconnected = false;
   /** Why the server is ending the broadcast (an idle client, a full buffer…), while ffmpeg flushes. */
   #endReason: ErrorPayload | undefined;
-  /** When the last chunk came (performance.now()); the idle timer reads it when it fires instead of being re-armed for every chunk. */
-  #lastChunkAt = performance.now();
-  #idleTimer: NodeJS.Timeout | undefined;
+  #idle: IdleTimer | undefined;
   #durationTimer: NodeJS.Timeout | undefined;
   #detachTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -224,7 +130,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
       }
       this.#lastSeq = seq;
     }
-    this.#lastChunkAt = performance.now();
+    this.#idle?.touch();
     const media = this.#phase === 'reconnecting' ? undefined : this.#gate.pass(chunk);
     if (media === undefined || media.byteLength === 0) return done();
     if (this.#process.buffered + media.byteLength > this.#options.maxBufferedBytes) {
@@ -321,7 +227,12 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   /** The first ffmpeg runs: start the timers, feed the outputs, watch its exit. */
   #begin(): void {
     const { idleTimeoutMs, maxDurationMs, fanOut } = this.#options;
-    if (Number.isFinite(idleTimeoutMs)) this.#idleTimer = setTimeout(() => this.#onIdleTimer(), idleTimeoutMs);
+    if (Number.isFinite(idleTimeoutMs)) {
+      const message = `No media arrived for ${Math.round(idleTimeoutMs / 1000)} s, so the broadcast was ended.`;
+      this.#idle = new IdleTimer(idleTimeoutMs, () => {
+        if (this.accepting) void this.stop(new BroadcastError('IDLE_TIMEOUT', message).toJSON());
+      });
+    }
     if (Number.isFinite(maxDurationMs)) {
       const seconds = Math.round(maxDurationMs / 1000);
       const limit = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
@@ -355,25 +266,6 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   #onOutput(line: string): void {
     this.emit('output', line);
     if (this.#options.sendFfmpegOutput) this.#socket?.emit('ffmpeg-output', line);
-  }
-
-  /** Ends the broadcast if no chunk came for the idle timeout; otherwise waits for what is left of it after the last chunk. */
-  #onIdleTimer(): void {
-    const { idleTimeoutMs } = this.#options;
-    const left = idleTimeoutMs - (performance.now() - this.#lastChunkAt);
-    if (left > 0) {
-      this.#idleTimer = setTimeout(() => this.#onIdleTimer(), left);
-      return;
-    }
-    // Timers run before the loop reads its sockets: when the server was busy past the timeout (a
-    // herd of ffmpeg spawns), a chunk may be waiting unread. Decide once pending input is read.
-    const lastChunkAt = this.#lastChunkAt;
-    setImmediate(() => {
-      if (!this.accepting) return;
-      if (this.#lastChunkAt !== lastChunkAt) return this.#onIdleTimer();
-      const seconds = Math.round(idleTimeoutMs / 1000);
-      void this.stop(new BroadcastError('IDLE_TIMEOUT', `No media arrived for ${seconds} s, so the broadcast was ended.`).toJSON());
-    });
   }
 
   /** ffmpeg exited: reconnect a destination that dropped a live broadcast, or report the end. */
@@ -436,28 +328,15 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     this.#watch(next);
   }
 
-  /** Feeds the outputs from the broadcast's ffmpeg and tells the client and listeners what each destination does. */
+  /** Feeds the outputs from the broadcast's ffmpeg; tells the client and listeners what each destination does. */
   #wireFanOut(fanOut: FanOut): void {
-    const sessionId = this.id;
-    const { log } = this.#options;
     fanOut.attach(this.#process.output!);
-    fanOut.on('output', (label, line) => log.debug('ffmpeg', { sessionId, output: label, line }));
     fanOut.on('lost', (output, error, retryInMs, retrying) => {
-      const destination = { index: output.index, destination: output.label };
-      const fields = { sessionId, ...destination, attempt: output.retries, retryInMs, code: error.code };
-      if (retrying) log.warn('a destination dropped the broadcast; reconnecting it', fields);
-      else log.warn('giving up on a destination', { ...fields, message: error.message });
-      this.#destinationLost(destination, { attempt: output.retries, retryInMs, error, remaining: fanOut.remaining, retrying });
+      const lost = { attempt: output.retries, retryInMs, error, remaining: fanOut.remaining, retrying };
+      this.#destinationLost({ index: output.index, destination: output.label }, lost);
     });
-    fanOut.on('restored', (output) => {
-      const destination = { index: output.index, destination: output.label };
-      log.info('reconnected to a destination', { sessionId, ...destination, attempt: output.retries });
-      this.#destinationRestored(destination, output.retries);
-    });
+    fanOut.on('restored', (output) => this.#destinationRestored({ index: output.index, destination: output.label }, output.retries));
     fanOut.on('all-failed', (error) => void this.stop(error));
-    fanOut.on('recording-failed', (error) => {
-      log.error('the recording failed; the broadcast goes on', { sessionId, recording: this.recording, code: error.code, message: error.message });
-    });
   }
 
   /** Tells the client and listeners that a destination dropped the broadcast. */
@@ -478,7 +357,8 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   #finish(error: ErrorPayload | undefined): void {
     if (this.#phase === 'ended') return;
     this.#phase = 'ended';
-    for (const timer of [this.#idleTimer, this.#durationTimer, this.#detachTimer, this.#retryTimer]) clearTimeout(timer);
+    this.#idle?.cancel();
+    for (const timer of [this.#durationTimer, this.#detachTimer, this.#retryTimer]) clearTimeout(timer);
     const summary: StopSummary = {
       reason: this.#disconnected ? 'disconnected' : error ? 'error' : 'stopped',
       durationMs: Date.now() - this.startedAt,

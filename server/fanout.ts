@@ -8,6 +8,7 @@ import { BroadcastError, ERRORS, type DestinationState, type DestinationStatus, 
 import { redactDestination } from './destination.js';
 import { FlvReader } from './flv.js';
 import { FfmpegProcess } from './ffmpeg/process.js';
+import type { Logger } from './logger.js';
 import { retryDelay } from './retry.js';
 
 /** Where one output of a fan-out writes. */
@@ -25,6 +26,9 @@ export interface FanOutOutput {
 }
 
 export interface FanOutOptions {
+  sessionId: string;
+  /** Where the fan-out logs what its outputs do. */
+  log: Logger;
   ffmpegPath: string;
   targets: readonly FanOutTarget[];
   /** argv of the copy-only ffmpeg for one output. */
@@ -46,10 +50,6 @@ export interface FanOutEvents {
   restored: [output: FanOutOutput];
   /** Every destination is gone for good; the recording, if any, goes on until the broadcast is ended. */
   'all-failed': [error: ErrorPayload];
-  /** The recording could not be written (it is not retried: a new ffmpeg would overwrite it). */
-  'recording-failed': [error: ErrorPayload];
-  /** A line of one output's ffmpeg log, redacted. */
-  output: [label: string, line: string];
 }
 
 /** One output: its copy-only ffmpeg, replaced when a destination is reconnected. */
@@ -181,9 +181,11 @@ export class FanOut extends EventEmitter<FanOutEvents> {
         const back = output.state === 'reconnecting';
         output.state = 'live';
         output.published = true;
-        if (back) this.emit('restored', output);
+        if (!back) return;
+        this.#options.log.info('reconnected to a destination', { ...this.#fields(output) });
+        this.emit('restored', output);
       },
-      onOutput: (line) => this.emit('output', output.label, line),
+      onOutput: (line) => this.#options.log.debug('ffmpeg', { sessionId: this.#options.sessionId, output: output.label, line }),
     });
     output.session = session;
     void session.ended.then(({ error }) => this.#onExit(output, session, error));
@@ -194,7 +196,10 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     const reason: ErrorPayload = error ?? { code: 'DESTINATION_UNREACHABLE', message: 'The RTMP destination closed the connection.' };
     if (output.target.kind === 'recording') {
       output.state = 'failed';
-      this.emit('recording-failed', error ?? { code: 'FFMPEG_EXITED', message: 'The recording stopped unexpectedly.' });
+      // Not retried: a new ffmpeg would overwrite it. The broadcast goes on.
+      const failure = error ?? new BroadcastError('FFMPEG_EXITED', 'The recording stopped unexpectedly.').toJSON();
+      const { sessionId } = this.#options;
+      this.#options.log.error('the recording failed; the broadcast goes on', { sessionId, recording: output.label, code: failure.code, message: failure.message });
       return;
     }
     const retrying = (output.published || output.retries > 0) && output.retries < this.#options.retries;
@@ -205,6 +210,7 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     output.state = 'reconnecting';
     output.retries++;
     const retryInMs = retryDelay(this.#options.retryDelayMs, output.retries);
+    this.#options.log.warn('a destination dropped the broadcast; reconnecting it', { ...this.#fields(output), retryInMs, code: reason.code });
     this.emit('lost', output, reason, retryInMs, true);
     output.retryTimer = setTimeout(() => void this.#reconnect(output), retryInMs);
   }
@@ -212,6 +218,7 @@ export class FanOut extends EventEmitter<FanOutEvents> {
   /** No more retries for this destination; when it was the last one, the broadcast has nowhere to go. */
   #giveUp(output: Output, error: ErrorPayload): void {
     output.state = 'failed';
+    this.#options.log.warn('giving up on a destination', { ...this.#fields(output), retryInMs: 0, code: error.code, message: error.message });
     this.emit('lost', output, error, 0, false);
     const gone = this.#outputs.every((each) => each.target.kind !== 'destination' || each.state === 'failed');
     if (gone && !this.#allFailed) {
@@ -232,6 +239,11 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     }
     // The broadcast ended while the new ffmpeg was starting.
     if (this.#ending) void output.session?.stop();
+  }
+
+  /** What every log line about an output says. */
+  #fields(output: Output): Record<string, unknown> {
+    return { sessionId: this.#options.sessionId, index: output.index, destination: output.label, attempt: output.retries };
   }
 
   /** How many destinations still take (or are about to take) the broadcast. */

@@ -10,7 +10,7 @@ import {
   type ServerToClientEvents,
   type StartRequest,
 } from '../client/protocol.js';
-import type { StopSummary } from './broadcast.js';
+import type { StopSummary } from './session-info.js';
 import { describe, toBroadcastError } from './errors.js';
 import { AUDIO_CHANNELS, recorderArgs, type AudioChannels } from './ffmpeg/args.js';
 import type { Logger } from './logger.js';

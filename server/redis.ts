@@ -6,7 +6,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { BroadcastError } from '../client/protocol.js';
 import type { Admission, AdmissionRequest } from './admission.js';
 import type { BroadcastServer } from './broadcast-server.js';
-import type { SessionInfo } from './broadcast.js';
+import type { SessionInfo } from './session-info.js';
 
 export interface RedisScaleOptions {
   /** The Redis server, e.g. `redis://:password@redis.internal:6379/0`. Default `redis://127.0.0.1:6379`. */
