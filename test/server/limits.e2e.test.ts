@@ -91,6 +91,22 @@ describe('per-address limits', () => {
     });
   });
 
+  test('connection refusals reach the error hook, with the address they came from', async () => {
+    const hooked: Array<{ code: string; remoteAddress: string; sessionId: string | undefined }> = [];
+    const error: NonNullable<BroadcastServerOptions['hooks']>['error'] = (context, refusal) =>
+      void hooked.push({ code: refusal.code, remoteAddress: context.remoteAddress, sessionId: context.sessionId });
+    await withStack({ maxConnectionsPerMinute: 1, hooks: { error } }, async (stack) => {
+      assert.equal(await connectFrom(stack.origin, 'https://evil.example'), 'ORIGIN_NOT_ALLOWED');
+      assert.equal(await connectFrom(stack.origin), 'connected');
+      assert.equal(await connectFrom(stack.origin), 'RATE_LIMITED');
+    });
+    assert.deepEqual(hooked.map(({ code }) => code), ['ORIGIN_NOT_ALLOWED', 'RATE_LIMITED']);
+    for (const each of hooked) {
+      assert.match(each.remoteAddress, /127\.0\.0\.1/);
+      assert.equal(each.sessionId, undefined, 'a refused connection has no broadcast');
+    }
+  });
+
   test('the rate limiter forgets hits older than its window', () => {
     const limiter = new RateLimiter(2, 1_000);
     assert.deepEqual([limiter.take('a', 0), limiter.take('a', 10), limiter.take('a', 20), limiter.take('b', 20)], [true, true, false, true]);
