@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
-import type { BroadcastStats } from '../../client/protocol.js';
-import { createProgressParser } from '../../server/ffmpeg/progress.js';
+import type { BroadcastStats } from '../../../client/protocol.js';
+import { createProgressParser } from '../../../server/ffmpeg/progress.js';
 
 interface Block {
   stats: BroadcastStats;

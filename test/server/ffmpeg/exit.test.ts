@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import type { ErrorPayload } from '../../client/protocol.js';
-import { createRedactor } from '../../server/destination.js';
-import { buildFfmpegArgs } from '../../server/ffmpeg/args.js';
-import { lastMeaningfulLine, mapFfmpegExit, type FfmpegExit } from '../../server/ffmpeg/exit.js';
+import type { ErrorPayload } from '../../../client/protocol.js';
+import { createRedactor } from '../../../server/destination.js';
+import { buildFfmpegArgs } from '../../../server/ffmpeg/args.js';
+import { lastMeaningfulLine, mapFfmpegExit, type FfmpegExit } from '../../../server/ffmpeg/exit.js';
 
 const CODEC_WARNING = [
   '[matroska,webm @ 0x55bcbd588b40] [warning] Could not find codec parameters for stream 0 (Video: h264, none(progressive), 160x120): unspecified pixel format',

@@ -3,7 +3,7 @@
 // chunks and acks would wait behind all of them (bench: 140 starts blocked the loop 1.9 s).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nextSpawnTurn } from '../../server/ffmpeg/spawn-turns.js';
+import { nextSpawnTurn } from '../../../server/ffmpeg/spawn-turns.js';
 
 test('concurrent starts get one spawn turn per turn of the event loop, in call order', async () => {
   let iterations = 0;

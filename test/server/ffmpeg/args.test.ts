@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { before, describe, test } from 'node:test';
-import type { BroadcastStats } from '../../client/protocol.js';
-import { buildFfmpegArgs, parseMimeType, pusherArgs, recorderArgs, type FfmpegArgsOptions } from '../../server/ffmpeg/args.js';
-import { createProgressParser } from '../../server/ffmpeg/progress.js';
+import type { BroadcastStats } from '../../../client/protocol.js';
+import { buildFfmpegArgs, parseMimeType, pusherArgs, recorderArgs, type FfmpegArgsOptions } from '../../../server/ffmpeg/args.js';
+import { createProgressParser } from '../../../server/ffmpeg/progress.js';
 
 describe('parseMimeType', () => {
   const copy = { inputFormat: 'matroska', video: 'copy' } as const;

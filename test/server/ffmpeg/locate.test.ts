@@ -1,7 +1,7 @@
 // Which ffmpeg the server runs: the option, else FFMPEG_PATH, else the one on PATH.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { locateFfmpeg } from '../../server/ffmpeg/locate.js';
+import { locateFfmpeg } from '../../../server/ffmpeg/locate.js';
 
 test('the option wins over the environment', () => {
   assert.equal(locateFfmpeg('/opt/ffmpeg/bin/ffmpeg', { FFMPEG_PATH: '/usr/local/bin/ffmpeg' }), '/opt/ffmpeg/bin/ffmpeg');

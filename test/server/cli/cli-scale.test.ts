@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
-import { CliUsageError, helpText, parseCommand, type CliConfig } from '../../server/cli/config.js';
+import { CliUsageError, helpText, parseCommand, type CliConfig } from '../../../server/cli/config.js';
 
 const DESTINATION = { RTMP_URL: 'rtmp://a.rtmp.youtube.com/live2/key' };
 

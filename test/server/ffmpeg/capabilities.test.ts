@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { buildFfmpegArgs, pusherArgs, recorderArgs } from '../../server/ffmpeg/args.js';
-import { probeFfmpeg } from '../../server/ffmpeg/capabilities.js';
+import { buildFfmpegArgs, pusherArgs, recorderArgs } from '../../../server/ffmpeg/args.js';
+import { probeFfmpeg } from '../../../server/ffmpeg/capabilities.js';
 
 const SYSTEM_FFMPEG = 'ffmpeg';
 const OLD_FFMPEG = installer.path;
