@@ -9,8 +9,7 @@ import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { probe } from '../helpers/probe.js';
 import { useRtmpServer } from '../helpers/suite.js';
 import { sendAll, start, startStack, stop } from '../helpers/stack.js';
-
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
+import { H264_MIME } from '../helpers/constants.js';
 
 const rtmp = useRtmpServer();
 

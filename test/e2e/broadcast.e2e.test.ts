@@ -9,9 +9,8 @@ import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { keyframeTimes, probe } from '../helpers/probe.js';
 import { useRtmpServer } from '../helpers/suite.js';
 import { ended, sendAll, start, startStack, stop } from '../helpers/stack.js';
+import { H264_MIME, VP8_MIME } from '../helpers/constants.js';
 
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
-const VP8_MIME = 'video/webm;codecs=vp8,opus';
 const CHUNK_BYTES = 80_000; // about 250 ms of 2.5 Mb/s media, like a recorder timeslice
 
 const rtmp = useRtmpServer();

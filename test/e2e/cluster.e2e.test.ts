@@ -14,8 +14,9 @@ import { probe } from '../helpers/probe.js';
 import { reapOnExit } from '../helpers/reaper.js';
 import { useRtmpServer } from '../helpers/suite.js';
 import { connectClient, ended, sendAll, start, type ClientSocket } from '../helpers/stack.js';
+import { H264_MIME } from '../helpers/constants.js';
+import { eventually } from '../helpers/eventually.js';
 
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const CHUNK_BYTES = 80_000;
 
 const rtmp = useRtmpServer();
@@ -101,11 +102,8 @@ function ffmpegParents(): number[] {
 
 /** Resolves once `pid` has exited. Polled: an orphaned process tells nobody here when it exits. */
 async function gone(pid: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let found = stat(pid); found && !/^[ZX]/.test(found.state); found = stat(pid)) {
-    if (Date.now() > deadline) assert.fail(`process ${pid} still runs after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const exited = () => /^[ZX]/.test(stat(pid)?.state ?? 'X');
+  await eventually(exited, timeoutMs, `process ${pid} exits`);
 }
 
 describe('cluster mode', () => {

@@ -8,8 +8,7 @@ import { waitForNoChildren } from '../helpers/processes.js';
 import { keyframeTimes, probe } from '../helpers/probe.js';
 import { startRtmpServer } from '../helpers/rtmp-server.js';
 import { ended, send, sendPaced, start, startStack, stop } from '../helpers/stack.js';
-
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
+import { H264_MIME } from '../helpers/constants.js';
 
 after(async () => {
   await waitForNoChildren('ffmpeg', 5_000);

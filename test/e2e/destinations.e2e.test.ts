@@ -9,8 +9,8 @@ import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
 import { ended, send, sendAll, sendPaced, start, startStack, stop } from '../helpers/stack.js';
+import { H264_MIME } from '../helpers/constants.js';
 
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const FPS = 30;
 
 // Two ingests, each its own nginx, so one can go down while the other stays up.

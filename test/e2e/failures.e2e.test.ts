@@ -12,8 +12,8 @@ import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
 import { useRtmpServer } from '../helpers/suite.js';
 import { ended, send, sendAll, start, startStack, stop } from '../helpers/stack.js';
+import { H264_MIME } from '../helpers/constants.js';
 
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const CHUNK_BYTES = 80_000;
 
 const rtmp = useRtmpServer();

@@ -12,8 +12,7 @@ import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { probe } from '../helpers/probe.js';
 import { useRtmpServer } from '../helpers/suite.js';
 import { sendAll, start, stop, type ClientSocket } from '../helpers/stack.js';
-
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
+import { H264_MIME } from '../helpers/constants.js';
 
 // README recipe: Express.
 function expressRecipe(port: number, rtmpUrl: string) {

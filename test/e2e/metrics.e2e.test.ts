@@ -9,9 +9,9 @@ import { createMetrics } from '../../server/metrics.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { useRtmpServer } from '../helpers/suite.js';
 import { ended, sendAll, start, startStack, stop } from '../helpers/stack.js';
+import { H264_MIME } from '../helpers/constants.js';
 
 const run = promisify(execFile);
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 
 const rtmp = useRtmpServer();
 

@@ -12,9 +12,9 @@ import { waitForNoChildren } from '../helpers/processes.js';
 import { keyframeTimes, probe, videoPacketTimes } from '../helpers/probe.js';
 import { startRtmpServer, type RtmpServer } from '../helpers/rtmp-server.js';
 import { ended, send, sendAll, start, startStack, stop, type ClientSocket, type Stack } from '../helpers/stack.js';
+import { SAFARI_MIME } from '../helpers/constants.js';
 
 const run = promisify(execFile);
-const SAFARI_MIME = 'video/mp4;codecs=avc1.42E01E,mp4a.40.2';
 const FPS = 30;
 
 let dir: string;

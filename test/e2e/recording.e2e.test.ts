@@ -15,8 +15,8 @@ import { probe } from '../helpers/probe.js';
 import { reapOnExit, removeOnExit } from '../helpers/reaper.js';
 import { sendAll, sendPaced, start, startStack, stop, type ClientSocket } from '../helpers/stack.js';
 import { useRtmpServer } from '../helpers/suite.js';
+import { H264_MIME } from '../helpers/constants.js';
 
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const FPS = 30;
 const rtmp = useRtmpServer();
 const directory = mkdtempSync(join(tmpdir(), 'rtmp-broadcaster-recordings-'));

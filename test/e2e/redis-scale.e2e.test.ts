@@ -18,8 +18,9 @@ import { reapOnExit } from '../helpers/reaper.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { useRtmpServer } from '../helpers/suite.js';
 import { connectClient, ended, sendAll, start, stop, type ClientSocket } from '../helpers/stack.js';
+import { H264_MIME } from '../helpers/constants.js';
+import { eventually } from '../helpers/eventually.js';
 
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const CHUNK_BYTES = 80_000;
 
 const rtmp = useRtmpServer();
@@ -89,15 +90,6 @@ function running(pid: number): boolean {
     return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
   } catch {
     return false;
-  }
-}
-
-/** Polls until `check` holds: what is awaited here is a TTL running out in Redis, which sends no event. */
-async function eventually(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

@@ -14,9 +14,9 @@ import { waitForNoChildren } from '../helpers/processes.js';
 import { keyframeTimes, probe, videoPacketTimes } from '../helpers/probe.js';
 import { startRtmpServer } from '../helpers/rtmp-server.js';
 import { send, start, startStack, stop } from '../helpers/stack.js';
+import { VP8_MIME } from '../helpers/constants.js';
 
 const run = promisify(execFile);
-const VP8_MIME = 'video/webm;codecs=vp8,opus';
 const CHUNK_MS = 250;
 
 let dir: string;

@@ -12,8 +12,8 @@ import { probe } from '../helpers/probe.js';
 import { useRtmpServer } from '../helpers/suite.js';
 import { send, start, startStack, stop, type ClientSocket } from '../helpers/stack.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { H264_MIME } from '../helpers/constants.js';
 
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const ACK_TIMEOUT_MS = 20_000;
 
 const rtmp = useRtmpServer();

@@ -19,9 +19,9 @@ import { probe } from '../../helpers/probe.js';
 import { reapOnExit, removeOnExit } from '../../helpers/reaper.js';
 import { startRtmpServer, type RtmpServer } from '../../helpers/rtmp-server.js';
 import { ended, sendAll, start, stop, type ClientSocket } from '../../helpers/stack.js';
+import { H264_MIME } from '../../helpers/constants.js';
 
 const run = promisify(execFile);
-const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const CHUNK_BYTES = 80_000;
 const YOUTUBE = 'rtmp://a.rtmp.youtube.com/live2';
 
