@@ -193,7 +193,7 @@ export class FanOut extends EventEmitter<FanOutEvents> {
 
   #onExit(output: Output, session: FfmpegProcess, error: ErrorPayload | undefined): void {
     if (output.session !== session || this.#ending) return;
-    const reason: ErrorPayload = error ?? { code: 'DESTINATION_UNREACHABLE', message: 'The RTMP destination closed the connection.' };
+    const reason: ErrorPayload = error ?? new BroadcastError('DESTINATION_UNREACHABLE', 'The RTMP destination closed the connection.').toJSON();
     if (output.target.kind === 'recording') {
       output.state = 'failed';
       // Not retried: a new ffmpeg would overwrite it. The broadcast goes on.

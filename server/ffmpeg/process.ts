@@ -94,7 +94,7 @@ export class FfmpegProcess implements MediaProcess {
         stopRequested: false,
         ffmpegPath: options.ffmpegPath,
         logTail: [],
-      }) ?? { code: 'FFMPEG_EXITED', message: 'ffmpeg exited before it started.' };
+      }) ?? new BroadcastError('FFMPEG_EXITED', 'ffmpeg exited before it started.').toJSON();
       throw new BroadcastError(error.code, error.message);
     }
     return new FfmpegProcess(options, subprocess);
@@ -188,8 +188,8 @@ export class FfmpegProcess implements MediaProcess {
     const stoppedUnread = this.#stopRequested && (noMedia || (!this.published && exit?.code === 'INVALID_MEDIA'));
     // ffmpeg reads a pipe that ends only when the server closes it: an exit of its own, even a
     // clean one, ended it unasked, and its log says why.
-    const unasked: ErrorPayload | undefined =
-      !this.#stopRequested && exit === undefined ? { code: 'FFMPEG_EXITED', message: 'ffmpeg ended the broadcast on its own, before it was asked to stop.' } : undefined;
+    const unasked =
+      !this.#stopRequested && exit === undefined ? new BroadcastError('FFMPEG_EXITED', 'ffmpeg ended the broadcast on its own, before it was asked to stop.').toJSON() : undefined;
     const error = this.#endError ?? (stoppedUnread ? undefined : (exit ?? unasked));
     if (!error) return {};
     // What ffmpeg said last is the detail an operator (or, if allowed, the client) needs.
