@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { BroadcastError, ERRORS, type DestinationState, type DestinationStatus, type ErrorPayload } from '../client/protocol.js';
 import { redactDestination } from './destination.js';
 import { FlvReader } from './flv.js';
-import { FfmpegProcess } from './ffmpeg/process.js';
+import { FfmpegProcess, type FfmpegProcessOptions, type MediaProcess } from './ffmpeg/process.js';
 import type { Logger } from './logger.js';
 import { retryDelay } from './retry.js';
 
@@ -41,6 +41,8 @@ export interface FanOutOptions {
   killTimeoutMs: number;
   /** Most FLV bytes one output may have waiting; past it that output is dropped (and reconnected) alone. */
   maxBufferedBytes: number;
+  /** Starts one output's ffmpeg; a fake one in unit tests. Default {@link FfmpegProcess.start}. */
+  spawn?(options: FfmpegProcessOptions): Promise<MediaProcess>;
 }
 
 export interface FanOutEvents {
@@ -56,7 +58,7 @@ export interface FanOutEvents {
 class Output implements FanOutOutput {
   state: DestinationState = 'connecting';
   retries = 0;
-  session: FfmpegProcess | undefined;
+  session: MediaProcess | undefined;
   /** A new ffmpeg gets the preamble and then media from the next keyframe. */
   joining = false;
   /** Whether this output's destination ever took media: one that never did is wrong, not dropped. */
@@ -160,7 +162,7 @@ export class FanOut extends EventEmitter<FanOutEvents> {
   }
 
   /** An output that cannot keep up is dropped (and reconnected) alone: its buffer does not grow. */
-  #write(session: FfmpegProcess, bytes: Buffer): void {
+  #write(session: MediaProcess, bytes: Buffer): void {
     if (session.buffered + bytes.byteLength > this.#options.maxBufferedBytes) {
       void session.stop(new BroadcastError('BUFFER_FULL').toJSON());
       return;
@@ -170,7 +172,8 @@ export class FanOut extends EventEmitter<FanOutEvents> {
 
   async #spawn(output: Output): Promise<void> {
     const { target } = output;
-    const session = await FfmpegProcess.start({
+    const spawn = this.#options.spawn ?? FfmpegProcess.start;
+    const session = await spawn({
       ffmpegPath: this.#options.ffmpegPath,
       args: this.#options.args(target),
       destination: target.kind === 'destination' ? target.url : target.path,
@@ -191,7 +194,7 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     void session.ended.then(({ error }) => this.#onExit(output, session, error));
   }
 
-  #onExit(output: Output, session: FfmpegProcess, error: ErrorPayload | undefined): void {
+  #onExit(output: Output, session: MediaProcess, error: ErrorPayload | undefined): void {
     if (output.session !== session || this.#ending) return;
     const reason: ErrorPayload = error ?? new BroadcastError('DESTINATION_UNREACHABLE', 'The RTMP destination closed the connection.').toJSON();
     if (output.target.kind === 'recording') {

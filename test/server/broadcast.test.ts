@@ -2,56 +2,14 @@
 // once, the timers, resume, and a dropped destination reconnected from a restart point.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { BroadcastStats, ErrorPayload } from '../../client/protocol.js';
-import type { BroadcastOptions, SpawnRequest } from '../../server/broadcast-options.js';
+import type { ErrorPayload } from '../../client/protocol.js';
+import type { BroadcastOptions } from '../../server/broadcast-options.js';
 import { Broadcast } from '../../server/broadcast.js';
-import type { MediaProcess, ProcessOutcome } from '../../server/ffmpeg/process.js';
 import type { BroadcastSocket } from '../../server/hooks.js';
 import { createLogger } from '../../server/logger.js';
 import type { StopSummary } from '../../server/session-info.js';
 import { H264_MIME } from '../helpers/constants.js';
-
-/** Stands in for ffmpeg: keeps what it is written, exits when stopped or when told to. */
-class FakeProcess implements MediaProcess {
-  readonly destination = 'rtmp://ingest.example/live/***';
-  readonly pid = 4242;
-  readonly output = undefined;
-  readonly written: Uint8Array[] = [];
-  readonly ended: Promise<ProcessOutcome>;
-  stats: BroadcastStats | undefined;
-  stopRequested = false;
-  buffered = 0;
-  #exit!: (outcome: ProcessOutcome) => void;
-
-  constructor(readonly request: SpawnRequest) {
-    this.ended = new Promise((resolve) => (this.#exit = resolve));
-  }
-
-  get published(): boolean {
-    return (this.stats?.durationMs ?? 0) > 0;
-  }
-
-  write(chunk: Uint8Array, done: (error?: ErrorPayload) => void): void {
-    this.written.push(chunk);
-    done();
-  }
-
-  stop(reason?: ErrorPayload): Promise<ProcessOutcome> {
-    this.stopRequested = true;
-    this.exit(reason ? { error: reason } : {});
-    return this.ended;
-  }
-
-  exit(outcome: ProcessOutcome): void {
-    this.#exit(outcome);
-  }
-
-  /** A progress report: `durationMs` of media written to the destination. */
-  progress(durationMs: number): void {
-    this.stats = { durationMs, frames: durationMs / 33, fps: 30, kbps: 2500, speed: 1 };
-    this.request.onStats(this.stats);
-  }
-}
+import { FakeProcess } from '../helpers/fake-process.js';
 
 /** A client's socket that records what it is sent; it answers `restart-recording` with `restarts`. */
 function fakeSocket(restarts = true) {
