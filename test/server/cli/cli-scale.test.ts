@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
-import { CliUsageError, helpText, parseCommand, type CliConfig } from '../../../server/cli/config.js';
+import { CliUsageError, parseCommand, type CliConfig } from '../../../server/cli/config.js';
+import { helpText } from '../../../server/cli/help.js';
 
 const DESTINATION = { RTMP_URL: 'rtmp://a.rtmp.youtube.com/live2/key' };
 
