@@ -1,7 +1,7 @@
 // The one backoff policy for reconnecting a destination that dropped a broadcast.
 
 /** The longest wait between two reconnections. */
-export const MAX_RETRY_DELAY_MS = 10_000;
+const MAX_RETRY_DELAY_MS = 10_000;
 
 /** How long to wait before reconnection number `attempt` (from 1): `firstDelayMs`, doubled each time, at most 10 s. */
 export function retryDelay(firstDelayMs: number, attempt: number): number {
