@@ -5,11 +5,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism, hostname } from 'node:os';
 import { BroadcastError } from '../client/protocol.js';
-import type { Admission } from './admission.js';
 import type { BroadcastServer } from './broadcast-server.js';
-import type { ClusterSessionInfo } from './redis.js';
+import type { ClusterSessionInfo, Scale } from './scale.js';
 
-export type { ClusterSessionInfo } from './redis.js';
+export type { ClusterSessionInfo } from './scale.js';
 
 export interface ClusterPrimaryOptions {
   /** How many worker processes to fork. Default: one per CPU core (`os.availableParallelism()`). */
@@ -34,18 +33,8 @@ export interface ClusterPrimary {
   readonly done: Promise<void>;
 }
 
-/** What a worker gives its BroadcastServer: pass `admission` as the option, then `attach` the server. */
-export interface ClusterWorker {
-  /** This worker's name in `sessions()`: `hostname:pid`. */
-  readonly node: string;
-  readonly admission: Admission;
-  /** Puts socket.io's cluster adapter on the server (before it listens) and reports its broadcasts to the primary. */
-  attach(broadcaster: BroadcastServer): Promise<void>;
-  /** Every live broadcast of every worker, from the primary. */
-  sessions(): Promise<ClusterSessionInfo[]>;
-  /** Stops listening to the primary. Call after `broadcaster.close()`. */
-  close(): Promise<void>;
-}
+/** What a worker gives its BroadcastServer (the same as Redis scaling): `sessions()` asks the primary. */
+export type ClusterWorker = Scale;
 
 const CHANNEL = 'rtmp-broadcaster:cluster';
 const REQUEST_TIMEOUT_MS = 5_000;

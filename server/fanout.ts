@@ -4,10 +4,12 @@
 // next keyframe, while the others go on untouched.
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import { BroadcastError, ERRORS, type DestinationState, type DestinationStatus, type ErrorPayload, type VideoMode } from '../client/protocol.js';
+import { BroadcastError, ERRORS, type DestinationState, type DestinationStatus, type ErrorPayload } from '../client/protocol.js';
 import { redactDestination } from './destination.js';
 import { FlvReader } from './flv.js';
-import { Session } from './session.js';
+import { FfmpegProcess, type FfmpegProcessOptions, type MediaProcess } from './ffmpeg/process.js';
+import type { Logger } from './logger.js';
+import { retryDelay } from './retry.js';
 
 /** Where one output of a fan-out writes. */
 export type FanOutTarget = { kind: 'destination'; url: URL } | { kind: 'recording'; path: string };
@@ -25,9 +27,9 @@ export interface FanOutOutput {
 
 export interface FanOutOptions {
   sessionId: string;
-  remoteAddress: string;
+  /** Where the fan-out logs what its outputs do. */
+  log: Logger;
   ffmpegPath: string;
-  video: VideoMode;
   targets: readonly FanOutTarget[];
   /** argv of the copy-only ffmpeg for one output. */
   args(target: FanOutTarget): string[];
@@ -39,6 +41,8 @@ export interface FanOutOptions {
   killTimeoutMs: number;
   /** Most FLV bytes one output may have waiting; past it that output is dropped (and reconnected) alone. */
   maxBufferedBytes: number;
+  /** Starts one output's ffmpeg; a fake one in unit tests. Default {@link FfmpegProcess.start}. */
+  spawn?(options: FfmpegProcessOptions): Promise<MediaProcess>;
 }
 
 export interface FanOutEvents {
@@ -48,19 +52,13 @@ export interface FanOutEvents {
   restored: [output: FanOutOutput];
   /** Every destination is gone for good; the recording, if any, goes on until the broadcast is ended. */
   'all-failed': [error: ErrorPayload];
-  /** The recording could not be written (it is not retried: a new ffmpeg would overwrite it). */
-  'recording-failed': [error: ErrorPayload];
-  /** A line of one output's ffmpeg log, redacted. */
-  output: [label: string, line: string];
 }
-
-const MAX_RETRY_DELAY_MS = 10_000;
 
 /** One output: its copy-only ffmpeg, replaced when a destination is reconnected. */
 class Output implements FanOutOutput {
   state: DestinationState = 'connecting';
   retries = 0;
-  session: Session | undefined;
+  session: MediaProcess | undefined;
   /** A new ffmpeg gets the preamble and then media from the next keyframe. */
   joining = false;
   /** Whether this output's destination ever took media: one that never did is wrong, not dropped. */
@@ -150,53 +148,61 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     let inStep: Buffer | undefined;
     for (const output of this.#outputs) {
       const { session } = output;
-      if (!session || session.state !== 'live') continue;
+      if (!session || session.stopRequested) continue;
       if (!output.joining) {
         inStep ??= Buffer.concat([...header, ...tags.map((tag) => tag.bytes)]);
-        session.write(inStep, ignore);
+        this.#write(session, inStep);
         continue;
       }
       const keyframe = this.#reader.ready ? tags.findIndex((tag) => tag.keyframe) : -1;
       if (keyframe < 0) continue;
       output.joining = false;
-      session.write(Buffer.concat([this.#reader.start, ...tags.slice(keyframe).map((tag) => tag.bytes)]), ignore);
+      this.#write(session, Buffer.concat([this.#reader.start, ...tags.slice(keyframe).map((tag) => tag.bytes)]));
     }
+  }
+
+  /** An output that cannot keep up is dropped (and reconnected) alone: its buffer does not grow. */
+  #write(session: MediaProcess, bytes: Buffer): void {
+    if (session.buffered + bytes.byteLength > this.#options.maxBufferedBytes) {
+      void session.stop(new BroadcastError('BUFFER_FULL').toJSON());
+      return;
+    }
+    session.write(bytes, ignore);
   }
 
   async #spawn(output: Output): Promise<void> {
     const { target } = output;
-    const session = await Session.start({
-      id: this.#options.sessionId,
-      remoteAddress: this.#options.remoteAddress,
+    const spawn = this.#options.spawn ?? FfmpegProcess.start;
+    const session = await spawn({
       ffmpegPath: this.#options.ffmpegPath,
       args: this.#options.args(target),
       destination: target.kind === 'destination' ? target.url : target.path,
-      video: this.#options.video,
       stopTimeoutMs: this.#options.stopTimeoutMs,
       killTimeoutMs: this.#options.killTimeoutMs,
-      // The broadcast's own ffmpeg watches the client; an output only follows it.
-      idleTimeoutMs: Infinity,
-      maxDurationMs: Infinity,
-      maxBufferedBytes: this.#options.maxBufferedBytes,
       onStats: (stats) => {
         if (stats.durationMs <= 0 || output.session !== session || output.state === 'live') return;
         const back = output.state === 'reconnecting';
         output.state = 'live';
         output.published = true;
-        if (back) this.emit('restored', output);
+        if (!back) return;
+        this.#options.log.info('reconnected to a destination', { ...this.#fields(output) });
+        this.emit('restored', output);
       },
-      onOutput: (line) => this.emit('output', output.label, line),
+      onOutput: (line) => this.#options.log.debug('ffmpeg', { sessionId: this.#options.sessionId, output: output.label, line }),
     });
     output.session = session;
     void session.ended.then(({ error }) => this.#onExit(output, session, error));
   }
 
-  #onExit(output: Output, session: Session, error: ErrorPayload | undefined): void {
+  #onExit(output: Output, session: MediaProcess, error: ErrorPayload | undefined): void {
     if (output.session !== session || this.#ending) return;
-    const reason: ErrorPayload = error ?? { code: 'DESTINATION_UNREACHABLE', message: 'The RTMP destination closed the connection.' };
+    const reason: ErrorPayload = error ?? new BroadcastError('DESTINATION_UNREACHABLE', 'The RTMP destination closed the connection.').toJSON();
     if (output.target.kind === 'recording') {
       output.state = 'failed';
-      this.emit('recording-failed', error ?? { code: 'FFMPEG_EXITED', message: 'The recording stopped unexpectedly.' });
+      // Not retried: a new ffmpeg would overwrite it. The broadcast goes on.
+      const failure = error ?? new BroadcastError('FFMPEG_EXITED', 'The recording stopped unexpectedly.').toJSON();
+      const { sessionId } = this.#options;
+      this.#options.log.error('the recording failed; the broadcast goes on', { sessionId, recording: output.label, code: failure.code, message: failure.message });
       return;
     }
     const retrying = (output.published || output.retries > 0) && output.retries < this.#options.retries;
@@ -206,7 +212,8 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     }
     output.state = 'reconnecting';
     output.retries++;
-    const retryInMs = Math.min(this.#options.retryDelayMs * 2 ** (output.retries - 1), MAX_RETRY_DELAY_MS);
+    const retryInMs = retryDelay(this.#options.retryDelayMs, output.retries);
+    this.#options.log.warn('a destination dropped the broadcast; reconnecting it', { ...this.#fields(output), retryInMs, code: reason.code });
     this.emit('lost', output, reason, retryInMs, true);
     output.retryTimer = setTimeout(() => void this.#reconnect(output), retryInMs);
   }
@@ -214,6 +221,7 @@ export class FanOut extends EventEmitter<FanOutEvents> {
   /** No more retries for this destination; when it was the last one, the broadcast has nowhere to go. */
   #giveUp(output: Output, error: ErrorPayload): void {
     output.state = 'failed';
+    this.#options.log.warn('giving up on a destination', { ...this.#fields(output), retryInMs: 0, code: error.code, message: error.message });
     this.emit('lost', output, error, 0, false);
     const gone = this.#outputs.every((each) => each.target.kind !== 'destination' || each.state === 'failed');
     if (gone && !this.#allFailed) {
@@ -234,6 +242,11 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     }
     // The broadcast ended while the new ffmpeg was starting.
     if (this.#ending) void output.session?.stop();
+  }
+
+  /** What every log line about an output says. */
+  #fields(output: Output): Record<string, unknown> {
+    return { sessionId: this.#options.sessionId, index: output.index, destination: output.label, attempt: output.retries };
   }
 
   /** How many destinations still take (or are about to take) the broadcast. */

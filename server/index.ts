@@ -13,7 +13,7 @@ export type {
   StartOverrides,
   StopSummary,
 } from './broadcast-server.js';
-export type { SessionInfo, SessionState } from './session.js';
+export type { SessionInfo, SessionState } from './session-info.js';
 export type { AacCoder, AudioChannels } from './ffmpeg/args.js';
 export type { Admission, AdmissionRequest } from './admission.js';
 export type { AllowedDestinations } from './destination.js';

@@ -6,7 +6,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { BroadcastError } from '../client/protocol.js';
 import type { Admission, AdmissionRequest } from './admission.js';
 import type { BroadcastServer } from './broadcast-server.js';
-import type { SessionInfo } from './session.js';
+import type { ClusterSessionInfo, Scale } from './scale.js';
 
 export interface RedisScaleOptions {
   /** The Redis server, e.g. `redis://:password@redis.internal:6379/0`. Default `redis://127.0.0.1:6379`. */
@@ -26,26 +26,10 @@ export interface RedisScaleOptions {
 }
 
 /** A live broadcast somewhere in the cluster. */
-export interface ClusterSessionInfo extends SessionInfo {
-  /** The process running it (`hostname:pid` unless named with the `node` option). */
-  node: string;
-  /** When that process last reported it, in milliseconds since the epoch (`bytesIn` and `stats` are that old). */
-  updatedAt: number;
-}
+export type { ClusterSessionInfo } from './scale.js';
 
-/** What createRedisScale gives: pass `admission` to the BroadcastServer, then `attach` it. */
-export interface RedisScale {
-  /** This process's name in `sessions()`. */
-  readonly node: string;
-  /** The BroadcastServer's `admission` option: enforces `maxStreams` across the cluster. */
-  readonly admission: Admission;
-  /** Puts socket.io's Redis adapter on the server's socket.io (before it listens) and publishes its broadcasts for `sessions()`. */
-  attach(broadcaster: BroadcastServer): Promise<void>;
-  /** Every live broadcast of every process in the cluster. Works without a server attached (a dashboard). */
-  sessions(): Promise<ClusterSessionInfo[]>;
-  /** Stops the heartbeat, gives back the slots this process still holds and closes the Redis connections. Call after `broadcaster.close()`. */
-  close(): Promise<void>;
-}
+/** What createRedisScale gives (the same as a cluster worker): its `sessions()` works without a server attached (a dashboard); `close()` stops the heartbeat, gives back the slots this process still holds and closes the Redis connections. */
+export type RedisScale = Scale;
 
 const DEFAULT_TTL_MS = 15_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { parseDestination } from '../destination.js';
 import { AAC_CODERS, AUDIO_CHANNELS, type AacCoder, type AudioChannels } from '../ffmpeg/args.js';
 import type { LogLevel } from '../logger.js';
+import { DEFAULTS } from '../options.js';
 
 /** Everything the CLI's server needs, checked. */
 export interface CliConfig {
@@ -46,7 +47,8 @@ export class CliUsageError extends Error {
   override name = 'CliUsageError';
 }
 
-interface OptionSpec {
+/** How one option is read: its flag, its environment variable, its --help line. */
+export interface OptionSpec {
   env?: string;
   type: 'string' | 'boolean';
   /** Repeatable flag; its environment variable is a list separated by commas or spaces. */
@@ -60,10 +62,9 @@ interface OptionSpec {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
-// BroadcastServer's own default, named in --help.
-const DEFAULT_MAX_DESTINATIONS = 4;
 
-const OPTIONS = {
+/** Every option: its flag, its environment variable, and its --help line. */
+export const OPTIONS = {
   port: { env: 'PORT', type: 'string', value: '<number>', help: `Port to listen on; 0 picks a free one. Default ${DEFAULT_PORT}.` },
   host: {
     env: 'HOST',
@@ -98,7 +99,7 @@ const OPTIONS = {
     env: 'MAX_DESTINATIONS',
     type: 'string',
     value: '<number>',
-    help: `With --allow-destination: most destinations a client may list for one broadcast. Default ${DEFAULT_MAX_DESTINATIONS}.`,
+    help: `With --allow-destination: most destinations a client may list for one broadcast. Default ${DEFAULTS.maxDestinations}.`,
   },
   record: {
     env: 'RECORD_DIR',
@@ -150,7 +151,8 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v', help: 'Print the version and exit.' },
 } as const satisfies Record<string, OptionSpec>;
 
-type OptionName = keyof typeof OPTIONS;
+/** The name of one option (its long flag). */
+export type OptionName = keyof typeof OPTIONS;
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads argv (without node and the script) and the environment; throws CliUsageError for anything wrong. */
@@ -254,50 +256,6 @@ export function parseCommand(argv: readonly string[], env: Env): CliCommand {
   return { command: 'serve', config };
 }
 
-/** The --help text. */
-export function helpText(): string {
-  const lines = [
-    'Usage: rtmp-broadcaster [options]',
-    '',
-    'Relays browsers broadcasting with <rtmp-broadcaster> to RTMP ingests (YouTube, Twitch, any',
-    'RTMP server) with ffmpeg. Serves the socket.io endpoint the element connects to, /healthz and',
-    'Prometheus /metrics; logs JSON lines on stdout; ends broadcasts cleanly on SIGTERM and SIGINT.',
-    '',
-    'Each option may instead come from the environment variable shown; a flag wins over it.',
-    '',
-    'Options:',
-  ];
-  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
-    const short = spec.short ? `-${spec.short}, ` : '';
-    const flag = `  ${short}--${name}${spec.value ? ` ${spec.value}` : ''}`;
-    lines.push(spec.env ? `${flag.padEnd(44)} ${spec.env}` : flag, ...wrap(spec.help, 80 - 6).map((line) => `      ${line}`));
-  }
-  lines.push(
-    '',
-    'Clients send the token with the connection:',
-    "  <rtmp-broadcaster server=\"https://relay.example.com\"> and element.auth = { token: '...' },",
-    "  or new BroadcastClient({ server, auth: { token: '...' } }).",
-    '',
-    'Examples:',
-    '  RTMP_URL=rtmp://a.rtmp.youtube.com/live2/KEY BROADCAST_TOKEN=secret \\',
-    '    rtmp-broadcaster --allow-origin https://example.com',
-    '  rtmp-broadcaster --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem \\',
-    '    --allow-destination rtmp://a.rtmp.youtube.com/live2 \\',
-    '    --allow-destination rtmp://live.twitch.tv/app',
-    '  # every broadcast to YouTube and Twitch at once, and to a file:',
-    '  RTMP_URL="rtmp://a.rtmp.youtube.com/live2/KEY1 rtmp://live.twitch.tv/app/KEY2" \\',
-    '    rtmp-broadcaster --record /var/recordings',
-    '  # every core of this machine, one limit for all of them:',
-    '  RTMP_URL=... MAX_STREAMS=40 rtmp-broadcaster --workers auto',
-    '  # several machines behind a load balancer, one limit and one list for all:',
-    '  RTMP_URL=... MAX_STREAMS=200 REDIS_URL=redis://redis.internal:6379 rtmp-broadcaster --host 0.0.0.0',
-    '',
-    'Exit status: 0 after a clean shutdown, 1 when the server fails, 2 for bad options.',
-    '',
-  );
-  return lines.join('\n');
-}
-
 function parseFlags(argv: readonly string[]) {
   const options = Object.fromEntries(
     Object.entries(OPTIONS).map(([name, spec]: [string, OptionSpec]) => [
@@ -394,17 +352,4 @@ function allowedOrigins(values: string[], from: string): '*' | string[] {
     }
     return url.origin;
   });
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
 }

@@ -12,7 +12,8 @@ import { BroadcastServer, type BroadcastHooks } from '../broadcast-server.js';
 import { createJsonLogger } from '../json-logger.js';
 import { createMetrics, type BroadcastMetrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
-import { CliUsageError, helpText, parseCommand, type CliConfig } from './config.js';
+import { CliUsageError, parseCommand, type CliConfig } from './config.js';
+import { helpText } from './help.js';
 
 /** Where the CLI writes: JSON logs and --help go to stdout, usage errors to stderr. */
 export interface CliStreams {

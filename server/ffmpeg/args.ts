@@ -2,7 +2,7 @@
 // (Safari) from the browser's MediaRecorder on stdin, FLV (H.264 + AAC, the only pair every RTMP ingest takes) out to the destination. Every
 // flag here was checked against ffmpeg 5.1, and all but `-stats_period` (ffmpeg 4.4+) and
 // `-fps_mode` (5.1+; older builds get `-vsync`) against the 2018 static build that
-// @ffmpeg-installer/ffmpeg ships (test/server/capabilities.test.ts).
+// @ffmpeg-installer/ffmpeg ships (test/server/ffmpeg/capabilities.test.ts).
 
 import type { VideoMode } from '../../client/protocol.js';
 

@@ -1,5 +1,5 @@
 // Turns the way ffmpeg ended into the error a person reads. The patterns are the lines ffmpeg 5.1
-// prints with `-loglevel level+warning` (see test/server/exit.test.ts for the real logs).
+// prints with `-loglevel level+warning` (see test/server/ffmpeg/exit.test.ts for the real logs).
 
 import type { ErrorPayload } from '../../client/protocol.js';
 

@@ -1,6 +1,7 @@
 // Finds processes descending from this test process by reading /proc, so a
 // test can prove the code under test left no child (e.g. ffmpeg) behind.
 import { readdirSync, readFileSync } from 'node:fs';
+import { eventually } from './eventually.js';
 
 interface ProcStat {
   pid: number;
@@ -57,13 +58,6 @@ export function childProcesses(name: string): number[] {
 
 /** Resolves once no process named `name` descends from this process; rejects with the survivors' pids after `timeoutMs`. */
 export async function waitForNoChildren(name: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pids = childProcesses(name);
-    if (pids.length === 0) return;
-    if (Date.now() >= deadline) {
-      throw new Error(`${pids.length} '${name}' process(es) still running after ${timeoutMs} ms: ${pids.join(', ')}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const survivors = () => childProcesses(name);
+  await eventually(() => survivors().length === 0, timeoutMs, () => `every '${name}' process exits; still running after ${timeoutMs} ms: ${survivors().join(', ')}`, 25);
 }

@@ -1,0 +1,128 @@
+// The operator's hooks: what they learn (the context), running them so that they never take the
+// server down, and checking what the start hook (and the `record` function) hand back.
+import { access, mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import type { Socket } from 'socket.io';
+import {
+  AAC_SAMPLE_RATES,
+  BroadcastError,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type StartRequest,
+} from '../client/protocol.js';
+import type { StopSummary } from './session-info.js';
+import { describe, toBroadcastError } from './errors.js';
+import { AUDIO_CHANNELS, recorderArgs, type AudioChannels } from './ffmpeg/args.js';
+import type { Logger } from './logger.js';
+
+export type BroadcastSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+/** What every hook learns about the broadcast it runs for. */
+export interface HookContext {
+  sessionId: string;
+  socket: BroadcastSocket;
+  /** The socket.io handshake `auth` object the client connected with (tokens go here). */
+  auth: Record<string, unknown>;
+  remoteAddress: string;
+  /** The validated start request. */
+  request: StartRequest;
+}
+
+/** The error hook's context: errors can happen before a broadcast exists (data before start). */
+export type ErrorContext = Omit<HookContext, 'sessionId' | 'request'> & {
+  sessionId?: string;
+  request?: StartRequest;
+};
+
+/** What the start hook may change. The server choosing the destination is the secure default. */
+export interface StartOverrides {
+  /** The destination, or several (at most `maxDestinations`); trusted, so the allow-list does not apply. */
+  rtmpUrl?: string | string[];
+  /** Record the broadcast to this absolute path (.mp4, .mkv or .flv), or `false` for no recording; overrides the `record` option. */
+  record?: string | false;
+  videoBitsPerSecond?: number;
+  audioBitsPerSecond?: number;
+  framerate?: number;
+  audioSampleRate?: number;
+  /** AAC channels for this broadcast: 'source', 1 or 2; overrides the `audioChannels` option. */
+  audioChannels?: AudioChannels;
+}
+
+/** Where to record a broadcast: a directory (files named `<sessionId>.mp4`), or a function returning an absolute path (or undefined for none). */
+export type RecordOption = string | ((context: HookContext) => string | undefined | Promise<string | undefined>);
+
+export interface BroadcastHooks {
+  /** Runs before each broadcast; throw to refuse (a BroadcastError keeps its code, anything else is UNAUTHORIZED). */
+  start?(context: HookContext): StartOverrides | void | Promise<StartOverrides | void>;
+  /** Runs after every broadcast, whatever ended it. */
+  stop?(context: HookContext, summary: StopSummary): void | Promise<void>;
+  /** Runs on every error a client is told about. */
+  error?(context: ErrorContext, error: BroadcastError): void | Promise<void>;
+}
+
+/** Runs a hook of the operator's code, which must never take the server down: what it throws is logged. */
+export async function runHook(log: Logger, name: string, call: () => unknown): Promise<void> {
+  try {
+    await call();
+  } catch (caught) {
+    log.error(`the ${name} hook threw`, { error: describe(caught) });
+  }
+}
+
+/** Runs the start hook: what it throws refuses the broadcast; what it returns must be usable. */
+export async function runStartHook(log: Logger, hook: BroadcastHooks['start'], context: HookContext): Promise<StartOverrides> {
+  if (!hook) return {};
+  let result: StartOverrides | void;
+  try {
+    result = await hook(context);
+  } catch (caught) {
+    throw toBroadcastError(caught, 'UNAUTHORIZED');
+  }
+  if (result === undefined || result === null) return {};
+  if (typeof result !== 'object') {
+    log.error('the start hook returned something that is not an object', { type: typeof result });
+    throw new BroadcastError('INTERNAL', undefined, 'The start hook returned something that is not an object.');
+  }
+  const rate = result.audioSampleRate;
+  if (rate !== undefined && !AAC_SAMPLE_RATES.includes(rate as (typeof AAC_SAMPLE_RATES)[number])) {
+    log.error('the start hook returned an unusable audioSampleRate', { audioSampleRate: rate });
+    throw new BroadcastError('INTERNAL', undefined, `The start hook returned audioSampleRate ${String(rate)}, which AAC cannot carry.`);
+  }
+  const channels = result.audioChannels;
+  if (channels !== undefined && !AUDIO_CHANNELS.includes(channels)) {
+    log.error('the start hook returned unusable audioChannels', { audioChannels: String(channels) });
+    throw new BroadcastError('INTERNAL', undefined, `The start hook returned audioChannels ${String(channels)}; it must be ${AUDIO_CHANNELS.join(', ')}.`);
+  }
+  return result;
+}
+
+/** Where the operator records this broadcast, if anywhere (the client has no say); its directory is made. */
+export async function recordingPath(
+  log: Logger,
+  option: RecordOption | undefined,
+  context: HookContext,
+  overrides: StartOverrides,
+): Promise<string | undefined> {
+  let path: unknown;
+  try {
+    if (overrides.record !== undefined) path = overrides.record === false ? undefined : overrides.record;
+    else if (typeof option === 'string') path = join(option, `${context.sessionId}.mp4`);
+    else if (typeof option === 'function') path = await option(context);
+    if (path === undefined) return undefined;
+    if (typeof path !== 'string' || !isAbsolute(path)) throw new Error(`A recording path must be an absolute path, got ${String(path)}.`);
+    recorderArgs({ path });
+    await mkdir(dirname(path), { recursive: true });
+  } catch (caught) {
+    log.error('the recording path is unusable', { error: describe(caught) });
+    throw new BroadcastError('INTERNAL', undefined, describe(caught));
+  }
+  const exists = await access(path).then(
+    () => true,
+    () => false,
+  );
+  if (exists) {
+    log.error('the recording file already exists; refusing to overwrite it', { recording: path });
+    throw new BroadcastError('INTERNAL', undefined, 'The recording file already exists.');
+  }
+  return path;
+}
