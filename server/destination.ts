@@ -2,7 +2,7 @@
 // ffmpeg, which would happily open files, pipes or any other protocol it knows, and its stream key
 // is a password: so parsing is strict, and every form meant for people hides the key.
 
-import { BroadcastError } from '../client/protocol.js';
+import { BroadcastError, MAX_URL_LENGTH } from '../client/protocol.js';
 
 /**
  * string = URL prefix (matched on protocol+host+port and path segment boundary, so
@@ -11,7 +11,6 @@ import { BroadcastError } from '../client/protocol.js';
  */
 export type AllowedDestinations = ReadonlyArray<string | RegExp> | ((url: URL) => boolean);
 
-const MAX_LENGTH = 2048;
 const SCHEME = /^([a-z][a-z0-9+.-]*):/i;
 // Opaque hosts of non-special URLs keep `%`, `!`, `$`... that getaddrinfo never resolves: a plain
 // DNS name, IPv4 or bracketed IPv6 is all an ingest ever needs.
@@ -42,7 +41,7 @@ export function parseDestination(input: unknown): URL {
     throw new BroadcastError('INVALID_REQUEST', 'The destination must be a string such as rtmp://host/app/stream-key.');
   }
   if (input.length === 0) refuse('The destination is empty: give an rtmp:// or rtmps:// URL.');
-  if (input.length > MAX_LENGTH) refuse(`The destination URL is longer than ${MAX_LENGTH} characters.`);
+  if (input.length > MAX_URL_LENGTH) refuse(`The destination URL is longer than ${MAX_URL_LENGTH} characters.`);
   // URL() silently drops tabs and newlines and trims spaces, so what ffmpeg got would differ from
   // what was checked; C1 controls and Unicode spaces are never part of a real ingest URL either.
   if (/[\s\u0000-\u001f\u007f-\u009f\u200b\u2028\u2029\ufeff]/.test(input)) {

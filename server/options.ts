@@ -2,7 +2,7 @@
 // that turn nonsense into a plain-language TypeError at once.
 import { isAbsolute } from 'node:path';
 import type { ServerOptions } from 'socket.io';
-import { AAC_SAMPLE_RATES } from '../client/protocol.js';
+import { AAC_SAMPLE_RATES, DEFAULT_MAX_DESTINATIONS, DEFAULT_RESUME_WINDOW_MS, REQUEST_DEFAULTS } from '../client/protocol.js';
 import { checkAdmission, type Admission } from './admission.js';
 import type { AllowedDestinations } from './destination.js';
 import { AAC_CODERS, AUDIO_CHANNELS, type AacCoder, type AudioChannels } from './ffmpeg/args.js';
@@ -81,16 +81,14 @@ export const DEFAULTS = {
   maxChunkBytes: 8 * 1024 * 1024,
   maxBufferedBytes: 32 * 1024 * 1024,
   idleTimeoutMs: 15_000,
-  resumeWindowMs: 10_000,
+  resumeWindowMs: DEFAULT_RESUME_WINDOW_MS,
   stopTimeoutMs: 5_000,
   killTimeoutMs: 2_000,
   destinationTimeoutMs: 10_000,
   destinationRetryDelayMs: 1_000,
   audioSampleRate: 44_100,
-  maxDestinations: 4,
-  videoBitsPerSecond: 2_500_000,
-  audioBitsPerSecond: 128_000,
-  framerate: 30,
+  maxDestinations: DEFAULT_MAX_DESTINATIONS,
+  ...REQUEST_DEFAULTS,
 };
 
 /** The options with every default filled in and every value checked. */

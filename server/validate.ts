@@ -1,8 +1,6 @@
 // Checks what a client sends before anything acts on it: everything on the wire is untrusted.
-import { AAC_SAMPLE_RATES, BroadcastError, REQUEST_LIMITS, type StartRequest } from '../client/protocol.js';
+import { AAC_SAMPLE_RATES, BroadcastError, MAX_MIME_TYPE_LENGTH, MAX_URL_LENGTH, REQUEST_LIMITS, type StartRequest } from '../client/protocol.js';
 
-const MAX_MIME_TYPE_LENGTH = 256;
-const MAX_URL_LENGTH = 2048;
 /** However many destinations a server allows, a request naming more than this is not a real one. */
 const MAX_LISTED_DESTINATIONS = 64;
 

@@ -4,9 +4,7 @@
 // `-fps_mode` (5.1+; older builds get `-vsync`) against the 2018 static build that
 // @ffmpeg-installer/ffmpeg ships (test/server/ffmpeg/capabilities.test.ts).
 
-import type { VideoMode } from '../../client/protocol.js';
-
-const MAX_MIME_LENGTH = 256;
+import { MAX_MIME_TYPE_LENGTH, type VideoMode } from '../../client/protocol.js';
 
 /** Splits `a; b="x;y"; c` on the semicolons that are outside quotes. */
 function splitParameters(text: string): string[] | undefined {
@@ -67,7 +65,7 @@ function classifyCodec(codec: string): Codec | undefined {
  * which is copied, or Opus, which is encoded.
  */
 export function parseMimeType(mimeType: string): InputMedia | undefined {
-  if (typeof mimeType !== 'string' || mimeType.length > MAX_MIME_LENGTH) return undefined;
+  if (typeof mimeType !== 'string' || mimeType.length > MAX_MIME_TYPE_LENGTH) return undefined;
   const parts = splitParameters(mimeType.toLowerCase());
   if (!parts) return undefined;
   const [type, ...parameters] = parts.map((part) => part.trim());
