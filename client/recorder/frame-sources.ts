@@ -1,6 +1,7 @@
-// Raw frames from a track for WebCodecs, without requestAnimationFrame: MediaStreamTrackProcessor
+// Frames from a track for WebCodecs, without requestAnimationFrame: MediaStreamTrackProcessor
 // where the browser has it (Chromium); elsewhere (Firefox) a video element's
-// requestVideoFrameCallback for pictures and an AudioWorklet for sound.
+// requestVideoFrameCallback for pictures and an audio-only MediaRecorder's Opus packets for sound.
+import { WebmBlockReader } from './webm-blocks.js';
 
 /** Receives each frame; the receiver owns it and must close it. */
 export type FrameSink<T> = (frame: T) => void;
@@ -50,13 +51,15 @@ export async function videoFrames(track: MediaStreamTrack, clock: SourceClock, s
   return videoElementFrames(track, clock, sink, onEnd);
 }
 
-/** Audio of `track` as planar-float AudioData of `channels` channels, stamped on `clock`. */
-export async function audioFrames(track: MediaStreamTrack, sampleRate: number, channels: number, clock: SourceClock, sink: FrameSink<AudioData>): Promise<FrameSource> {
-  const Processor = trackProcessor();
-  if (Processor) {
-    return readAll(new Processor({ track }).readable as ReadableStream<AudioData>, (data) => sink(restampAudio(data, channels, clock.time(data.timestamp))), () => {});
-  }
-  return workletAudio(track, sampleRate, channels, clock, sink);
+/** Whether raw audio can be read from a track here (Chromium); elsewhere see {@link opusPackets}. */
+export function readsRawAudio(): boolean {
+  return trackProcessor() !== undefined;
+}
+
+/** Audio of `track` as planar-float AudioData of `channels` channels, stamped on `clock`; needs {@link readsRawAudio}. */
+export function audioFrames(track: MediaStreamTrack, channels: number, clock: SourceClock, sink: FrameSink<AudioData>): FrameSource {
+  const Processor = trackProcessor()!;
+  return readAll(new Processor({ track }).readable as ReadableStream<AudioData>, (data) => sink(restampAudio(data, channels, clock.time(data.timestamp))), () => {});
 }
 
 function readAll<T>(readable: ReadableStream<T>, each: (value: T) => void, onEnd: () => void): FrameSource {
@@ -118,68 +121,31 @@ async function videoElementFrames(track: MediaStreamTrack, clock: SourceClock, s
   };
 }
 
-/** Samples per AudioData from the worklet: 20 ms at 48 kHz, an Opus frame. */
-const WORKLET_BATCH = 960;
-
-/** Copies its input to the main thread in batches of WORKLET_BATCH frames, planar. */
-const WORKLET_SOURCE = `registerProcessor('rtmp-broadcaster-capture', class extends AudioWorkletProcessor {
-  constructor() { super(); this.parts = []; this.frames = 0; }
-  process(inputs) {
-    const input = inputs[0];
-    if (input && input.length > 0) {
-      this.parts.push(input.map((channel) => channel.slice()));
-      this.frames += input[0].length;
-      if (this.frames >= ${WORKLET_BATCH}) {
-        const channels = this.parts[0].length;
-        const planes = [];
-        for (let c = 0; c < channels; c++) {
-          const plane = new Float32Array(this.frames);
-          let at = 0;
-          for (const part of this.parts) { plane.set(part[c] ?? part[0], at); at += part[0].length; }
-          planes.push(plane);
-        }
-        this.port.postMessage(planes, planes.map((plane) => plane.buffer));
-        this.parts = []; this.frames = 0;
-      }
-    }
-    return true;
-  }
-});`;
-
-/** The track's sound through an AudioContext at `sampleRate` and an AudioWorklet, as AudioData. */
-async function workletAudio(track: MediaStreamTrack, sampleRate: number, channels: number, clock: SourceClock, sink: FrameSink<AudioData>): Promise<FrameSource> {
-  const context = new AudioContext({ sampleRate });
-  const url = URL.createObjectURL(new Blob([WORKLET_SOURCE], { type: 'text/javascript' }));
-  try {
-    await context.audioWorklet.addModule(url);
-  } finally {
-    URL.revokeObjectURL(url);
-  }
-  const source = context.createMediaStreamSource(new MediaStream([track]));
-  const node = new AudioWorkletNode(context, 'rtmp-broadcaster-capture', {
-    numberOfOutputs: 0,
-    // The graph mixes the track to the encoder's channel count.
-    channelCount: channels,
-    channelCountMode: 'explicit',
+/**
+ * Opus packets of `track` from an audio-only MediaRecorder, read out of its WebM as they come, every
+ * `timeslice` ms: where there is no MediaStreamTrackProcessor (Firefox), this needs no AudioContext,
+ * which Firefox runs only with an audio output device. The WebM's time 0 is placed at the
+ * recorder's start. Disabling `track` records silence.
+ */
+export function opusPackets(track: MediaStreamTrack, timeslice: number, clock: SourceClock, sink: (data: Uint8Array, timestampUs: number) => void): Promise<FrameSource> {
+  const recorder = new MediaRecorder(new MediaStream([track]), { mimeType: 'audio/webm;codecs=opus' });
+  const reader = new WebmBlockReader();
+  // Blobs are read in order: each read waits for the one before.
+  let reading = Promise.resolve();
+  recorder.addEventListener('dataavailable', (event) => {
+    const bytes = event.data.arrayBuffer();
+    reading = reading.then(async () => {
+      for (const frame of reader.push(new Uint8Array(await bytes))) sink(frame.data, clock.time(frame.timestampUs));
+    });
   });
-  let frames = 0;
-  node.port.onmessage = (event: MessageEvent<Float32Array[]>) => {
-    const planes = event.data;
-    const length = planes[0]!.length;
-    const data = new Float32Array(length * planes.length);
-    planes.forEach((plane, c) => data.set(plane, c * length));
-    sink(new AudioData({ format: 'f32-planar', sampleRate, numberOfFrames: length, numberOfChannels: planes.length, timestamp: clock.time((frames * 1e6) / sampleRate), data }));
-    frames += length;
-  };
-  source.connect(node);
-  await context.resume();
-  return {
-    stop() {
-      node.port.onmessage = null;
-      source.disconnect();
-      void context.close();
-    },
-  };
+  return new Promise((resolve, reject) => {
+    recorder.addEventListener('start', () => {
+      clock.time(0);
+      resolve({ stop: () => recorder.state !== 'inactive' && recorder.stop() });
+    }, { once: true });
+    recorder.addEventListener('error', (event) => reject((event as ErrorEvent).error), { once: true });
+    recorder.start(timeslice);
+  });
 }
 
 /**

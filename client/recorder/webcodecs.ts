@@ -2,7 +2,7 @@
 // keyframe every 2 s and on request) and AAC (where AudioEncoder has it) or Opus, written live
 // into Matroska and handed out in chunks every `timeslice`, like the MediaRecorder recorder.
 import { BroadcastError } from '../protocol.js';
-import { audioFrames, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
+import { audioFrames, opusPackets, readsRawAudio, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
 import { MatroskaWriter, type MatroskaAudioTrack } from './matroska-writer.js';
 import type { RecorderOptions, TrackKind } from './media-recorder.js';
 
@@ -81,10 +81,23 @@ export async function canEncodeH264(track: MediaStreamTrack, options: RecorderOp
   });
 }
 
-/** The audio encoder config and track description for a sound track, AAC if the browser encodes it. */
-async function audioSetup(track: MediaStreamTrack, options: RecorderOptions): Promise<{ config: AudioEncoderConfig; track: MatroskaAudioTrack; mime: string }> {
+/**
+ * How a sound track is encoded: with AudioEncoder (AAC where the browser has it, else Opus) where
+ * raw audio can be read; else (`config` absent) as Opus by an audio-only MediaRecorder.
+ */
+interface AudioSetup {
+  config?: AudioEncoderConfig;
+  track: MatroskaAudioTrack;
+  mime: string;
+}
+
+async function audioSetup(track: MediaStreamTrack, options: RecorderOptions): Promise<AudioSetup> {
   const settings = track.getSettings();
   const channels = Math.min(Math.max(settings.channelCount ?? 2, 1), 2);
+  if (!readsRawAudio()) {
+    if (MediaRecorder.isTypeSupported('audio/webm;codecs=opus')) return { mime: 'opus', track: { codec: 'opus', sampleRate: 48_000, channels } };
+    throw new BroadcastError('INVALID_MEDIA', 'This browser can read no audio for WebCodecs.');
+  }
   for (const { codec, webCodecs, mime } of AUDIO_CODECS) {
     // AAC encoders take 44.1 or 48 kHz; Opus always runs at 48 kHz.
     const sampleRate = codec === 'aac' && settings.sampleRate === 44_100 ? 44_100 : 48_000;
@@ -111,7 +124,7 @@ export class WebCodecsRecorder {
   readonly #videoTrack: MediaStreamTrack;
   readonly #audioTrack: MediaStreamTrack | undefined;
   readonly #videoConfig: VideoEncoderConfig;
-  readonly #audio: { config: AudioEncoderConfig; track: MatroskaAudioTrack } | undefined;
+  readonly #audio: AudioSetup | undefined;
   #videoEncoder: VideoEncoder | undefined;
   #audioEncoder: AudioEncoder | undefined;
   #writer: MatroskaWriter | undefined;
@@ -141,12 +154,12 @@ export class WebCodecsRecorder {
     return new WebCodecsRecorder(video, audio, audioParts, options);
   }
 
-  private constructor(video: MediaStreamTrack, audio: MediaStreamTrack | undefined, audioParts: Awaited<ReturnType<typeof audioSetup>> | undefined, options: RecorderOptions) {
+  private constructor(video: MediaStreamTrack, audio: MediaStreamTrack | undefined, audioParts: AudioSetup | undefined, options: RecorderOptions) {
     this.#options = options;
     this.#videoTrack = video.clone();
     this.#audioTrack = audio?.clone();
     this.#videoConfig = videoConfig(video, options);
-    this.#audio = audioParts && { config: audioParts.config, track: audioParts.track };
+    this.#audio = audioParts;
     this.mimeType = `video/x-matroska;codecs=avc1${audioParts ? `,${audioParts.mime}` : ''}`;
   }
 
@@ -156,16 +169,18 @@ export class WebCodecsRecorder {
       const videoEncoder = new VideoEncoder({ output: (chunk, metadata) => this.#onVideo(chunk, metadata), error: (error) => this.#fail(error) });
       videoEncoder.configure(this.#videoConfig);
       this.#videoEncoder = videoEncoder;
-      if (this.#audio) {
+      const audioConfig = this.#audio?.config;
+      if (audioConfig) {
         const audioEncoder = new AudioEncoder({ output: (chunk) => this.#onAudio(chunk), error: (error) => this.#fail(error) });
-        audioEncoder.configure(this.#audio.config);
+        audioEncoder.configure(audioConfig);
         this.#audioEncoder = audioEncoder;
       }
       const origin = performance.now();
       this.#sources.push(await videoFrames(this.#videoTrack, new SourceClock(origin), (frame) => this.#encodeVideo(frame), () => this.#ended()));
-      if (this.#audioTrack && this.#audio) {
-        const { sampleRate, numberOfChannels } = this.#audio.config;
-        this.#sources.push(await audioFrames(this.#audioTrack, sampleRate, numberOfChannels, new SourceClock(origin), (data) => this.#encodeAudio(data)));
+      if (this.#audioTrack && audioConfig) {
+        this.#sources.push(audioFrames(this.#audioTrack, audioConfig.numberOfChannels, new SourceClock(origin), (data) => this.#encodeAudio(data)));
+      } else if (this.#audioTrack) {
+        this.#sources.push(await opusPackets(this.#audioTrack, this.#options.timeslice, new SourceClock(origin), (data, timestamp) => this.#writeAudio(data, timestamp)));
       }
     } catch (caught) {
       this.discard();
@@ -177,12 +192,19 @@ export class WebCodecsRecorder {
   /** Paused, the recording carries black frames and silence instead of the tracks' content. */
   setPaused(paused: boolean): void {
     this.#paused = paused;
+    this.#silenceRecordedAudio();
   }
 
   /** Muted, the recording carries silence (audio) or black frames (video) for that kind only. */
   setMuted(kind: TrackKind, muted: boolean): void {
     if (muted) this.#muted.add(kind);
     else this.#muted.delete(kind);
+    this.#silenceRecordedAudio();
+  }
+
+  /** Audio recorded by MediaRecorder is silenced at its (cloned) track: disabled, it records silence. */
+  #silenceRecordedAudio(): void {
+    if (this.#audioTrack && !this.#audio?.config) this.#audioTrack.enabled = !this.#paused && !this.#muted.has('audio');
   }
 
   /**
@@ -283,10 +305,14 @@ export class WebCodecsRecorder {
   }
 
   #onAudio(chunk: EncodedAudioChunk): void {
-    if (!this.#writer || this.#headerDue) return;
     const data = new Uint8Array(chunk.byteLength);
     chunk.copyTo(data);
-    this.#pending.push(this.#writer.audio(data, chunk.timestamp));
+    this.#writeAudio(data, chunk.timestamp);
+  }
+
+  #writeAudio(data: Uint8Array, timestampUs: number): void {
+    if (!this.#writer || this.#headerDue || this.#discarded) return;
+    this.#pending.push(this.#writer.audio(data, timestampUs));
   }
 
   /** Hands out what was written since the last chunk, as one chunk. */

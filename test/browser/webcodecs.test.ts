@@ -64,4 +64,13 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     expect(during.every(({ peakDb }) => peakDb === null || peakDb < -60)).to.equal(true, 'silence while paused');
     expect((await rtmpEvents('webcodecs-pause')).filter((call) => call === 'publish')).to.have.length(1, 'one publish');
   });
+
+  it('auto takes WebCodecs where the browser encodes H.264, as both test browsers do', async () => {
+    const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-auto')), recorder: 'auto' });
+    await client.start(camera!);
+    expect(client.videoMode).to.equal('copy');
+    await record(1_000);
+    await client.stop();
+    expect((await startRequest('webcodecs-auto'))?.mimeType).to.match(/^video\/x-matroska;codecs=avc1,/);
+  });
 });
