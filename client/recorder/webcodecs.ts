@@ -299,6 +299,8 @@ export class WebCodecsRecorder {
     chunk.copyTo(data);
     this.#pending.push(this.#writer.video(data, chunk.timestamp, keyframe));
     if (keyframe && this.#restarted) {
+      // The server is waiting for this new recording: it goes out now, not at the next tick.
+      this.#flush();
       this.#restarted();
       this.#restarted = undefined;
     }
