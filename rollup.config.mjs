@@ -12,7 +12,10 @@ import esbuild from 'rollup-plugin-esbuild';
 export default {
   input: 'client/index.ts',
   output: {
-    file: 'dist/rtmp-broadcaster.min.js',
+    dir: 'dist',
+    entryFileNames: 'rtmp-broadcaster.min.js',
+    // The WebCodecs recorder is imported on demand: its own file beside the bundle, loaded by pages that use it.
+    chunkFileNames: 'rtmp-broadcaster-[name]-[hash].min.js',
     format: 'es',
     sourcemap: true,
   },

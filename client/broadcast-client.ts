@@ -9,7 +9,7 @@ import type { BroadcastClientEventMap, BroadcastState } from './events.js';
 import { ChunkSender } from './chunk-sender.js';
 import { checkBoolean, resolveOptions, startRequest, typeError, type BroadcastClientOptions, type ResolvedOptions } from './options.js';
 import { BroadcastError, type Ack, type BroadcastStats, type ResumeAck, type StartAck, type VideoMode } from './protocol.js';
-import { Recorder } from './recorder/media-recorder.js';
+import { createRecorder, type StreamRecorder } from './recorder/create.js';
 
 export type { BroadcastClientEventMap, BroadcastState, FfmpegOutputDetail, StateChangeDetail } from './events.js';
 export type { BroadcastClientOptions } from './options.js';
@@ -53,7 +53,7 @@ export class BroadcastClient extends EventTarget {
 
   // One broadcast's parts, replaced by each start.
   #socket: ClientSocket | undefined;
-  #recorder: Recorder | undefined;
+  #recorder: StreamRecorder | undefined;
   /** Sends the recorder's chunks over the socket; emptied when a broadcast starts and ends. */
   readonly #sender: ChunkSender;
   /** Changes when the connection drops and when the broadcast ends, so answers to `start`, `stop` and `resume` sent before are ignored. */
@@ -183,13 +183,18 @@ export class BroadcastClient extends EventTarget {
     this.#reset();
     this.#setState('connecting');
     try {
-      const recorder = new Recorder(stream, {
+      const creating = createRecorder(this.#options.recorder, stream, {
         videoBitsPerSecond: this.#options.videoBitsPerSecond,
         audioBitsPerSecond: this.#options.audioBitsPerSecond,
         timeslice: this.#options.timeslice,
         onChunk: (chunk) => this.#sender.push(chunk),
         onError: (error) => this.#fail(error),
         onEnd: () => void this.stop().catch(() => {}),
+      });
+      const recorder = await this.#until(creating).catch((caught: unknown) => {
+        // The broadcast ended while the recorder was being made: it is nobody's, so let its tracks go.
+        void creating.then((late) => late.discard(), () => {});
+        throw caught;
       });
       recorder.setMuted('audio', this.#audioMuted);
       recorder.setMuted('video', this.#videoMuted);
@@ -221,7 +226,7 @@ export class BroadcastClient extends EventTarget {
     }
   }
 
-  async #stop(recorder: Recorder, socket: ClientSocket): Promise<void> {
+  async #stop(recorder: StreamRecorder, socket: ClientSocket): Promise<void> {
     try {
       await this.#until(recorder.stop());
       await this.#until(this.#sender.drained());

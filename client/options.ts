@@ -1,6 +1,7 @@
 // The options of a BroadcastClient: what each one means, its default, and the checks that throw a
 // TypeError naming a wrong one when the client is constructed.
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
+import { RECORDER_CHOICES, type RecorderChoice } from './recorder/create.js';
 import { AAC_SAMPLE_RATES, DEFAULT_RESUME_WINDOW_MS, REQUEST_DEFAULTS, REQUEST_LIMITS, type StartRequest } from './protocol.js';
 
 /** What a BroadcastClient is constructed with: `server`, and whatever should differ from the defaults. */
@@ -29,6 +30,8 @@ export interface BroadcastClientOptions {
   resumeTimeoutMs?: number;
   /** How long the server may take to answer `start` (its start hook included) and `stop` (ffmpeg's flush included) before the broadcast ends with INTERNAL. Default 20 000 ms. */
   replyTimeoutMs?: number;
+  /** Which recorder encodes: `mediarecorder` (default), `webcodecs` (H.264 + AAC or Opus from WebCodecs, in Matroska), or `auto` (WebCodecs where this browser encodes H.264, else MediaRecorder). */
+  recorder?: RecorderChoice;
   /** Other socket.io client options, applied last. */
   socketio?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -48,6 +51,7 @@ export const DEFAULTS = {
   maxBacklogBytes: 8 * 1024 * 1024,
   resumeTimeoutMs: DEFAULT_RESUME_WINDOW_MS,
   replyTimeoutMs: 20_000,
+  recorder: 'mediarecorder',
   socketio: {},
 } satisfies Partial<BroadcastClientOptions>;
 
@@ -85,6 +89,10 @@ export function resolveOptions(options: BroadcastClientOptions): ResolvedOptions
     if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max)) {
       throw typeError(name, `a number from ${min} to ${max}`, value);
     }
+  }
+  const { recorder } = options;
+  if (recorder !== undefined && !RECORDER_CHOICES.includes(recorder)) {
+    throw typeError('recorder', `one of ${RECORDER_CHOICES.map((choice) => `'${choice}'`).join(', ')}`, recorder);
   }
   const { audioSampleRate } = options;
   if (audioSampleRate !== undefined && !AAC_SAMPLE_RATES.includes(audioSampleRate as (typeof AAC_SAMPLE_RATES)[number])) {

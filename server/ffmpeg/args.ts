@@ -37,7 +37,7 @@ export type AudioMode = 'copy';
 export interface InputMedia {
   inputFormat: InputFormat;
   video: VideoMode;
-  /** `copy` when the audio is AAC already (MP4 from Safari); absent when it is encoded. */
+  /** `copy` when the audio is AAC already (MP4 from Safari, Matroska from the WebCodecs recorder); absent when it is encoded. */
   audio?: AudioMode;
 }
 
@@ -62,7 +62,7 @@ function classifyCodec(codec: string): Codec | undefined {
  * vp09.*, av1, av01.* → transcode; no codecs param → transcode (safe); audio codecs opus / none
  * accepted; any unknown video codec → undefined. Long strings (>256) → undefined.
  * Also video/mp4 (fragmented, as Safari records): the same video codecs, and AAC audio (mp4a.40.*),
- * which is copied, or Opus, which is encoded.
+ * which is copied, or Opus, which is encoded. AAC in video/x-matroska (the WebCodecs recorder) is copied too.
  */
 export function parseMimeType(mimeType: string): InputMedia | undefined {
   if (typeof mimeType !== 'string' || mimeType.length > MAX_MIME_TYPE_LENGTH) return undefined;
@@ -101,8 +101,8 @@ export function parseMimeType(mimeType: string): InputMedia | undefined {
       if (video !== undefined) return undefined;
       video = known.mode;
     } else {
-      // MediaRecorder writes AAC only into MP4, and Opus into both.
-      if (known.aac && inputFormat !== 'mp4') return undefined;
+      // AAC comes in MP4 (Safari's MediaRecorder) or Matroska (the WebCodecs recorder); WebM has no AAC.
+      if (known.aac && type === 'video/webm') return undefined;
       if (++audioTracks > 1) return undefined;
       if (known.aac) audio = 'copy';
     }

@@ -19,6 +19,7 @@ describe('client options', () => {
     assert.equal(options.maxInFlightBytes, 1024 * 1024);
     assert.equal(options.maxBacklogBytes, 8 * 1024 * 1024);
     assert.equal(options.replyTimeoutMs, 20_000);
+    assert.equal(options.recorder, 'mediarecorder');
   });
 
   test('keep what was given and treat undefined as not given', () => {
@@ -42,5 +43,10 @@ describe('client options', () => {
 
   test('throw a TypeError naming the first wrong option', () => {
     assert.throws(() => resolveOptions({ server, framerate: 0 }), { name: 'TypeError', message: 'Expected `framerate` to be a number from 1 to 120, got `0`' });
+  });
+
+  test('take a recorder of auto, webcodecs or mediarecorder, and refuse others', () => {
+    for (const recorder of ['auto', 'webcodecs', 'mediarecorder'] as const) assert.equal(resolveOptions({ server, recorder }).recorder, recorder);
+    assert.throws(() => resolveOptions({ server, recorder: 'webrtc' as never }), { name: 'TypeError', message: 'Expected `recorder` to be one of \'auto\', \'webcodecs\', \'mediarecorder\', got `"webrtc"`' });
   });
 });

@@ -107,6 +107,15 @@ describe('parseMimeType', () => {
     }
   });
 
+  test('AAC in Matroska (the WebCodecs recorder) is copied; WebM, which has no AAC, is refused', () => {
+    assert.deepEqual(parseMimeType('video/x-matroska;codecs=avc1,mp4a.40.2'), { inputFormat: 'matroska', video: 'copy', audio: 'copy' });
+    assert.deepEqual(parseMimeType('video/x-matroska;codecs="avc1.42E01F, mp4a.40.2"'), { inputFormat: 'matroska', video: 'copy', audio: 'copy' });
+    assert.deepEqual(parseMimeType('video/x-matroska;codecs=avc1,opus'), { inputFormat: 'matroska', video: 'copy' });
+    const args = buildFfmpegArgs(options({ inputFormat: 'matroska', video: 'copy', audio: 'copy' }));
+    assert.deepEqual([args[args.indexOf('-i') - 1], valueOf(args, '-c:v'), valueOf(args, '-c:a')], ['matroska', 'copy', 'copy']);
+    for (const mime of ['video/webm;codecs=avc1,mp4a.40.2', 'video/x-matroska;codecs=avc1,mp4a.40.2,opus']) assert.equal(parseMimeType(mime), undefined, mime);
+  });
+
   test('anything over 256 characters is refused', () => {
     const padded = `video/webm;codecs=vp8;x=${'a'.repeat(256)}`;
     assert.equal(parseMimeType(padded), undefined);

@@ -1,0 +1,28 @@
+// Picks and builds the recorder for a broadcast: WebCodecs or MediaRecorder, as the `recorder` option says.
+import { Recorder, type RecorderOptions } from './media-recorder.js';
+
+/** Which recorder a broadcast uses: `auto` takes WebCodecs where this browser really encodes H.264, else MediaRecorder. */
+export type RecorderChoice = 'auto' | 'webcodecs' | 'mediarecorder';
+
+/** The recorder choices, for option checks. */
+export const RECORDER_CHOICES: readonly RecorderChoice[] = ['auto', 'webcodecs', 'mediarecorder'];
+
+/** What the client needs of a recorder, whichever records. */
+export type StreamRecorder = Pick<Recorder, 'mimeType' | 'start' | 'stop' | 'discard' | 'restart' | 'setPaused' | 'setMuted'>;
+
+/**
+ * The recorder for `stream`. The WebCodecs one loads on demand, so pages that never use it do
+ * not download it. Throws INVALID_MEDIA when the chosen recorder cannot record this stream.
+ */
+export async function createRecorder(choice: RecorderChoice, stream: MediaStream, options: RecorderOptions): Promise<StreamRecorder> {
+  if (choice === 'mediarecorder') return new Recorder(stream, options);
+  const [video] = stream.getVideoTracks();
+  const webcodecs = await import('./webcodecs.js');
+  if (choice === 'webcodecs') return webcodecs.WebCodecsRecorder.create(stream, options);
+  if (video && (await webcodecs.canEncodeH264(video, options))) {
+    // Still MediaRecorder if WebCodecs has H.264 but no audio codec the server reads.
+    const recorder = await webcodecs.WebCodecsRecorder.create(stream, options).catch(() => undefined);
+    if (recorder) return recorder;
+  }
+  return new Recorder(stream, options);
+}

@@ -1,0 +1,376 @@
+// Records a MediaStream with WebCodecs: H.264 from VideoEncoder (constant bitrate, realtime, a
+// keyframe every 2 s and on request) and AAC (where AudioEncoder has it) or Opus, written live
+// into Matroska and handed out in chunks every `timeslice`, like the MediaRecorder recorder.
+import { BroadcastError } from '../protocol.js';
+import { audioFrames, opusPackets, readsRawAudio, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
+import { MatroskaWriter, type MatroskaAudioTrack } from './matroska-writer.js';
+import type { RecorderOptions, TrackKind } from './media-recorder.js';
+
+/** Viewers can only join a stream at a keyframe, so one every 2 s keeps joining quick. */
+const KEYFRAME_INTERVAL_US = 2_000_000;
+/** Frames waiting in the encoder beyond which new ones are dropped: the encoder cannot keep up. */
+const MAX_ENCODE_QUEUE = 4;
+/** How long a test encode may take before H.264 counts as not working. */
+const PROBE_TIMEOUT_MS = 3_000;
+
+/** The audio WebCodecs can make for a recording, best first: AAC the server copies, else Opus it encodes. */
+const AUDIO_CODECS = [
+  { codec: 'aac', webCodecs: 'mp4a.40.2', mime: 'mp4a.40.2' },
+  { codec: 'opus', webCodecs: 'opus', mime: 'opus' },
+] as const;
+
+/**
+ * The H.264 codec string for a picture of this size: Constrained Baseline at the lowest level
+ * whose frame size (in 16×16 macroblocks) holds it: 3.1 (720p), 4.0 (1080p), 5.1, 5.2.
+ */
+export function avcCodec(width: number, height: number): string {
+  const macroblocks = Math.ceil(width / 16) * Math.ceil(height / 16);
+  const level = macroblocks <= 3_600 ? 0x1f : macroblocks <= 8_192 ? 0x28 : macroblocks <= 22_080 ? 0x33 : 0x34;
+  return `avc1.42e0${level.toString(16)}`;
+}
+
+/** The track's frame size, even (4:2:0 needs it), or 1280×720 when the browser does not say. */
+function videoSize(track: MediaStreamTrack): { width: number; height: number } {
+  const { width = 1280, height = 720 } = track.getSettings();
+  return { width: width & ~1, height: height & ~1 };
+}
+
+function videoConfig(track: MediaStreamTrack, options: RecorderOptions): VideoEncoderConfig {
+  const { width, height } = videoSize(track);
+  return {
+    codec: avcCodec(width, height),
+    width,
+    height,
+    bitrate: options.videoBitsPerSecond,
+    bitrateMode: 'constant',
+    latencyMode: 'realtime',
+    framerate: track.getSettings().frameRate ?? 30,
+    avc: { format: 'avc' },
+  };
+}
+
+/**
+ * Whether this browser encodes H.264 at this track's size: the config is supported *and* a
+ * frame comes out (some Linux Firefox builds accept the config, then fail on the first frame).
+ */
+export async function canEncodeH264(track: MediaStreamTrack, options: RecorderOptions): Promise<boolean> {
+  if (typeof VideoEncoder === 'undefined') return false;
+  const config = videoConfig(track, options);
+  try {
+    if (!(await VideoEncoder.isConfigSupported(config)).supported) return false;
+  } catch {
+    return false;
+  }
+  return new Promise<boolean>((resolve) => {
+    const done = (works: boolean): void => {
+      clearTimeout(timer);
+      if (encoder.state !== 'closed') encoder.close();
+      resolve(works);
+    };
+    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
+    const encoder = new VideoEncoder({ output: (_chunk, metadata) => done(metadata?.decoderConfig?.description !== undefined), error: () => done(false) });
+    try {
+      encoder.configure(config);
+      const frame = blackFrame(blackPixels(config.width, config.height), config.width, config.height, 0);
+      encoder.encode(frame, { keyFrame: true });
+      frame.close();
+      void encoder.flush().catch(() => done(false));
+    } catch {
+      done(false);
+    }
+  });
+}
+
+/**
+ * How a sound track is encoded: with AudioEncoder (AAC where the browser has it, else Opus) where
+ * raw audio can be read; else (`config` absent) as Opus by an audio-only MediaRecorder.
+ */
+interface AudioSetup {
+  config?: AudioEncoderConfig;
+  track: MatroskaAudioTrack;
+  mime: string;
+}
+
+async function audioSetup(track: MediaStreamTrack, options: RecorderOptions): Promise<AudioSetup> {
+  const settings = track.getSettings();
+  const channels = Math.min(Math.max(settings.channelCount ?? 2, 1), 2);
+  if (!readsRawAudio()) {
+    if (MediaRecorder.isTypeSupported('audio/webm;codecs=opus')) return { mime: 'opus', track: { codec: 'opus', sampleRate: 48_000, channels } };
+    throw new BroadcastError('INVALID_MEDIA', 'This browser can read no audio for WebCodecs.');
+  }
+  for (const { codec, webCodecs, mime } of AUDIO_CODECS) {
+    // AAC encoders take 44.1 or 48 kHz; Opus always runs at 48 kHz.
+    const sampleRate = codec === 'aac' && settings.sampleRate === 44_100 ? 44_100 : 48_000;
+    const config: AudioEncoderConfig = { codec: webCodecs, sampleRate, numberOfChannels: channels, bitrate: options.audioBitsPerSecond };
+    try {
+      if ((await AudioEncoder.isConfigSupported(config)).supported) return { config, mime, track: { codec, sampleRate, channels } };
+    } catch {
+      // Not this codec.
+    }
+  }
+  throw new BroadcastError('INVALID_MEDIA', 'This browser encodes neither AAC nor Opus with WebCodecs.');
+}
+
+/**
+ * Records with WebCodecs into live Matroska. Pausing or muting replaces the frames with black
+ * frames or silence (the RTMP output stays alive); the page's own tracks are never touched.
+ * `restart()` makes a keyframe at once and hands out a new header before it: a new recording
+ * for the server, without stopping the encoders.
+ */
+export class WebCodecsRecorder {
+  /** The recorder type, sent in the start request: Matroska with H.264 and AAC or Opus. */
+  readonly mimeType: string;
+  readonly #options: RecorderOptions;
+  readonly #videoTrack: MediaStreamTrack;
+  readonly #audioTrack: MediaStreamTrack | undefined;
+  readonly #videoConfig: VideoEncoderConfig;
+  readonly #audio: AudioSetup | undefined;
+  #videoEncoder: VideoEncoder | undefined;
+  #audioEncoder: AudioEncoder | undefined;
+  #writer: MatroskaWriter | undefined;
+  #sources: FrameSource[] = [];
+  /** Bytes written since the last chunk was handed out. */
+  #pending: Uint8Array[] = [];
+  #flushTimer: ReturnType<typeof setInterval> | undefined;
+  #lastKeyframeUs = -Infinity;
+  #keyframeRequested = false;
+  /** Settles restart() once the keyframe asked for has been written behind a new header. */
+  #restarted: (() => void) | undefined;
+  #restarting: Promise<void> | undefined;
+  #headerDue = true;
+  #paused = false;
+  readonly #muted = new Set<TrackKind>();
+  #stopped = false;
+  #discarded = false;
+  /** A black picture's pixels, made at the first pause or video mute. */
+  #blackPixels: Uint8Array | undefined;
+
+  /** Throws INVALID_MEDIA without a video track or when this browser encodes no audio codec the server reads. */
+  static async create(stream: MediaStream, options: RecorderOptions): Promise<WebCodecsRecorder> {
+    const [video] = stream.getVideoTracks();
+    if (!video) throw new BroadcastError('INVALID_MEDIA', 'The WebCodecs recorder needs a video track.');
+    const [audio] = stream.getAudioTracks();
+    const audioParts = audio ? await audioSetup(audio, options) : undefined;
+    return new WebCodecsRecorder(video, audio, audioParts, options);
+  }
+
+  private constructor(video: MediaStreamTrack, audio: MediaStreamTrack | undefined, audioParts: AudioSetup | undefined, options: RecorderOptions) {
+    this.#options = options;
+    this.#videoTrack = video.clone();
+    this.#audioTrack = audio?.clone();
+    this.#videoConfig = videoConfig(video, options);
+    this.#audio = audioParts;
+    this.mimeType = `video/x-matroska;codecs=avc1${audioParts ? `,${audioParts.mime}` : ''}`;
+  }
+
+  /** Starts the encoders and the frame sources; rejects with INVALID_MEDIA if the browser cannot. */
+  async start(): Promise<void> {
+    try {
+      const videoEncoder = new VideoEncoder({ output: (chunk, metadata) => this.#onVideo(chunk, metadata), error: (error) => this.#fail(error) });
+      videoEncoder.configure(this.#videoConfig);
+      this.#videoEncoder = videoEncoder;
+      const audioConfig = this.#audio?.config;
+      if (audioConfig) {
+        const audioEncoder = new AudioEncoder({ output: (chunk) => this.#onAudio(chunk), error: (error) => this.#fail(error) });
+        audioEncoder.configure(audioConfig);
+        this.#audioEncoder = audioEncoder;
+      }
+      const origin = performance.now();
+      this.#sources.push(await videoFrames(this.#videoTrack, new SourceClock(origin), (frame) => this.#encodeVideo(frame), () => this.#ended()));
+      if (this.#audioTrack && audioConfig) {
+        this.#sources.push(audioFrames(this.#audioTrack, audioConfig.numberOfChannels, new SourceClock(origin), (data) => this.#encodeAudio(data)));
+      } else if (this.#audioTrack) {
+        this.#sources.push(await opusPackets(this.#audioTrack, this.#options.timeslice, new SourceClock(origin), (data, timestamp) => this.#writeAudio(data, timestamp)));
+      }
+    } catch (caught) {
+      this.discard();
+      throw new BroadcastError('INVALID_MEDIA', `The browser cannot encode this stream: ${describe(caught)}`);
+    }
+    this.#flushTimer = setInterval(() => this.#flush(), this.#options.timeslice);
+  }
+
+  /** Paused, the recording carries black frames and silence instead of the tracks' content. */
+  setPaused(paused: boolean): void {
+    this.#paused = paused;
+    this.#silenceRecordedAudio();
+  }
+
+  /** Muted, the recording carries silence (audio) or black frames (video) for that kind only. */
+  setMuted(kind: TrackKind, muted: boolean): void {
+    if (muted) this.#muted.add(kind);
+    else this.#muted.delete(kind);
+    this.#silenceRecordedAudio();
+  }
+
+  /** Audio recorded by MediaRecorder is silenced at its (cloned) track: disabled, it records silence. */
+  #silenceRecordedAudio(): void {
+    if (this.#audioTrack && !this.#audio?.config) this.#audioTrack.enabled = !this.#paused && !this.#muted.has('audio');
+  }
+
+  /**
+   * Makes the next frame a keyframe and writes a new header before it, so the next chunks open a
+   * new recording the server can start a new ffmpeg on; resolves once that keyframe is written.
+   */
+  restart(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    this.#restarting ??= new Promise<void>((resolve) => {
+      this.#restarted = resolve;
+      this.#keyframeRequested = true;
+      this.#headerDue = true;
+    }).finally(() => (this.#restarting = undefined));
+    return this.#restarting;
+  }
+
+  /** Stops recording; resolves once the encoders' last frames have been handed out. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#stopSources();
+    try {
+      await Promise.all([this.#videoEncoder?.flush(), this.#audioEncoder?.flush()]);
+    } catch (caught) {
+      if (!this.#discarded) this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser could not finish encoding: ${describe(caught)}`));
+    }
+    this.#flush();
+    this.#close();
+  }
+
+  /** Stops at once and hands out nothing more. */
+  discard(): void {
+    this.#discarded = true;
+    this.#stopped = true;
+    this.#stopSources();
+    this.#close();
+  }
+
+  #encodeVideo(captured: VideoFrame): void {
+    const encoder = this.#videoEncoder;
+    if (this.#stopped || !encoder || encoder.state !== 'configured' || encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
+      captured.close();
+      return;
+    }
+    let frame = captured;
+    if (this.#paused || this.#muted.has('video')) {
+      const { width, height } = this.#videoConfig;
+      this.#blackPixels ??= blackPixels(width, height);
+      frame = blackFrame(this.#blackPixels, width, height, captured.timestamp);
+      captured.close();
+    }
+    const keyFrame = this.#keyframeRequested || frame.timestamp - this.#lastKeyframeUs >= KEYFRAME_INTERVAL_US;
+    if (keyFrame) {
+      this.#keyframeRequested = false;
+      this.#lastKeyframeUs = frame.timestamp;
+    }
+    encoder.encode(frame, { keyFrame });
+    frame.close();
+  }
+
+  #encodeAudio(data: AudioData): void {
+    const encoder = this.#audioEncoder;
+    if (this.#stopped || !encoder || encoder.state !== 'configured') {
+      data.close();
+      return;
+    }
+    if (this.#paused || this.#muted.has('audio')) {
+      const { sampleRate, numberOfFrames, numberOfChannels, timestamp } = data;
+      data.close();
+      data = new AudioData({ format: 'f32-planar', sampleRate, numberOfFrames, numberOfChannels, timestamp, data: new Float32Array(numberOfFrames * numberOfChannels) });
+    }
+    encoder.encode(data);
+    data.close();
+  }
+
+  #onVideo(chunk: EncodedVideoChunk, metadata: EncodedVideoChunkMetadata | undefined): void {
+    const description = metadata?.decoderConfig?.description;
+    if (!this.#writer) {
+      if (!description) return;
+      const { width, height } = this.#videoConfig;
+      this.#writer = new MatroskaWriter({ video: { width, height, avcC: bytesOf(description) }, ...(this.#audio ? { audio: this.#audio.track } : {}) });
+    }
+    const keyframe = chunk.type === 'key';
+    if (keyframe && this.#headerDue) {
+      // A new recording begins a chunk: the server recognizes it by its first bytes.
+      this.#flush();
+      this.#pending.push(this.#writer.header());
+      this.#headerDue = false;
+    }
+    if (this.#headerDue) return;
+    const data = new Uint8Array(chunk.byteLength);
+    chunk.copyTo(data);
+    this.#pending.push(this.#writer.video(data, chunk.timestamp, keyframe));
+    if (keyframe && this.#restarted) {
+      // The server is waiting for this new recording: it goes out now, not at the next tick.
+      this.#flush();
+      this.#restarted();
+      this.#restarted = undefined;
+    }
+  }
+
+  #onAudio(chunk: EncodedAudioChunk): void {
+    const data = new Uint8Array(chunk.byteLength);
+    chunk.copyTo(data);
+    this.#writeAudio(data, chunk.timestamp);
+  }
+
+  #writeAudio(data: Uint8Array, timestampUs: number): void {
+    if (!this.#writer || this.#headerDue || this.#discarded) return;
+    this.#pending.push(this.#writer.audio(data, timestampUs));
+  }
+
+  /** Hands out what was written since the last chunk, as one chunk. */
+  #flush(): void {
+    const parts = this.#pending.filter((part) => part.byteLength > 0);
+    this.#pending = [];
+    if (parts.length === 0 || this.#discarded) return;
+    const chunk = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+    let at = 0;
+    for (const part of parts) {
+      chunk.set(part, at);
+      at += part.byteLength;
+    }
+    this.#options.onChunk(chunk.buffer);
+  }
+
+  #fail(error: DOMException): void {
+    if (this.#stopped) return;
+    this.discard();
+    this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser stopped encoding: ${error.message}`));
+  }
+
+  /** The video track ended by itself (e.g. the user stopped sharing the screen). */
+  #ended(): void {
+    if (!this.#stopped) this.#options.onEnd();
+  }
+
+  #stopSources(): void {
+    for (const source of this.#sources) source.stop();
+    this.#sources = [];
+    this.#videoTrack.stop();
+    this.#audioTrack?.stop();
+  }
+
+  #close(): void {
+    clearInterval(this.#flushTimer);
+    for (const encoder of [this.#videoEncoder, this.#audioEncoder]) if (encoder && encoder.state !== 'closed') encoder.close();
+    this.#restarted?.();
+    this.#restarted = undefined;
+  }
+}
+
+/** A black I420 picture: Y 16, U and V 128 (studio range). */
+function blackPixels(width: number, height: number): Uint8Array {
+  const luma = width * height;
+  return new Uint8Array(luma * 1.5).fill(16, 0, luma).fill(128, luma);
+}
+
+function blackFrame(pixels: Uint8Array, width: number, height: number, timestamp: number): VideoFrame {
+  return new VideoFrame(pixels, { format: 'I420', codedWidth: width, codedHeight: height, timestamp });
+}
+
+function bytesOf(source: AllowSharedBufferSource): Uint8Array {
+  return source instanceof ArrayBuffer || source instanceof SharedArrayBuffer ? new Uint8Array(source.slice(0)) : new Uint8Array(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength));
+}
+
+function describe(caught: unknown): string {
+  return caught instanceof Error ? caught.message : String(caught);
+}
