@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { audioSpecificConfig, MatroskaWriter, opusHead } from '../../client/recorder/matroska-writer.js';
-import { findCluster, MatroskaHeader, startsRecording } from '../../server/matroska.js';
+import { findCluster, MatroskaHeader, startsRecording } from '../../server/restart-point.js';
 import { aacFrames, h264Frames, opusPackets } from '../helpers/encoded-frames.js';
 import { removeOnExit } from '../helpers/reaper.js';
 
