@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import type { Readable, Writable } from 'node:stream';
 import { BroadcastError, ERRORS, type BroadcastStats, type DestinationStatus, type ErrorPayload, type VideoMode } from '../client/protocol.js';
 import { createRedactor, redactDestination, redactRtmpUrls } from './destination.js';
+import { ffmpegEnvironment } from './ffmpeg/environment.js';
 import { mapFfmpegExit } from './ffmpeg/exit.js';
 import { createProgressParser } from './ffmpeg/progress.js';
 
@@ -75,6 +76,8 @@ function spawnFfmpeg(options: SessionOptions) {
     reject: false,
     stripFinalNewline: false,
     forceKillAfterDelay: options.killTimeoutMs,
+    env: ffmpegEnvironment(),
+    extendEnv: false,
   });
 }
 
