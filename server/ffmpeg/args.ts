@@ -4,7 +4,7 @@
 // `-fps_mode` (5.1+; older builds get `-vsync`) against the 2018 static build that
 // @ffmpeg-installer/ffmpeg ships (test/server/capabilities.test.ts).
 
-import type { VideoMode } from '../../client/protocol.js';
+import { AAC_SAMPLE_RATES, REQUEST_LIMITS, type VideoMode } from '../../client/protocol.js';
 
 const MAX_MIME_LENGTH = 256;
 
@@ -114,7 +114,7 @@ export function parseMimeType(mimeType: string): InputMedia | undefined {
   return audio ? { inputFormat, video, audio } : { inputFormat, video };
 }
 
-/** What one broadcast's ffmpeg needs to know; the caller has already validated every value. */
+/** What one broadcast's ffmpeg needs to know; numbers outside the request limits throw a RangeError. */
 export interface FfmpegArgsOptions {
   inputFormat: InputFormat;
   video: VideoMode;
@@ -154,9 +154,19 @@ export type AacCoder = (typeof AAC_CODERS)[number];
 export const AUDIO_CHANNELS = ['source', 1, 2] as const;
 export type AudioChannels = (typeof AUDIO_CHANNELS)[number];
 
-function positiveInteger(name: string, value: number): string {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number (got ${value}).`);
+// A start hook's numbers reach here unchecked by the request validation: the same bounds apply,
+// so `framerate: 1e6` cannot become `-r 1000000`.
+function withinLimits(name: keyof typeof REQUEST_LIMITS, value: number): string {
+  const [min, max] = REQUEST_LIMITS[name];
+  if (!Number.isFinite(value) || value < min || value > max) throw new RangeError(`\`${name}\` must be a number from ${min} to ${max} (got ${value}).`);
   return String(Math.round(value));
+}
+
+function sampleRate(value: number): string {
+  if (!AAC_SAMPLE_RATES.includes(value as (typeof AAC_SAMPLE_RATES)[number])) {
+    throw new RangeError(`\`audioSampleRate\` must be one of ${AAC_SAMPLE_RATES.join(', ')} (got ${value}).`);
+  }
+  return String(value);
 }
 
 // Ingests (YouTube, Twitch, Facebook) ask for a keyframe at most every 2 to 4 seconds.
@@ -185,8 +195,8 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
   if (o.video === 'copy') {
     args.push('-c:v', 'copy');
   } else if (o.video === 'transcode') {
-    const bitrate = positiveInteger('videoBitsPerSecond', o.videoBitsPerSecond);
-    const fps = Number(positiveInteger('framerate', o.framerate));
+    const bitrate = withinLimits('videoBitsPerSecond', o.videoBitsPerSecond);
+    const fps = Number(withinLimits('framerate', o.framerate));
     args.push(
       '-c:v', 'libx264',
       '-preset', 'veryfast',
@@ -222,8 +232,8 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
       '-c:a', 'aac',
       // twoloop is ffmpeg's default; naming it keeps the argv explicit about what runs.
       '-aac_coder', coder,
-      '-b:a', positiveInteger('audioBitsPerSecond', o.audioBitsPerSecond),
-      '-ar', positiveInteger('audioSampleRate', o.audioSampleRate),
+      '-b:a', withinLimits('audioBitsPerSecond', o.audioBitsPerSecond),
+      '-ar', sampleRate(o.audioSampleRate),
       // Chromium and Firefox record a microphone as mono (getUserMedia's defaults), and encoding
       // it as stereo costs the AAC encoder about 1.6 times the CPU for the same sound. 'source'
       // keeps mono mono and stereo stereo; FLV has no layout beyond two.
