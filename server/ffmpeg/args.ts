@@ -134,6 +134,8 @@ export interface FfmpegArgsOptions {
   audioChannels?: AudioChannels;
   /** Used when transcoding: the constant output frame rate (-r, frames repeated or dropped), keyframe every 2 s. */
   framerate: number;
+  /** Used when transcoding: the most pixels a decoded frame may have; a larger one ends the broadcast (INVALID_MEDIA). Default 1920×1080. */
+  maxPixels?: number;
   /** -rw_timeout (microseconds) so a hung ingest ends ffmpeg; 0 leaves ffmpeg's default (wait forever). */
   destinationTimeoutMs: number;
   /** Progress every second with -stats_period; false for ffmpeg before 4.4, which refuses the flag. Default true. */
@@ -172,6 +174,15 @@ function sampleRate(value: number): string {
 // Ingests (YouTube, Twitch, Facebook) ask for a keyframe at most every 2 to 4 seconds.
 const KEYFRAME_SECONDS = 2;
 
+/** The default cap on a transcoded frame's pixels: 1080p, in either orientation. */
+export const DEFAULT_MAX_PIXELS = 1920 * 1080;
+
+// A timestamp further than this from where ffmpeg expects the next one is dropped and guessed
+// instead: a jump ahead would otherwise be filled with repeated frames at `-r` (10 frames 600 s
+// apart at 120 fps: 648 000 frames to encode, from 2 KB). Browsers leave at most a second or two
+// between frames (a hidden tab, a disabled track), far below it.
+const TIMESTAMP_JUMP_SECONDS = 5;
+
 /** argv (without the ffmpeg binary) for one broadcast. */
 export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
   if (o.inputFormat !== 'matroska' && o.inputFormat !== 'mp4') throw new RangeError(`Unsupported input format ${String(o.inputFormat)}.`);
@@ -185,6 +196,7 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     '-analyzeduration', '0',
     // Fragmented MP4 on a pipe: the moov at its start describes every track, and each fragment
     // is read as it arrives (ffmpeg's mov demuxer needs no seeking for it).
+    ...(o.video === 'transcode' ? decoderLimits(o.maxPixels) : []),
     '-f', o.inputFormat === 'mp4' ? 'mp4' : 'matroska',
     '-i', 'pipe:0',
     '-map', '0:v:0',
@@ -198,7 +210,11 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     const bitrate = withinLimits('videoBitsPerSecond', o.videoBitsPerSecond);
     const fps = Number(withinLimits('framerate', o.framerate));
     args.push(
+      '-dts_error_threshold', String(TIMESTAMP_JUMP_SECONDS),
+      '-filter_threads', '1',
       '-c:v', 'libx264',
+      // One core at most per broadcast, whatever the machine has: x264 would take them all.
+      '-threads', '1',
       '-preset', 'veryfast',
       '-tune', 'zerolatency',
       // Browsers may record 4:4:4 or 10-bit; FLV players and ingests want 8-bit 4:2:0.
@@ -244,6 +260,16 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
   if (o.destination === 'pipe') args.push('pipe:1');
   else args.push(...destinationArgs({ ...o, destination: o.destination }));
   return args;
+}
+
+/**
+ * Input options bounding what decoding a client's video may cost: one thread, and frames above
+ * `maxPixels` refused by the decoder before their buffers are allocated (an 8K VP8 frame of 56 KB
+ * made an ffmpeg of 628 MB).
+ */
+function decoderLimits(maxPixels = DEFAULT_MAX_PIXELS): string[] {
+  if (!Number.isInteger(maxPixels) || maxPixels < 1) throw new RangeError(`\`maxPixels\` must be a positive whole number (got ${maxPixels}).`);
+  return ['-threads', '1', '-max_pixels', String(maxPixels)];
 }
 
 /** What every ffmpeg of a broadcast starts with: quiet log with levels, progress on fd 3. */
