@@ -3,22 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { REQUEST_LIMITS } from '../../../client/protocol.js';
-import { buildFfmpegArgs, type FfmpegArgsOptions } from '../../../server/ffmpeg/args.js';
+import { buildFfmpegArgs } from '../../../server/ffmpeg/args.js';
+import { TRANSCODE } from './transcode-options.js';
 import { useRtmpServer } from '../../helpers/suite.js';
 import { start, startStack } from '../../helpers/stack.js';
 
 const rtmp = useRtmpServer();
 
-const TRANSCODE: FfmpegArgsOptions = {
-  inputFormat: 'matroska',
-  video: 'transcode',
-  destination: new URL('rtmp://ingest.example/live/KEY'),
-  videoBitsPerSecond: 2_500_000,
-  audioBitsPerSecond: 128_000,
-  audioSampleRate: 44_100,
-  framerate: 30,
-  destinationTimeoutMs: 10_000,
-};
 
 describe('numbers in argv', () => {
   test('buildFfmpegArgs refuses values outside the request limits instead of passing them to ffmpeg', () => {

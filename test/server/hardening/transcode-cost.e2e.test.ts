@@ -9,20 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { buildFfmpegArgs, type FfmpegArgsOptions } from '../../../server/ffmpeg/args.js';
+import { buildFfmpegArgs } from '../../../server/ffmpeg/args.js';
+import { TRANSCODE } from './transcode-options.js';
 import { mapFfmpegExit } from '../../../server/ffmpeg/exit.js';
 
 const run = promisify(execFile);
-const TRANSCODE: FfmpegArgsOptions = {
-  inputFormat: 'matroska',
-  video: 'transcode',
-  destination: 'pipe',
-  videoBitsPerSecond: 2_500_000,
-  audioBitsPerSecond: 128_000,
-  audioSampleRate: 44_100,
-  framerate: 120,
-  destinationTimeoutMs: 10_000,
-};
 
 interface Cost {
   code: number | null;
