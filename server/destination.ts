@@ -122,7 +122,8 @@ export function isAllowedDestination(url: URL, allowed: AllowedDestinations | un
 
 /**
  * Safe-to-show form: `rtmp://host[:port]/app/***` — drops userinfo, hides everything after the
- * first path segment and any query/hash (`?***`). `rtmp://host/app` with nothing secret stays as is.
+ * first path segment and any query/hash (`?***`). A lone segment is hidden too (`rtmp://host/***`):
+ * some ingests take the key there, and nothing tells it from an app name.
  */
 export function redactDestination(url: URL | string): string {
   let parsed: URL;
@@ -137,6 +138,7 @@ export function redactDestination(url: URL | string): string {
   const second = path.indexOf('/', 1);
   let shown = path;
   if (second !== -1 && path.length > second + 1) shown = `${path.slice(0, second)}/***`;
+  else if (second === -1 && path.length > 1) shown = '/***';
   if (parsed.search) shown += '?***';
   if (parsed.hash) shown += '#***';
   return `${parsed.protocol}//${parsed.host}${shown}`;
@@ -185,8 +187,9 @@ export function createRedactor(url: URL): (text: string) => string {
   const fragments = new Set<string>();
   const path = url.pathname;
   const second = path.indexOf('/', 1);
-  if (second !== -1) {
-    const key = path.slice(second + 1);
+  // A lone segment may be the key itself (see redactDestination).
+  const key = second === -1 ? path.slice(1) : path.slice(second + 1);
+  if (key) {
     for (const piece of [key, ...key.split('/')]) fragments.add(piece).add(safeDecode(piece));
   }
   if (url.password) fragments.add(url.password).add(safeDecode(url.password));

@@ -1,7 +1,7 @@
 // `rtmp-broadcaster/logger`: JSON-lines logs for the BroadcastServer's `logger` option, written by
 // pino, which loads only when this is called.
 import { redactRtmpUrls } from './destination.js';
-import type { LogFields, Logger, LogLevel } from './logger.js';
+import { escapeControlCharacters, type LogFields, type Logger, type LogLevel } from './logger.js';
 
 /** Level and destination of the JSON logs. */
 export interface JsonLoggerOptions {
@@ -12,14 +12,16 @@ export interface JsonLoggerOptions {
 }
 
 /**
- * A Logger writing one JSON object per line (`level`, ISO `time`, `msg`, then the fields). Every
- * string in a line has its rtmp(s):// URLs redacted, though the server already redacts what it
+ * A Logger writing one JSON object per line (`level`, ISO `time`, `msg`, then the fields), never
+ * a line break inside one. Every string in a line has its rtmp(s):// URLs redacted, though the server already redacts what it
  * logs: a stream key that reaches a log aggregator cannot be taken back.
  */
 export async function createJsonLogger(options: JsonLoggerOptions = {}): Promise<Logger> {
   const { level = 'info', destination = 1 } = options;
   const { pino } = await import('pino');
-  const stream = typeof destination === 'object' ? destination : pino.destination({ dest: destination, sync: true, append: true, mkdir: true });
+  const target = typeof destination === 'object' ? destination : pino.destination({ dest: destination, sync: true, append: true, mkdir: true });
+  // JSON escapes newlines but not NEL or U+2028/U+2029, which some viewers break lines on.
+  const stream = { write: (line: string) => target.write(escapeControlCharacters(line.slice(0, -1)) + line.slice(-1)) };
   const log = pino(
     {
       name: 'rtmp-broadcaster',

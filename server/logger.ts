@@ -36,5 +36,18 @@ const consoleLogger: Logger = {
 
 function format(level: LogLevel, message: string, fields: LogFields | undefined): string {
   const extra = fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : '';
-  return `[rtmp-broadcaster] ${level}: ${message}${extra}`;
+  return escapeControlCharacters(`[rtmp-broadcaster] ${level}: ${message}${extra}`);
+}
+
+// C0 and C1 controls (newline, carriage return, NEL, terminal escapes) and the Unicode line and
+// paragraph separators: what a log viewer may take for the start of another line.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * The text with every control character written as an escape (`\n`, `\u0085`), so client-supplied
+ * text cannot forge a log line. Safe on JSON too: there these only occur inside strings, as escapes.
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(CONTROL, (char) => NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -1,13 +1,15 @@
 // Which web pages may open a connection. Browsers send an Origin header on WebSocket handshakes
 // but CORS does not apply to WebSockets, so the server must check it itself.
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 
 /** Origins allowed to connect besides the server's own: exact origins, patterns, a predicate, or '*' for any. */
 export type AllowedOrigins = '*' | ReadonlyArray<string | RegExp> | ((origin: string) => boolean);
 
 /**
  * True when the handshake may proceed: requests without an Origin header (not from a browser
- * page) and same-origin pages always may; other pages only when `allowed` admits their origin.
+ * page) and same-origin pages on an IP address or `localhost` always may; other pages, including
+ * same-origin ones on a DNS name, only when `allowed` admits their origin.
  */
 export function isAllowedOrigin(request: Pick<IncomingMessage, 'headers'>, allowed: AllowedOrigins | undefined): boolean {
   const origin = request.headers.origin;
@@ -26,13 +28,21 @@ export function corsOrigin(allowed: AllowedOrigins): string | boolean | (string 
   return [...allowed];
 }
 
+// DNS rebinding: a page on a name its owner points at the operator's address sends that name as
+// both Origin and Host, so a matching pair proves nothing for a DNS name. It does for an IP
+// literal (no name was resolved) and for localhost (browsers never ask DNS for it).
 function isSameOrigin(origin: string, host: string | undefined): boolean {
   if (!host) return false;
   try {
-    return new URL(origin).host.toLowerCase() === host.toLowerCase();
+    const page = new URL(origin);
+    return page.host.toLowerCase() === host.toLowerCase() && isUnforgeableHost(page.hostname);
   } catch {
     return false;
   }
+}
+
+function isUnforgeableHost(hostname: string): boolean {
+  return hostname === 'localhost' || isIP(hostname.replace(/^\[(.*)\]$/, '$1')) !== 0;
 }
 
 function sameOriginString(entry: string, origin: string): boolean {

@@ -1,6 +1,7 @@
 // Checks what a client sends before anything acts on it: everything on the wire is untrusted.
 import { AAC_SAMPLE_RATES, BroadcastError, MAX_MIME_TYPE_LENGTH, MAX_URL_LENGTH, REQUEST_LIMITS, type StartRequest } from '../client/protocol.js';
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 /** However many destinations a server allows, a request naming more than this is not a real one. */
 const MAX_LISTED_DESTINATIONS = 64;
 
@@ -11,8 +12,9 @@ export function validateStartRequest(raw: unknown): StartRequest {
   }
   const input = raw as Record<string, unknown>;
   const { mimeType, rtmpUrl } = input;
-  if (typeof mimeType !== 'string' || mimeType.length === 0 || mimeType.length > MAX_MIME_TYPE_LENGTH) {
-    throw invalid(`\`mimeType\` must be a non-empty string of at most ${MAX_MIME_TYPE_LENGTH} characters.`);
+  // A MIME type is printable ASCII: anything else is an attempt to smuggle text into logs or messages.
+  if (typeof mimeType !== 'string' || mimeType.length === 0 || mimeType.length > MAX_MIME_TYPE_LENGTH || !PRINTABLE_ASCII.test(mimeType)) {
+    throw invalid(`\`mimeType\` must be a non-empty string of at most ${MAX_MIME_TYPE_LENGTH} printable ASCII characters.`);
   }
   const request: StartRequest = { mimeType };
   if (Array.isArray(rtmpUrl)) {

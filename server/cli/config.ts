@@ -29,6 +29,8 @@ export interface CliConfig {
   maxConnectionsPerMinute?: number;
   /** Clients must connect with `auth: { token }` equal to this. */
   token?: string;
+  /** /metrics answers only requests with `Authorization: Bearer` this; without it /metrics is off. */
+  metricsToken?: string;
   logLevel: LogLevel | 'silent';
   ffmpegPath?: string;
   aacCoder?: AacCoder;
@@ -93,7 +95,7 @@ export const OPTIONS = {
     type: 'string',
     list: true,
     value: '<origin>',
-    help: "Let pages on this origin connect, e.g. https://example.com, or '*' for any. Repeatable; comma-separated in the environment. Default: none.",
+    help: "Let pages on this origin connect, e.g. https://example.com, or '*' for any; pages on a DNS name need it even when this server serves them (DNS rebinding). Repeatable; comma-separated in the environment. Default: none.",
   },
   'max-destinations': {
     env: 'MAX_DESTINATIONS',
@@ -120,6 +122,12 @@ export const OPTIONS = {
     type: 'string',
     value: '<secret>',
     help: "Refuse broadcasts (UNAUTHORIZED) unless the client's `auth.token` equals this secret. Prefer the environment variable: flags show in `ps`.",
+  },
+  'metrics-token': {
+    env: 'METRICS_TOKEN',
+    type: 'string',
+    value: '<secret>',
+    help: 'Serve Prometheus /metrics to scrapers sending `Authorization: Bearer <secret>` (a secret of its own: pages carry the broadcast token). Default: /metrics is off.',
   },
   'log-level': { env: 'LOG_LEVEL', type: 'string', value: '<level>', help: `${LOG_LEVELS.join(', ')}. Default info.` },
   'aac-coder': {
@@ -170,6 +178,15 @@ export function parseCommand(argv: readonly string[], env: Env): CliCommand {
     // `PORT=` in a compose file means unset.
     if (spec.env && fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv.trim(), from: spec.env };
     return undefined;
+  };
+  // A blank secret is a mistake (`BROADCAST_TOKEN=${UNSET}`), not a wish to turn authentication off.
+  const secret = (name: 'token' | 'metrics-token'): string | undefined => {
+    const flag = flags[name];
+    const spec: OptionSpec = OPTIONS[name];
+    const [value, from] = typeof flag === 'string' ? [flag, `--${name}`] : [env[spec.env!], spec.env!];
+    if (value === undefined) return undefined;
+    if (value.trim() === '') throw new CliUsageError(`\`${from}\` is empty: set a secret, or unset it to run without authentication.`);
+    return typeof flag === 'string' ? value : value.trim();
   };
   const readList = (name: OptionName): { values: string[]; from: string } | undefined => {
     const flag = flags[name];
@@ -232,8 +249,10 @@ export function parseCommand(argv: readonly string[], env: Env): CliCommand {
   const perMinute = integer(read('max-connections-per-minute'), 1);
   if (perMinute !== undefined) config.maxConnectionsPerMinute = perMinute;
 
-  const token = read('token');
-  if (token) config.token = token.value;
+  const token = secret('token');
+  if (token) config.token = token;
+  const metricsToken = secret('metrics-token');
+  if (metricsToken) config.metricsToken = metricsToken;
   const coder = read('aac-coder');
   if (coder) {
     if (!(AAC_CODERS as readonly string[]).includes(coder.value)) {

@@ -8,7 +8,7 @@ export function helpText(): string {
     '',
     'Relays browsers broadcasting with <rtmp-broadcaster> to RTMP ingests (YouTube, Twitch, any',
     'RTMP server) with ffmpeg. Serves the socket.io endpoint the element connects to, /healthz and',
-    'Prometheus /metrics; logs JSON lines on stdout; ends broadcasts cleanly on SIGTERM and SIGINT.',
+    'Prometheus /metrics with --metrics-token; logs JSON lines on stdout; ends broadcasts cleanly on SIGTERM and SIGINT.',
     '',
     'Each option may instead come from the environment variable shown; a flag wins over it.',
     '',

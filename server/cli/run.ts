@@ -1,4 +1,4 @@
-// The CLI's server: an http(s) server with a BroadcastServer, /healthz and /metrics, JSON logs, and
+// The CLI's server: an http(s) server with a BroadcastServer, /healthz and /metrics (with a token), JSON logs, and
 // a graceful shutdown. startCli runs it in-process (tests use it); runCli is the whole command.
 import cluster from 'node:cluster';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -124,6 +124,7 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
   const log = await createJsonLogger({ level: config.logLevel, ...(streams.stdout ? { destination: streams.stdout } : {}) });
 
   let closing = false;
+  const metricsToken = config.metricsToken === undefined ? undefined : digest(config.metricsToken);
   // Both exist before the first request: listen() comes after them.
   let broadcaster!: BroadcastServer;
   let metrics!: BroadcastMetrics;
@@ -140,7 +141,10 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
       const body = { status: closing ? 'stopping' : 'ok', broadcasts: broadcaster.sessions().length };
       return send(response, closing ? 503 : 200, 'application/json', JSON.stringify(body));
     }
-    if (pathname === '/metrics') return send(response, 200, metrics.contentType, await metrics.metrics());
+    if (pathname === '/metrics' && metricsToken) {
+      if (!sameSecret(bearer(request), metricsToken)) return send(response, 401, 'application/json', JSON.stringify({ error: 'Send the metrics token as Authorization: Bearer.' }));
+      return send(response, 200, metrics.contentType, await metrics.metrics());
+    }
     return send(response, 404, 'application/json', JSON.stringify({ error: 'Not found.' }));
   };
   // Passed at creation: socket.io takes over the request listeners present when it attaches.
@@ -187,6 +191,7 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
     ...(config.destinations ? { destinations: config.destinations.length } : {}),
     ...(config.recordDir ? { recordDir: config.recordDir } : {}),
     token: Boolean(config.token),
+    metrics: Boolean(metricsToken),
   });
   if (!config.token && !LOOPBACK.test(config.host)) {
     log.warn('no --token (BROADCAST_TOKEN) set: anyone who can reach this server can broadcast', { host: config.host });
@@ -211,12 +216,20 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
 function startHook(config: CliConfig): NonNullable<BroadcastHooks['start']> {
   const expected = config.token === undefined ? undefined : digest(config.token);
   return ({ auth }) => {
-    // Equal-length digests compared in constant time: neither the token nor its length leaks through timing.
-    if (expected && !(typeof auth.token === 'string' && timingSafeEqual(digest(auth.token), expected))) {
+    if (expected && !sameSecret(auth.token, expected)) {
       throw new BroadcastError('UNAUTHORIZED', 'The broadcast token is missing or wrong.');
     }
     return config.destinations ? { rtmpUrl: config.destinations } : undefined;
   };
+}
+
+/** Equal-length digests compared in constant time: neither the secret nor its length leaks through timing. */
+function sameSecret(given: unknown, expected: Buffer): boolean {
+  return typeof given === 'string' && timingSafeEqual(digest(given), expected);
+}
+
+function bearer(request: IncomingMessage): string | undefined {
+  return /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
 function digest(text: string): Buffer {

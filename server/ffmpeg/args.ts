@@ -4,7 +4,7 @@
 // `-fps_mode` (5.1+; older builds get `-vsync`) against the 2018 static build that
 // @ffmpeg-installer/ffmpeg ships (test/server/ffmpeg/capabilities.test.ts).
 
-import { MAX_MIME_TYPE_LENGTH, type VideoMode } from '../../client/protocol.js';
+import { AAC_SAMPLE_RATES, MAX_MIME_TYPE_LENGTH, REQUEST_LIMITS, type VideoMode } from '../../client/protocol.js';
 
 /** Splits `a; b="x;y"; c` on the semicolons that are outside quotes. */
 function splitParameters(text: string): string[] | undefined {
@@ -112,7 +112,7 @@ export function parseMimeType(mimeType: string): InputMedia | undefined {
   return audio ? { inputFormat, video, audio } : { inputFormat, video };
 }
 
-/** What one broadcast's ffmpeg needs to know; the caller has already validated every value. */
+/** What one broadcast's ffmpeg needs to know; numbers outside the request limits throw a RangeError. */
 export interface FfmpegArgsOptions {
   inputFormat: InputFormat;
   video: VideoMode;
@@ -132,6 +132,8 @@ export interface FfmpegArgsOptions {
   audioChannels?: AudioChannels;
   /** Used when transcoding: the constant output frame rate (-r, frames repeated or dropped), keyframe every 2 s. */
   framerate: number;
+  /** Used when transcoding: the most pixels a decoded frame may have; a larger one ends the broadcast (INVALID_MEDIA). Default 1920×1080. */
+  maxPixels?: number;
   /** -rw_timeout (microseconds) so a hung ingest ends ffmpeg; 0 leaves ffmpeg's default (wait forever). */
   destinationTimeoutMs: number;
   /** Progress every second with -stats_period; false for ffmpeg before 4.4, which refuses the flag. Default true. */
@@ -152,13 +154,32 @@ export type AacCoder = (typeof AAC_CODERS)[number];
 export const AUDIO_CHANNELS = ['source', 1, 2] as const;
 export type AudioChannels = (typeof AUDIO_CHANNELS)[number];
 
-function positiveInteger(name: string, value: number): string {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number (got ${value}).`);
+// A start hook's numbers reach here unchecked by the request validation: the same bounds apply,
+// so `framerate: 1e6` cannot become `-r 1000000`.
+function withinLimits(name: keyof typeof REQUEST_LIMITS, value: number): string {
+  const [min, max] = REQUEST_LIMITS[name];
+  if (!Number.isFinite(value) || value < min || value > max) throw new RangeError(`\`${name}\` must be a number from ${min} to ${max} (got ${value}).`);
   return String(Math.round(value));
+}
+
+function sampleRate(value: number): string {
+  if (!AAC_SAMPLE_RATES.includes(value as (typeof AAC_SAMPLE_RATES)[number])) {
+    throw new RangeError(`\`audioSampleRate\` must be one of ${AAC_SAMPLE_RATES.join(', ')} (got ${value}).`);
+  }
+  return String(value);
 }
 
 // Ingests (YouTube, Twitch, Facebook) ask for a keyframe at most every 2 to 4 seconds.
 const KEYFRAME_SECONDS = 2;
+
+/** The default cap on a transcoded frame's pixels: 1080p, in either orientation. */
+export const DEFAULT_MAX_PIXELS = 1920 * 1080;
+
+// A timestamp further than this from where ffmpeg expects the next one is dropped and guessed
+// instead: a jump ahead would otherwise be filled with repeated frames at `-r` (10 frames 600 s
+// apart at 120 fps: 648 000 frames to encode, from 2 KB). Browsers leave at most a second or two
+// between frames (a hidden tab, a disabled track), far below it.
+const TIMESTAMP_JUMP_SECONDS = 5;
 
 /** argv (without the ffmpeg binary) for one broadcast. */
 export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
@@ -173,6 +194,7 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     '-analyzeduration', '0',
     // Fragmented MP4 on a pipe: the moov at its start describes every track, and each fragment
     // is read as it arrives (ffmpeg's mov demuxer needs no seeking for it).
+    ...(o.video === 'transcode' ? decoderLimits(o.maxPixels) : []),
     '-f', o.inputFormat === 'mp4' ? 'mp4' : 'matroska',
     '-i', 'pipe:0',
     '-map', '0:v:0',
@@ -183,10 +205,14 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
   if (o.video === 'copy') {
     args.push('-c:v', 'copy');
   } else if (o.video === 'transcode') {
-    const bitrate = positiveInteger('videoBitsPerSecond', o.videoBitsPerSecond);
-    const fps = Number(positiveInteger('framerate', o.framerate));
+    const bitrate = withinLimits('videoBitsPerSecond', o.videoBitsPerSecond);
+    const fps = Number(withinLimits('framerate', o.framerate));
     args.push(
+      '-dts_error_threshold', String(TIMESTAMP_JUMP_SECONDS),
+      '-filter_threads', '1',
       '-c:v', 'libx264',
+      // One core at most per broadcast, whatever the machine has: x264 would take them all.
+      '-threads', '1',
       '-preset', 'veryfast',
       '-tune', 'zerolatency',
       // Browsers may record 4:4:4 or 10-bit; FLV players and ingests want 8-bit 4:2:0.
@@ -220,8 +246,8 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
       '-c:a', 'aac',
       // twoloop is ffmpeg's default; naming it keeps the argv explicit about what runs.
       '-aac_coder', coder,
-      '-b:a', positiveInteger('audioBitsPerSecond', o.audioBitsPerSecond),
-      '-ar', positiveInteger('audioSampleRate', o.audioSampleRate),
+      '-b:a', withinLimits('audioBitsPerSecond', o.audioBitsPerSecond),
+      '-ar', sampleRate(o.audioSampleRate),
       // Chromium and Firefox record a microphone as mono (getUserMedia's defaults), and encoding
       // it as stereo costs the AAC encoder about 1.6 times the CPU for the same sound. 'source'
       // keeps mono mono and stereo stereo; FLV has no layout beyond two.
@@ -232,6 +258,16 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
   if (o.destination === 'pipe') args.push('pipe:1');
   else args.push(...destinationArgs({ ...o, destination: o.destination }));
   return args;
+}
+
+/**
+ * Input options bounding what decoding a client's video may cost: one thread, and frames above
+ * `maxPixels` refused by the decoder before their buffers are allocated (an 8K VP8 frame of 56 KB
+ * made an ffmpeg of 628 MB).
+ */
+function decoderLimits(maxPixels = DEFAULT_MAX_PIXELS): string[] {
+  if (!Number.isInteger(maxPixels) || maxPixels < 1) throw new RangeError(`\`maxPixels\` must be a positive whole number (got ${maxPixels}).`);
+  return ['-threads', '1', '-max_pixels', String(maxPixels)];
 }
 
 /** What every ffmpeg of a broadcast starts with: quiet log with levels, progress on fd 3. */

@@ -2,6 +2,7 @@
 // @ffmpeg-installer/ffmpeg ships) refuse `-stats_period`, and builds before 5.1 `-fps_mode`; each
 // exits before reading any media on an option it does not know.
 import { execa } from 'execa';
+import { ffmpegEnvironment } from './environment.js';
 
 /** What one ffmpeg binary can do, as far as the command line we build cares. */
 export interface FfmpegCapabilities {
@@ -42,6 +43,8 @@ async function reportedVersion(ffmpegPath: string, options: readonly string[]): 
     reject: false,
     stdin: 'ignore',
     timeout: PROBE_TIMEOUT_MS,
+    env: ffmpegEnvironment(),
+    extendEnv: false,
   });
   if (run.exitCode !== 0) return undefined;
   return /^ffmpeg version (\S+)/.exec(run.stdout)?.[1];

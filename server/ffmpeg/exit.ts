@@ -100,6 +100,7 @@ const INPUT_SIGNALS = [
   'Could not find codec parameters',
   'Error while decoding',
   'Invalid NAL unit',
+  'exceeds specified max pixel count',
 ];
 
 const RESOLUTION_FAILURES = [
@@ -189,6 +190,8 @@ function destinationError(lines: readonly Line[]): ErrorPayload {
 function inputError(lines: readonly Line[]): ErrorPayload {
   const code = 'INVALID_MEDIA';
   if (has(lines, "'0:v:0' matches no streams")) return { code, message: 'The media sent by the browser has no video track.' };
+  const tooLarge = lines.map((line) => /Picture size (\d+x\d+) exceeds specified max pixel count (\d+)/.exec(line.text)).find(Boolean);
+  if (tooLarge) return { code, message: `The video is ${tooLarge[1]}, more than the ${tooLarge[2]} pixels a frame this server transcodes may have: record at a lower resolution.` };
   const detail = ['EBML header parsing failed', 'Invalid data found when processing input', 'File ended prematurely', 'Could not find codec parameters'].find(
     (needle) => has(lines, needle),
   );

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import type { Readable, Writable } from 'node:stream';
 import { BroadcastError, type BroadcastStats, type ErrorPayload } from '../../client/protocol.js';
 import { createRedactor, redactDestination, redactRtmpUrls } from '../destination.js';
+import { ffmpegEnvironment } from './environment.js';
 import { mapFfmpegExit } from './exit.js';
 import { LogLines } from './log-lines.js';
 import { createProgressParser } from './progress.js';
@@ -59,6 +60,9 @@ function spawnFfmpeg(options: FfmpegProcessOptions) {
     reject: false,
     stripFinalNewline: false,
     forceKillAfterDelay: options.killTimeoutMs,
+    // Only what ffmpeg needs: no BROADCAST_TOKEN or other secret of the server's environment.
+    env: ffmpegEnvironment(),
+    extendEnv: false,
   });
 }
 

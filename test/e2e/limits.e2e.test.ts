@@ -73,7 +73,8 @@ describe('origins', () => {
 
   test('isAllowedOrigin reads predicates and wildcards', () => {
     const request = (origin: string) => ({ headers: { origin, host: 'broadcast.example' } });
-    assert.equal(isAllowedOrigin(request('https://broadcast.example'), undefined), true);
+    assert.equal(isAllowedOrigin(request('https://broadcast.example'), undefined), false, 'a DNS name could be rebinding: list it');
+    assert.equal(isAllowedOrigin(request('https://broadcast.example'), ['https://broadcast.example']), true);
     assert.equal(isAllowedOrigin(request('https://a.example'), '*'), true);
     assert.equal(isAllowedOrigin(request('https://a.example'), (origin) => origin.endsWith('.example')), true);
     assert.equal(isAllowedOrigin(request('https://a.test'), (origin) => origin.endsWith('.example')), false);

@@ -248,7 +248,7 @@ describe('redactDestination', () => {
   });
 
   test('leaves a URL with nothing secret as it is', () => {
-    assert.equal(redactDestination('rtmp://h.example/app'), 'rtmp://h.example/app');
+    assert.equal(redactDestination('rtmp://h.example/app'), 'rtmp://h.example/***', 'a lone segment may be the key (rtmp://host/KEY)');
     assert.equal(redactDestination('rtmp://h.example/app/'), 'rtmp://h.example/app/');
     assert.equal(redactDestination('rtmp://h.example'), 'rtmp://h.example');
     assert.equal(redactDestination('rtmp://h.example:1936/'), 'rtmp://h.example:1936/');
@@ -257,7 +257,7 @@ describe('redactDestination', () => {
   test('drops credentials and hides query and fragment', () => {
     const shown = redactDestination('rtmp://user:password@h.example/app/k?token=t0ken#frag');
     assert.equal(shown, 'rtmp://h.example/app/***?***#***');
-    assert.equal(redactDestination('rtmp://h.example/app?token=t0ken'), 'rtmp://h.example/app?***');
+    assert.equal(redactDestination('rtmp://h.example/app/live?token=t0ken'), 'rtmp://h.example/app/***?***');
   });
 
   test('shows nothing of a string that is not a URL', () => {
@@ -317,8 +317,8 @@ describe('createRedactor', () => {
   });
 
   test('a URL without a key, password or query is left readable', () => {
-    const plain = createRedactor(new URL('rtmp://127.0.0.1:1/live'));
-    assert.equal(plain('[error] rtmp://127.0.0.1:1/live: Connection refused'), '[error] rtmp://127.0.0.1:1/live: Connection refused');
+    const plain = createRedactor(new URL('rtmp://127.0.0.1:1/live/'));
+    assert.equal(plain('[error] rtmp://127.0.0.1:1/live/: Connection refused'), '[error] rtmp://127.0.0.1:1/live/: Connection refused');
     assert.equal(plain('live streaming is live'), 'live streaming is live');
   });
 

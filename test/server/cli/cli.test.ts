@@ -189,10 +189,10 @@ describe('configuration from flags and environment', () => {
   test('the help names every flag and environment variable', () => {
     const help = helpText();
     const flags = ['port', 'host', 'tls-cert', 'tls-key', 'destination', 'allow-destination', 'allow-origin', 'max-destinations', 'record', 'max-streams', 'max-streams-per-address', 'max-connections-per-minute'];
-    for (const name of [...flags, 'token', 'log-level', 'aac-coder', 'audio-channels', 'workers', 'redis-url', 'ffmpeg-path', 'help', 'version']) {
+    for (const name of [...flags, 'token', 'metrics-token', 'log-level', 'aac-coder', 'audio-channels', 'workers', 'redis-url', 'ffmpeg-path', 'help', 'version']) {
       assert.match(help, new RegExp(`--${name}\\b`), name);
     }
-    for (const env of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'RTMP_URL', 'ALLOWED_DESTINATIONS', 'ALLOWED_ORIGINS', 'MAX_DESTINATIONS', 'RECORD_DIR', 'MAX_STREAMS', 'BROADCAST_TOKEN', 'LOG_LEVEL', 'AAC_CODER', 'AUDIO_CHANNELS', 'FFMPEG_PATH']) {
+    for (const env of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'RTMP_URL', 'ALLOWED_DESTINATIONS', 'ALLOWED_ORIGINS', 'MAX_DESTINATIONS', 'RECORD_DIR', 'MAX_STREAMS', 'BROADCAST_TOKEN', 'METRICS_TOKEN', 'LOG_LEVEL', 'AAC_CODER', 'AUDIO_CHANNELS', 'FFMPEG_PATH']) {
       assert.match(help, new RegExp(`\\b${env}\\b`), env);
     }
   });
@@ -226,9 +226,9 @@ async function connectTls(url: string, ca: string, auth: Record<string, unknown>
   return socket;
 }
 
-function httpsGet(url: string, ca: string): Promise<{ status: number; type: string; body: string }> {
+function httpsGet(url: string, ca: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
-    get(url, { ca }, (response) => {
+    get(url, { ca, headers }, (response) => {
       let body = '';
       response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, type: String(response.headers['content-type']), body }));
@@ -260,7 +260,7 @@ describe('the CLI server', () => {
     const stdout = lineCollector();
     const cli = await startCli(
       ['--port', '0', '--tls-cert', join(tlsDir, 'cert.pem'), '--tls-key', join(tlsDir, 'key.pem'), '--log-level', 'debug'],
-      { RTMP_URL: rtmp.url(key), BROADCAST_TOKEN: token },
+      { RTMP_URL: rtmp.url(key), BROADCAST_TOKEN: token, METRICS_TOKEN: 'scraper secret' },
       { stdout: stdout.stream },
     );
     const sockets: ClientSocket[] = [];
@@ -287,7 +287,7 @@ describe('the CLI server', () => {
       assert.equal(health.status, 200);
       assert.deepEqual(JSON.parse(health.body), { status: 'ok', broadcasts: 0 });
 
-      const metrics = await httpsGet(`${cli.url}/metrics`, ca);
+      const metrics = await httpsGet(`${cli.url}/metrics`, ca, { authorization: 'Bearer scraper secret' });
       assert.equal(metrics.status, 200);
       assert.match(metrics.type, /^text\/plain/);
       assert.match(metrics.body, /^rtmp_broadcaster_broadcasts_ended_total\{reason="stopped",code=""\} 1$/m);

@@ -187,7 +187,7 @@ describe('buildFfmpegArgs', () => {
     const args = buildFfmpegArgs(options({ video: 'transcode', videoBitsPerSecond: 3_000_000, framerate: 25 }));
     const video = args.slice(args.indexOf('-c:v'), args.indexOf('-c:a'));
     assert.deepEqual(video, [
-      '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+      '-c:v', 'libx264', '-threads', '1', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
       '-b:v', '3000000', '-maxrate', '3000000', '-bufsize', '6000000',
       '-r', '25', '-fps_mode', 'cfr',
       '-g', '50', '-force_key_frames', 'expr:gte(t,n_forced*2)',
