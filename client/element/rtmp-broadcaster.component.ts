@@ -1,7 +1,7 @@
 // The <rtmp-broadcaster> element: opens the camera or the screen, shows a preview, and broadcasts
 // it through a BroadcastClient, whose events it re-dispatches under its own names.
 import { html, LitElement, nothing } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { property, query, state } from 'lit/decorators.js';
 import {
   BroadcastClient,
   type BroadcastClientOptions,
@@ -209,6 +209,8 @@ export class RtmpBroadcaster extends LitElement {
   /** What the current broadcast records, shown in the preview. */
   @state() private broadcastStream?: MediaStream;
 
+  @query('video', true) private preview!: HTMLVideoElement;
+
   #client: BroadcastClient | undefined;
   /** A stream the element opened itself; its tracks are stopped when the broadcast ends. */
   #ownStream: MediaStream | undefined;
@@ -292,6 +294,10 @@ export class RtmpBroadcaster extends LitElement {
   }
 
   protected override updated(changed: Map<PropertyKey, unknown>): void {
+    // Only when the stream changes: Lit sets an object-valued binding on every render, and each
+    // assignment reloads the video (black for a moment), ten times a second with the meter on.
+    const shown = this.broadcastStream ?? this.stream ?? null;
+    if (this.preview.srcObject !== shown) this.preview.srcObject = shown;
     if (changed.has('audioMuted')) this.#client?.setAudioMuted(Boolean(this.audioMuted));
     if (changed.has('videoMuted')) this.#client?.setVideoMuted(Boolean(this.videoMuted));
     if (changed.has('broadcastStream') || changed.has('stream') || changed.has('controls')) this.#startMeter();
@@ -566,7 +572,7 @@ export class RtmpBroadcaster extends LitElement {
     const state = this.broadcastState;
     return html`
       <div part="base" class="base">
-        <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true} .srcObject=${this.broadcastStream ?? this.stream ?? null}></video>
+        <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true}></video>
         ${this.controls ? this.#renderControls(state) : nothing}
       </div>
     `;
