@@ -208,6 +208,8 @@ interface Link {
   restartAt: 'new-recording' | 'recording-or-cluster' | undefined;
   /** A new ffmpeg runs after the destination dropped the broadcast, and has not published yet. */
   restoring: boolean;
+  /** A destination took the broadcast, and the client was told (`on-air`). */
+  onAir: boolean;
   retries: number;
   disconnected: boolean;
   /** Starts another ffmpeg for this broadcast, continuing the current one's counters. */
@@ -318,13 +320,14 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   }
 
   /**
-   * Refuses new broadcasts, ends every live one gracefully (FLV flushed) and resolves once every
-   * ffmpeg has exited; then disconnects every client and refuses new connections. The http
+   * Refuses new broadcasts, ends every live one gracefully (FLV flushed; its client is told
+   * `SERVER_SHUTDOWN`) and resolves once every ffmpeg has exited; then disconnects every client and refuses new connections. The http
    * server stays yours to close.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.all([...this.#links.values()].map((link) => this.#end(link)));
+      const shutdown = new BroadcastError('SERVER_SHUTDOWN').toJSON();
+      await Promise.all([...this.#links.values()].map((link) => this.#end(link, shutdown)));
       // Let every end report (ended message, stop hook) finish before the sockets go.
       await Promise.all([...this.#ending]);
       // Only this process's clients: with a cluster or Redis adapter, io.disconnectSockets() reaches every process's.
@@ -341,7 +344,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       // socket.io hands `data` to the client's connect_error, so the client sees the code.
       return Object.assign(new Error(error.message), { data: error.toJSON() });
     };
-    if (this.#closing) return refusal(new BroadcastError('INTERNAL', 'The broadcast server is shutting down.'));
+    if (this.#closing) return refusal(new BroadcastError('SERVER_SHUTDOWN', 'The broadcast server is shutting down.'));
     if (!isAllowedOrigin(socket.request, this.#allowedOrigins)) {
       const origin = String(socket.request.headers.origin).slice(0, 200);
       return refusal(new BroadcastError('ORIGIN_NOT_ALLOWED', `Pages on ${origin} are not allowed to use this broadcast server.`));
@@ -629,7 +632,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     raw: unknown,
     base: Omit<HookContext, 'sessionId' | 'request'>,
   ): Promise<Link> {
-    if (this.#closing) throw new BroadcastError('INTERNAL', 'The server is shutting down and takes no new broadcasts.');
+    if (this.#closing) throw new BroadcastError('SERVER_SHUTDOWN', 'The server is shutting down and takes no new broadcasts.');
     const request = validateStartRequest(raw);
     const media = parseMimeType(request.mimeType);
     if (!media) {
@@ -697,6 +700,10 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
           onStats: (stats) => {
             if (link.restoring && stats.durationMs > 0) this.#restored(link);
             const withDestinations = { ...stats, destinations: destinationsOf(link) };
+            if (!link.onAir && withDestinations.destinations.some((each) => each.state === 'live')) {
+              link.onAir = true;
+              link.socket?.emit('on-air', { destinations: withDestinations.destinations });
+            }
             link.socket?.emit('stats', withDestinations);
             this.emit('stats', sessionId, withDestinations);
           },
@@ -750,6 +757,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         mp4: media.inputFormat === 'mp4',
         restartAt: undefined,
         restoring: false,
+        onAir: false,
         retries: 0,
         disconnected: false,
         respawn: () => spawn(link.session),

@@ -80,6 +80,7 @@ const en: RtmpBroadcasterStrings = {
     NETWORK_TOO_SLOW: 'Your connection is too slow for this quality. Close other uploads or lower the quality, then try again.',
     BUFFER_FULL: 'The server could not keep up with the video, so the broadcast ended. Lower the quality, then try again.',
     DISCONNECTED: 'The connection to the broadcast server was lost. Check your internet connection, then press Start.',
+    SERVER_SHUTDOWN: 'The broadcast server restarted; your broadcast ended. Press Start to go live again.',
     INTERNAL: 'Something went wrong on the broadcast server. Try again in a moment.',
   },
 };
@@ -129,6 +130,7 @@ const fr: RtmpBroadcasterStrings = {
     NETWORK_TOO_SLOW: "Votre connexion est trop lente pour cette qualité. Fermez les autres envois ou baissez la qualité, puis réessayez.",
     BUFFER_FULL: "Le serveur n'a pas suivi le débit de la vidéo : la diffusion s'est arrêtée. Baissez la qualité, puis réessayez.",
     DISCONNECTED: 'La connexion au serveur de diffusion a été perdue. Vérifiez votre connexion Internet, puis appuyez sur Démarrer.',
+    SERVER_SHUTDOWN: 'Le serveur de diffusion a redémarré ; votre diffusion est terminée. Appuyez sur Démarrer pour repasser en direct.',
     INTERNAL: "Une erreur s'est produite sur le serveur de diffusion. Réessayez dans un instant.",
   },
 };
