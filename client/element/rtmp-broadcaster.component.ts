@@ -214,7 +214,8 @@ export class RtmpBroadcaster extends LitElement {
   #client: BroadcastClient | undefined;
   /** A stream the element opened itself; its tracks are stopped when the broadcast ends. */
   #ownStream: MediaStream | undefined;
-  #starting: Promise<void> | undefined;
+  /** The camera, screen or microphone being opened for the next broadcast. */
+  #opening: Promise<MediaStream> | undefined;
   #meter: { context: AudioContext; timer: ReturnType<typeof setInterval> } | undefined;
   /** Aborted when the element leaves the page: removes the listeners it added on connecting. */
   #connection: AbortController | undefined;
@@ -247,8 +248,7 @@ export class RtmpBroadcaster extends LitElement {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#starting = this.#start(client);
-    return this.#starting;
+    return this.#start(client);
   }
 
   /** Sends black frames and silence instead of the stream; the broadcast stays on air. */
@@ -266,7 +266,8 @@ export class RtmpBroadcaster extends LitElement {
    * While starting or reconnecting, waits for that first. Resolves at once when nothing is running.
    */
   async stop(): Promise<void> {
-    if (this.broadcastState === 'connecting') await this.#starting?.catch(() => {});
+    // While the camera opens there is no client yet; once it runs, the client stops even before on air.
+    await this.#opening?.catch(() => {});
     await this.#client?.stop();
   }
 
@@ -309,7 +310,10 @@ export class RtmpBroadcaster extends LitElement {
     this.#setState('connecting');
     let stream: MediaStream;
     try {
-      stream = this.stream ?? (this.#ownStream = await this.#openSource());
+      const pageStream = this.stream;
+      this.#opening = pageStream ? Promise.resolve(pageStream) : this.#openSource();
+      stream = await this.#opening;
+      if (!pageStream) this.#ownStream = stream;
       if (!this.isConnected) throw new BroadcastError('NOT_STARTED', 'The element left the page before the broadcast started.');
     } catch (caught) {
       this.#releaseOwnStream();
