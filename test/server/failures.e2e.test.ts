@@ -11,7 +11,7 @@ import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
 import { useRtmpServer } from '../helpers/suite.js';
-import { ended, send, sendAll, start, startStack, stop } from '../helpers/stack.js';
+import { SHUTDOWN_ENDED, ended, send, sendAll, start, startStack, stop } from '../helpers/stack.js';
 
 const H264_MIME = 'video/x-matroska;codecs=avc1,opus';
 const CHUNK_BYTES = 80_000;
@@ -485,8 +485,7 @@ describe('cleanup', () => {
       assert.equal(childProcesses('ffmpeg').length, 2);
       await stack.broadcaster.close();
       assert.deepEqual(childProcesses('ffmpeg'), []);
-      const shutdown = { reason: 'error', error: { code: 'SERVER_SHUTDOWN', message: 'The broadcast server is shutting down, so the broadcast ended.' } };
-      assert.deepEqual(await Promise.all(messages), [shutdown, shutdown]);
+      assert.deepEqual(await Promise.all(messages), [SHUTDOWN_ENDED, SHUTDOWN_ENDED]);
       assert.deepEqual(await Promise.all(disconnected), ['io server disconnect', 'io server disconnect']);
       await assert.rejects(stack.client(), (error: Error & { data?: { code?: string } }) => error.data?.code === 'SERVER_SHUTDOWN', 'new connections are refused');
       for (const i of [0, 1]) {
