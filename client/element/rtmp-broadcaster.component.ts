@@ -85,6 +85,11 @@ interface ErrorLine {
  * `audio-muted` and `video-muted` attributes (or properties), which also apply from the start of
  * a broadcast; a press of either button fires `rtmp-mutechange`.
  *
+ * A green room comes first if the page wants it: `preview()` (or the Preview button, or the
+ * `autopreview` attribute) opens the camera or screen and the microphone and shows them, with the
+ * meter and the pickers, sending nothing; `start()` then broadcasts the same tracks. The boolean
+ * `previewing` attribute is set meanwhile.
+ *
  * Tracks the element opened are stopped when the broadcast ends or the element leaves the page
  * (which also stops the broadcast); a page-provided `stream` is left alone.
  *
@@ -107,6 +112,7 @@ interface ErrorLine {
  * @csspart bar - The row under the preview holding the controls and the status.
  * @csspart controls - The wrapper around the buttons.
  * @csspart button - Every built-in button.
+ * @csspart preview-button - Opens the green room (`preview()`); shown with `controls` until the camera is open.
  * @csspart start-button - The start button.
  * @csspart pause-button - The pause/resume button.
  * @csspart stop-button - The stop button.
@@ -185,6 +191,9 @@ export class RtmpBroadcaster extends LitElement {
   /** Shows the buttons, the status line and the error message under the preview. */
   @property({ type: Boolean, reflect: true }) controls = false;
 
+  /** Opens the green room (`preview()`) as soon as the element is on the page. */
+  @property({ type: Boolean }) autopreview = false;
+
   /** socket.io handshake `auth`, which the server's hooks see: tokens go here. Property only. */
   @property({ attribute: false }) auth?: Record<string, unknown>;
 
@@ -206,14 +215,18 @@ export class RtmpBroadcaster extends LitElement {
   /** The microphone's level, 0–100, while the preview has audio. */
   @state() private micLevel?: number;
   @state() private devices: MediaDeviceInfo[] = [];
-  /** What the current broadcast records, shown in the preview. */
+  /** What the preview shows: the green room's camera, then what the broadcast records. */
   @state() private broadcastStream?: MediaStream;
+  /** In the green room: the camera or screen is open and nothing goes to the server. */
+  @state() private previewing = false;
 
-  @query('video', true) private preview!: HTMLVideoElement;
+  @query('video', true) private previewVideo!: HTMLVideoElement;
 
   #client: BroadcastClient | undefined;
   /** A stream the element opened itself; its tracks are stopped when the broadcast ends. */
   #ownStream: MediaStream | undefined;
+  /** The element's own camera or screen while it opens, for a preview and a start asked at once. */
+  #ownOpening: Promise<MediaStream> | undefined;
   /** The camera, screen or microphone being opened for the next broadcast. */
   #opening: Promise<MediaStream> | undefined;
   #meter: { context: AudioContext; timer: ReturnType<typeof setInterval> } | undefined;
@@ -234,8 +247,39 @@ export class RtmpBroadcaster extends LitElement {
     return this.#client;
   }
 
+  /** In the green room: the preview shows the camera (or screen) and microphone; nothing is sent. */
+  get isPreviewing(): boolean {
+    return this.previewing;
+  }
+
   /**
-   * Opens the camera or the screen per `source` (unless `stream` is set), connects, and goes live.
+   * Opens the green room: the camera or the screen per `source` (unless `stream` is set) and the
+   * microphone, shown in the preview with the level meter and the device pickers; nothing goes to
+   * the server. `start()` then broadcasts these very tracks (no second permission prompt). Rejects
+   * with `MEDIA_UNAVAILABLE` when they cannot be opened (shown in the error line), or a TypeError
+   * naming a wrong attribute. Does nothing while a broadcast runs.
+   */
+  async preview(): Promise<void> {
+    if (isRunning(this.broadcastState)) return;
+    this.#checkMedia();
+    this.errorLine = undefined;
+    try {
+      const stream = this.stream ?? (await this.#openOwn());
+      if (!this.isConnected || isRunning(this.broadcastState)) return;
+      this.broadcastStream = stream;
+      this.#setPreviewing(true);
+      // Labels come with the permission the stream just got.
+      void this.#listDevices();
+    } catch (caught) {
+      const error = mediaError(this.source, caught);
+      this.errorLine = { code: error.code, mediaFailure: (caught as Error | undefined)?.name, message: error.message };
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the camera or the screen per `source` (unless `stream` is set, or the green room has
+   * them open already), connects, and goes live.
    * Resolves once live; rejects with the BroadcastError that stopped it (also dispatched as
    * `rtmp-error`), or at once with a TypeError naming a wrong attribute or option.
    */
@@ -277,6 +321,8 @@ export class RtmpBroadcaster extends LitElement {
     this.#connection = new AbortController();
     navigator.mediaDevices?.addEventListener('devicechange', () => void this.#listDevices(), { signal: this.#connection.signal });
     void this.#listDevices();
+    // A failure shows in the error line.
+    if (this.autopreview) void this.preview().catch(() => {});
   }
 
   override disconnectedCallback(): void {
@@ -285,6 +331,7 @@ export class RtmpBroadcaster extends LitElement {
     // The broadcast flushes on its own: the client records clones, not the tracks stopped here.
     void this.stop().catch(() => {});
     this.#releaseOwnStream();
+    this.#setPreviewing(false);
     this.#stopMeter();
   }
 
@@ -298,7 +345,7 @@ export class RtmpBroadcaster extends LitElement {
     // Only when the stream changes: Lit sets an object-valued binding on every render, and each
     // assignment reloads the video (black for a moment), ten times a second with the meter on.
     const shown = this.broadcastStream ?? this.stream ?? null;
-    if (this.preview.srcObject !== shown) this.preview.srcObject = shown;
+    if (this.previewVideo.srcObject !== shown) this.previewVideo.srcObject = shown;
     if (changed.has('audioMuted')) this.#client?.setAudioMuted(Boolean(this.audioMuted));
     if (changed.has('videoMuted')) this.#client?.setVideoMuted(Boolean(this.videoMuted));
     if (changed.has('broadcastStream') || changed.has('stream') || changed.has('controls')) this.#startMeter();
@@ -310,10 +357,8 @@ export class RtmpBroadcaster extends LitElement {
     this.#setState('connecting');
     let stream: MediaStream;
     try {
-      const pageStream = this.stream;
-      this.#opening = pageStream ? Promise.resolve(pageStream) : this.#openSource();
+      this.#opening = this.stream ? Promise.resolve(this.stream) : this.#openOwn();
       stream = await this.#opening;
-      if (!pageStream) this.#ownStream = stream;
       if (!this.isConnected) throw new BroadcastError('NOT_STARTED', 'The element left the page before the broadcast started.');
     } catch (caught) {
       this.#releaseOwnStream();
@@ -325,6 +370,7 @@ export class RtmpBroadcaster extends LitElement {
     client.setAudioMuted(Boolean(this.audioMuted));
     client.setVideoMuted(Boolean(this.videoMuted));
     this.#listen(client);
+    this.#setPreviewing(false);
     this.broadcastStream = stream;
     // Labels come with the permission the stream just got.
     void this.#listDevices();
@@ -350,6 +396,21 @@ export class RtmpBroadcaster extends LitElement {
     client.addEventListener('ffmpeg-output', (event) => this.#emit('rtmp-ffmpeg-output', event.detail));
     client.addEventListener('destination-lost', (event) => this.#emit('rtmp-destination-lost', event.detail));
     client.addEventListener('destination-restored', (event) => this.#emit('rtmp-destination-restored', event.detail));
+  }
+
+  /** The element's own camera or screen: the green room's if still open, else opened now. */
+  #openOwn(): Promise<MediaStream> {
+    const open = this.#ownStream;
+    if (open && open.getTracks().every((track) => track.readyState === 'live')) return Promise.resolve(open);
+    this.#ownOpening ??= this.#openSource()
+      .then((stream) => (this.#ownStream = stream))
+      .finally(() => (this.#ownOpening = undefined));
+    return this.#ownOpening;
+  }
+
+  #setPreviewing(previewing: boolean): void {
+    this.previewing = previewing;
+    this.toggleAttribute('previewing', previewing);
   }
 
   /** Opens what `source` names, at the size and frame rate asked for. */
@@ -492,6 +553,11 @@ export class RtmpBroadcaster extends LitElement {
     } catch {
       // Storage can be off (private browsing, sandboxed frames): the choice lasts until reload.
     }
+    // The green room shows the new device at once.
+    if (this.previewing && this.#ownStream && !isRunning(this.broadcastState)) {
+      this.#releaseOwnStream();
+      void this.preview().catch(() => {});
+    }
   }
 
   /** The element's words: its language's (its own `lang` or the closest ancestor's), then `strings`. */
@@ -557,6 +623,14 @@ export class RtmpBroadcaster extends LitElement {
     `;
   }
 
+  async #onPreviewClick(): Promise<void> {
+    // A failure shows in the error line.
+    await this.preview().catch(() => {});
+    await this.updateComplete;
+    // The button is gone once the camera shows: the focus moves on to the next step, going live.
+    if (this.previewing && !this.shadowRoot?.activeElement) this.shadowRoot?.querySelector<HTMLElement>('[part~="start-button"]')?.focus();
+  }
+
   #onPauseClick(): void {
     if (this.broadcastState === 'paused') this.resume();
     else if (this.broadcastState === 'live') this.pause();
@@ -592,6 +666,9 @@ export class RtmpBroadcaster extends LitElement {
       <div part="bar" class="bar">
         <div part="controls" class="controls">
           <slot name="controls">
+            ${this.previewing || isRunning(state) || this.stream
+              ? nothing
+              : html`<button part="button preview-button" class="button" type="button" @click=${this.#onPreviewClick}>${strings.preview}</button>`}
             <button part="button start-button" class="button button--start" type="button" aria-disabled=${isRunning(state)} @click=${this.#onStartClick}>
               ${strings.start}
             </button>

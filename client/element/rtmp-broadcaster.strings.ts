@@ -11,6 +11,8 @@ export type ErrorMessageKey = ErrorCode | 'MEDIA_DENIED' | 'MEDIA_NOT_FOUND' | '
 
 /** Every text the element shows. */
 export interface RtmpBroadcasterStrings {
+  /** Opens the green room: camera and microphone shown, nothing sent. */
+  preview: string;
   start: string;
   pause: string;
   resume: string;
@@ -36,6 +38,7 @@ export type RtmpBroadcasterStringsOverride = Partial<Omit<RtmpBroadcasterStrings
 };
 
 const en: RtmpBroadcasterStrings = {
+  preview: 'Preview',
   start: 'Start',
   pause: 'Pause',
   resume: 'Resume',
@@ -86,6 +89,7 @@ const en: RtmpBroadcasterStrings = {
 };
 
 const fr: RtmpBroadcasterStrings = {
+  preview: 'Aperçu',
   start: 'Démarrer',
   pause: 'Pause',
   resume: 'Reprendre',

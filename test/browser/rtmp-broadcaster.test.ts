@@ -241,13 +241,17 @@ describe('<rtmp-broadcaster>', () => {
     expect(states).to.deep.equal(['live', 'stopping', 'ended']);
   });
 
-  it('is driven from the keyboard, and the button pressed keeps the focus', async () => {
+  it('is driven from the keyboard, from the preview to live to the end, and the button pressed keeps the focus', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-keyboard');
     const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
     const focused = () => element.shadowRoot!.activeElement?.getAttribute('part');
 
     await sendKeys({ press: 'Tab' });
-    expect(focused()).to.equal('button start-button');
+    expect(focused()).to.equal('button preview-button');
+    await sendKeys({ press: 'Enter' });
+    for (let waited = 0; focused() !== 'button start-button' && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(element.hasAttribute('previewing'), 'the green room is open').to.equal(true);
+    expect(focused(), 'the focus moves on to going live').to.equal('button start-button');
     const live = stateReached(element, 'live');
     await sendKeys({ press: 'Enter' });
     await live;
@@ -353,7 +357,7 @@ describe('<rtmp-broadcaster>', () => {
     const withControls = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls></rtmp-broadcaster>`);
     await expect(withControls).to.be.accessible();
     const buttons = [...withControls.shadowRoot!.querySelectorAll('button')];
-    expect(buttons.map((button) => button.textContent!.trim())).to.deep.equal(['Start', 'Pause', 'Stop']);
+    expect(buttons.map((button) => button.textContent!.trim())).to.deep.equal(['Preview', 'Start', 'Pause', 'Stop']);
   });
 
   it('keeps the first definition when its registration module runs twice or the CDN bundle loads beside it', async () => {
