@@ -10,11 +10,13 @@ import {
   type StateChangeDetail,
 } from '../broadcast-client.js';
 import { BroadcastError, type BroadcastStats, type DestinationLostMessage, type DestinationRestoredMessage, type EndedMessage, type ErrorCode, type ErrorPayload } from '../protocol.js';
+import { DevicePickerController } from './device-picker.controller.js';
+import { LevelMeterController } from './level-meter.controller.js';
+import { MediaSourceController, mediaError, type BroadcastSource } from './media-source.controller.js';
 import { errorMessageKey, stringsFor, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
 import styles from './rtmp-broadcaster.styles.js';
 
-/** What the element broadcasts: the camera, the screen, or the page's own `stream`. */
-export type BroadcastSource = 'camera' | 'screen' | 'none';
+export type { BroadcastSource };
 
 const SOURCES: readonly BroadcastSource[] = ['camera', 'screen', 'none'];
 
@@ -45,10 +47,6 @@ export interface MuteChangeDetail {
   /** Black frames go out instead of the camera or screen. */
   videoMuted: boolean;
 }
-
-/** Where the device pickers remember the choice, per kind. */
-const DEVICE_STORAGE_KEYS = { videoinput: 'rtmp-broadcaster:camera', audioinput: 'rtmp-broadcaster:microphone' } as const;
-type InputKind = keyof typeof DEVICE_STORAGE_KEYS;
 
 /** What the error line shows: a code the strings table explains, and the words that came with it. */
 interface ErrorLine {
@@ -212,9 +210,6 @@ export class RtmpBroadcaster extends LitElement {
   @state() private broadcastState: BroadcastState = 'idle';
   @state() private stats?: BroadcastStats;
   @state() private errorLine?: ErrorLine;
-  /** The microphone's level, 0–100, while the preview has audio. */
-  @state() private micLevel?: number;
-  @state() private devices: MediaDeviceInfo[] = [];
   /** What the preview shows: the green room's camera, then what the broadcast records. */
   @state() private broadcastStream?: MediaStream;
   /** In the green room: the camera or screen is open and nothing goes to the server. */
@@ -223,15 +218,12 @@ export class RtmpBroadcaster extends LitElement {
   @query('video', true) private previewVideo!: HTMLVideoElement;
 
   #client: BroadcastClient | undefined;
-  /** A stream the element opened itself; its tracks are stopped when the broadcast ends. */
-  #ownStream: MediaStream | undefined;
-  /** The element's own camera or screen while it opens, for a preview and a start asked at once. */
-  #ownOpening: Promise<MediaStream> | undefined;
+  /** The camera or screen the element opened itself; its tracks are stopped when the broadcast ends. */
+  readonly #media = new MediaSourceController(this, () => this);
+  readonly #meter = new LevelMeterController(this);
+  readonly #devices = new DevicePickerController(this);
   /** The camera, screen or microphone being opened for the next broadcast. */
   #opening: Promise<MediaStream> | undefined;
-  #meter: { context: AudioContext; timer: ReturnType<typeof setInterval> } | undefined;
-  /** Aborted when the element leaves the page: removes the listeners it added on connecting. */
-  #connection: AbortController | undefined;
 
   static override get observedAttributes(): string[] {
     return [...super.observedAttributes, 'lang'];
@@ -264,12 +256,12 @@ export class RtmpBroadcaster extends LitElement {
     this.#checkMedia();
     this.errorLine = undefined;
     try {
-      const stream = this.stream ?? (await this.#openOwn());
+      const stream = this.stream ?? (await this.#media.open());
       if (!this.isConnected || isRunning(this.broadcastState)) return;
       this.broadcastStream = stream;
       this.#setPreviewing(true);
       // Labels come with the permission the stream just got.
-      void this.#listDevices();
+      void this.#devices.refresh();
     } catch (caught) {
       const error = mediaError(this.source, caught);
       this.errorLine = { code: error.code, mediaFailure: (caught as Error | undefined)?.name, message: error.message };
@@ -318,21 +310,15 @@ export class RtmpBroadcaster extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.#reflectState();
-    this.#connection = new AbortController();
-    navigator.mediaDevices?.addEventListener('devicechange', () => void this.#listDevices(), { signal: this.#connection.signal });
-    void this.#listDevices();
     // A failure shows in the error line.
     if (this.autopreview) void this.preview().catch(() => {});
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.#connection?.abort();
     // The broadcast flushes on its own: the client records clones, not the tracks stopped here.
     void this.stop().catch(() => {});
-    this.#releaseOwnStream();
     this.#setPreviewing(false);
-    this.#stopMeter();
   }
 
   override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
@@ -348,7 +334,9 @@ export class RtmpBroadcaster extends LitElement {
     if (this.previewVideo.srcObject !== shown) this.previewVideo.srcObject = shown;
     if (changed.has('audioMuted')) this.#client?.setAudioMuted(Boolean(this.audioMuted));
     if (changed.has('videoMuted')) this.#client?.setVideoMuted(Boolean(this.videoMuted));
-    if (changed.has('broadcastStream') || changed.has('stream') || changed.has('controls')) this.#startMeter();
+    if (changed.has('broadcastStream') || changed.has('stream') || changed.has('controls')) {
+      this.#meter.follow(this.controls ? (this.broadcastStream ?? this.stream) : undefined);
+    }
   }
 
   async #start(client: BroadcastClient): Promise<void> {
@@ -357,11 +345,11 @@ export class RtmpBroadcaster extends LitElement {
     this.#setState('connecting');
     let stream: MediaStream;
     try {
-      this.#opening = this.stream ? Promise.resolve(this.stream) : this.#openOwn();
+      this.#opening = this.stream ? Promise.resolve(this.stream) : this.#media.open();
       stream = await this.#opening;
       if (!this.isConnected) throw new BroadcastError('NOT_STARTED', 'The element left the page before the broadcast started.');
     } catch (caught) {
-      this.#releaseOwnStream();
+      this.#media.release();
       const error = caught instanceof BroadcastError ? caught : mediaError(this.source, caught);
       this.#fail(error, caught instanceof BroadcastError ? undefined : (caught as Error | undefined)?.name);
       throw error;
@@ -373,7 +361,7 @@ export class RtmpBroadcaster extends LitElement {
     this.#setPreviewing(false);
     this.broadcastStream = stream;
     // Labels come with the permission the stream just got.
-    void this.#listDevices();
+    void this.#devices.refresh();
     await client.start(stream);
   }
 
@@ -389,7 +377,7 @@ export class RtmpBroadcaster extends LitElement {
       this.#emit('rtmp-error', event.detail);
     });
     client.addEventListener('ended', (event) => {
-      this.#releaseOwnStream();
+      this.#media.release();
       this.broadcastStream = undefined;
       this.#emit('rtmp-ended', event.detail);
     });
@@ -398,48 +386,9 @@ export class RtmpBroadcaster extends LitElement {
     client.addEventListener('destination-restored', (event) => this.#emit('rtmp-destination-restored', event.detail));
   }
 
-  /** The element's own camera or screen: the green room's if still open, else opened now. */
-  #openOwn(): Promise<MediaStream> {
-    const open = this.#ownStream;
-    if (open && open.getTracks().every((track) => track.readyState === 'live')) return Promise.resolve(open);
-    this.#ownOpening ??= this.#openSource()
-      .then((stream) => (this.#ownStream = stream))
-      .finally(() => (this.#ownOpening = undefined));
-    return this.#ownOpening;
-  }
-
   #setPreviewing(previewing: boolean): void {
     this.previewing = previewing;
     this.toggleAttribute('previewing', previewing);
-  }
-
-  /** Opens what `source` names, at the size and frame rate asked for. */
-  async #openSource(): Promise<MediaStream> {
-    const video: MediaTrackConstraints = {
-      width: { ideal: this.width },
-      height: { ideal: this.height },
-      ...(this.framerate ? { frameRate: { ideal: this.framerate } } : {}),
-    };
-    const audio = chosenDevice('audioinput') ?? true;
-    if (this.source === 'camera') {
-      const camera = chosenDevice('videoinput');
-      const constraints = { video: { ...video, ...camera }, audio: this.noAudio ? false : audio };
-      return navigator.mediaDevices.getUserMedia(constraints).catch((error: unknown) => {
-        // A remembered device since unplugged: open the browser's default instead.
-        if (!(error instanceof Error && error.name === 'OverconstrainedError') || !(camera || audio !== true)) throw error;
-        return navigator.mediaDevices.getUserMedia({ video, audio: !this.noAudio });
-      });
-    }
-    // The screen first: browsers let getDisplayMedia open only right after a click.
-    const screen = await navigator.mediaDevices.getDisplayMedia({ video, audio: false });
-    if (this.noAudio) return screen;
-    try {
-      const microphone = await navigator.mediaDevices.getUserMedia({ audio });
-      return new MediaStream([...screen.getVideoTracks(), ...microphone.getAudioTracks()]);
-    } catch (error) {
-      stopTracks(screen);
-      throw error;
-    }
   }
 
   /** The client of the broadcast under way; not the last one's while the next opens the camera. */
@@ -476,11 +425,6 @@ export class RtmpBroadcaster extends LitElement {
     this.toggleAttribute('error', state === 'error');
   }
 
-  #releaseOwnStream(): void {
-    stopTracks(this.#ownStream);
-    this.#ownStream = undefined;
-  }
-
   #checkMedia(): void {
     if (!SOURCES.includes(this.source)) {
       throw new TypeError(`Expected \`source\` to be "camera", "screen" or "none", got \`${String(this.source)}\``);
@@ -503,61 +447,6 @@ export class RtmpBroadcaster extends LitElement {
       audioSampleRate: this.audioSampleRate ?? undefined,
       timeslice: this.timeslice ?? undefined,
     };
-  }
-
-  /** Lists the cameras and microphones for the pickers; names come only once access was granted. */
-  async #listDevices(): Promise<void> {
-    if (!navigator.mediaDevices?.enumerateDevices) return;
-    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
-    this.devices = devices.filter((device) => device.deviceId && (device.kind === 'videoinput' || device.kind === 'audioinput'));
-  }
-
-  /** Follows the level of the preview's audio with an AnalyserNode, ten times a second. */
-  #startMeter(): void {
-    const stream = this.broadcastStream ?? this.stream;
-    const track = stream?.getAudioTracks()[0];
-    this.#stopMeter();
-    if (!this.controls || !stream || !track || typeof AudioContext === 'undefined') return;
-    const context = new AudioContext();
-    const analyser = context.createAnalyser();
-    analyser.fftSize = 1024;
-    context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
-    const samples = new Float32Array(analyser.fftSize);
-    const timer = setInterval(() => {
-      // Suspended until the page has had a user gesture, in browsers that ask for one.
-      if (context.state === 'suspended') void context.resume();
-      analyser.getFloatTimeDomainData(samples);
-      let sum = 0;
-      for (const sample of samples) sum += sample * sample;
-      const rms = Math.sqrt(sum / samples.length);
-      // -60 dBFS and below reads 0, full scale 100.
-      const level = rms > 0 ? Math.max(0, Math.min(100, Math.round(((20 * Math.log10(rms) + 60) / 60) * 100))) : 0;
-      if (level !== this.micLevel) this.micLevel = level;
-    }, 100);
-    this.#meter = { context, timer };
-    this.micLevel = 0;
-  }
-
-  #stopMeter(): void {
-    if (!this.#meter) return;
-    clearInterval(this.#meter.timer);
-    void this.#meter.context.close().catch(() => {});
-    this.#meter = undefined;
-    this.micLevel = undefined;
-  }
-
-  #onDeviceChange(kind: InputKind, event: Event): void {
-    const { value } = event.target as HTMLSelectElement;
-    try {
-      localStorage.setItem(DEVICE_STORAGE_KEYS[kind], value);
-    } catch {
-      // Storage can be off (private browsing, sandboxed frames): the choice lasts until reload.
-    }
-    // The green room shows the new device at once.
-    if (this.previewing && this.#ownStream && !isRunning(this.broadcastState)) {
-      this.#releaseOwnStream();
-      void this.preview().catch(() => {});
-    }
   }
 
   /** The element's words: its language's (its own `lang` or the closest ancestor's), then `strings`. */
@@ -598,29 +487,17 @@ export class RtmpBroadcaster extends LitElement {
 
   /** The camera and microphone pickers; disabled while a broadcast records the current devices. */
   #renderDevices(state: BroadcastState, strings: RtmpBroadcasterStrings) {
-    const picker = (kind: InputKind, name: string, label: string) => {
-      const devices = this.devices.filter((device) => device.kind === kind);
-      if (devices.length === 0) return nothing;
-      const chosen = storedDevice(kind);
-      return html`
-        <label class="picker">
-          <span class="visually-hidden">${label}</span>
-          <select part=${name} class="select" ?disabled=${isRunning(state)} @change=${(event: Event) => this.#onDeviceChange(kind, event)}>
-            ${devices.map(
-              (device, index) => html`<option value=${device.deviceId} ?selected=${device.deviceId === chosen}>${device.label || `${label} ${index + 1}`}</option>`,
-            )}
-          </select>
-        </label>
-      `;
-    };
-    const showCamera = this.source === 'camera' && !this.stream;
-    const showMicrophone = !this.noAudio && !this.stream;
-    return html`
-      <div part="devices" class="devices">
-        ${showCamera ? picker('videoinput', 'camera-select', strings.camera) : nothing}
-        ${showMicrophone ? picker('audioinput', 'mic-select', strings.microphone) : nothing}
-      </div>
-    `;
+    return this.#devices.render({
+      camera: { shown: this.source === 'camera' && !this.stream, label: strings.camera },
+      microphone: { shown: !this.noAudio && !this.stream, label: strings.microphone },
+      disabled: isRunning(state),
+      onChange: () => {
+        // The green room shows the new device at once.
+        if (!this.previewing || !this.#media.stream || isRunning(this.broadcastState)) return;
+        this.#media.release();
+        void this.preview().catch(() => {});
+      },
+    });
   }
 
   async #onPreviewClick(): Promise<void> {
@@ -688,10 +565,10 @@ export class RtmpBroadcaster extends LitElement {
             <span part="bitrate">${Math.round(this.stats?.kbps ?? 0)} ${strings.kbps}</span>
           </slot>
         </div>
-        ${this.micLevel === undefined
+        ${this.#meter.level === undefined
           ? nothing
-          : html`<div part="meter" class=${this.audioMuted ? 'meter meter--muted' : 'meter'} role="meter" aria-label=${strings.microphoneLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${this.micLevel}>
-              <div part="meter-level" class="meter-level" style="width: ${this.micLevel}%"></div>
+          : html`<div part="meter" class=${this.audioMuted ? 'meter meter--muted' : 'meter'} role="meter" aria-label=${strings.microphoneLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${this.#meter.level}>
+              <div part="meter-level" class="meter-level" style="width: ${this.#meter.level}%"></div>
             </div>`}
         ${this.#renderDevices(state, strings)}
       </div>
@@ -710,32 +587,6 @@ function isRunning(state: BroadcastState): boolean {
 /** Live, paused, or reconnecting after a drop: the destination is still publishing. */
 function isOnAir(state: BroadcastState): boolean {
   return state === 'live' || state === 'paused' || state === 'reconnecting';
-}
-
-/** Why the camera, microphone or screen did not open, as the browser told it. */
-function mediaError(source: BroadcastSource, caught: unknown): BroadcastError {
-  const what = source === 'screen' ? 'the screen or the microphone' : 'the camera or the microphone';
-  const reason = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
-  return new BroadcastError('MEDIA_UNAVAILABLE', `Could not open ${what} (${reason}).`);
-}
-
-/** The deviceId the picker of `kind` remembers, if any. */
-function storedDevice(kind: InputKind): string | undefined {
-  try {
-    return localStorage.getItem(DEVICE_STORAGE_KEYS[kind]) ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A constraint for the remembered device (`exact`: browsers may take another for an `ideal` one). */
-function chosenDevice(kind: InputKind): MediaTrackConstraints | undefined {
-  const deviceId = storedDevice(kind);
-  return deviceId ? { deviceId: { exact: deviceId } } : undefined;
-}
-
-function stopTracks(stream: MediaStream | undefined): void {
-  for (const track of stream?.getTracks() ?? []) track.stop();
 }
 
 /** `mm:ss`, or `h:mm:ss` from an hour on. */
