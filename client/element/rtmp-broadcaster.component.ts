@@ -2,59 +2,19 @@
 // it through a BroadcastClient, whose events it re-dispatches under its own names.
 import { html, LitElement, nothing } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
-import {
-  BroadcastClient,
-  type BroadcastClientOptions,
-  type BroadcastState,
-  type FfmpegOutputDetail,
-  type StateChangeDetail,
-} from '../broadcast-client.js';
-import { BroadcastError, type BroadcastStats, type DestinationLostMessage, type DestinationRestoredMessage, type EndedMessage, type ErrorCode, type ErrorPayload } from '../protocol.js';
+import { BroadcastClient, type BroadcastState } from '../broadcast-client.js';
+import { BroadcastError, type BroadcastStats } from '../protocol.js';
 import { DevicePickerController } from './device-picker.controller.js';
 import { LevelMeterController } from './level-meter.controller.js';
 import { MediaSourceController, mediaError, type BroadcastSource } from './media-source.controller.js';
-import { errorMessageKey, stringsFor, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
+import { stringsFor, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
+import type { RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
+import { checkMedia, clientOptions, destinationList } from './rtmp-broadcaster.options.js';
 import styles from './rtmp-broadcaster.styles.js';
+import { isOnAir, isRunning, renderControls, type ErrorLine } from './rtmp-broadcaster.view.js';
 
 export type { BroadcastSource };
-
-const SOURCES: readonly BroadcastSource[] = ['camera', 'screen', 'none'];
-
-/** The events of <rtmp-broadcaster>, each a CustomEvent that bubbles out of the shadow root. */
-export interface RtmpBroadcasterEventMap {
-  /** The broadcast's state changed. */
-  'rtmp-statechange': CustomEvent<StateChangeDetail>;
-  /** Progress from the server, about once a second while live. */
-  'rtmp-stats': CustomEvent<BroadcastStats>;
-  /** The broadcast failed (or could not open the camera or screen); `rtmp-ended` follows. */
-  'rtmp-error': CustomEvent<ErrorPayload>;
-  /** The broadcast is over, whatever ended it; once per start. */
-  'rtmp-ended': CustomEvent<EndedMessage>;
-  /** A line of the server's ffmpeg log, only when the server's `sendFfmpegOutput` is on. */
-  'rtmp-ffmpeg-output': CustomEvent<FfmpegOutputDetail>;
-  /** A destination dropped the broadcast; the server reconnects it unless `retrying` is false. */
-  'rtmp-destination-lost': CustomEvent<DestinationLostMessage>;
-  /** A dropped destination takes the broadcast again. */
-  'rtmp-destination-restored': CustomEvent<DestinationRestoredMessage>;
-  /** The person muted or unmuted the microphone, or hid or showed the video, with the built-in buttons. */
-  'rtmp-mutechange': CustomEvent<MuteChangeDetail>;
-}
-
-/** Detail of `rtmp-mutechange`: what the broadcast carries now. */
-export interface MuteChangeDetail {
-  /** Silence goes out instead of the microphone. */
-  audioMuted: boolean;
-  /** Black frames go out instead of the camera or screen. */
-  videoMuted: boolean;
-}
-
-/** What the error line shows: a code the strings table explains, and the words that came with it. */
-interface ErrorLine {
-  code?: ErrorCode;
-  /** The browser's reason when the camera or microphone did not open (`NotAllowedError`…). */
-  mediaFailure?: string;
-  message: string;
-}
+export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
 
 /**
  * Without `controls` it shows only the preview and the page drives it with `start()`, `pause()`,
@@ -253,7 +213,7 @@ export class RtmpBroadcaster extends LitElement {
    */
   async preview(): Promise<void> {
     if (isRunning(this.broadcastState)) return;
-    this.#checkMedia();
+    checkMedia(this);
     this.errorLine = undefined;
     try {
       const stream = this.stream ?? (await this.#media.open());
@@ -279,8 +239,8 @@ export class RtmpBroadcaster extends LitElement {
     if (isRunning(this.broadcastState)) return Promise.reject(new BroadcastError('ALREADY_STARTED'));
     let client: BroadcastClient;
     try {
-      this.#checkMedia();
-      client = new BroadcastClient(this.#clientOptions());
+      checkMedia(this);
+      client = new BroadcastClient(clientOptions(this));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -425,30 +385,6 @@ export class RtmpBroadcaster extends LitElement {
     this.toggleAttribute('error', state === 'error');
   }
 
-  #checkMedia(): void {
-    if (!SOURCES.includes(this.source)) {
-      throw new TypeError(`Expected \`source\` to be "camera", "screen" or "none", got \`${String(this.source)}\``);
-    }
-    if (this.source === 'none' && !this.stream) throw new TypeError('Expected `stream` to be set when `source` is "none"');
-    if (this.stream !== undefined && !(this.stream instanceof MediaStream && this.stream.getVideoTracks().length > 0)) {
-      throw new TypeError('Expected `stream` to be a MediaStream with a video track');
-    }
-  }
-
-  #clientOptions(): BroadcastClientOptions {
-    // Removed number attributes read as null; the client wants them absent to apply its defaults.
-    return {
-      server: this.server ?? location.origin,
-      rtmpUrl: [this.rtmpUrl ?? []].flat().length ? this.rtmpUrl : undefined,
-      auth: this.auth,
-      videoBitsPerSecond: this.videoBitrate ?? undefined,
-      audioBitsPerSecond: this.audioBitrate ?? undefined,
-      framerate: this.framerate ?? undefined,
-      audioSampleRate: this.audioSampleRate ?? undefined,
-      timeslice: this.timeslice ?? undefined,
-    };
-  }
-
   /** The element's words: its language's (its own `lang` or the closest ancestor's), then `strings`. */
   #strings(): RtmpBroadcasterStrings {
     const lang = this.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || 'en';
@@ -459,8 +395,7 @@ export class RtmpBroadcaster extends LitElement {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
-  // The buttons are aria-disabled rather than disabled, so they keep the keyboard focus when the
-  // state changes under it; each handler ignores a click its button's state does not allow.
+  // Each handler ignores a click its button's state does not allow (the buttons are aria-disabled).
 
   #onStartClick(): void {
     if (isRunning(this.broadcastState)) return;
@@ -468,21 +403,6 @@ export class RtmpBroadcaster extends LitElement {
     this.start().catch((error: unknown) => {
       if (!(error instanceof BroadcastError)) this.errorLine = { message: error instanceof Error ? error.message : String(error) };
     });
-  }
-
-  /** The mute-microphone and hide-video toggles, while on air; the microphone's only when there is one. */
-  #renderMuteButtons(strings: RtmpBroadcasterStrings) {
-    const hasAudio = (this.broadcastStream?.getAudioTracks().length ?? 0) > 0;
-    return html`
-      ${hasAudio
-        ? html`<button part="button mic-button" class="button button--toggle" type="button" aria-pressed=${this.audioMuted} @click=${() => this.#onMuteClick('audio')}>
-            ${strings.muteMicrophone}
-          </button>`
-        : nothing}
-      <button part="button camera-button" class="button button--toggle" type="button" aria-pressed=${this.videoMuted} @click=${() => this.#onMuteClick('video')}>
-        ${strings.hideVideo}
-      </button>
-    `;
   }
 
   /** The camera and microphone pickers; disabled while a broadcast records the current devices. */
@@ -528,77 +448,29 @@ export class RtmpBroadcaster extends LitElement {
     return html`
       <div part="base" class="base">
         <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true}></video>
-        ${this.controls ? this.#renderControls(state) : nothing}
+        ${this.controls
+          ? renderControls({
+              state,
+              strings: this.#strings(),
+              previewing: this.previewing,
+              pageStream: this.stream !== undefined,
+              stats: this.stats,
+              errorLine: this.errorLine,
+              audioMuted: this.audioMuted,
+              videoMuted: this.videoMuted,
+              hasAudio: (this.broadcastStream?.getAudioTracks().length ?? 0) > 0,
+              meterLevel: this.#meter.level,
+              devices: this.#renderDevices(state, this.#strings()),
+              on: {
+                preview: () => void this.#onPreviewClick(),
+                start: () => this.#onStartClick(),
+                pause: () => this.#onPauseClick(),
+                stop: () => this.#onStopClick(),
+                mute: (kind) => this.#onMuteClick(kind),
+              },
+            })
+          : nothing}
       </div>
     `;
   }
-
-  #renderControls(state: BroadcastState) {
-    const strings = this.#strings();
-    const errorLine = this.errorLine;
-    const help = errorLine?.code ? strings.errors[errorMessageKey(errorLine.code, errorLine.mediaFailure)] : undefined;
-    const canPause = state === 'live' || state === 'paused';
-    const canStop = isOnAir(state) || state === 'connecting';
-    return html`
-      <div part="bar" class="bar">
-        <div part="controls" class="controls">
-          <slot name="controls">
-            ${this.previewing || isRunning(state) || this.stream
-              ? nothing
-              : html`<button part="button preview-button" class="button" type="button" @click=${this.#onPreviewClick}>${strings.preview}</button>`}
-            <button part="button start-button" class="button button--start" type="button" aria-disabled=${isRunning(state)} @click=${this.#onStartClick}>
-              ${strings.start}
-            </button>
-            <button part="button pause-button" class="button" type="button" aria-disabled=${!canPause} @click=${this.#onPauseClick}>
-              ${state === 'paused' ? strings.resume : strings.pause}
-            </button>
-            <button part="button stop-button" class="button" type="button" aria-disabled=${!canStop} @click=${this.#onStopClick}>
-              ${strings.stop}
-            </button>
-            ${isOnAir(state) ? this.#renderMuteButtons(strings) : nothing}
-          </slot>
-        </div>
-        <div part="status" class="status">
-          <slot name="status">
-            <span part="state" class="state" role="status">${strings.states[state]}</span>
-            <span part="elapsed"><span class="visually-hidden">${strings.elapsedTime} </span>${formatElapsed(this.stats?.durationMs ?? 0)}</span>
-            <span part="bitrate">${Math.round(this.stats?.kbps ?? 0)} ${strings.kbps}</span>
-          </slot>
-        </div>
-        ${this.#meter.level === undefined
-          ? nothing
-          : html`<div part="meter" class=${this.audioMuted ? 'meter meter--muted' : 'meter'} role="meter" aria-label=${strings.microphoneLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${this.#meter.level}>
-              <div part="meter-level" class="meter-level" style="width: ${this.#meter.level}%"></div>
-            </div>`}
-        ${this.#renderDevices(state, strings)}
-      </div>
-      <div role="alert">
-        <p part="error-help" class="error-help">${help ?? nothing}</p>
-        <p part="error" class="error">${errorLine && errorLine.message !== help ? errorLine.message : nothing}</p>
-      </div>
-    `;
-  }
-}
-
-function isRunning(state: BroadcastState): boolean {
-  return state === 'connecting' || isOnAir(state) || state === 'stopping';
-}
-
-/** Live, paused, or reconnecting after a drop: the destination is still publishing. */
-function isOnAir(state: BroadcastState): boolean {
-  return state === 'live' || state === 'paused' || state === 'reconnecting';
-}
-
-/** `mm:ss`, or `h:mm:ss` from an hour on. */
-function formatElapsed(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60];
-  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
-}
-
-/** `rtmp-url="a b"`: one URL stays a string, as before; several (whitespace never occurs in a URL) become a list. */
-function destinationList(value: string | null): string | string[] | undefined {
-  const urls = (value ?? '').split(/\s+/).filter(Boolean);
-  return urls.length > 1 ? urls : urls[0];
 }

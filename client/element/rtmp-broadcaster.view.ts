@@ -1,0 +1,116 @@
+// What <rtmp-broadcaster> shows under its preview with `controls`: the buttons, the status line,
+// the microphone meter, the device pickers and the error alert, from the element's current state.
+import { html, nothing, type TemplateResult } from 'lit';
+import type { BroadcastState } from '../broadcast-client.js';
+import type { BroadcastStats, ErrorCode } from '../protocol.js';
+import { errorMessageKey, type RtmpBroadcasterStrings } from './rtmp-broadcaster.strings.js';
+
+/** What the error line shows: a code the strings table explains, and the words that came with it. */
+export interface ErrorLine {
+  code?: ErrorCode;
+  /** The browser's reason when the camera or microphone did not open (`NotAllowedError`…). */
+  mediaFailure?: string;
+  message: string;
+}
+
+/** Everything the controls show, and what their buttons do. */
+export interface ControlsView {
+  state: BroadcastState;
+  strings: RtmpBroadcasterStrings;
+  /** In the green room: the Preview button has done its work. */
+  previewing: boolean;
+  /** The page gave its own stream: there is nothing to preview. */
+  pageStream: boolean;
+  stats: BroadcastStats | undefined;
+  errorLine: ErrorLine | undefined;
+  audioMuted: boolean;
+  videoMuted: boolean;
+  /** The broadcast carries a microphone, so it gets a mute toggle. */
+  hasAudio: boolean;
+  /** The microphone level, 0–100; no meter when undefined. */
+  meterLevel: number | undefined;
+  /** The device pickers, rendered by their controller. */
+  devices: TemplateResult | typeof nothing;
+  on: { preview(): void; start(): void; pause(): void; stop(): void; mute(kind: 'audio' | 'video'): void };
+}
+
+// The buttons are aria-disabled rather than disabled, so they keep the keyboard focus when the
+// state changes under it; each handler ignores a click its button's state does not allow.
+
+/** The bar under the preview and the alert region. */
+export function renderControls(view: ControlsView) {
+  const { state, strings, errorLine, on } = view;
+  const help = errorLine?.code ? strings.errors[errorMessageKey(errorLine.code, errorLine.mediaFailure)] : undefined;
+  const canPause = state === 'live' || state === 'paused';
+  const canStop = isOnAir(state) || state === 'connecting';
+  return html`
+    <div part="bar" class="bar">
+      <div part="controls" class="controls">
+        <slot name="controls">
+          ${view.previewing || isRunning(state) || view.pageStream
+            ? nothing
+            : html`<button part="button preview-button" class="button" type="button" @click=${on.preview}>${strings.preview}</button>`}
+          <button part="button start-button" class="button button--start" type="button" aria-disabled=${isRunning(state)} @click=${on.start}>
+            ${strings.start}
+          </button>
+          <button part="button pause-button" class="button" type="button" aria-disabled=${!canPause} @click=${on.pause}>
+            ${state === 'paused' ? strings.resume : strings.pause}
+          </button>
+          <button part="button stop-button" class="button" type="button" aria-disabled=${!canStop} @click=${on.stop}>
+            ${strings.stop}
+          </button>
+          ${isOnAir(state) ? renderMuteButtons(view) : nothing}
+        </slot>
+      </div>
+      <div part="status" class="status">
+        <slot name="status">
+          <span part="state" class="state" role="status">${strings.states[state]}</span>
+          <span part="elapsed"><span class="visually-hidden">${strings.elapsedTime} </span>${formatElapsed(view.stats?.durationMs ?? 0)}</span>
+          <span part="bitrate">${Math.round(view.stats?.kbps ?? 0)} ${strings.kbps}</span>
+        </slot>
+      </div>
+      ${view.meterLevel === undefined
+        ? nothing
+        : html`<div part="meter" class=${view.audioMuted ? 'meter meter--muted' : 'meter'} role="meter" aria-label=${strings.microphoneLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${view.meterLevel}>
+            <div part="meter-level" class="meter-level" style="width: ${view.meterLevel}%"></div>
+          </div>`}
+      ${view.devices}
+    </div>
+    <div role="alert">
+      <p part="error-help" class="error-help">${help ?? nothing}</p>
+      <p part="error" class="error">${errorLine && errorLine.message !== help ? errorLine.message : nothing}</p>
+    </div>
+  `;
+}
+
+/** The mute-microphone and hide-video toggles, while on air; the microphone's only when there is one. */
+function renderMuteButtons({ strings, hasAudio, audioMuted, videoMuted, on }: ControlsView) {
+  return html`
+    ${hasAudio
+      ? html`<button part="button mic-button" class="button button--toggle" type="button" aria-pressed=${audioMuted} @click=${() => on.mute('audio')}>
+          ${strings.muteMicrophone}
+        </button>`
+      : nothing}
+    <button part="button camera-button" class="button button--toggle" type="button" aria-pressed=${videoMuted} @click=${() => on.mute('video')}>
+      ${strings.hideVideo}
+    </button>
+  `;
+}
+
+/** Connecting, on air or stopping: a broadcast is under way. */
+export function isRunning(state: BroadcastState): boolean {
+  return state === 'connecting' || isOnAir(state) || state === 'stopping';
+}
+
+/** Live, paused, or reconnecting after a drop: the destination is still publishing. */
+export function isOnAir(state: BroadcastState): boolean {
+  return state === 'live' || state === 'paused' || state === 'reconnecting';
+}
+
+/** `mm:ss`, or `h:mm:ss` from an hour on. */
+function formatElapsed(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60];
+  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+}
