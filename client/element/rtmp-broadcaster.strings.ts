@@ -15,6 +15,8 @@ export type ErrorMessageKey = ErrorCode | 'MEDIA_DENIED' | 'MEDIA_NOT_FOUND' | '
 export interface RtmpBroadcasterStrings {
   /** Opens the green room: camera and microphone shown, nothing sent. */
   preview: string;
+  /** The status in the green room: the camera shows, nothing is broadcast. */
+  previewing: string;
   start: string;
   pause: string;
   resume: string;

@@ -64,7 +64,7 @@ export function renderControls(view: ControlsView) {
       </div>
       <div part="status" class="status">
         <slot name="status">
-          <span part="state" class="state" role="status">${strings.states[state]}</span>
+          <span part="state" class="state" role="status">${view.previewing ? strings.previewing : strings.states[state]}</span>
           <span part="elapsed"><span class="visually-hidden">${strings.elapsedTime} </span>${formatElapsed(view.stats?.durationMs ?? 0)}</span>
           <span part="bitrate">${Math.round(view.stats?.kbps ?? 0)} ${strings.kbps}</span>
         </slot>

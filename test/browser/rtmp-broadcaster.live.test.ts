@@ -111,6 +111,7 @@ describe('<rtmp-broadcaster> going on air', () => {
       await element.updateComplete;
 
       expect(element.hasAttribute('previewing')).to.equal(true);
+      expect(element.shadowRoot!.querySelector('[part~="state"]')!.textContent).to.equal('Preview, not on air');
       expect(element.state, 'nothing goes to the server').to.equal('idle');
       expect(element.client).to.equal(undefined);
       const shown = preview.srcObject as MediaStream;

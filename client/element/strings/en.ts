@@ -4,6 +4,7 @@ import type { RtmpBroadcasterStrings } from '../rtmp-broadcaster.strings.js';
 /** English. */
 export const en: RtmpBroadcasterStrings = {
   preview: 'Preview',
+  previewing: 'Preview, not on air',
   start: 'Start',
   pause: 'Pause',
   resume: 'Resume',

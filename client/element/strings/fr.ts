@@ -4,6 +4,7 @@ import type { RtmpBroadcasterStrings } from '../rtmp-broadcaster.strings.js';
 /** French. */
 export const fr: RtmpBroadcasterStrings = {
   preview: 'Aperçu',
+  previewing: 'Aperçu, hors antenne',
   start: 'Démarrer',
   pause: 'Pause',
   resume: 'Reprendre',
