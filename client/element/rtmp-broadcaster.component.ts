@@ -53,7 +53,7 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  *
  * @summary Broadcasts the camera or the screen to YouTube, Twitch or any RTMP ingest, through a BroadcastServer.
  *
- * @slot controls - Replaces the built-in start, pause/resume and stop buttons (shown with `controls`).
+ * @slot controls - Replaces the built-in buttons (Preview, Go live / End broadcast, Pause/Resume, the mute toggles) (shown with `controls`).
  * @slot status - Replaces the built-in status line: state, elapsed time and bitrate (shown with `controls`).
  *
  * @event {{ state: BroadcastState, previous: BroadcastState }} rtmp-statechange - The broadcast's state changed.
@@ -71,9 +71,9 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  * @csspart controls - The wrapper around the buttons.
  * @csspart button - Every built-in button.
  * @csspart preview-button - Opens the green room (`preview()`); shown with `controls` until the camera is open.
- * @csspart start-button - The start button.
+ * @csspart start-button - The Go live button, the primary action while no broadcast runs.
  * @csspart pause-button - The pause/resume button.
- * @csspart stop-button - The stop button.
+ * @csspart stop-button - The End broadcast button: the same button as Go live, in its place (and keeping the focus) while a broadcast connects, is on air or stops; outlined in the error color, bold.
  * @csspart mic-button - The mute-microphone toggle (`aria-pressed="true"` while muted), shown while on air with audio.
  * @csspart camera-button - The hide-video toggle (`aria-pressed="true"` while hidden), shown while on air.
  * @csspart status - The status line.
@@ -88,7 +88,7 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  * @csspart camera-select - The camera picker (`<select>`); the choice is remembered in localStorage.
  * @csspart mic-select - The microphone picker (`<select>`); the choice is remembered in localStorage.
  *
- * @cssproperty [--rtmp-broadcaster-accent = #d32f2f] - The start button and the on-air dot.
+ * @cssproperty [--rtmp-broadcaster-accent = #d32f2f] - The Go live button and the on-air dot.
  * @cssproperty [--rtmp-broadcaster-background = #1c1c1e] - The element's background (`#f4f4f5` when the page prefers a light color scheme).
  * @cssproperty [--rtmp-broadcaster-color = #fff] - The text color (`#1c1c1e` in a light color scheme).
  * @cssproperty [--rtmp-broadcaster-error-color = #ffb4ab] - The error message's color (`#b3261e` in a light color scheme).

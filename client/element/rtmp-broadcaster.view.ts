@@ -42,7 +42,7 @@ export function renderControls(view: ControlsView) {
   const { state, strings, errorLine, on } = view;
   const help = errorLine?.code ? strings.errors[errorMessageKey(errorLine.code, errorLine.mediaFailure)] : undefined;
   const canPause = state === 'live' || state === 'paused';
-  const canStop = isOnAir(state) || state === 'connecting';
+  const running = isRunning(state);
   return html`
     <div part="bar" class="bar">
       <div part="controls" class="controls">
@@ -50,14 +50,17 @@ export function renderControls(view: ControlsView) {
           ${view.previewing || isRunning(state) || view.pageStream
             ? nothing
             : html`<button part="button preview-button" class="button" type="button" @click=${on.preview}>${strings.preview}</button>`}
-          <button part="button start-button" class="button button--start" type="button" aria-disabled=${isRunning(state)} @click=${on.start}>
-            ${strings.start}
+          <button
+            part=${running ? 'button stop-button' : 'button start-button'}
+            class=${running ? 'button button--end' : 'button button--start'}
+            type="button"
+            aria-disabled=${state === 'stopping'}
+            @click=${running ? on.stop : on.start}
+          >
+            ${running ? strings.stop : strings.start}
           </button>
           <button part="button pause-button" class="button" type="button" aria-disabled=${!canPause} @click=${on.pause}>
             ${state === 'paused' ? strings.resume : strings.pause}
-          </button>
-          <button part="button stop-button" class="button" type="button" aria-disabled=${!canStop} @click=${on.stop}>
-            ${strings.stop}
           </button>
           ${isOnAir(state) ? renderMuteButtons(view) : nothing}
         </slot>

@@ -187,7 +187,8 @@ describe('<rtmp-broadcaster>', () => {
     await live;
     await element.updateComplete;
     expect(part(element, 'state').textContent).to.equal('Live');
-    expect(part(element, 'start-button').getAttribute('aria-disabled')).to.equal('true');
+    expect(element.shadowRoot!.querySelector('[part~="start-button"]'), 'Go live gave its place to End broadcast').to.equal(null);
+    expect(part(element, 'stop-button').textContent!.trim()).to.equal('End broadcast');
 
     // ffmpeg's first progress report may come before it has a bitrate to tell (0 kbps, seen under load).
     await new Promise<void>((resolve) => {
@@ -255,7 +256,8 @@ describe('<rtmp-broadcaster>', () => {
     const live = stateReached(element, 'live');
     await sendKeys({ press: 'Enter' });
     await live;
-    expect(focused()).to.equal('button start-button');
+    await element.updateComplete;
+    expect(focused(), 'Go live became End broadcast under the focus').to.equal('button stop-button');
 
     await sendKeys({ press: 'Tab' });
     const paused = stateReached(element, 'paused');
@@ -263,11 +265,15 @@ describe('<rtmp-broadcaster>', () => {
     await paused;
     expect(focused()).to.equal('button pause-button');
 
+    await sendKeys({ down: 'Shift' });
     await sendKeys({ press: 'Tab' });
+    await sendKeys({ up: 'Shift' });
+    expect(focused()).to.equal('button stop-button');
     const ended = stateReached(element, 'ended');
     await sendKeys({ press: 'Enter' });
     await ended;
-    expect(focused()).to.equal('button stop-button');
+    await element.updateComplete;
+    expect(focused(), 'End broadcast became Go live under the focus').to.equal('button start-button');
   });
 
   it('shows the server’s refusal in its alert, fires rtmp-error and goes to the error state', async () => {
@@ -357,7 +363,7 @@ describe('<rtmp-broadcaster>', () => {
     const withControls = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls></rtmp-broadcaster>`);
     await expect(withControls).to.be.accessible();
     const buttons = [...withControls.shadowRoot!.querySelectorAll('button')];
-    expect(buttons.map((button) => button.textContent!.trim())).to.deep.equal(['Preview', 'Start', 'Pause', 'Stop']);
+    expect(buttons.map((button) => button.textContent!.trim())).to.deep.equal(['Preview', 'Go live', 'Pause']);
   });
 
   it('keeps the first definition when its registration module runs twice or the CDN bundle loads beside it', async () => {
