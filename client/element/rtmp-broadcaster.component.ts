@@ -7,7 +7,7 @@ import { BroadcastError, type BroadcastStats } from '../protocol.js';
 import { DevicePickerController } from './device-picker.controller.js';
 import { LevelMeterController } from './level-meter.controller.js';
 import { MediaSourceController, mediaError, type BroadcastSource } from './media-source.controller.js';
-import { stringsFor, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
+import { stringsFor, type ErrorMessageKey, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
 import type { RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
 import { checkMedia, clientOptions, destinationList } from './rtmp-broadcaster.options.js';
 import styles from './rtmp-broadcaster.styles.js';
@@ -244,6 +244,12 @@ export class RtmpBroadcaster extends LitElement {
     } catch (error) {
       return Promise.reject(error);
     }
+    // Caught before connecting: a URL pasted without its scheme is the most common slip.
+    if ([this.rtmpUrl ?? []].flat().some((url) => !/^rtmps?:\/\//i.test(url))) {
+      const error = new BroadcastError('INVALID_REQUEST', 'The stream URL must start with rtmp:// or rtmps://.');
+      this.#fail(error, undefined, 'MISSING_SCHEME');
+      return Promise.reject(error);
+    }
     return this.#start(client);
   }
 
@@ -360,9 +366,9 @@ export class RtmpBroadcaster extends LitElement {
   }
 
   /** A failure before the client took over: the element reports it the way the client would. */
-  #fail(error: BroadcastError, mediaFailure?: string): void {
+  #fail(error: BroadcastError, mediaFailure?: string, helpKey?: ErrorMessageKey): void {
     this.#setState('error');
-    this.errorLine = { code: error.code, mediaFailure, message: error.message };
+    this.errorLine = { code: error.code, mediaFailure, helpKey, message: error.message };
     const payload = error.toJSON();
     this.#emit('rtmp-error', payload);
     this.#emit('rtmp-ended', { reason: 'error', error: payload });

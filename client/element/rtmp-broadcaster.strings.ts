@@ -7,9 +7,10 @@ import { fr } from './strings/fr.js';
 
 /**
  * What the error line can say: every error code, plus the camera and microphone failures told
- * apart by the browser's reason (`NotAllowedError`, `NotFoundError`, `NotReadableError`).
+ * apart by the browser's reason (`NotAllowedError`, `NotFoundError`, `NotReadableError`), and a
+ * stream URL without `rtmp://` or `rtmps://`, caught before connecting.
  */
-export type ErrorMessageKey = ErrorCode | 'MEDIA_DENIED' | 'MEDIA_NOT_FOUND' | 'MEDIA_IN_USE';
+export type ErrorMessageKey = ErrorCode | 'MEDIA_DENIED' | 'MEDIA_NOT_FOUND' | 'MEDIA_IN_USE' | 'MISSING_SCHEME';
 
 /** Every text the element shows. */
 export interface RtmpBroadcasterStrings {

@@ -3,13 +3,15 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { BroadcastState } from '../broadcast-client.js';
 import type { BroadcastStats, ErrorCode } from '../protocol.js';
-import { errorMessageKey, type RtmpBroadcasterStrings } from './rtmp-broadcaster.strings.js';
+import { errorMessageKey, type ErrorMessageKey, type RtmpBroadcasterStrings } from './rtmp-broadcaster.strings.js';
 
 /** What the error line shows: a code the strings table explains, and the words that came with it. */
 export interface ErrorLine {
   code?: ErrorCode;
   /** The browser's reason when the camera or microphone did not open (`NotAllowedError`…). */
   mediaFailure?: string;
+  /** The message to show instead of the code's own, for a slip the element caught itself. */
+  helpKey?: ErrorMessageKey;
   message: string;
 }
 
@@ -40,7 +42,7 @@ export interface ControlsView {
 /** The bar under the preview and the alert region. */
 export function renderControls(view: ControlsView) {
   const { state, strings, errorLine, on } = view;
-  const help = errorLine?.code ? strings.errors[errorMessageKey(errorLine.code, errorLine.mediaFailure)] : undefined;
+  const help = errorLine?.code ? strings.errors[errorLine.helpKey ?? errorMessageKey(errorLine.code, errorLine.mediaFailure)] : undefined;
   const canPause = state === 'live' || state === 'paused';
   const running = isRunning(state);
   return html`

@@ -236,4 +236,26 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     expect(part<HTMLSelectElement>(again, 'mic-select').value).to.equal(last);
     await again.stop();
   });
+
+  it('catches a stream URL without rtmp:// before connecting, and says so without showing the key', async () => {
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls server="http://127.0.0.1:1" rtmp-url="a.rtmp.youtube.com/live2/secret-key"></rtmp-broadcaster>`,
+    );
+    const errors: unknown[] = [];
+    element.addEventListener('rtmp-error', (event) => errors.push(event.detail));
+
+    const error = await element.start().catch((caught: unknown) => caught);
+    await element.updateComplete;
+
+    expect(error).to.have.property('code', 'INVALID_REQUEST');
+    expect(element.client, 'nothing connected').to.equal(undefined);
+    expect(errors).to.deep.equal([{ code: 'INVALID_REQUEST', message: 'The stream URL must start with rtmp:// or rtmps://.' }]);
+    expect(part(element, 'error-help').textContent).to.match(/^The stream URL must start with rtmp:\/\/ or rtmps:\/\/\. Copy the server URL/);
+    expect(element.shadowRoot!.textContent).to.not.include('secret-key');
+    await expect(element).to.be.accessible();
+
+    element.setAttribute('lang', 'fr');
+    await element.updateComplete;
+    expect(part(element, 'error-help').textContent).to.match(/^L'URL du flux doit commencer par rtmp:\/\/ ou rtmps:\/\//);
+  });
 });

@@ -30,6 +30,7 @@ export const en: RtmpBroadcasterStrings = {
     MEDIA_DENIED: 'The browser was not allowed to use the camera or microphone. Allow them in the address bar, then press Go live again.',
     MEDIA_NOT_FOUND: 'No camera or microphone was found. Plug one in, then press Go live again.',
     MEDIA_IN_USE: 'The camera or microphone is busy in another application. Close it, then press Go live again.',
+    MISSING_SCHEME: 'The stream URL must start with rtmp:// or rtmps://. Copy the server URL from your streaming service as it is (for example rtmp://a.rtmp.youtube.com/live2), then press Go live again.',
     MEDIA_UNAVAILABLE: 'The camera, microphone or screen could not be opened. Check that they are connected and allowed, then press Go live again.',
     INVALID_REQUEST: 'The broadcast settings were refused as invalid. Ask the site owner to check them.',
     UNAUTHORIZED: 'The server refused to start this broadcast. Check that you are signed in and allowed to go live, then try again.',

@@ -30,6 +30,7 @@ export const fr: RtmpBroadcasterStrings = {
     MEDIA_DENIED: "Le navigateur n'a pas le droit d'utiliser la caméra ou le micro. Autorisez-les dans la barre d'adresse, puis appuyez de nouveau sur Passer en direct.",
     MEDIA_NOT_FOUND: 'Aucune caméra ni aucun micro trouvés. Branchez-en un, puis appuyez de nouveau sur Passer en direct.',
     MEDIA_IN_USE: 'La caméra ou le micro est occupé par une autre application. Fermez-la, puis appuyez de nouveau sur Passer en direct.',
+    MISSING_SCHEME: "L'URL du flux doit commencer par rtmp:// ou rtmps://. Copiez telle quelle l'URL du serveur donnée par votre service de diffusion (par exemple rtmp://a.rtmp.youtube.com/live2), puis appuyez de nouveau sur Passer en direct.",
     MEDIA_UNAVAILABLE: "La caméra, le micro ou l'écran n'a pas pu être ouvert. Vérifiez qu'ils sont branchés et autorisés, puis appuyez de nouveau sur Passer en direct.",
     INVALID_REQUEST: 'Les réglages de la diffusion ont été refusés. Demandez au responsable du site de les vérifier.',
     UNAUTHORIZED: "Le serveur a refusé de lancer cette diffusion. Vérifiez que vous êtes connecté et autorisé à passer en direct, puis réessayez.",
