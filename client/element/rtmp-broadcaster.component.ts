@@ -79,7 +79,8 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  * @csspart status - The status line.
  * @csspart state - The state, in the status line.
  * @csspart elapsed - The elapsed time (mm:ss), in the status line.
- * @csspart bitrate - The output bitrate, in the status line.
+ * @csspart bitrate - The output bitrate, in the status line (elapsed time and bitrate only while a broadcast runs).
+ * @csspart summary - After a broadcast that went on air: how long it lasted and its average bitrate, in the status line.
  * @csspart error - The error's own words, from the server, its hooks or the browser (inside the element's one ARIA alert region).
  * @csspart error-help - What went wrong and what to do next, in the element's language, from the error code (inside the element's one ARIA alert region).
  * @csspart meter - The microphone level meter (`role="meter"`, 0–100), while the preview has audio.
@@ -169,6 +170,8 @@ export class RtmpBroadcaster extends LitElement {
 
   @state() private broadcastState: BroadcastState = 'idle';
   @state() private stats?: BroadcastStats;
+  /** The sum of the bitrates reported while on air and their count, for the end summary's average. */
+  #bitrates = { sum: 0, count: 0 };
   @state() private errorLine?: ErrorLine;
   /** What the preview shows: the green room's camera, then what the broadcast records. */
   @state() private broadcastStream?: MediaStream;
@@ -308,6 +311,7 @@ export class RtmpBroadcaster extends LitElement {
   async #start(client: BroadcastClient): Promise<void> {
     this.errorLine = undefined;
     this.stats = undefined;
+    this.#bitrates = { sum: 0, count: 0 };
     this.#setState('connecting');
     let stream: MediaStream;
     try {
@@ -336,6 +340,7 @@ export class RtmpBroadcaster extends LitElement {
     client.addEventListener('statechange', (event) => this.#setState(event.detail.state));
     client.addEventListener('stats', (event) => {
       this.stats = event.detail;
+      if (isOnAir(this.broadcastState)) this.#bitrates = { sum: this.#bitrates.sum + event.detail.kbps, count: this.#bitrates.count + 1 };
       this.#emit('rtmp-stats', event.detail);
     });
     client.addEventListener('error', (event) => {
@@ -461,6 +466,7 @@ export class RtmpBroadcaster extends LitElement {
               previewing: this.previewing,
               pageStream: this.stream !== undefined,
               stats: this.stats,
+              averageKbps: this.#bitrates.count ? this.#bitrates.sum / this.#bitrates.count : undefined,
               errorLine: this.errorLine,
               audioMuted: this.audioMuted,
               videoMuted: this.videoMuted,

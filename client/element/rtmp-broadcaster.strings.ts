@@ -18,6 +18,8 @@ export interface RtmpBroadcasterStrings {
   preview: string;
   /** The status in the green room: the camera shows, nothing is broadcast. */
   previewing: string;
+  /** After the end: `{duration}` (mm:ss) and `{kbps}` (the average) are filled in. */
+  summary: string;
   start: string;
   pause: string;
   resume: string;

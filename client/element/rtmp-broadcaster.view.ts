@@ -24,6 +24,8 @@ export interface ControlsView {
   /** The page gave its own stream: there is nothing to preview. */
   pageStream: boolean;
   stats: BroadcastStats | undefined;
+  /** The average of the bitrates reported while on air, for the end summary. */
+  averageKbps: number | undefined;
   errorLine: ErrorLine | undefined;
   audioMuted: boolean;
   videoMuted: boolean;
@@ -70,8 +72,7 @@ export function renderControls(view: ControlsView) {
       <div part="status" class="status">
         <slot name="status">
           <span part="state" class="state" role="status">${view.previewing ? strings.previewing : strings.states[state]}</span>
-          <span part="elapsed"><span class="visually-hidden">${strings.elapsedTime} </span>${formatElapsed(view.stats?.durationMs ?? 0)}</span>
-          <span part="bitrate">${Math.round(view.stats?.kbps ?? 0)} ${strings.kbps}</span>
+          ${isRunning(state) ? renderLiveFigures(view) : renderSummary(view)}
         </slot>
       </div>
       ${view.meterLevel === undefined
@@ -86,6 +87,21 @@ export function renderControls(view: ControlsView) {
       <p part="error" class="error">${errorLine && errorLine.message !== help ? errorLine.message : nothing}</p>
     </div>
   `;
+}
+
+/** Elapsed time and bitrate, only while a broadcast runs: never stale figures after it. */
+function renderLiveFigures({ strings, stats }: ControlsView) {
+  return html`
+    <span part="elapsed"><span class="visually-hidden">${strings.elapsedTime} </span>${formatElapsed(stats?.durationMs ?? 0)}</span>
+    <span part="bitrate">${Math.round(stats?.kbps ?? 0)} ${strings.kbps}</span>
+  `;
+}
+
+/** After a broadcast that went on air: how long it lasted and its average bitrate (how it ended is the state beside). */
+function renderSummary({ state, strings, stats, averageKbps }: ControlsView) {
+  if ((state !== 'ended' && state !== 'error') || !stats || averageKbps === undefined) return nothing;
+  const summary = strings.summary.replace('{duration}', formatElapsed(stats.durationMs)).replace('{kbps}', String(Math.round(averageKbps)));
+  return html`<span part="summary">${summary}</span>`;
 }
 
 /** The mute-microphone and hide-video toggles, while on air; the microphone's only when there is one. */

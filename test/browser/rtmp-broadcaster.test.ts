@@ -216,6 +216,8 @@ describe('<rtmp-broadcaster>', () => {
     // Seen once in Firefox under load: the stop ended in NOT_STARTED. The server's log says what it saw.
     const log = detail.reason === 'stopped' ? '' : `; the server logged lately:\n${await serverLog('')}`;
     expect(part(element, 'state').textContent).to.equal('Ended', `it ended with ${JSON.stringify(detail)}${log}`);
+    expect(element.shadowRoot!.querySelector('[part~="elapsed"], [part~="bitrate"]'), 'no stale live figures').to.equal(null);
+    expect(part(element, 'summary').textContent).to.match(/^On air for \d\d:\d\d, [1-9]\d* kbps on average$/);
     await expect(element).to.be.accessible();
   });
 

@@ -5,6 +5,7 @@ import type { RtmpBroadcasterStrings } from '../rtmp-broadcaster.strings.js';
 export const en: RtmpBroadcasterStrings = {
   preview: 'Preview',
   previewing: 'Preview, not on air',
+  summary: 'On air for {duration}, {kbps} kbps on average',
   start: 'Go live',
   pause: 'Pause',
   resume: 'Resume',

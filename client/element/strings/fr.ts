@@ -5,6 +5,7 @@ import type { RtmpBroadcasterStrings } from '../rtmp-broadcaster.strings.js';
 export const fr: RtmpBroadcasterStrings = {
   preview: 'Aperçu',
   previewing: 'Aperçu, hors antenne',
+  summary: 'En direct pendant {duration}, {kbps} kbit/s en moyenne',
   start: 'Passer en direct',
   pause: 'Pause',
   resume: 'Reprendre',
