@@ -62,6 +62,8 @@ export class BroadcastClient extends EventTarget {
   /** Set while the server reconnects a destination that dropped the broadcast: the state to return to. */
   #destinationDown: 'live' | 'paused' | undefined;
   #starting: Promise<void> | undefined;
+  /** Settles when the server says a destination took the broadcast; `waiting` once recording runs. */
+  #onAir: OnAir | undefined;
   #stopping: Promise<void> | undefined;
   /** Settles when the broadcast ends: resolves when it stopped, rejects with what failed it. */
   #outcome: Promise<void> = Promise.resolve();
@@ -127,8 +129,10 @@ export class BroadcastClient extends EventTarget {
   }
 
   /**
-   * Connects, asks the server to start, and starts recording `stream`. Resolves once live;
-   * rejects with a BroadcastError carrying the server's code when the broadcast cannot start.
+   * Connects, asks the server to start, and starts recording `stream`. Resolves once live: a
+   * destination took the broadcast (until then the state is `connecting`). Rejects with a
+   * BroadcastError carrying the server's code when the broadcast cannot start, or `NOT_STARTED`
+   * when `stop()` came first.
    */
   start(stream: MediaStream): Promise<void> {
     if (!(stream instanceof MediaStream) || stream.getVideoTracks().length === 0) {
@@ -164,13 +168,22 @@ export class BroadcastClient extends EventTarget {
    * not come back). Resolves at once when there is nothing to stop.
    */
   async stop(): Promise<void> {
-    if (this.#state === 'connecting') await this.#starting?.catch(() => {});
+    if (this.#state === 'connecting' && !this.#onAir?.waiting) await this.#starting?.catch(() => {});
     if (this.#state === 'reconnecting') {
       // The next state is the reconnection's outcome: back on air, or failed.
       const next = await new Promise<BroadcastState>((resolve) => {
         this.addEventListener('statechange', (event) => resolve(event.detail.state), { once: true });
       });
       if (next === 'error') return this.#outcome;
+    }
+    if (this.#state === 'connecting' && this.#onAir?.waiting) {
+      // No destination took anything yet, so there is nothing to flush: the server is told to end
+      // its ffmpeg (which may hang on a destination that never answers) and the broadcast is over.
+      this.#onAir.reject(new BroadcastError('NOT_STARTED', 'The broadcast was stopped before it went on air.'));
+      this.#setState('stopping');
+      this.#socket?.emit('stop', () => {});
+      this.#finish();
+      return;
     }
     if (this.#state === 'live' || this.#state === 'paused') {
       this.#setState('stopping');
@@ -218,10 +231,14 @@ export class BroadcastClient extends EventTarget {
       this.#resumeToken = answer.resumeToken;
       this.#videoMode = answer.video;
       await this.#until(recorder.start());
+      const onAir = this.#onAir!;
+      onAir.waiting = true;
+      await this.#until(onAir.promise);
       this.#setState('live');
     } catch (caught) {
       const error = toBroadcastError(caught);
-      this.#fail(error);
+      // A stop before the broadcast went on air is not a failure: the stop goes on flushing.
+      if (this.#state !== 'stopping') this.#fail(error);
       throw error;
     }
   }
@@ -249,7 +266,10 @@ export class BroadcastClient extends EventTarget {
     const socket = openSocket(this.#options);
     this.#socket = socket;
     this.#sender.attach(socket);
+    socket.on('on-air', () => this.#onAir?.resolve());
     socket.on('stats', (stats) => {
+      // A server that predates `on-air` tells it by its stats.
+      if (showsOnAir(stats)) this.#onAir?.resolve();
       this.#stats = stats;
       this.#emit('stats', stats);
     });
@@ -341,6 +361,7 @@ export class BroadcastClient extends EventTarget {
     this.#resumeToken = undefined;
     this.#videoMode = undefined;
     this.#stopping = undefined;
+    this.#onAir = onAirSignal();
     this.#outcome = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
     // The outcome is also raced by steps nobody may be awaiting; its failure is reported by events.
     this.#outcome.catch(() => {});
@@ -400,4 +421,26 @@ export class BroadcastClient extends EventTarget {
 function toBroadcastError(caught: unknown): BroadcastError {
   if (caught instanceof BroadcastError) return caught;
   return new BroadcastError('INTERNAL', caught instanceof Error ? caught.message : String(caught));
+}
+
+/** The server's word that a destination took the broadcast, awaited by `start()`. */
+interface OnAir {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: BroadcastError): void;
+  /** Recording runs and the broadcast waits only for this. */
+  waiting: boolean;
+}
+
+function onAirSignal(): OnAir {
+  let settle!: Pick<OnAir, 'resolve' | 'reject'>;
+  const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  // Nobody awaits it when the broadcast fails before recording starts.
+  promise.catch(() => {});
+  return { promise, ...settle, waiting: false };
+}
+
+/** Whether stats from a server without the `on-air` message show a destination publishing. */
+function showsOnAir(stats: BroadcastStats): boolean {
+  return stats.destinations ? stats.destinations.some((each) => each.state === 'live') : stats.durationMs > 0;
 }

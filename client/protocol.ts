@@ -23,6 +23,7 @@ export const ERRORS = {
   NETWORK_TOO_SLOW: 'The network is too slow for this bitrate: media piled up faster than it could be sent.',
   BUFFER_FULL: 'Media arrived faster than the server could pass it on, so the broadcast was ended to bound memory.',
   DISCONNECTED: 'The connection to the broadcast server was lost.',
+  SERVER_SHUTDOWN: 'The broadcast server is shutting down, so the broadcast ended.',
   INTERNAL: 'Something went wrong on the broadcast server.',
 } as const;
 
@@ -201,6 +202,12 @@ export interface ClientToServerEvents {
 
 /** Events the server emits. */
 export interface ServerToClientEvents {
+  /**
+   * A destination took the broadcast (its ffmpeg has written media to it): the broadcast is on air.
+   * Sent once per broadcast. Servers without it tell the same by a `stats` whose `destinations`
+   * has one `live` (or, without `destinations`, whose `durationMs` is above 0).
+   */
+  'on-air': (message: OnAirMessage) => void;
   stats: (stats: BroadcastStats) => void;
   ended: (message: EndedMessage) => void;
   /** One line of ffmpeg's log, redacted; only when the server's `sendFfmpegOutput` is on. */
@@ -236,6 +243,11 @@ export interface DestinationLostMessage {
   remaining?: number;
   /** false when the server gave up on this destination (no retries left, or it never took the broadcast). */
   retrying?: boolean;
+}
+
+/** Sent when the broadcast first goes on air: where each destination is at that moment. */
+export interface OnAirMessage {
+  destinations: DestinationStatus[];
 }
 
 /** Sent when a dropped destination publishes again. */

@@ -13,7 +13,7 @@ const stats = document.querySelector('#stats');
 
 const MAX_EVENTS = 50;
 
-// Attributes, as markup would set them; the element reads them when Start is pressed.
+// Attributes, as markup would set them; the element reads them when Go live is pressed.
 function applySettings() {
   const url = destination.value.trim();
   if (url) broadcaster.setAttribute('rtmp-url', url);

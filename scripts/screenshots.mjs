@@ -1,5 +1,5 @@
 // Screenshots of <rtmp-broadcaster> on the demo page for the README (docs/element-*.png): idle,
-// live, live with the microphone muted, and with an error. Runs the demo in-process and drives headless Chromium's fake camera.
+// the green room (desktop and a 390 px phone), live, live with the microphone muted, and with an error. Runs the demo in-process and drives headless Chromium's fake camera.
 // Usage: npm run build && node --import tsx scripts/screenshots.mjs
 import puppeteer from 'puppeteer-core';
 import { startDemo } from '../demo/server.ts';
@@ -21,6 +21,16 @@ try {
   await page.goto(demo.url);
   await page.waitForFunction(() => customElements.get('rtmp-broadcaster'));
   await shoot('idle');
+
+  // The green room, opened with the element's own Preview button: camera and meter, nothing sent.
+  await page.evaluate(() => document.querySelector('rtmp-broadcaster').shadowRoot.querySelector('[part~=preview-button]').click());
+  await page.waitForFunction(() => document.querySelector('rtmp-broadcaster').hasAttribute('previewing'));
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await shoot('preview');
+  await page.setViewport({ width: 390, height: 844 });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await shoot('preview-phone');
+  await page.setViewport({ width: 720, height: 900 });
 
   // The demo's own start button, as a person would press it.
   await page.evaluate(() => document.querySelector('rtmp-broadcaster').shadowRoot.querySelector('[part~=start-button]').click());

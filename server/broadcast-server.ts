@@ -117,13 +117,14 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   }
 
   /**
-   * Refuses new broadcasts, ends every live one gracefully (FLV flushed) and resolves once every
-   * ffmpeg has exited; then disconnects every client and refuses new connections. The http
-   * server stays yours to close.
+   * Refuses new broadcasts, ends every live one gracefully (FLV flushed; its client is told
+   * `SERVER_SHUTDOWN`) and resolves once every ffmpeg has exited; then disconnects every client
+   * and refuses new connections. The http server stays yours to close.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.all([...this.#broadcasts.values()].map((broadcast) => broadcast.stop()));
+      const shutdown = new BroadcastError('SERVER_SHUTDOWN').toJSON();
+      await Promise.all([...this.#broadcasts.values()].map((broadcast) => broadcast.stop(shutdown)));
       // Let every end report (ended message, stop hook) finish before the sockets go.
       await Promise.all([...this.#ending]);
       // Only this process's clients: with a cluster or Redis adapter, io.disconnectSockets() reaches every process's.
@@ -140,7 +141,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       // socket.io hands `data` to the client's connect_error, so the client sees the code.
       return Object.assign(new Error(error.message), { data: error.toJSON() });
     };
-    if (this.#closing) return refusal(new BroadcastError('INTERNAL', 'The broadcast server is shutting down.'));
+    if (this.#closing) return refusal(new BroadcastError('SERVER_SHUTDOWN', 'The broadcast server is shutting down.'));
     if (!isAllowedOrigin(socket.request, this.#allowedOrigins)) {
       const origin = String(socket.request.headers.origin).slice(0, 200);
       return refusal(new BroadcastError('ORIGIN_NOT_ALLOWED', `Pages on ${origin} are not allowed to use this broadcast server.`));
@@ -164,7 +165,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
 
   /** Validates, asks the start hook, picks the destinations, passes admission, and starts the broadcast. */
   async #start(sessionId: string, raw: unknown, base: ConnectionContext): Promise<Broadcast> {
-    if (this.#closing) throw new BroadcastError('INTERNAL', 'The server is shutting down and takes no new broadcasts.');
+    if (this.#closing) throw new BroadcastError('SERVER_SHUTDOWN', 'The server is shutting down and takes no new broadcasts.');
     const request = validateStartRequest(raw);
     const media = parseMimeType(request.mimeType);
     if (!media) {

@@ -46,6 +46,8 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   /** The last chunk sequence number accepted; -1 before any. */
   #lastSeq = -1;
   #retries = 0;
+  /** A destination took the broadcast and the client was told (`on-air`, once). */
+  #onAir = false;
   #disconnected = false;
   /** Why the server is ending the broadcast (an idle client, a full buffer…), while ffmpeg flushes. */
   #endReason: ErrorPayload | undefined;
@@ -259,6 +261,10 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
       this.#destinationRestored({ index: 0, destination: this.#process.destination }, this.#retries);
     }
     const withDestinations = { ...stats, destinations: this.destinations() };
+    if (!this.#onAir && withDestinations.destinations.some((each) => each.state === 'live')) {
+      this.#onAir = true;
+      this.#socket?.emit('on-air', { destinations: withDestinations.destinations });
+    }
     this.#socket?.emit('stats', withDestinations);
     this.emit('stats', withDestinations);
   }

@@ -1,62 +1,20 @@
 // The <rtmp-broadcaster> element: opens the camera or the screen, shows a preview, and broadcasts
 // it through a BroadcastClient, whose events it re-dispatches under its own names.
 import { html, LitElement, nothing } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import {
-  BroadcastClient,
-  type BroadcastClientOptions,
-  type BroadcastState,
-  type FfmpegOutputDetail,
-  type StateChangeDetail,
-} from '../broadcast-client.js';
-import { BroadcastError, type BroadcastStats, type DestinationLostMessage, type DestinationRestoredMessage, type EndedMessage, type ErrorCode, type ErrorPayload } from '../protocol.js';
-import { errorMessageKey, stringsFor, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
+import { property, query, state } from 'lit/decorators.js';
+import { BroadcastClient, type BroadcastState } from '../broadcast-client.js';
+import { BroadcastError, type BroadcastStats } from '../protocol.js';
+import { DevicePickerController } from './device-picker.controller.js';
+import { LevelMeterController } from './level-meter.controller.js';
+import { MediaSourceController, mediaError, type BroadcastSource } from './media-source.controller.js';
+import { stringsFor, type ErrorMessageKey, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
+import type { RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
+import { checkMedia, clientOptions, destinationList } from './rtmp-broadcaster.options.js';
 import styles from './rtmp-broadcaster.styles.js';
+import { isOnAir, isRunning, renderControls, type ErrorLine } from './rtmp-broadcaster.view.js';
 
-/** What the element broadcasts: the camera, the screen, or the page's own `stream`. */
-export type BroadcastSource = 'camera' | 'screen' | 'none';
-
-const SOURCES: readonly BroadcastSource[] = ['camera', 'screen', 'none'];
-
-/** The events of <rtmp-broadcaster>, each a CustomEvent that bubbles out of the shadow root. */
-export interface RtmpBroadcasterEventMap {
-  /** The broadcast's state changed. */
-  'rtmp-statechange': CustomEvent<StateChangeDetail>;
-  /** Progress from the server, about once a second while live. */
-  'rtmp-stats': CustomEvent<BroadcastStats>;
-  /** The broadcast failed (or could not open the camera or screen); `rtmp-ended` follows. */
-  'rtmp-error': CustomEvent<ErrorPayload>;
-  /** The broadcast is over, whatever ended it; once per start. */
-  'rtmp-ended': CustomEvent<EndedMessage>;
-  /** A line of the server's ffmpeg log, only when the server's `sendFfmpegOutput` is on. */
-  'rtmp-ffmpeg-output': CustomEvent<FfmpegOutputDetail>;
-  /** A destination dropped the broadcast; the server reconnects it unless `retrying` is false. */
-  'rtmp-destination-lost': CustomEvent<DestinationLostMessage>;
-  /** A dropped destination takes the broadcast again. */
-  'rtmp-destination-restored': CustomEvent<DestinationRestoredMessage>;
-  /** The person muted or unmuted the microphone, or hid or showed the video, with the built-in buttons. */
-  'rtmp-mutechange': CustomEvent<MuteChangeDetail>;
-}
-
-/** Detail of `rtmp-mutechange`: what the broadcast carries now. */
-export interface MuteChangeDetail {
-  /** Silence goes out instead of the microphone. */
-  audioMuted: boolean;
-  /** Black frames go out instead of the camera or screen. */
-  videoMuted: boolean;
-}
-
-/** Where the device pickers remember the choice, per kind. */
-const DEVICE_STORAGE_KEYS = { videoinput: 'rtmp-broadcaster:camera', audioinput: 'rtmp-broadcaster:microphone' } as const;
-type InputKind = keyof typeof DEVICE_STORAGE_KEYS;
-
-/** What the error line shows: a code the strings table explains, and the words that came with it. */
-interface ErrorLine {
-  code?: ErrorCode;
-  /** The browser's reason when the camera or microphone did not open (`NotAllowedError`…). */
-  mediaFailure?: string;
-  message: string;
-}
+export type { BroadcastSource };
+export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
 
 /**
  * Without `controls` it shows only the preview and the page drives it with `start()`, `pause()`,
@@ -85,12 +43,17 @@ interface ErrorLine {
  * `audio-muted` and `video-muted` attributes (or properties), which also apply from the start of
  * a broadcast; a press of either button fires `rtmp-mutechange`.
  *
+ * A green room comes first if the page wants it: `preview()` (or the Preview button, or the
+ * `autopreview` attribute) opens the camera or screen and the microphone and shows them, with the
+ * meter and the pickers, sending nothing; `start()` then broadcasts the same tracks. The boolean
+ * `previewing` attribute is set meanwhile.
+ *
  * Tracks the element opened are stopped when the broadcast ends or the element leaves the page
  * (which also stops the broadcast); a page-provided `stream` is left alone.
  *
  * @summary Broadcasts the camera or the screen to YouTube, Twitch or any RTMP ingest, through a BroadcastServer.
  *
- * @slot controls - Replaces the built-in start, pause/resume and stop buttons (shown with `controls`).
+ * @slot controls - Replaces the built-in buttons (Preview, Go live / End broadcast, Pause/Resume, the mute toggles) (shown with `controls`).
  * @slot status - Replaces the built-in status line: state, elapsed time and bitrate (shown with `controls`).
  *
  * @event {{ state: BroadcastState, previous: BroadcastState }} rtmp-statechange - The broadcast's state changed.
@@ -107,15 +70,17 @@ interface ErrorLine {
  * @csspart bar - The row under the preview holding the controls and the status.
  * @csspart controls - The wrapper around the buttons.
  * @csspart button - Every built-in button.
- * @csspart start-button - The start button.
+ * @csspart preview-button - Opens the green room (`preview()`); shown with `controls` until the camera is open.
+ * @csspart start-button - The Go live button, the primary action while no broadcast runs.
  * @csspart pause-button - The pause/resume button.
- * @csspart stop-button - The stop button.
+ * @csspart stop-button - The End broadcast button: the same button as Go live, in its place (and keeping the focus) while a broadcast connects, is on air or stops; outlined in the error color, bold.
  * @csspart mic-button - The mute-microphone toggle (`aria-pressed="true"` while muted), shown while on air with audio.
  * @csspart camera-button - The hide-video toggle (`aria-pressed="true"` while hidden), shown while on air.
  * @csspart status - The status line.
  * @csspart state - The state, in the status line.
  * @csspart elapsed - The elapsed time (mm:ss), in the status line.
- * @csspart bitrate - The output bitrate, in the status line.
+ * @csspart bitrate - The output bitrate, in the status line (elapsed time and bitrate only while a broadcast runs).
+ * @csspart summary - After a broadcast that went on air: how long it lasted and its average bitrate, in the status line.
  * @csspart error - The error's own words, from the server, its hooks or the browser (inside the element's one ARIA alert region).
  * @csspart error-help - What went wrong and what to do next, in the element's language, from the error code (inside the element's one ARIA alert region).
  * @csspart meter - The microphone level meter (`role="meter"`, 0–100), while the preview has audio.
@@ -124,7 +89,7 @@ interface ErrorLine {
  * @csspart camera-select - The camera picker (`<select>`); the choice is remembered in localStorage.
  * @csspart mic-select - The microphone picker (`<select>`); the choice is remembered in localStorage.
  *
- * @cssproperty [--rtmp-broadcaster-accent = #d32f2f] - The start button and the on-air dot.
+ * @cssproperty [--rtmp-broadcaster-accent = #d32f2f] - The Go live button and the on-air dot.
  * @cssproperty [--rtmp-broadcaster-background = #1c1c1e] - The element's background (`#f4f4f5` when the page prefers a light color scheme).
  * @cssproperty [--rtmp-broadcaster-color = #fff] - The text color (`#1c1c1e` in a light color scheme).
  * @cssproperty [--rtmp-broadcaster-error-color = #ffb4ab] - The error message's color (`#b3261e` in a light color scheme).
@@ -185,6 +150,9 @@ export class RtmpBroadcaster extends LitElement {
   /** Shows the buttons, the status line and the error message under the preview. */
   @property({ type: Boolean, reflect: true }) controls = false;
 
+  /** Opens the green room (`preview()`) as soon as the element is on the page. */
+  @property({ type: Boolean }) autopreview = false;
+
   /** socket.io handshake `auth`, which the server's hooks see: tokens go here. Property only. */
   @property({ attribute: false }) auth?: Record<string, unknown>;
 
@@ -202,20 +170,23 @@ export class RtmpBroadcaster extends LitElement {
 
   @state() private broadcastState: BroadcastState = 'idle';
   @state() private stats?: BroadcastStats;
+  /** The sum of the bitrates reported while on air and their count, for the end summary's average. */
+  #bitrates = { sum: 0, count: 0 };
   @state() private errorLine?: ErrorLine;
-  /** The microphone's level, 0–100, while the preview has audio. */
-  @state() private micLevel?: number;
-  @state() private devices: MediaDeviceInfo[] = [];
-  /** What the current broadcast records, shown in the preview. */
+  /** What the preview shows: the green room's camera, then what the broadcast records. */
   @state() private broadcastStream?: MediaStream;
+  /** In the green room: the camera or screen is open and nothing goes to the server. */
+  @state() private previewing = false;
+
+  @query('video', true) private previewVideo!: HTMLVideoElement;
 
   #client: BroadcastClient | undefined;
-  /** A stream the element opened itself; its tracks are stopped when the broadcast ends. */
-  #ownStream: MediaStream | undefined;
-  #starting: Promise<void> | undefined;
-  #meter: { context: AudioContext; timer: ReturnType<typeof setInterval> } | undefined;
-  /** Aborted when the element leaves the page: removes the listeners it added on connecting. */
-  #connection: AbortController | undefined;
+  /** The camera or screen the element opened itself; its tracks are stopped when the broadcast ends. */
+  readonly #media = new MediaSourceController(this, () => this);
+  readonly #meter = new LevelMeterController(this);
+  readonly #devices = new DevicePickerController(this);
+  /** The camera, screen or microphone being opened for the next broadcast. */
+  #opening: Promise<MediaStream> | undefined;
 
   static override get observedAttributes(): string[] {
     return [...super.observedAttributes, 'lang'];
@@ -231,8 +202,39 @@ export class RtmpBroadcaster extends LitElement {
     return this.#client;
   }
 
+  /** In the green room: the preview shows the camera (or screen) and microphone; nothing is sent. */
+  get isPreviewing(): boolean {
+    return this.previewing;
+  }
+
   /**
-   * Opens the camera or the screen per `source` (unless `stream` is set), connects, and goes live.
+   * Opens the green room: the camera or the screen per `source` (unless `stream` is set) and the
+   * microphone, shown in the preview with the level meter and the device pickers; nothing goes to
+   * the server. `start()` then broadcasts these very tracks (no second permission prompt). Rejects
+   * with `MEDIA_UNAVAILABLE` when they cannot be opened (shown in the error line), or a TypeError
+   * naming a wrong attribute. Does nothing while a broadcast runs.
+   */
+  async preview(): Promise<void> {
+    if (isRunning(this.broadcastState)) return;
+    checkMedia(this);
+    this.errorLine = undefined;
+    try {
+      const stream = this.stream ?? (await this.#media.open());
+      if (!this.isConnected || isRunning(this.broadcastState)) return;
+      this.broadcastStream = stream;
+      this.#setPreviewing(true);
+      // Labels come with the permission the stream just got.
+      void this.#devices.refresh();
+    } catch (caught) {
+      const error = mediaError(this.source, caught);
+      this.errorLine = { code: error.code, mediaFailure: (caught as Error | undefined)?.name, message: error.message };
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the camera or the screen per `source` (unless `stream` is set, or the green room has
+   * them open already), connects, and goes live.
    * Resolves once live; rejects with the BroadcastError that stopped it (also dispatched as
    * `rtmp-error`), or at once with a TypeError naming a wrong attribute or option.
    */
@@ -240,13 +242,18 @@ export class RtmpBroadcaster extends LitElement {
     if (isRunning(this.broadcastState)) return Promise.reject(new BroadcastError('ALREADY_STARTED'));
     let client: BroadcastClient;
     try {
-      this.#checkMedia();
-      client = new BroadcastClient(this.#clientOptions());
+      checkMedia(this);
+      client = new BroadcastClient(clientOptions(this));
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#starting = this.#start(client);
-    return this.#starting;
+    // Caught before connecting: a URL pasted without its scheme is the most common slip.
+    if ([this.rtmpUrl ?? []].flat().some((url) => !/^rtmps?:\/\//i.test(url))) {
+      const error = new BroadcastError('INVALID_REQUEST', 'The stream URL must start with rtmp:// or rtmps://.');
+      this.#fail(error, undefined, 'MISSING_SCHEME');
+      return Promise.reject(error);
+    }
+    return this.#start(client);
   }
 
   /** Sends black frames and silence instead of the stream; the broadcast stays on air. */
@@ -264,25 +271,23 @@ export class RtmpBroadcaster extends LitElement {
    * While starting or reconnecting, waits for that first. Resolves at once when nothing is running.
    */
   async stop(): Promise<void> {
-    if (this.broadcastState === 'connecting') await this.#starting?.catch(() => {});
+    // While the camera opens there is no client yet; once it runs, the client stops even before on air.
+    await this.#opening?.catch(() => {});
     await this.#client?.stop();
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.#reflectState();
-    this.#connection = new AbortController();
-    navigator.mediaDevices?.addEventListener('devicechange', () => void this.#listDevices(), { signal: this.#connection.signal });
-    void this.#listDevices();
+    // A failure shows in the error line.
+    if (this.autopreview) void this.preview().catch(() => {});
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.#connection?.abort();
     // The broadcast flushes on its own: the client records clones, not the tracks stopped here.
     void this.stop().catch(() => {});
-    this.#releaseOwnStream();
-    this.#stopMeter();
+    this.#setPreviewing(false);
   }
 
   override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
@@ -292,21 +297,29 @@ export class RtmpBroadcaster extends LitElement {
   }
 
   protected override updated(changed: Map<PropertyKey, unknown>): void {
+    // Only when the stream changes: Lit sets an object-valued binding on every render, and each
+    // assignment reloads the video (black for a moment), ten times a second with the meter on.
+    const shown = this.broadcastStream ?? this.stream ?? null;
+    if (this.previewVideo.srcObject !== shown) this.previewVideo.srcObject = shown;
     if (changed.has('audioMuted')) this.#client?.setAudioMuted(Boolean(this.audioMuted));
     if (changed.has('videoMuted')) this.#client?.setVideoMuted(Boolean(this.videoMuted));
-    if (changed.has('broadcastStream') || changed.has('stream') || changed.has('controls')) this.#startMeter();
+    if (changed.has('broadcastStream') || changed.has('stream') || changed.has('controls')) {
+      this.#meter.follow(this.controls ? (this.broadcastStream ?? this.stream) : undefined);
+    }
   }
 
   async #start(client: BroadcastClient): Promise<void> {
     this.errorLine = undefined;
     this.stats = undefined;
+    this.#bitrates = { sum: 0, count: 0 };
     this.#setState('connecting');
     let stream: MediaStream;
     try {
-      stream = this.stream ?? (this.#ownStream = await this.#openSource());
+      this.#opening = this.stream ? Promise.resolve(this.stream) : this.#media.open();
+      stream = await this.#opening;
       if (!this.isConnected) throw new BroadcastError('NOT_STARTED', 'The element left the page before the broadcast started.');
     } catch (caught) {
-      this.#releaseOwnStream();
+      this.#media.release();
       const error = caught instanceof BroadcastError ? caught : mediaError(this.source, caught);
       this.#fail(error, caught instanceof BroadcastError ? undefined : (caught as Error | undefined)?.name);
       throw error;
@@ -315,9 +328,10 @@ export class RtmpBroadcaster extends LitElement {
     client.setAudioMuted(Boolean(this.audioMuted));
     client.setVideoMuted(Boolean(this.videoMuted));
     this.#listen(client);
+    this.#setPreviewing(false);
     this.broadcastStream = stream;
     // Labels come with the permission the stream just got.
-    void this.#listDevices();
+    void this.#devices.refresh();
     await client.start(stream);
   }
 
@@ -326,6 +340,7 @@ export class RtmpBroadcaster extends LitElement {
     client.addEventListener('statechange', (event) => this.#setState(event.detail.state));
     client.addEventListener('stats', (event) => {
       this.stats = event.detail;
+      if (isOnAir(this.broadcastState)) this.#bitrates = { sum: this.#bitrates.sum + event.detail.kbps, count: this.#bitrates.count + 1 };
       this.#emit('rtmp-stats', event.detail);
     });
     client.addEventListener('error', (event) => {
@@ -333,7 +348,7 @@ export class RtmpBroadcaster extends LitElement {
       this.#emit('rtmp-error', event.detail);
     });
     client.addEventListener('ended', (event) => {
-      this.#releaseOwnStream();
+      this.#media.release();
       this.broadcastStream = undefined;
       this.#emit('rtmp-ended', event.detail);
     });
@@ -342,33 +357,9 @@ export class RtmpBroadcaster extends LitElement {
     client.addEventListener('destination-restored', (event) => this.#emit('rtmp-destination-restored', event.detail));
   }
 
-  /** Opens what `source` names, at the size and frame rate asked for. */
-  async #openSource(): Promise<MediaStream> {
-    const video: MediaTrackConstraints = {
-      width: { ideal: this.width },
-      height: { ideal: this.height },
-      ...(this.framerate ? { frameRate: { ideal: this.framerate } } : {}),
-    };
-    const audio = chosenDevice('audioinput') ?? true;
-    if (this.source === 'camera') {
-      const camera = chosenDevice('videoinput');
-      const constraints = { video: { ...video, ...camera }, audio: this.noAudio ? false : audio };
-      return navigator.mediaDevices.getUserMedia(constraints).catch((error: unknown) => {
-        // A remembered device since unplugged: open the browser's default instead.
-        if (!(error instanceof Error && error.name === 'OverconstrainedError') || !(camera || audio !== true)) throw error;
-        return navigator.mediaDevices.getUserMedia({ video, audio: !this.noAudio });
-      });
-    }
-    // The screen first: browsers let getDisplayMedia open only right after a click.
-    const screen = await navigator.mediaDevices.getDisplayMedia({ video, audio: false });
-    if (this.noAudio) return screen;
-    try {
-      const microphone = await navigator.mediaDevices.getUserMedia({ audio });
-      return new MediaStream([...screen.getVideoTracks(), ...microphone.getAudioTracks()]);
-    } catch (error) {
-      stopTracks(screen);
-      throw error;
-    }
+  #setPreviewing(previewing: boolean): void {
+    this.previewing = previewing;
+    this.toggleAttribute('previewing', previewing);
   }
 
   /** The client of the broadcast under way; not the last one's while the next opens the camera. */
@@ -380,9 +371,9 @@ export class RtmpBroadcaster extends LitElement {
   }
 
   /** A failure before the client took over: the element reports it the way the client would. */
-  #fail(error: BroadcastError, mediaFailure?: string): void {
+  #fail(error: BroadcastError, mediaFailure?: string, helpKey?: ErrorMessageKey): void {
     this.#setState('error');
-    this.errorLine = { code: error.code, mediaFailure, message: error.message };
+    this.errorLine = { code: error.code, mediaFailure, helpKey, message: error.message };
     const payload = error.toJSON();
     this.#emit('rtmp-error', payload);
     this.#emit('rtmp-ended', { reason: 'error', error: payload });
@@ -405,85 +396,6 @@ export class RtmpBroadcaster extends LitElement {
     this.toggleAttribute('error', state === 'error');
   }
 
-  #releaseOwnStream(): void {
-    stopTracks(this.#ownStream);
-    this.#ownStream = undefined;
-  }
-
-  #checkMedia(): void {
-    if (!SOURCES.includes(this.source)) {
-      throw new TypeError(`Expected \`source\` to be "camera", "screen" or "none", got \`${String(this.source)}\``);
-    }
-    if (this.source === 'none' && !this.stream) throw new TypeError('Expected `stream` to be set when `source` is "none"');
-    if (this.stream !== undefined && !(this.stream instanceof MediaStream && this.stream.getVideoTracks().length > 0)) {
-      throw new TypeError('Expected `stream` to be a MediaStream with a video track');
-    }
-  }
-
-  #clientOptions(): BroadcastClientOptions {
-    // Removed number attributes read as null; the client wants them absent to apply its defaults.
-    return {
-      server: this.server ?? location.origin,
-      rtmpUrl: [this.rtmpUrl ?? []].flat().length ? this.rtmpUrl : undefined,
-      auth: this.auth,
-      videoBitsPerSecond: this.videoBitrate ?? undefined,
-      audioBitsPerSecond: this.audioBitrate ?? undefined,
-      framerate: this.framerate ?? undefined,
-      audioSampleRate: this.audioSampleRate ?? undefined,
-      timeslice: this.timeslice ?? undefined,
-    };
-  }
-
-  /** Lists the cameras and microphones for the pickers; names come only once access was granted. */
-  async #listDevices(): Promise<void> {
-    if (!navigator.mediaDevices?.enumerateDevices) return;
-    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
-    this.devices = devices.filter((device) => device.deviceId && (device.kind === 'videoinput' || device.kind === 'audioinput'));
-  }
-
-  /** Follows the level of the preview's audio with an AnalyserNode, ten times a second. */
-  #startMeter(): void {
-    const stream = this.broadcastStream ?? this.stream;
-    const track = stream?.getAudioTracks()[0];
-    this.#stopMeter();
-    if (!this.controls || !stream || !track || typeof AudioContext === 'undefined') return;
-    const context = new AudioContext();
-    const analyser = context.createAnalyser();
-    analyser.fftSize = 1024;
-    context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
-    const samples = new Float32Array(analyser.fftSize);
-    const timer = setInterval(() => {
-      // Suspended until the page has had a user gesture, in browsers that ask for one.
-      if (context.state === 'suspended') void context.resume();
-      analyser.getFloatTimeDomainData(samples);
-      let sum = 0;
-      for (const sample of samples) sum += sample * sample;
-      const rms = Math.sqrt(sum / samples.length);
-      // -60 dBFS and below reads 0, full scale 100.
-      const level = rms > 0 ? Math.max(0, Math.min(100, Math.round(((20 * Math.log10(rms) + 60) / 60) * 100))) : 0;
-      if (level !== this.micLevel) this.micLevel = level;
-    }, 100);
-    this.#meter = { context, timer };
-    this.micLevel = 0;
-  }
-
-  #stopMeter(): void {
-    if (!this.#meter) return;
-    clearInterval(this.#meter.timer);
-    void this.#meter.context.close().catch(() => {});
-    this.#meter = undefined;
-    this.micLevel = undefined;
-  }
-
-  #onDeviceChange(kind: InputKind, event: Event): void {
-    const { value } = event.target as HTMLSelectElement;
-    try {
-      localStorage.setItem(DEVICE_STORAGE_KEYS[kind], value);
-    } catch {
-      // Storage can be off (private browsing, sandboxed frames): the choice lasts until reload.
-    }
-  }
-
   /** The element's words: its language's (its own `lang` or the closest ancestor's), then `strings`. */
   #strings(): RtmpBroadcasterStrings {
     const lang = this.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || 'en';
@@ -494,8 +406,7 @@ export class RtmpBroadcaster extends LitElement {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
-  // The buttons are aria-disabled rather than disabled, so they keep the keyboard focus when the
-  // state changes under it; each handler ignores a click its button's state does not allow.
+  // Each handler ignores a click its button's state does not allow (the buttons are aria-disabled).
 
   #onStartClick(): void {
     if (isRunning(this.broadcastState)) return;
@@ -505,46 +416,27 @@ export class RtmpBroadcaster extends LitElement {
     });
   }
 
-  /** The mute-microphone and hide-video toggles, while on air; the microphone's only when there is one. */
-  #renderMuteButtons(strings: RtmpBroadcasterStrings) {
-    const hasAudio = (this.broadcastStream?.getAudioTracks().length ?? 0) > 0;
-    return html`
-      ${hasAudio
-        ? html`<button part="button mic-button" class="button button--toggle" type="button" aria-pressed=${this.audioMuted} @click=${() => this.#onMuteClick('audio')}>
-            ${strings.muteMicrophone}
-          </button>`
-        : nothing}
-      <button part="button camera-button" class="button button--toggle" type="button" aria-pressed=${this.videoMuted} @click=${() => this.#onMuteClick('video')}>
-        ${strings.hideVideo}
-      </button>
-    `;
-  }
-
   /** The camera and microphone pickers; disabled while a broadcast records the current devices. */
   #renderDevices(state: BroadcastState, strings: RtmpBroadcasterStrings) {
-    const picker = (kind: InputKind, name: string, label: string) => {
-      const devices = this.devices.filter((device) => device.kind === kind);
-      if (devices.length === 0) return nothing;
-      const chosen = storedDevice(kind);
-      return html`
-        <label class="picker">
-          <span class="visually-hidden">${label}</span>
-          <select part=${name} class="select" ?disabled=${isRunning(state)} @change=${(event: Event) => this.#onDeviceChange(kind, event)}>
-            ${devices.map(
-              (device, index) => html`<option value=${device.deviceId} ?selected=${device.deviceId === chosen}>${device.label || `${label} ${index + 1}`}</option>`,
-            )}
-          </select>
-        </label>
-      `;
-    };
-    const showCamera = this.source === 'camera' && !this.stream;
-    const showMicrophone = !this.noAudio && !this.stream;
-    return html`
-      <div part="devices" class="devices">
-        ${showCamera ? picker('videoinput', 'camera-select', strings.camera) : nothing}
-        ${showMicrophone ? picker('audioinput', 'mic-select', strings.microphone) : nothing}
-      </div>
-    `;
+    return this.#devices.render({
+      camera: { shown: this.source === 'camera' && !this.stream, label: strings.camera },
+      microphone: { shown: !this.noAudio && !this.stream, label: strings.microphone },
+      disabled: isRunning(state),
+      onChange: () => {
+        // The green room shows the new device at once.
+        if (!this.previewing || !this.#media.stream || isRunning(this.broadcastState)) return;
+        this.#media.release();
+        void this.preview().catch(() => {});
+      },
+    });
+  }
+
+  async #onPreviewClick(): Promise<void> {
+    // A failure shows in the error line.
+    await this.preview().catch(() => {});
+    await this.updateComplete;
+    // The button is gone once the camera shows: the focus moves on to the next step, going live.
+    if (this.previewing && !this.shadowRoot?.activeElement) this.shadowRoot?.querySelector<HTMLElement>('[part~="start-button"]')?.focus();
   }
 
   #onPauseClick(): void {
@@ -566,101 +458,31 @@ export class RtmpBroadcaster extends LitElement {
     const state = this.broadcastState;
     return html`
       <div part="base" class="base">
-        <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true} .srcObject=${this.broadcastStream ?? this.stream ?? null}></video>
-        ${this.controls ? this.#renderControls(state) : nothing}
+        <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true}></video>
+        ${this.controls
+          ? renderControls({
+              state,
+              strings: this.#strings(),
+              previewing: this.previewing,
+              pageStream: this.stream !== undefined,
+              stats: this.stats,
+              averageKbps: this.#bitrates.count ? this.#bitrates.sum / this.#bitrates.count : undefined,
+              errorLine: this.errorLine,
+              audioMuted: this.audioMuted,
+              videoMuted: this.videoMuted,
+              hasAudio: (this.broadcastStream?.getAudioTracks().length ?? 0) > 0,
+              meterLevel: this.#meter.level,
+              devices: this.#renderDevices(state, this.#strings()),
+              on: {
+                preview: () => void this.#onPreviewClick(),
+                start: () => this.#onStartClick(),
+                pause: () => this.#onPauseClick(),
+                stop: () => this.#onStopClick(),
+                mute: (kind) => this.#onMuteClick(kind),
+              },
+            })
+          : nothing}
       </div>
     `;
   }
-
-  #renderControls(state: BroadcastState) {
-    const strings = this.#strings();
-    const errorLine = this.errorLine;
-    const help = errorLine?.code ? strings.errors[errorMessageKey(errorLine.code, errorLine.mediaFailure)] : undefined;
-    const canPause = state === 'live' || state === 'paused';
-    const canStop = isOnAir(state) || state === 'connecting';
-    return html`
-      <div part="bar" class="bar">
-        <div part="controls" class="controls">
-          <slot name="controls">
-            <button part="button start-button" class="button button--start" type="button" aria-disabled=${isRunning(state)} @click=${this.#onStartClick}>
-              ${strings.start}
-            </button>
-            <button part="button pause-button" class="button" type="button" aria-disabled=${!canPause} @click=${this.#onPauseClick}>
-              ${state === 'paused' ? strings.resume : strings.pause}
-            </button>
-            <button part="button stop-button" class="button" type="button" aria-disabled=${!canStop} @click=${this.#onStopClick}>
-              ${strings.stop}
-            </button>
-            ${isOnAir(state) ? this.#renderMuteButtons(strings) : nothing}
-          </slot>
-        </div>
-        <div part="status" class="status">
-          <slot name="status">
-            <span part="state" class="state" role="status">${strings.states[state]}</span>
-            <span part="elapsed"><span class="visually-hidden">${strings.elapsedTime} </span>${formatElapsed(this.stats?.durationMs ?? 0)}</span>
-            <span part="bitrate">${Math.round(this.stats?.kbps ?? 0)} ${strings.kbps}</span>
-          </slot>
-        </div>
-        ${this.micLevel === undefined
-          ? nothing
-          : html`<div part="meter" class=${this.audioMuted ? 'meter meter--muted' : 'meter'} role="meter" aria-label=${strings.microphoneLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${this.micLevel}>
-              <div part="meter-level" class="meter-level" style="width: ${this.micLevel}%"></div>
-            </div>`}
-        ${this.#renderDevices(state, strings)}
-      </div>
-      <div role="alert">
-        <p part="error-help" class="error-help">${help ?? nothing}</p>
-        <p part="error" class="error">${errorLine && errorLine.message !== help ? errorLine.message : nothing}</p>
-      </div>
-    `;
-  }
-}
-
-function isRunning(state: BroadcastState): boolean {
-  return state === 'connecting' || isOnAir(state) || state === 'stopping';
-}
-
-/** Live, paused, or reconnecting after a drop: the destination is still publishing. */
-function isOnAir(state: BroadcastState): boolean {
-  return state === 'live' || state === 'paused' || state === 'reconnecting';
-}
-
-/** Why the camera, microphone or screen did not open, as the browser told it. */
-function mediaError(source: BroadcastSource, caught: unknown): BroadcastError {
-  const what = source === 'screen' ? 'the screen or the microphone' : 'the camera or the microphone';
-  const reason = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
-  return new BroadcastError('MEDIA_UNAVAILABLE', `Could not open ${what} (${reason}).`);
-}
-
-/** The deviceId the picker of `kind` remembers, if any. */
-function storedDevice(kind: InputKind): string | undefined {
-  try {
-    return localStorage.getItem(DEVICE_STORAGE_KEYS[kind]) ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A constraint for the remembered device (`exact`: browsers may take another for an `ideal` one). */
-function chosenDevice(kind: InputKind): MediaTrackConstraints | undefined {
-  const deviceId = storedDevice(kind);
-  return deviceId ? { deviceId: { exact: deviceId } } : undefined;
-}
-
-function stopTracks(stream: MediaStream | undefined): void {
-  for (const track of stream?.getTracks() ?? []) track.stop();
-}
-
-/** `mm:ss`, or `h:mm:ss` from an hour on. */
-function formatElapsed(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60];
-  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
-}
-
-/** `rtmp-url="a b"`: one URL stays a string, as before; several (whitespace never occurs in a URL) become a list. */
-function destinationList(value: string | null): string | string[] | undefined {
-  const urls = (value ?? '').split(/\s+/).filter(Boolean);
-  return urls.length > 1 ? urls : urls[0];
 }

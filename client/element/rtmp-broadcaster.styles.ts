@@ -53,6 +53,7 @@ export default css`
 
   .controls {
     display: flex;
+    flex-wrap: wrap;
     gap: 0.5em;
   }
 
@@ -70,6 +71,14 @@ export default css`
     color: #fff;
     background: var(--rtmp-broadcaster-accent, #d32f2f);
     border-color: var(--rtmp-broadcaster-accent, #d32f2f);
+  }
+
+  /* End broadcast takes Go live's place: outlined in the accent, bold, unlike Go live (filled)
+     and unlike a pressed toggle (filled in the text color). */
+  .button--end {
+    color: var(--rtmp-broadcaster-error-color, var(--_error-color));
+    border: 2px solid currentColor;
+    font-weight: 700;
   }
 
   .button[aria-disabled='true'] {

@@ -240,8 +240,9 @@ describe('BroadcastClient', () => {
     client.addEventListener('statechange', (event) => states.push(event.detail.state));
     const fps = camera!.getVideoTracks()[0]!.getSettings().frameRate!;
 
-    await client.start(camera!);
+    // Recording starts before the destination takes it, and start() resolves only then.
     const startedAt = performance.now();
+    await client.start(camera!);
     await record(2_000);
     const reconnecting = stateReached(client, 'reconnecting');
     const back = stateReached(client, 'live');
@@ -288,8 +289,10 @@ describe('BroadcastClient', () => {
     const client = new BroadcastClient({ ...config, auth: { stallData: true }, maxInFlightBytes: 1, maxBacklogBytes: 64 * 1024 });
     const ended = oneEvent(client, 'ended');
 
-    await client.start(camera!);
+    // Nothing reaches a destination, so the broadcast never goes on air: start() rejects.
+    const error = await client.start(camera!).catch((caught: unknown) => caught);
 
+    expect(error).to.be.an.instanceOf(BroadcastError).with.property('code', 'NETWORK_TOO_SLOW');
     expect((await ended).detail).to.deep.equal({
       reason: 'error',
       error: { code: 'NETWORK_TOO_SLOW', message: ERRORS.NETWORK_TOO_SLOW },
@@ -549,8 +552,9 @@ describe('BroadcastClient', () => {
       const client = new BroadcastClient({ server, rtmpUrl });
       const ended = endedUntilOver(client, rtmpUrl);
 
-      await client.start(camera!);
+      const error = await client.start(camera!).catch((caught: unknown) => caught);
 
+      expect(error, 'never on air: start() rejects').to.be.an.instanceOf(BroadcastError).with.property('code', 'DESTINATION_UNREACHABLE');
       expect((await ended).map(endedSummary)).to.deep.equal(['error DESTINATION_UNREACHABLE']);
       expect(client.state).to.equal('error');
     });

@@ -10,6 +10,7 @@ import type {
   RefusingDestination,
   RtmpEventsAnswer,
   ServerLogAnswer,
+  SilentDestination,
   LevelsAnswer,
   StartRequestAnswer,
 } from './server-plugin.js';
@@ -51,6 +52,12 @@ export async function serverLog(text: string): Promise<string> {
 /** A destination the server allows and no RTMP server answers: ffmpeg's connection is refused. */
 export async function refusingDestination(stream: string): Promise<string> {
   const answer = await executeServerCommand<RefusingDestination, { stream: string }>('refusing-destination', { stream: streamName(stream) });
+  return answer.rtmpUrl;
+}
+
+/** A destination the server allows whose listener accepts the connection and never speaks RTMP. */
+export async function silentDestination(stream: string): Promise<string> {
+  const answer = await executeServerCommand<SilentDestination, { stream: string }>('silent-destination', { stream: streamName(stream) });
   return answer.rtmpUrl;
 }
 

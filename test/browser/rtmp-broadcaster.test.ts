@@ -187,7 +187,8 @@ describe('<rtmp-broadcaster>', () => {
     await live;
     await element.updateComplete;
     expect(part(element, 'state').textContent).to.equal('Live');
-    expect(part(element, 'start-button').getAttribute('aria-disabled')).to.equal('true');
+    expect(element.shadowRoot!.querySelector('[part~="start-button"]'), 'Go live gave its place to End broadcast').to.equal(null);
+    expect(part(element, 'stop-button').textContent!.trim()).to.equal('End broadcast');
 
     // ffmpeg's first progress report may come before it has a bitrate to tell (0 kbps, seen under load).
     await new Promise<void>((resolve) => {
@@ -215,6 +216,8 @@ describe('<rtmp-broadcaster>', () => {
     // Seen once in Firefox under load: the stop ended in NOT_STARTED. The server's log says what it saw.
     const log = detail.reason === 'stopped' ? '' : `; the server logged lately:\n${await serverLog('')}`;
     expect(part(element, 'state').textContent).to.equal('Ended', `it ended with ${JSON.stringify(detail)}${log}`);
+    expect(element.shadowRoot!.querySelector('[part~="elapsed"], [part~="bitrate"]'), 'no stale live figures').to.equal(null);
+    expect(part(element, 'summary').textContent).to.match(/^On air for \d\d:\d\d, [1-9]\d* kbps on average$/);
     await expect(element).to.be.accessible();
   });
 
@@ -241,17 +244,22 @@ describe('<rtmp-broadcaster>', () => {
     expect(states).to.deep.equal(['live', 'stopping', 'ended']);
   });
 
-  it('is driven from the keyboard, and the button pressed keeps the focus', async () => {
+  it('is driven from the keyboard, from the preview to live to the end, and the button pressed keeps the focus', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-keyboard');
     const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
     const focused = () => element.shadowRoot!.activeElement?.getAttribute('part');
 
     await sendKeys({ press: 'Tab' });
-    expect(focused()).to.equal('button start-button');
+    expect(focused()).to.equal('button preview-button');
+    await sendKeys({ press: 'Enter' });
+    for (let waited = 0; focused() !== 'button start-button' && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(element.hasAttribute('previewing'), 'the green room is open').to.equal(true);
+    expect(focused(), 'the focus moves on to going live').to.equal('button start-button');
     const live = stateReached(element, 'live');
     await sendKeys({ press: 'Enter' });
     await live;
-    expect(focused()).to.equal('button start-button');
+    await element.updateComplete;
+    expect(focused(), 'Go live became End broadcast under the focus').to.equal('button stop-button');
 
     await sendKeys({ press: 'Tab' });
     const paused = stateReached(element, 'paused');
@@ -259,11 +267,15 @@ describe('<rtmp-broadcaster>', () => {
     await paused;
     expect(focused()).to.equal('button pause-button');
 
+    await sendKeys({ down: 'Shift' });
     await sendKeys({ press: 'Tab' });
+    await sendKeys({ up: 'Shift' });
+    expect(focused()).to.equal('button stop-button');
     const ended = stateReached(element, 'ended');
     await sendKeys({ press: 'Enter' });
     await ended;
-    expect(focused()).to.equal('button stop-button');
+    await element.updateComplete;
+    expect(focused(), 'End broadcast became Go live under the focus').to.equal('button start-button');
   });
 
   it('shows the server’s refusal in its alert, fires rtmp-error and goes to the error state', async () => {
@@ -353,7 +365,7 @@ describe('<rtmp-broadcaster>', () => {
     const withControls = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls></rtmp-broadcaster>`);
     await expect(withControls).to.be.accessible();
     const buttons = [...withControls.shadowRoot!.querySelectorAll('button')];
-    expect(buttons.map((button) => button.textContent!.trim())).to.deep.equal(['Start', 'Pause', 'Stop']);
+    expect(buttons.map((button) => button.textContent!.trim())).to.deep.equal(['Preview', 'Go live', 'Pause']);
   });
 
   it('keeps the first definition when its registration module runs twice or the CDN bundle loads beside it', async () => {

@@ -70,10 +70,10 @@ describe('<rtmp-broadcaster> for the person going live', () => {
 
     await failCamera(element, 'NotAllowedError');
     expect(part(element, 'error-help').textContent).to.equal(
-      'The browser was not allowed to use the camera or microphone. Allow them in the address bar, then press Start again.',
+      'The browser was not allowed to use the camera or microphone. Allow them in the address bar, then press Go live again.',
     );
     await failCamera(element, 'NotFoundError');
-    expect(part(element, 'error-help').textContent).to.equal('No camera or microphone was found. Plug one in, then press Start again.');
+    expect(part(element, 'error-help').textContent).to.equal('No camera or microphone was found. Plug one in, then press Go live again.');
     await failCamera(element, 'NotReadableError');
     expect(part(element, 'error-help').textContent).to.match(/^The camera or microphone is busy in another application\./);
     // The browser's own words stay beside it, for whoever helps.
@@ -84,16 +84,15 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     const host = await fixture<HTMLDivElement>(html`<div lang="fr"><rtmp-broadcaster controls server="http://127.0.0.1:1"></rtmp-broadcaster></div>`);
     const element = host.querySelector('rtmp-broadcaster')!;
     await element.updateComplete;
-    expect(part(element, 'start-button').textContent!.trim()).to.equal('Démarrer');
-    expect(part(element, 'stop-button').textContent!.trim()).to.equal('Arrêter');
+    expect(part(element, 'start-button').textContent!.trim()).to.equal('Passer en direct');
     expect(part(element, 'state').textContent).to.equal('Prêt');
 
     await failCamera(element, 'NotAllowedError');
     expect(part(element, 'error-help').textContent).to.match(/^Le navigateur n'a pas le droit d'utiliser la caméra/);
 
-    element.strings = { start: 'Passer en direct', errors: { MEDIA_DENIED: 'Autorisez la caméra.' } };
+    element.strings = { start: 'En direct !', errors: { MEDIA_DENIED: 'Autorisez la caméra.' } };
     await element.updateComplete;
-    expect(part(element, 'start-button').textContent!.trim()).to.equal('Passer en direct');
+    expect(part(element, 'start-button').textContent!.trim()).to.equal('En direct !');
     expect(part(element, 'pause-button').textContent!.trim()).to.equal('Pause');
     expect(part(element, 'error-help').textContent).to.equal('Autorisez la caméra.');
 
@@ -101,7 +100,7 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     element.setAttribute('lang', 'de');
     await element.updateComplete;
     expect(part(element, 'state').textContent).to.equal('Error');
-    expect(part(element, 'start-button').textContent!.trim()).to.equal('Passer en direct');
+    expect(part(element, 'start-button').textContent!.trim()).to.equal('En direct !');
   });
 
   it('shows the microphone level in a meter that rises while the fake microphone plays', async () => {
@@ -236,5 +235,27 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     expect(preview.getAudioTracks()[0]!.getSettings().deviceId).to.equal(last);
     expect(part<HTMLSelectElement>(again, 'mic-select').value).to.equal(last);
     await again.stop();
+  });
+
+  it('catches a stream URL without rtmp:// before connecting, and says so without showing the key', async () => {
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls server="http://127.0.0.1:1" rtmp-url="a.rtmp.youtube.com/live2/secret-key"></rtmp-broadcaster>`,
+    );
+    const errors: unknown[] = [];
+    element.addEventListener('rtmp-error', (event) => errors.push(event.detail));
+
+    const error = await element.start().catch((caught: unknown) => caught);
+    await element.updateComplete;
+
+    expect(error).to.have.property('code', 'INVALID_REQUEST');
+    expect(element.client, 'nothing connected').to.equal(undefined);
+    expect(errors).to.deep.equal([{ code: 'INVALID_REQUEST', message: 'The stream URL must start with rtmp:// or rtmps://.' }]);
+    expect(part(element, 'error-help').textContent).to.match(/^The stream URL must start with rtmp:\/\/ or rtmps:\/\/\. Copy the server URL/);
+    expect(element.shadowRoot!.textContent).to.not.include('secret-key');
+    await expect(element).to.be.accessible();
+
+    element.setAttribute('lang', 'fr');
+    await element.updateComplete;
+    expect(part(element, 'error-help').textContent).to.match(/^L'URL du flux doit commencer par rtmp:\/\/ ou rtmps:\/\//);
   });
 });

@@ -56,6 +56,11 @@ export interface RefusingDestination {
   rtmpUrl: string;
 }
 
+/** What `silent-destination` answers: an allowed destination whose listener accepts the connection and never speaks RTMP. */
+export interface SilentDestination {
+  rtmpUrl: string;
+}
+
 /** What `start-request` answers (wrapped: a command answering null counts as not handled). */
 export interface StartRequestAnswer {
   /** The start request that asked for the stream, or null if none did. */
@@ -222,6 +227,25 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** A loopback listener that accepts connections and never answers: an RTMP handshake there hangs. */
+async function silentListener(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 /** Starts the servers with web-test-runner and answers the page's commands. */
 export function broadcastServerPlugin(): TestRunnerPlugin {
   let rtmp: RtmpServer | undefined;
@@ -231,6 +255,8 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
   const starts: SeenStarts = new Map();
   /** Where `refusing-destination` points: allowed by the server, refused by the network. */
   let refusingPrefix: string | undefined;
+  /** Where `silent-destination` points: allowed by the server, a listener that never speaks RTMP. */
+  let silent: { prefix: string; close(): Promise<void> } | undefined;
 
   const running = () => {
     if (!rtmp || !stack || !stackOptions || !refusingPrefix) throw new Error('The broadcast test servers are not running.');
@@ -243,9 +269,11 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
     async serverStart({ config }) {
       rtmp = await startRtmpServer();
       refusingPrefix = `rtmp://127.0.0.1:${await closedPort()}/live/`;
+      const listener = await silentListener();
+      silent = { prefix: `rtmp://127.0.0.1:${listener.port}/live/`, close: listener.close };
       stackOptions = {
         pageOrigin: `${config.http2 ? 'https' : 'http'}://${config.hostname}:${config.port}`,
-        allowedDestinations: [rtmp.url(''), refusingPrefix],
+        allowedDestinations: [rtmp.url(''), refusingPrefix, silent.prefix],
         starts,
       };
       stack = await startStack(stackOptions);
@@ -254,6 +282,7 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
     async serverStop() {
       await stack?.close();
       await rtmp?.close();
+      await silent?.close();
     },
 
     async executeCommand({ command, payload }) {
@@ -296,6 +325,11 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           // The server allows it, but ffmpeg's connection there is refused.
           const { stream } = payload as { stream: string };
           return { rtmpUrl: `${running().refusingPrefix}${stream}` } satisfies RefusingDestination;
+        }
+        case 'silent-destination': {
+          // The server allows it; ffmpeg connects there and waits for an RTMP handshake that never comes.
+          const { stream } = payload as { stream: string };
+          return { rtmpUrl: `${silent!.prefix}${stream}` } satisfies SilentDestination;
         }
         case 'broadcast-over': {
           // Answers once the server is done with the broadcast to `rtmpUrl` (at once if no start

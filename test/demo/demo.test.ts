@@ -19,7 +19,7 @@ import { demoSettings, startDemo, type Demo } from '../../demo/server.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { probe } from '../helpers/probe.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
-import { ended, send, sendAll, start, stop, type ClientSocket } from '../helpers/stack.js';
+import { SHUTDOWN_ENDED, ended, send, sendAll, start, stop, type ClientSocket } from '../helpers/stack.js';
 
 const MIME = 'video/x-matroska;codecs=avc1,opus';
 const ROOT = new URL('../../', import.meta.url);
@@ -300,7 +300,7 @@ describe('the demo', () => {
         const endedMessage = ended(socket);
         await send(socket, splitChunks(media, 64 * 1024)[0]);
         child.kill('SIGINT');
-        assert.deepEqual(await endedMessage, { reason: 'stopped' });
+        assert.deepEqual(await endedMessage, SHUTDOWN_ENDED, 'the client is told the server shut down');
       } finally {
         socket.disconnect();
       }

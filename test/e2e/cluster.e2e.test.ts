@@ -13,7 +13,7 @@ import { childProcesses } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
 import { reapOnExit } from '../helpers/reaper.js';
 import { useRtmpServer } from '../helpers/suite.js';
-import { connectClient, ended, sendAll, start, type ClientSocket } from '../helpers/stack.js';
+import { SHUTDOWN_ENDED, connectClient, ended, sendAll, start, type ClientSocket } from '../helpers/stack.js';
 import { H264_MIME } from '../helpers/constants.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -160,7 +160,7 @@ describe('cluster mode', () => {
       const { code, signal } = await command.exited;
       assert.equal(signal, null);
       assert.equal(code, 0, command.stderr());
-      for (const ending of await Promise.all(endings)) assert.deepEqual(ending, { reason: 'stopped' });
+      for (const ending of await Promise.all(endings)) assert.deepEqual(ending, SHUTDOWN_ENDED);
       assert.deepEqual(childProcesses('ffmpeg'), []);
       assert.equal(command.seen.at(-1)?.msg, 'stopped');
       const recordings = await Promise.all([freed, ...streams].map((stream) => rtmp.recording(stream)));

@@ -11,7 +11,7 @@ import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
 import { useRtmpServer } from '../helpers/suite.js';
-import { ended, send, sendAll, start, startStack, stop } from '../helpers/stack.js';
+import { SHUTDOWN_ENDED, ended, send, sendAll, start, startStack, stop } from '../helpers/stack.js';
 import { H264_MIME } from '../helpers/constants.js';
 
 const CHUNK_BYTES = 80_000;
@@ -471,7 +471,7 @@ describe('cleanup', () => {
     }
   });
 
-  test('close() ends live broadcasts gracefully and resolves once every ffmpeg has exited', async () => {
+  test('close() ends live broadcasts gracefully, telling their clients SERVER_SHUTDOWN, and resolves once every ffmpeg has exited', async () => {
     const stack = await startStack({ allowedDestinations: [rtmp.url('')] });
     try {
       const sockets = await Promise.all([stack.client(), stack.client()]);
@@ -485,9 +485,9 @@ describe('cleanup', () => {
       assert.equal(childProcesses('ffmpeg').length, 2);
       await stack.broadcaster.close();
       assert.deepEqual(childProcesses('ffmpeg'), []);
-      assert.deepEqual(await Promise.all(messages), [{ reason: 'stopped' }, { reason: 'stopped' }]);
+      assert.deepEqual(await Promise.all(messages), [SHUTDOWN_ENDED, SHUTDOWN_ENDED]);
       assert.deepEqual(await Promise.all(disconnected), ['io server disconnect', 'io server disconnect']);
-      await assert.rejects(stack.client(), /shutting down/, 'new connections are refused');
+      await assert.rejects(stack.client(), (error: Error & { data?: { code?: string } }) => error.data?.code === 'SERVER_SHUTDOWN', 'new connections are refused');
       for (const i of [0, 1]) {
         const received = await probe(await rtmp.recording(`closing${i}`));
         assert.ok(Math.abs(received.durationSec - 3) <= 0.3, `flushed recording ${received.durationSec} s`);

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as connect, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, EndedMessage, ServerToClientEvents, StartAck, StartRequest } from '../../client/protocol.js';
+import { ERRORS, type Ack, type ClientToServerEvents, type EndedMessage, type ServerToClientEvents, type StartAck, type StartRequest } from '../../client/protocol.js';
 import { BroadcastServer, type BroadcastServerOptions } from '../../server/index.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -115,6 +115,9 @@ export async function sendAll(socket: ClientSocket, chunks: readonly Uint8Array[
   }
   return Promise.all(acks);
 }
+
+/** What a client is told when the server shuts down under its broadcast. */
+export const SHUTDOWN_ENDED: EndedMessage = { reason: 'error', error: { code: 'SERVER_SHUTDOWN', message: ERRORS.SERVER_SHUTDOWN } };
 
 /** Resolves with the `ended` message of the socket's broadcast. */
 export function ended(socket: ClientSocket): Promise<EndedMessage> {
