@@ -24,7 +24,7 @@ import { freePort } from '../helpers/ports.js';
 import { probe } from '../helpers/probe.js';
 import { reapOnExit, removeOnExit } from '../helpers/reaper.js';
 import { useRtmpServer } from '../helpers/suite.js';
-import { ended, sendAll, start, type ClientSocket } from '../helpers/stack.js';
+import { SHUTDOWN_ENDED, ended, sendAll, start, type ClientSocket } from '../helpers/stack.js';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -134,7 +134,8 @@ async function broadcastThenSignal(server: Running, url: string, stream: string,
     server.child.kill(signal);
     // A server killed by the signal (a handler missing, or removed before close() ended) sends no `ended`.
     const died = server.exited.then(([code, killedBy]) => ({ diedBefore: 'ended', exit: killedBy ?? code, output: server.output() }));
-    assert.deepEqual(await Promise.race([endedMessage, died]), { reason: 'stopped' }, `${signal} ends the broadcast cleanly`);
+    // Cleanly: ffmpeg flushed, and the client is told the server shut down.
+    assert.deepEqual(await Promise.race([endedMessage, died]), SHUTDOWN_ENDED, `${signal} ends the broadcast cleanly`);
   } finally {
     socket.disconnect();
   }
@@ -223,8 +224,12 @@ test('CDN, from docs/recipes.md: the page on another origin goes live in Chromiu
     await rtmp.published(stream);
     // Two seconds on air, as a person would before leaving.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const ended = tab.evaluate(
+      () => new Promise((resolve) => document.querySelector('rtmp-broadcaster')!.addEventListener('rtmp-ended', (event) => resolve((event as CustomEvent).detail), { once: true })),
+    );
     relay.child.kill('SIGINT');
-    await tab.waitForFunction(() => (document.querySelector('rtmp-broadcaster') as unknown as { state: string }).state === 'ended', { timeout: 15_000 });
+    // The page is told why: the server shut down, not a stop of the user's.
+    assert.deepEqual(await ended, SHUTDOWN_ENDED);
   } finally {
     await browser.close();
     pages.close();
