@@ -102,7 +102,11 @@ export async function runComparison(
         serverNode: round(mean(runs.map((step) => steady(step).serverNode)), 4),
         ffmpeg: round(mean(runs.map((step) => steady(step).ffmpeg)), 4),
         ok: runs.every((step) => step.realtime.kept && step.completeness.within2Percent),
-        misses: [...new Set(runs.flatMap((step) => [...step.realtime.misses, ...(step.completeness.within2Percent ? [] : ['a recording was incomplete'])]))],
+        misses: [
+          ...new Set(
+            runs.flatMap((step) => [...step.realtime.misses, ...(step.completeness.within2Percent ? [] : ['a recording was incomplete'])]),
+          ),
+        ],
       };
     });
     return { title: comparison.title, sides, steps };

@@ -70,7 +70,13 @@ async function measure(run: () => Promise<void>, seconds: number): Promise<{ ffm
 }
 
 /** BROADCASTS broadcasts through the real server, each to `destinations` streams on nginx. */
-async function throughServer(rtmp: RtmpServer, chunks: readonly Buffer[], destinations: number, record: string | undefined, tag: string): Promise<void> {
+async function throughServer(
+  rtmp: RtmpServer,
+  chunks: readonly Buffer[],
+  destinations: number,
+  record: string | undefined,
+  tag: string,
+): Promise<void> {
   const http = createServer();
   const server = new BroadcastServer(http, { allowedDestinations: [rtmp.url('')], logger: false, ...(record ? { record } : {}) });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -112,8 +118,14 @@ async function throughTee(rtmp: RtmpServer, chunks: readonly Buffer[], destinati
   const output = base.lastIndexOf('-f');
   await Promise.all(
     Array.from({ length: BROADCASTS }, async (_, b) => {
-      const slaves = Array.from({ length: destinations }, (_, d) => `[f=flv:flvflags=no_duration_filesize:onfail=ignore]${rtmp.url(`${tag}-${b}-${d}`)}`);
-      const ffmpeg = execa('ffmpeg', [...base.slice(0, output), '-f', 'tee', slaves.join('|')], { stdio: ['pipe', 'ignore', 'ignore', 'ignore'], reject: false });
+      const slaves = Array.from(
+        { length: destinations },
+        (_, d) => `[f=flv:flvflags=no_duration_filesize:onfail=ignore]${rtmp.url(`${tag}-${b}-${d}`)}`,
+      );
+      const ffmpeg = execa('ffmpeg', [...base.slice(0, output), '-f', 'tee', slaves.join('|')], {
+        stdio: ['pipe', 'ignore', 'ignore', 'ignore'],
+        reject: false,
+      });
       await paced(chunks, (chunk) => new Promise((resolve) => ffmpeg.stdin!.write(chunk, resolve)));
       ffmpeg.stdin!.end();
       await ffmpeg;
@@ -141,7 +153,10 @@ export async function runDestinationsBench(options: { seconds: number; log(line:
     for (const [index, variant] of variants.entries()) {
       const tag = `dest${index}`;
       const record = variant.recording ? join(recordings, tag) : undefined;
-      const run = variant.design === 'tee' ? () => throughTee(rtmp, chunks, variant.destinations, tag) : () => throughServer(rtmp, chunks, variant.destinations, record, tag);
+      const run =
+        variant.design === 'tee'
+          ? () => throughTee(rtmp, chunks, variant.destinations, tag)
+          : () => throughServer(rtmp, chunks, variant.destinations, record, tag);
       const cost = await measure(run, seconds);
       results.push({ ...variant, ...cost });
       log(`${variant.label}: ffmpeg ${percent(cost.ffmpegCpu)}, Node ${percent(cost.nodeCpu)} of a core per broadcast`);
@@ -161,6 +176,11 @@ function percent(cpu: number): string {
 export function destinationsTable(results: readonly DestinationsResult[]): string {
   return table(
     ['Outputs per broadcast', 'ffmpeg processes', 'ffmpeg CPU', 'Node CPU (server + publishers)'],
-    results.map((result) => [result.label, result.processes, percent(result.ffmpegCpu), result.design === 'tee' ? '–' : percent(result.nodeCpu)]),
+    results.map((result) => [
+      result.label,
+      result.processes,
+      percent(result.ffmpegCpu),
+      result.design === 'tee' ? '–' : percent(result.nodeCpu),
+    ]),
   );
 }

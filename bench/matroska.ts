@@ -169,11 +169,13 @@ export function chunkLiveMatroska(mkv: Buffer): ChunkedRecording {
 
   const videoFrames = clusters.flatMap((cluster) => cluster.frames).sort((a, b) => a.ptsMs - b.ptsMs);
   const frameMs = videoFrames.length > 1 ? (videoFrames.at(-1)!.ptsMs - videoFrames[0]!.ptsMs) / (videoFrames.length - 1) : 0;
-  const chunks = clusters.map((cluster, index): RecordedChunk => ({
-    data: cluster.data,
-    startMs: cluster.timestamp,
-    endMs: clusters[index + 1]?.timestamp ?? Math.round(videoFrames.at(-1)!.ptsMs + frameMs),
-    videoFrames: cluster.frames.length,
-  }));
+  const chunks = clusters.map(
+    (cluster, index): RecordedChunk => ({
+      data: cluster.data,
+      startMs: cluster.timestamp,
+      endMs: clusters[index + 1]?.timestamp ?? Math.round(videoFrames.at(-1)!.ptsMs + frameMs),
+      videoFrames: cluster.frames.length,
+    }),
+  );
   return { chunks, videoFrames };
 }

@@ -121,11 +121,13 @@ export function chunkFragmentedMp4(mp4: Buffer): ChunkedRecording {
   const videoFrames = fragments.flatMap((fragment) => fragment.frames).sort((a, b) => a.ptsMs - b.ptsMs);
   const frameMs = videoFrames.length > 1 ? (videoFrames.at(-1)!.ptsMs - videoFrames[0]!.ptsMs) / (videoFrames.length - 1) : 0;
   const startOf = (fragment: { frames: VideoFrame[] }) => Math.min(...fragment.frames.map((frame) => frame.ptsMs));
-  const chunks = fragments.map((fragment, index): RecordedChunk => ({
-    data: fragment.data,
-    startMs: startOf(fragment),
-    endMs: fragments[index + 1] ? startOf(fragments[index + 1]!) : Math.round(videoFrames.at(-1)!.ptsMs + frameMs),
-    videoFrames: fragment.frames.length,
-  }));
+  const chunks = fragments.map(
+    (fragment, index): RecordedChunk => ({
+      data: fragment.data,
+      startMs: startOf(fragment),
+      endMs: fragments[index + 1] ? startOf(fragments[index + 1]!) : Math.round(videoFrames.at(-1)!.ptsMs + frameMs),
+      videoFrames: fragment.frames.length,
+    }),
+  );
   return { chunks, videoFrames };
 }

@@ -95,11 +95,14 @@ export class Publisher {
   #scheduleNext(): void {
     const due = this.trace.dueAt[this.#recorded];
     if (due === undefined || this.trace.error) return;
-    setTimeout(() => {
-      this.#window.push(this.#fixture.chunks[this.#recorded++]!.data);
-      this.#send();
-      this.#scheduleNext();
-    }, Math.max(0, due - now()));
+    setTimeout(
+      () => {
+        this.#window.push(this.#fixture.chunks[this.#recorded++]!.data);
+        this.#send();
+        this.#scheduleNext();
+      },
+      Math.max(0, due - now()),
+    );
   }
 
   /** Sends every recorded chunk the window allows, oldest first; a chunk's seq is its index in the fixture. */

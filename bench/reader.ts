@@ -31,8 +31,25 @@ export function startReader(url: string): Reader {
   const child = spawn(
     'stdbuf',
     [
-      '-oL', 'ffprobe', '-v', 'error', '-fflags', 'nobuffer', '-probesize', '300000', '-analyzeduration', '0',
-      '-rtmp_live', 'live', '-select_streams', 'v:0', '-show_entries', 'packet=pts,flags', '-of', 'csv=p=0', url,
+      '-oL',
+      'ffprobe',
+      '-v',
+      'error',
+      '-fflags',
+      'nobuffer',
+      '-probesize',
+      '300000',
+      '-analyzeduration',
+      '0',
+      '-rtmp_live',
+      'live',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'packet=pts,flags',
+      '-of',
+      'csv=p=0',
+      url,
     ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
@@ -76,7 +93,12 @@ export interface DelayReport {
  * `steadyFrom` on count: before, the delay is that of ffmpeg still starting (or of the other
  * publishers' ffmpegs starting beside it), which the start latency already reports.
  */
-export function measureDelay(packets: readonly ReceivedPacket[], fixture: Fixture, trace: PublisherTrace, steadyFrom: number): DelayReport | undefined {
+export function measureDelay(
+  packets: readonly ReceivedPacket[],
+  fixture: Fixture,
+  trace: PublisherTrace,
+  steadyFrom: number,
+): DelayReport | undefined {
   const firstKey = packets.find((packet) => packet.keyframe);
   if (!firstKey || trace.sentAt.length === 0) return undefined;
   // Timestamps are shifted by ffmpeg (start time, AAC priming): align the first keyframe seen with

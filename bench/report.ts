@@ -30,8 +30,17 @@ const steadyOr = (step: StepResult) => step.steadyCpu ?? step.cpu;
 export function realtimeTable(steps: StepResult[]): string {
   return table(
     [
-      'step', 'N', 'slowest x', 'steady ack p50/p95 ms', 'late acks % steady/start', 'send lag p95 ms', 'start p50/p95 ms',
-      'chunk→viewer p50/p95 ms', 'held %', 'complete', 'real time',
+      'step',
+      'N',
+      'slowest x',
+      'steady ack p50/p95 ms',
+      'late acks % steady/start',
+      'send lag p95 ms',
+      'start p50/p95 ms',
+      'chunk→viewer p50/p95 ms',
+      'held %',
+      'complete',
+      'real time',
     ],
     steps.map((s) => [
       s.label,
@@ -63,8 +72,18 @@ function machineCell(cpu: CpuPerBroadcast): string {
 export function resourceTable(steps: StepResult[]): string {
   return table(
     [
-      'step', 'N', 'Node %core/bc', 'ffmpeg %core/bc', 'nginx %core/bc', 'publishers %core/bc', 'machine busy % (others)',
-      'loop p99 ms srv/pub', 'srv RSS MB', 'heap KB/bc live/kept', 'heap after MB', 'ffmpeg RSS/private MB',
+      'step',
+      'N',
+      'Node %core/bc',
+      'ffmpeg %core/bc',
+      'nginx %core/bc',
+      'publishers %core/bc',
+      'machine busy % (others)',
+      'loop p99 ms srv/pub',
+      'srv RSS MB',
+      'heap KB/bc live/kept',
+      'heap after MB',
+      'ffmpeg RSS/private MB',
     ],
     steps.map((s) => [
       s.label,

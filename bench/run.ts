@@ -95,7 +95,12 @@ const log = (line: string) => console.log(`[${elapsed().padStart(5)}] ${line}`);
 const stepMs = (mediaSeconds: number, publishers: number) => mediaSeconds * 1000 + 4000 + publishers * 100;
 
 function requireTools(): void {
-  for (const [tool, args] of [['ffmpeg', ['-version']], ['ffprobe', ['-version']], ['nginx', ['-v']], ['stdbuf', ['--version']]] as const) {
+  for (const [tool, args] of [
+    ['ffmpeg', ['-version']],
+    ['ffprobe', ['-version']],
+    ['nginx', ['-v']],
+    ['stdbuf', ['--version']],
+  ] as const) {
     try {
       execFileSync(tool, args, { stdio: 'ignore' });
     } catch {
@@ -119,7 +124,11 @@ function bundleSize(): { file: string; bytes: number; gzipKb: number } | undefin
   const file = fileURLToPath(new URL('../dist/rtmp-broadcaster.min.js', import.meta.url));
   if (!existsSync(file)) return undefined;
   const bytes = readFileSync(file);
-  return { file: 'dist/rtmp-broadcaster.min.js', bytes: bytes.length, gzipKb: Math.round(gzipSync(bytes, { level: 9 }).length / 102.4) / 10 };
+  return {
+    file: 'dist/rtmp-broadcaster.min.js',
+    bytes: bytes.length,
+    gzipKb: Math.round(gzipSync(bytes, { level: 9 }).length / 102.4) / 10,
+  };
 }
 
 /** The static ffmpeg build @ffmpeg-installer ships (a devDependency), if it is installed and runs here. */
@@ -317,7 +326,8 @@ async function main(): Promise<void> {
       );
     }
     const bundle = bundleSize();
-    if (bundle) console.log(`CDN bundle (${bundle.file}): ${bundle.gzipKb} KB gzipped, Lit and socket.io-client included (target: at most 30 KB).`);
+    if (bundle)
+      console.log(`CDN bundle (${bundle.file}): ${bundle.gzipKb} KB gzipped, Lit and socket.io-client included (target: at most 30 KB).`);
     if (serverLogs.length) console.log(`Server warnings/errors: ${serverLogs.length}, first: ${serverLogs[0]!.message}`);
 
     const results = {
@@ -372,14 +382,17 @@ async function main(): Promise<void> {
 async function destinations(): Promise<void> {
   requireTools();
   const results = await runDestinationsBench({ seconds: process.argv.includes('--quick') ? 6 : 15, log });
-  console.log(`\n== CPU per broadcast by outputs (% of one core; H.264 passthrough, 2 broadcasts at once) ==\n${destinationsTable(results)}`);
+  console.log(
+    `\n== CPU per broadcast by outputs (% of one core; H.264 passthrough, 2 broadcasts at once) ==\n${destinationsTable(results)}`,
+  );
 }
 
 /** The value after `--name` on the command line, as a positive whole number. */
 function numberArgument(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
   const value = index < 0 ? fallback : Number(process.argv[index + 1]);
-  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`Expected \`--${name}\` to be a positive whole number, got \`${process.argv[index + 1]}\``);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`Expected \`--${name}\` to be a positive whole number, got \`${process.argv[index + 1]}\``);
   return value;
 }
 
@@ -393,7 +406,14 @@ async function herd(): Promise<void> {
     const fixture = firstSeconds(await makeFixture('h264', PLANS.full.seconds, 250), PLANS.full.herd.seconds);
     let steps = 0;
     const warmUp = (server: ServerProcess) =>
-      runStep({ label: 'warm-up', server, rtmp, fixture: firstSeconds(fixture, WARM_UP_SECONDS), publishers: 2, streamPrefix: `warm${steps++}` });
+      runStep({
+        label: 'warm-up',
+        server,
+        rtmp,
+        fixture: firstSeconds(fixture, WARM_UP_SECONDS),
+        publishers: 2,
+        streamPrefix: `warm${steps++}`,
+      });
     const result = await runComparison(herdComparison(publishers, rounds, await findStaticFfmpeg()), fixture, rtmp, warmUp, 'herd', log);
     console.log(`\n== ${result.title} (each side its own server process; rounds interleaved) ==\n${comparisonTable(result)}`);
   } finally {

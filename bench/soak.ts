@@ -41,7 +41,12 @@ const BROADCASTS = Number(args.broadcasts);
 const MINUTES = Number(args.minutes);
 const SEED = Number(args.seed);
 const DROP_EVERY_MS = Number(args['drop-every']) * 1000;
-for (const [name, value] of [['broadcasts', BROADCASTS], ['minutes', MINUTES], ['seed', SEED], ['drop-every', DROP_EVERY_MS]] as const) {
+for (const [name, value] of [
+  ['broadcasts', BROADCASTS],
+  ['minutes', MINUTES],
+  ['seed', SEED],
+  ['drop-every', DROP_EVERY_MS],
+] as const) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
 
@@ -165,11 +170,14 @@ class ResumingPublisher {
   #scheduleChunk(): void {
     const due = this.#dueAt[this.#recorded];
     if (due === undefined || this.error) return;
-    this.#chunkTimer = setTimeout(() => {
-      this.#window.push(this.#fixture.chunks[this.#recorded++]!.data);
-      this.#send();
-      this.#scheduleChunk();
-    }, Math.max(0, due - now()));
+    this.#chunkTimer = setTimeout(
+      () => {
+        this.#window.push(this.#fixture.chunks[this.#recorded++]!.data);
+        this.#send();
+        this.#scheduleChunk();
+      },
+      Math.max(0, due - now()),
+    );
   }
 
   #scheduleDrop(inMs: number): void {
@@ -233,7 +241,11 @@ class ResumingPublisher {
 }
 
 function requireTools(): void {
-  for (const [tool, arg] of [['ffmpeg', '-version'], ['ffprobe', '-version'], ['nginx', '-v']] as const) {
+  for (const [tool, arg] of [
+    ['ffmpeg', '-version'],
+    ['ffprobe', '-version'],
+    ['nginx', '-v'],
+  ] as const) {
     try {
       execFileSync(tool, [arg], { stdio: 'ignore' });
     } catch {
@@ -331,10 +343,13 @@ async function main(): Promise<number> {
     log('all broadcasts over:');
     const after = await report(server, publishers);
     const end = await server.sample({ gc: true });
-    if (after.ffmpegs > 0) problems.push(`${after.ffmpegs} ffmpeg(s) still running after every broadcast stopped: ${left.map((f) => f.pid).join(', ')}`);
+    if (after.ffmpegs > 0)
+      problems.push(`${after.ffmpegs} ffmpeg(s) still running after every broadcast stopped: ${left.map((f) => f.pid).join(', ')}`);
     if (end.sessions > 0) problems.push(`${end.sessions} session(s) still live after every broadcast stopped`);
     if (maxFfmpegs > BROADCASTS) problems.push(`up to ${maxFfmpegs} ffmpeg at once for ${BROADCASTS} broadcasts`);
-    log(`server heap ${mb(baseline.memory.heapUsed)} before, ${mb(end.memory.heapUsed)} after (after GC); RSS ${mb(baseline.memory.rss)} → ${mb(end.memory.rss)}`);
+    log(
+      `server heap ${mb(baseline.memory.heapUsed)} before, ${mb(end.memory.heapUsed)} after (after GC); RSS ${mb(baseline.memory.rss)} → ${mb(end.memory.rss)}`,
+    );
 
     // Recordings: one publish per broadcast, every frame and the whole duration.
     const publishCounts = new Map<string, number>();

@@ -83,7 +83,10 @@ export interface StepResult {
    * spawn returned (`spawnSyncMs`: how long that blocked the server's event loop), the ack came
    * back, the first chunk went out, reached ffmpeg's stdin, and nginx had the publish (live).
    */
-  startTimeline: Record<'received' | 'spawnCalled' | 'spawnReturned' | 'acked' | 'firstChunkSent' | 'firstWrite' | 'live' | 'spawnSyncMs', Spread>;
+  startTimeline: Record<
+    'received' | 'spawnCalled' | 'spawnReturned' | 'acked' | 'firstChunkSent' | 'firstWrite' | 'live' | 'spawnSyncMs',
+    Spread
+  >;
   /** The first `start` emitted → the last stream live at nginx, in ms. */
   allLiveMs: number;
   /** Every publisher's socket.io connection (websocket handshake included), all opened at once before the step: the longest. */
@@ -170,7 +173,11 @@ class Sampler {
     if (server) this.serverPeakRss = Math.max(this.serverPeakRss, server.rssBytes);
     for (const child of childrenOf(this.#serverPid, 'ffmpeg')) {
       const privateSize = withPrivate ? privateBytes(child.pid) : undefined;
-      this.ffmpeg.set(child.pid, { cpuSeconds: child.cpuSeconds, rssBytes: child.rssBytes, ...(privateSize === undefined ? {} : { privateBytes: privateSize }) });
+      this.ffmpeg.set(child.pid, {
+        cpuSeconds: child.cpuSeconds,
+        rssBytes: child.rssBytes,
+        ...(privateSize === undefined ? {} : { privateBytes: privateSize }),
+      });
     }
     const own = process.cpuUsage();
     return {
@@ -250,7 +257,8 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
   const steadyAfterMs = spreadMs + SETTLE_MS;
   const steadyFrom = first.at + steadyAfterMs;
   let steadySnapshot: CpuSnapshot | undefined;
-  const steadyTimer = mediaMs - steadyAfterMs >= MIN_STEADY_MS ? setTimeout(() => (steadySnapshot = sampler.snapshot(false)), steadyAfterMs) : undefined;
+  const steadyTimer =
+    mediaMs - steadyAfterMs >= MIN_STEADY_MS ? setTimeout(() => (steadySnapshot = sampler.snapshot(false)), steadyAfterMs) : undefined;
   const publishing = Promise.all(
     publishers.map(async (publisher, i) => {
       await new Promise((resolve) => setTimeout(resolve, (spreadMs * i) / count));
@@ -319,7 +327,10 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
   const steadyAcks = acks.filter((a) => a.steady);
   const sendLag = traces.flatMap((t) => t.sentAt.map((sent, i) => sent - t.dueAt[i]!));
   const minRatio = round(Math.min(...ratios), 3);
-  const steadyAckP95 = percentile(steadyAcks.map((a) => a.ms), 95);
+  const steadyAckP95 = percentile(
+    steadyAcks.map((a) => a.ms),
+    95,
+  );
   const misses: string[] = [];
   if (errors.length) misses.push(`${errors.length} broadcast(s) failed`);
   if (minRatio < REALTIME_MIN_RATIO) misses.push(`slowest publisher at ${minRatio}x real time`);

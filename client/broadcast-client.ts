@@ -206,7 +206,10 @@ export class BroadcastClient extends EventTarget {
       });
       const recorder = await this.#until(creating).catch((caught: unknown) => {
         // The broadcast ended while the recorder was being made: it is nobody's, so let its tracks go.
-        void creating.then((late) => late.discard(), () => {});
+        void creating.then(
+          (late) => late.discard(),
+          () => {},
+        );
         throw caught;
       });
       recorder.setMuted('audio', this.#audioMuted);
@@ -312,7 +315,16 @@ export class BroadcastClient extends EventTarget {
       const reply = typeof ack === 'function' ? ack : () => {};
       if (!recorder || !this.#isRunning() || this.#state === 'stopping') return reply({ ok: false });
       reply({ ok: true });
-      recorder.restart().catch((caught: unknown) => this.#fail(new BroadcastError('INVALID_MEDIA', `The browser could not restart recording: ${caught instanceof Error ? caught.message : String(caught)}`)));
+      recorder
+        .restart()
+        .catch((caught: unknown) =>
+          this.#fail(
+            new BroadcastError(
+              'INVALID_MEDIA',
+              `The browser could not restart recording: ${caught instanceof Error ? caught.message : String(caught)}`,
+            ),
+          ),
+        );
     });
     socket.on('destination-restored', (message) => {
       this.#emit('destination-restored', message);

@@ -123,9 +123,7 @@ export const DEFAULT_MAX_DESTINATIONS = 4;
 export const DEFAULT_RESUME_WINDOW_MS = 10_000;
 
 /** The answer to `start`. `resumeToken` lets the same client take the broadcast back after a drop. */
-export type StartAck =
-  | { ok: true; sessionId: string; video: VideoMode; resumeToken: string }
-  | { ok: false; error: ErrorPayload };
+export type StartAck = { ok: true; sessionId: string; video: VideoMode; resumeToken: string } | { ok: false; error: ErrorPayload };
 
 /** Sent with `resume` on a new connection, within the server's resume window after a drop. */
 export interface ResumeRequest {
@@ -134,9 +132,7 @@ export interface ResumeRequest {
 }
 
 /** The answer to `resume`: `lastSeq` is the last chunk sequence number ffmpeg got (-1: none), so the client resends what follows. */
-export type ResumeAck =
-  | { ok: true; sessionId: string; video: VideoMode; lastSeq: number }
-  | { ok: false; error: ErrorPayload };
+export type ResumeAck = { ok: true; sessionId: string; video: VideoMode; lastSeq: number } | { ok: false; error: ErrorPayload };
 
 /** Optional second argument of `data`: the chunk's place in the broadcast, from 0, so a resend after a drop is written once. */
 export interface ChunkMeta {

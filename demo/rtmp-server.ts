@@ -52,7 +52,9 @@ export async function startRtmpServer({ port, log }: RtmpServerOptions): Promise
     webadmin: { enable: false },
   });
   await nms.run();
-  await Promise.all([nms.rtmpServer.tcpServer, nms.httpServer.httpServer].map((server) => server?.listening === false && once(server, 'listening')));
+  await Promise.all(
+    [nms.rtmpServer.tcpServer, nms.httpServer.httpServer].map((server) => server?.listening === false && once(server, 'listening')),
+  );
 
   // Its events live on a process-wide emitter, which NodeMediaServer offers no way to leave.
   const listeners: [string, (session: { streamPath: string }) => void][] = [];
@@ -86,7 +88,9 @@ async function listenBriefly(port: number, what: string): Promise<number> {
     });
   } catch (caught) {
     const busy = (caught as NodeJS.ErrnoException).code === 'EADDRINUSE';
-    throw new Error(`${what} cannot listen on ${HOST}:${port}: ${busy ? 'the port is in use (another RTMP server, or a demo still running?)' : (caught as Error).message}`);
+    throw new Error(
+      `${what} cannot listen on ${HOST}:${port}: ${busy ? 'the port is in use (another RTMP server, or a demo still running?)' : (caught as Error).message}`,
+    );
   }
   const { port: bound } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));

@@ -41,7 +41,13 @@ export type DemoSettings = Pick<DemoOptions, 'port' | 'host' | 'destinations' | 
  * Throws CliUsageError for a wrong setting.
  */
 export function demoSettings(env: Readonly<Record<string, string | undefined>>): DemoSettings {
-  const given = { PORT: env.PORT, HOST: env.HOST, RTMP_URL: env.RTMP_URL, ALLOWED_DESTINATIONS: env.ALLOWED_DESTINATIONS, ALLOWED_ORIGINS: env.ALLOWED_ORIGINS };
+  const given = {
+    PORT: env.PORT,
+    HOST: env.HOST,
+    RTMP_URL: env.RTMP_URL,
+    ALLOWED_DESTINATIONS: env.ALLOWED_DESTINATIONS,
+    ALLOWED_ORIGINS: env.ALLOWED_ORIGINS,
+  };
   const embedded = !given.RTMP_URL?.trim() && !given.ALLOWED_DESTINATIONS?.trim();
   const parsed = parseCommand([], embedded ? { ...given, ALLOWED_DESTINATIONS: 'rtmp://127.0.0.1/live' } : given);
   // Without arguments the parser always answers `serve`.
@@ -87,7 +93,15 @@ const FILES: Record<string, [file: string, type: string]> = {
 
 /** Starts the demo; resolves once the page and the RTMP server accept connections. */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  const { port = 8080, host = '127.0.0.1', rtmpPort = 1935, log = console.log, destinations, allowedDestinations, allowedOrigins } = options;
+  const {
+    port = 8080,
+    host = '127.0.0.1',
+    rtmpPort = 1935,
+    log = console.log,
+    destinations,
+    allowedDestinations,
+    allowedOrigins,
+  } = options;
   const ffmpeg = await chooseFfmpeg(options.ffmpegPath);
   const rtmp = await startRtmpServer({ port: rtmpPort, log });
   rtmp.on('publish', (path) => log(`rtmp server: ${path} is on air; watch it with: ffplay ${rtmp.origin}${path}`));
@@ -178,7 +192,9 @@ function banner({ url, rtmp, ffmpeg }: Demo, { destinations, allowedDestinations
         ? 'none found: install ffmpeg (or run `npm install`, which brings @ffmpeg-installer/ffmpeg); broadcasts fail until then'
         : `${ffmpeg.path} (from ${ffmpeg.source}) does not run: broadcasts will fail until it does`
       : `${ffmpeg.path}, version ${ffmpeg.version}, ${
-          ffmpeg.source === '@ffmpeg-installer/ffmpeg' ? 'the static build of @ffmpeg-installer/ffmpeg, as there is none on PATH' : `from ${ffmpeg.source}`
+          ffmpeg.source === '@ffmpeg-installer/ffmpeg'
+            ? 'the static build of @ffmpeg-installer/ffmpeg, as there is none on PATH'
+            : `from ${ffmpeg.source}`
         }`;
   return [
     'rtmp-broadcaster demo',
@@ -187,7 +203,9 @@ function banner({ url, rtmp, ffmpeg }: Demo, { destinations, allowedDestinations
     `  ffmpeg        ${ffmpegLine}`,
     `  Watch         ffplay ${rtmp.origin}/live/demo   (or VLC: Media > Open Network Stream; or Play on the page)`,
     ...(destinations
-      ? [`  Destinations  every broadcast goes to the ${destinations.length === 1 ? 'URL' : `${destinations.length} URLs`} of RTMP_URL, whatever URL the page sends`]
+      ? [
+          `  Destinations  every broadcast goes to the ${destinations.length === 1 ? 'URL' : `${destinations.length} URLs`} of RTMP_URL, whatever URL the page sends`,
+        ]
       : allowedDestinations
         ? [`  Destinations  the page may send a URL starting with ${allowedDestinations.join(' or ')} (ALLOWED_DESTINATIONS)`]
         : [

@@ -16,12 +16,23 @@ const FIGURES = {
   'bundle-gzip-kb': () => (gzipSync(readFileSync(new URL('dist/rtmp-broadcaster.min.js', root)), { level: 9 }).length / 1000).toFixed(1),
   // KB of the tarball `npm pack` makes, to the nearest 5 (so that editing a doc seldom moves it).
   'pack-kb': () => {
-    const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const [pack] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    );
     return String(Math.round(pack.size / 5000) * 5);
   },
 };
 
-const files = ['README.md', ...readdirSync(new URL('docs/', root)).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const files = [
+  'README.md',
+  ...readdirSync(new URL('docs/', root))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 const measured = new Map();
 const measure = (name) => {
   if (!FIGURES[name]) throw new Error(`No figure named ${name}: scripts/doc-figures.mjs knows ${Object.keys(FIGURES).join(', ')}.`);

@@ -12,7 +12,8 @@ const END = '<!-- element-tables:end -->';
 /** One table cell: a single line, pipes escaped. */
 const cell = (text) => (text ?? '').replace(/\s+/g, ' ').trim().replaceAll('|', '\\|');
 const code = (text) => (text ? `\`${cell(text)}\`` : '—');
-const table = (head, rows) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+const table = (head, rows) =>
+  [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 
 /** The markdown between the markers, from the manifest's <rtmp-broadcaster> declaration. */
 export function renderElementTables(manifest) {
@@ -34,7 +35,13 @@ export function renderElementTables(manifest) {
       code(field.default),
       cell(field.description),
     ]),
-    ...bare.map((attribute) => [code(attribute.name), '—', code(attribute.type?.text), code(attribute.default), cell(attribute.description ?? 'The global attribute; see above.')]),
+    ...bare.map((attribute) => [
+      code(attribute.name),
+      '—',
+      code(attribute.type?.text),
+      code(attribute.default),
+      cell(attribute.description ?? 'The global attribute; see above.'),
+    ]),
   ];
   return [
     '## Attributes and properties',
@@ -43,25 +50,40 @@ export function renderElementTables(manifest) {
     '',
     '## Methods',
     '',
-    table(['Method', 'Returns', ''], methods.map((method) => [`${code(`${method.name}()`)}`, code(method.return?.type?.text), cell(method.description)])),
+    table(
+      ['Method', 'Returns', ''],
+      methods.map((method) => [`${code(`${method.name}()`)}`, code(method.return?.type?.text), cell(method.description)]),
+    ),
     '',
     '## Events',
     '',
     'All bubble out of the shadow root (`bubbles`, `composed`) and are typed in `GlobalEventHandlersEventMap`.',
     '',
-    table(['Event', '`detail`', 'When'], (element.events ?? []).map((event) => [code(event.name), code(event.type?.text), cell(event.description)])),
+    table(
+      ['Event', '`detail`', 'When'],
+      (element.events ?? []).map((event) => [code(event.name), code(event.type?.text), cell(event.description)]),
+    ),
     '',
     '## Slots',
     '',
-    table(['Slot', ''], (element.slots ?? []).map((slot) => [code(slot.name), cell(slot.description)])),
+    table(
+      ['Slot', ''],
+      (element.slots ?? []).map((slot) => [code(slot.name), cell(slot.description)]),
+    ),
     '',
     '## Parts',
     '',
-    table(['Part', ''], (element.cssParts ?? []).map((part) => [code(part.name), cell(part.description)])),
+    table(
+      ['Part', ''],
+      (element.cssParts ?? []).map((part) => [code(part.name), cell(part.description)]),
+    ),
     '',
     '## CSS custom properties',
     '',
-    table(['Property', 'Default', ''], (element.cssProperties ?? []).map((property) => [code(property.name), code(property.default), cell(property.description)])),
+    table(
+      ['Property', 'Default', ''],
+      (element.cssProperties ?? []).map((property) => [code(property.name), code(property.default), cell(property.description)]),
+    ),
   ].join('\n');
 }
 

@@ -34,7 +34,11 @@ const attributeOf = new Map((element.attributes ?? []).filter((a) => a.fieldName
 const attributes = properties
   .map(({ name }) => attributeOf.get(name))
   .filter((a) => a && a.name !== a.fieldName && a.type?.text !== 'boolean')
-  .map((a) => ({ name: a.name, type: `AttributeValue<RtmpBroadcaster['${a.fieldName}']>`, description: `${a.description ?? ''} The \`${a.name}\` attribute.`.trim() }));
+  .map((a) => ({
+    name: a.name,
+    type: `AttributeValue<RtmpBroadcaster['${a.fieldName}']>`,
+    description: `${a.description ?? ''} The \`${a.name}\` attribute.`.trim(),
+  }));
 const events = (element.events ?? []).map((e) => ({ name: e.name, description: e.description }));
 /** `rtmp-statechange` → `RtmpStatechange`, as Vue's `@rtmp-statechange` looks for `onRtmpStatechange`. */
 const pascal = (name) => name.replace(/(^|-)(\w)/g, (_, __, letter) => letter.toUpperCase());
@@ -60,9 +64,14 @@ ${[...properties, ...attributes, ...events.map((e) => ({ name: `on${e.name}`, ty
 
 const files = {
   'react.d.ts':
-    header('React 19 JSX types for <rtmp-broadcaster>: its properties, attributes and events.', "import type {} from 'rtmp-broadcaster/react';") +
+    header(
+      'React 19 JSX types for <rtmp-broadcaster>: its properties, attributes and events.',
+      "import type {} from 'rtmp-broadcaster/react';",
+    ) +
     `import type { DetailedHTMLProps, HTMLAttributes } from 'react';\n${elementImport}${attributeValue}` +
-    attributeProps('What JSX takes on <rtmp-broadcaster>: React 19 sets what the element has as properties, the rest as attributes, and listens to `on<event>` props as its events.') +
+    attributeProps(
+      'What JSX takes on <rtmp-broadcaster>: React 19 sets what the element has as properties, the rest as attributes, and listens to `on<event>` props as its events.',
+    ) +
     `
 declare module 'react' {
   namespace JSX {
@@ -74,9 +83,14 @@ ${summary.replace(/^/gm, '    ').trimEnd()}
 }
 `,
   'svelte.d.ts':
-    header('Svelte 5 types for <rtmp-broadcaster>: its properties, attributes and events.', "import type {} from 'rtmp-broadcaster/svelte';") +
+    header(
+      'Svelte 5 types for <rtmp-broadcaster>: its properties, attributes and events.',
+      "import type {} from 'rtmp-broadcaster/svelte';",
+    ) +
     `import type { HTMLAttributes } from 'svelte/elements';\n${elementImport}${attributeValue}` +
-    attributeProps('What Svelte takes on <rtmp-broadcaster>: Svelte sets what the element has as properties, the rest as attributes, and listens to `on<event>` attributes as its events.') +
+    attributeProps(
+      'What Svelte takes on <rtmp-broadcaster>: Svelte sets what the element has as properties, the rest as attributes, and listens to `on<event>` attributes as its events.',
+    ) +
     `
 declare module 'svelte/elements' {
   interface SvelteHTMLElements {

@@ -8,7 +8,12 @@ const demo = await startDemo({ port: 0, rtmpPort: 19355, log: () => {} });
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
   headless: true,
-  args: ['--no-sandbox', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
+  args: [
+    '--no-sandbox',
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    '--autoplay-policy=no-user-gesture-required',
+  ],
 });
 try {
   const page = await browser.newPage();
@@ -45,7 +50,10 @@ try {
 
   await page.evaluate(async () => {
     navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
-    await document.querySelector('rtmp-broadcaster').start().catch(() => {});
+    await document
+      .querySelector('rtmp-broadcaster')
+      .start()
+      .catch(() => {});
   });
   await shoot('error');
 } finally {

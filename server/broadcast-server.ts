@@ -46,7 +46,13 @@ export interface BroadcastServerEvents {
   connection: [connection: ConnectionInfo];
   'session-start': [info: SessionInfo];
   /** A destination dropped a live broadcast; a new ffmpeg will reconnect in `retryInMs` (or never, when `retrying` is false: others go on). */
-  'destination-lost': [sessionId: string, attempt: number, retryInMs: number, error: ErrorPayload, destination: DestinationRef & { retrying: boolean }];
+  'destination-lost': [
+    sessionId: string,
+    attempt: number,
+    retryInMs: number,
+    error: ErrorPayload,
+    destination: DestinationRef & { retrying: boolean },
+  ];
   /** A new ffmpeg is publishing the broadcast to that destination again. */
   'destination-restored': [sessionId: string, attempt: number, destination: DestinationRef];
   'session-end': [info: SessionInfo, summary: StopSummary];
@@ -81,7 +87,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     this.#log = createLogger(options.logger, options.logLevel);
     // An operator who set only `cors.origin` meant those pages to connect over WebSocket too.
     this.#allowedOrigins = options.allowedOrigins ?? originsFromCors(options.cors as { origin?: unknown } | undefined);
-    this.#connectionLimiter = this.#settings.maxConnectionsPerMinute === Infinity ? undefined : new RateLimiter(this.#settings.maxConnectionsPerMinute);
+    this.#connectionLimiter =
+      this.#settings.maxConnectionsPerMinute === Infinity ? undefined : new RateLimiter(this.#settings.maxConnectionsPerMinute);
     this.io = new SocketIOServer(httpServer, {
       // A chunk slightly over the limit must reach us so we can answer CHUNK_TOO_LARGE instead of
       // socket.io silently dropping the connection.
@@ -169,7 +176,10 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     const request = validateStartRequest(raw);
     const media = parseMimeType(request.mimeType);
     if (!media) {
-      throw new BroadcastError('INVALID_REQUEST', `The recorder type \`${request.mimeType.slice(0, 100)}\` is not supported: send WebM, Matroska or fragmented MP4.`);
+      throw new BroadcastError(
+        'INVALID_REQUEST',
+        `The recorder type \`${request.mimeType.slice(0, 100)}\` is not supported: send WebM, Matroska or fragmented MP4.`,
+      );
     }
     const { remoteAddress } = base;
     this.#reserve(sessionId, remoteAddress);
@@ -181,10 +191,18 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const destinations = this.#chooseDestinations(context, overrides);
       const recording = await recordingPath(this.#log, this.#options.record, context, overrides);
       if (base.socket.disconnected) throw new BroadcastError('DISCONNECTED', 'The client left before its broadcast started.');
-      await admission?.acquire({ sessionId, remoteAddress, destination: destinations.map(redactDestination).join(' '), requestedAt: Date.now() });
+      await admission?.acquire({
+        sessionId,
+        remoteAddress,
+        destination: destinations.map(redactDestination).join(' '),
+        requestedAt: Date.now(),
+      });
       admitted = admission !== undefined;
       const settings = this.#settings;
-      const tls = { tlsVerify: this.#options.tlsVerify !== false, ...(this.#options.tlsCaFile ? { tlsCaFile: this.#options.tlsCaFile } : {}) };
+      const tls = {
+        tlsVerify: this.#options.tlsVerify !== false,
+        ...(this.#options.tlsCaFile ? { tlsCaFile: this.#options.tlsCaFile } : {}),
+      };
       const capabilities = await this.#ffmpegCapabilities();
       const plan = planStart({ request, media, overrides, destinations, recording, settings, tls, capabilities });
       const { ffmpegPath, stopTimeoutMs, killTimeoutMs, maxBufferedBytes } = settings;
@@ -209,7 +227,15 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         recording,
         fanOut,
         spawn: (request) =>
-          FfmpegProcess.start({ ffmpegPath, args: plan.args, destination: destinations[0]!, pipeOutput: plan.fanned, stopTimeoutMs, killTimeoutMs, ...request }),
+          FfmpegProcess.start({
+            ffmpegPath,
+            args: plan.args,
+            destination: destinations[0]!,
+            pipeOutput: plan.fanned,
+            stopTimeoutMs,
+            killTimeoutMs,
+            ...request,
+          }),
         idleTimeoutMs: settings.idleTimeoutMs,
         maxDurationMs: settings.maxDurationMs,
         maxBufferedBytes,
@@ -253,7 +279,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     try {
       return chooseDestinations(context.request, overrides, this.#settings.maxDestinations, this.#options.allowedDestinations);
     } catch (caught) {
-      if (caught instanceof BroadcastError && caught.code === 'INTERNAL') this.#log.error('the start hook returned an unusable rtmpUrl', { error: caught.detail });
+      if (caught instanceof BroadcastError && caught.code === 'INTERNAL')
+        this.#log.error('the start hook returned an unusable rtmpUrl', { error: caught.detail });
       throw caught;
     }
   }

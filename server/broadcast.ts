@@ -180,7 +180,9 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
       if (this.#socket) return;
       this.#disconnected = true;
       const seconds = Math.round(windowMs / 1000);
-      void this.stop(new BroadcastError('DISCONNECTED', `The client did not come back within ${seconds} s of losing its connection.`).toJSON());
+      void this.stop(
+        new BroadcastError('DISCONNECTED', `The client did not come back within ${seconds} s of losing its connection.`).toJSON(),
+      );
     }, windowMs);
   }
 
@@ -218,7 +220,14 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     if (this.#options.fanOut) return this.#options.fanOut.destinations();
     const process = this.#process;
     const phase = this.#phase;
-    const state = phase === 'ended' ? 'ended' : phase === 'reconnecting' || phase === 'restoring' ? 'reconnecting' : process.published ? 'live' : 'connecting';
+    const state =
+      phase === 'ended'
+        ? 'ended'
+        : phase === 'reconnecting' || phase === 'restoring'
+          ? 'reconnecting'
+          : process.published
+            ? 'live'
+            : 'connecting';
     return [{ destination: process.destination, state, retries: this.#retries, durationMs: process.stats?.durationMs ?? 0 }];
   }
 
@@ -295,8 +304,16 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     this.#phase = 'reconnecting';
     this.#retries++;
     const retryInMs = retryDelay(this.#options.destinationRetryDelayMs, this.#retries);
-    this.#options.log.warn('the destination dropped the broadcast; reconnecting', { sessionId: this.id, attempt: this.#retries, retryInMs, code: error.code });
-    this.#destinationLost({ index: 0, destination: process.destination }, { attempt: this.#retries, retryInMs, error, remaining: 0, retrying: true });
+    this.#options.log.warn('the destination dropped the broadcast; reconnecting', {
+      sessionId: this.id,
+      attempt: this.#retries,
+      retryInMs,
+      code: error.code,
+    });
+    this.#destinationLost(
+      { index: 0, destination: process.destination },
+      { attempt: this.#retries, retryInMs, error, remaining: 0, retrying: true },
+    );
     this.#retryTimer = setTimeout(() => void this.#reconnect(), retryInMs);
   }
 
@@ -324,7 +341,8 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     this.#gate.restart(socket ? 'new-recording' : 'recording-or-cluster');
     const declined = () => {
       if (!this.#gate.mp4) return this.#gate.restart('recording-or-cluster');
-      const message = 'The destination dropped the broadcast, and the client could not restart its recording, which MP4 media must start from.';
+      const message =
+        'The destination dropped the broadcast, and the client could not restart its recording, which MP4 media must start from.';
       void this.stop(new BroadcastError('DESTINATION_UNREACHABLE', message).toJSON());
     };
     if (!socket) declined();
@@ -346,10 +364,21 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   }
 
   /** Tells the client and listeners that a destination dropped the broadcast. */
-  #destinationLost(destination: DestinationRef, lost: { attempt: number; retryInMs: number; error: ErrorPayload; remaining: number; retrying: boolean }): void {
+  #destinationLost(
+    destination: DestinationRef,
+    lost: { attempt: number; retryInMs: number; error: ErrorPayload; remaining: number; retrying: boolean },
+  ): void {
     const { attempt, retryInMs, error, remaining, retrying } = lost;
     const maxAttempts = this.#options.destinationRetries;
-    this.#socket?.emit('destination-lost', { attempt, maxAttempts, retryInMs, error: this.#options.forClient(error), ...destination, remaining, retrying });
+    this.#socket?.emit('destination-lost', {
+      attempt,
+      maxAttempts,
+      retryInMs,
+      error: this.#options.forClient(error),
+      ...destination,
+      remaining,
+      retrying,
+    });
     this.emit('destination-lost', attempt, retryInMs, error, { ...destination, retrying });
   }
 

@@ -57,14 +57,16 @@ const isOurs = (message: unknown): message is Envelope & Reply => (message as { 
 export async function startClusterPrimary(options: ClusterPrimaryOptions = {}): Promise<ClusterPrimary> {
   if (!cluster.isPrimary) throw new Error('startClusterPrimary runs in the primary process; workers call createClusterWorker.');
   const count = options.workers ?? availableParallelism();
-  if (!Number.isInteger(count) || count < 1) throw new TypeError(`Expected \`workers\` to be a whole number of at least 1, got \`${String(count)}\``);
+  if (!Number.isInteger(count) || count < 1)
+    throw new TypeError(`Expected \`workers\` to be a whole number of at least 1, got \`${String(count)}\``);
   const maxStreams = options.maxStreams ?? Infinity;
   if (maxStreams !== Infinity && (!Number.isInteger(maxStreams) || maxStreams < 1)) {
     throw new TypeError(`Expected \`maxStreams\` to be a whole number of at least 1, got \`${String(maxStreams)}\``);
   }
   const onWorkerExit =
     options.onWorkerExit ??
-    ((worker, code, signal) => console.warn(`rtmp-broadcaster: worker ${worker.pid} exited (${signal ?? `code ${code}`}); starting another`));
+    ((worker, code, signal) =>
+      console.warn(`rtmp-broadcaster: worker ${worker.pid} exited (${signal ?? `code ${code}`}); starting another`));
   const { setupPrimary } = await import('@socket.io/cluster-adapter');
   setupPrimary();
 
@@ -181,7 +183,8 @@ export async function createClusterWorker(): Promise<ClusterWorker> {
     admission: {
       async acquire({ sessionId }) {
         const reply = await ask({ kind: 'acquire', sessionId });
-        if (!reply.ok) throw new BroadcastError('TOO_MANY_STREAMS', `The server already runs ${reply.count} broadcast(s), as many as it allows.`);
+        if (!reply.ok)
+          throw new BroadcastError('TOO_MANY_STREAMS', `The server already runs ${reply.count} broadcast(s), as many as it allows.`);
       },
       async release(sessionId) {
         await ask({ kind: 'release', sessionId });

@@ -94,7 +94,10 @@ export class Connection {
       // Ending for a reason of the server's (full buffer, every destination gone…) while ffmpeg
       // flushes: that reason, not NOT_STARTED, is what the client must hear first.
       const ending = broadcast?.running ? broadcast.endReason : undefined;
-      reply({ ok: false, error: ending ? this.#host.forClient(ending) : this.#fail(new BroadcastError('NOT_STARTED'), { sessionId: broadcast?.id }) });
+      reply({
+        ok: false,
+        error: ending ? this.#host.forClient(ending) : this.#fail(new BroadcastError('NOT_STARTED'), { sessionId: broadcast?.id }),
+      });
       return;
     }
     const context = broadcast.context;
@@ -102,7 +105,9 @@ export class Connection {
     if (!(chunk instanceof Uint8Array)) return refuse(new BroadcastError('INVALID_REQUEST', 'A media chunk must be binary.'));
     const { maxChunkBytes } = this.#host;
     if (chunk.byteLength > maxChunkBytes) {
-      return refuse(new BroadcastError('CHUNK_TOO_LARGE', `A media chunk of ${chunk.byteLength} bytes is over the limit of ${maxChunkBytes} bytes.`));
+      return refuse(
+        new BroadcastError('CHUNK_TOO_LARGE', `A media chunk of ${chunk.byteLength} bytes is over the limit of ${maxChunkBytes} bytes.`),
+      );
     }
     let seq: number | undefined;
     if (meta) {
@@ -140,7 +145,10 @@ export class Connection {
     const found = this.#host.find(sessionId);
     // One answer for a wrong token and an unknown session, so neither can be probed.
     if (!found?.accepting || !found.hasToken(token)) {
-      reply({ ok: false, error: this.#fail(new BroadcastError('NOT_STARTED', 'There is no broadcast to resume: it ended, or the token is wrong.')) });
+      reply({
+        ok: false,
+        error: this.#fail(new BroadcastError('NOT_STARTED', 'There is no broadcast to resume: it ended, or the token is wrong.')),
+      });
       return;
     }
     const { remoteAddress } = this.#base;

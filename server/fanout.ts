@@ -196,13 +196,19 @@ export class FanOut extends EventEmitter<FanOutEvents> {
 
   #onExit(output: Output, session: MediaProcess, error: ErrorPayload | undefined): void {
     if (output.session !== session || this.#ending) return;
-    const reason: ErrorPayload = error ?? new BroadcastError('DESTINATION_UNREACHABLE', 'The RTMP destination closed the connection.').toJSON();
+    const reason: ErrorPayload =
+      error ?? new BroadcastError('DESTINATION_UNREACHABLE', 'The RTMP destination closed the connection.').toJSON();
     if (output.target.kind === 'recording') {
       output.state = 'failed';
       // Not retried: a new ffmpeg would overwrite it. The broadcast goes on.
       const failure = error ?? new BroadcastError('FFMPEG_EXITED', 'The recording stopped unexpectedly.').toJSON();
       const { sessionId } = this.#options;
-      this.#options.log.error('the recording failed; the broadcast goes on', { sessionId, recording: output.label, code: failure.code, message: failure.message });
+      this.#options.log.error('the recording failed; the broadcast goes on', {
+        sessionId,
+        recording: output.label,
+        code: failure.code,
+        message: failure.message,
+      });
       return;
     }
     const retrying = (output.published || output.retries > 0) && output.retries < this.#options.retries;
@@ -213,7 +219,11 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     output.state = 'reconnecting';
     output.retries++;
     const retryInMs = retryDelay(this.#options.retryDelayMs, output.retries);
-    this.#options.log.warn('a destination dropped the broadcast; reconnecting it', { ...this.#fields(output), retryInMs, code: reason.code });
+    this.#options.log.warn('a destination dropped the broadcast; reconnecting it', {
+      ...this.#fields(output),
+      retryInMs,
+      code: reason.code,
+    });
     this.emit('lost', output, reason, retryInMs, true);
     output.retryTimer = setTimeout(() => void this.#reconnect(output), retryInMs);
   }
@@ -221,7 +231,12 @@ export class FanOut extends EventEmitter<FanOutEvents> {
   /** No more retries for this destination; when it was the last one, the broadcast has nowhere to go. */
   #giveUp(output: Output, error: ErrorPayload): void {
     output.state = 'failed';
-    this.#options.log.warn('giving up on a destination', { ...this.#fields(output), retryInMs: 0, code: error.code, message: error.message });
+    this.#options.log.warn('giving up on a destination', {
+      ...this.#fields(output),
+      retryInMs: 0,
+      code: error.code,
+      message: error.message,
+    });
     this.emit('lost', output, error, 0, false);
     const gone = this.#outputs.every((each) => each.target.kind !== 'destination' || each.state === 'failed');
     if (gone && !this.#allFailed) {
@@ -251,7 +266,9 @@ export class FanOut extends EventEmitter<FanOutEvents> {
 
   /** How many destinations still take (or are about to take) the broadcast. */
   get remaining(): number {
-    return this.#outputs.filter((output) => output.target.kind === 'destination' && (output.state === 'live' || output.state === 'connecting')).length;
+    return this.#outputs.filter(
+      (output) => output.target.kind === 'destination' && (output.state === 'live' || output.state === 'connecting'),
+    ).length;
   }
 }
 

@@ -91,7 +91,11 @@ export async function runStartHook(log: Logger, hook: BroadcastHooks['start'], c
   const channels = result.audioChannels;
   if (channels !== undefined && !AUDIO_CHANNELS.includes(channels)) {
     log.error('the start hook returned unusable audioChannels', { audioChannels: String(channels) });
-    throw new BroadcastError('INTERNAL', undefined, `The start hook returned audioChannels ${String(channels)}; it must be ${AUDIO_CHANNELS.join(', ')}.`);
+    throw new BroadcastError(
+      'INTERNAL',
+      undefined,
+      `The start hook returned audioChannels ${String(channels)}; it must be ${AUDIO_CHANNELS.join(', ')}.`,
+    );
   }
   return result;
 }

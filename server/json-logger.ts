@@ -19,7 +19,8 @@ export interface JsonLoggerOptions {
 export async function createJsonLogger(options: JsonLoggerOptions = {}): Promise<Logger> {
   const { level = 'info', destination = 1 } = options;
   const { pino } = await import('pino');
-  const target = typeof destination === 'object' ? destination : pino.destination({ dest: destination, sync: true, append: true, mkdir: true });
+  const target =
+    typeof destination === 'object' ? destination : pino.destination({ dest: destination, sync: true, append: true, mkdir: true });
   // JSON escapes newlines but not NEL or U+2028/U+2029, which some viewers break lines on.
   const stream = { write: (line: string) => target.write(escapeControlCharacters(line.slice(0, -1)) + line.slice(-1)) };
   const log = pino(

@@ -18,7 +18,7 @@ const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** Keeps the lines at or above `minLevel` and drops the rest before they reach `sink`. */
 export function createLogger(sink: Partial<Logger> | false | undefined, minLevel: LogLevel | 'silent' = 'info'): Logger {
-  const target: Partial<Logger> = sink === false ? {} : sink ?? consoleLogger;
+  const target: Partial<Logger> = sink === false ? {} : (sink ?? consoleLogger);
   const floor = minLevel === 'silent' ? LEVELS.length : LEVELS.indexOf(minLevel);
   const pick = (level: LogLevel) => {
     const write = target[level];

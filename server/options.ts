@@ -117,7 +117,9 @@ export function resolveSettings(options: BroadcastServerOptions): Settings {
   if (!AAC_SAMPLE_RATES.includes(audioSampleRate as (typeof AAC_SAMPLE_RATES)[number])) {
     throw new TypeError(`Expected \`audioSampleRate\` to be one of ${AAC_SAMPLE_RATES.join(', ')}, got \`${audioSampleRate}\``);
   }
-  const count = (name: 'maxStreams' | 'maxStreamsPerAddress' | 'maxConnectionsPerMinute' | 'destinationRetries' | 'maxDestinations'): number => {
+  const count = (
+    name: 'maxStreams' | 'maxStreamsPerAddress' | 'maxConnectionsPerMinute' | 'destinationRetries' | 'maxDestinations',
+  ): number => {
     if (options[name] === undefined) return Infinity;
     const value = positive(name, 0);
     if (!Number.isInteger(value)) throw new TypeError(`Expected \`${name}\` to be a whole number, got \`${value}\``);

@@ -22,7 +22,13 @@ export function isAllowedOrigin(request: Pick<IncomingMessage, 'headers'>, allow
 }
 
 /** The same list in the form socket.io's `cors.origin` takes, for HTTP long-polling. */
-export function corsOrigin(allowed: AllowedOrigins): string | boolean | (string | RegExp)[] | ((origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void) => void) {
+export function corsOrigin(
+  allowed: AllowedOrigins,
+):
+  | string
+  | boolean
+  | (string | RegExp)[]
+  | ((origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void) => void) {
   if (allowed === '*') return '*';
   if (typeof allowed === 'function') return (origin, callback) => callback(null, origin !== undefined && allowed(origin) === true);
   return [...allowed];
@@ -65,6 +71,7 @@ export function originsFromCors(cors: { origin?: unknown } | undefined): Allowed
   const origin = cors?.origin;
   if (origin === true || origin === '*') return '*';
   if (typeof origin === 'string' || origin instanceof RegExp) return [origin];
-  if (Array.isArray(origin)) return origin.filter((entry): entry is string | RegExp => typeof entry === 'string' || entry instanceof RegExp);
+  if (Array.isArray(origin))
+    return origin.filter((entry): entry is string | RegExp => typeof entry === 'string' || entry instanceof RegExp);
   return undefined;
 }

@@ -81,7 +81,8 @@ type ScriptClient = Redis & { [K in ScriptName]: (keys1: string, keys2: string, 
 export async function createRedisScale(options: RedisScaleOptions = {}): Promise<RedisScale> {
   const ttlMs = positive(options.ttlMs, 'ttlMs') ?? DEFAULT_TTL_MS;
   const maxStreams = positive(options.maxStreams, 'maxStreams');
-  if (maxStreams !== undefined && !Number.isInteger(maxStreams)) throw new TypeError(`Expected \`maxStreams\` to be a whole number, got \`${maxStreams}\``);
+  if (maxStreams !== undefined && !Number.isInteger(maxStreams))
+    throw new TypeError(`Expected \`maxStreams\` to be a whole number, got \`${maxStreams}\``);
   const commandTimeout = positive(options.commandTimeoutMs, 'commandTimeoutMs') ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const prefix = options.prefix ?? 'rtmp-broadcaster';
   const node = options.node ?? `${hostname()}:${process.pid}`;
@@ -117,16 +118,22 @@ export async function createRedisScale(options: RedisScaleOptions = {}): Promise
   };
   const report = (error: unknown) => onError(error instanceof Error ? error : new Error(String(error)));
 
-  const heartbeat = setInterval(() => {
-    if (held.size === 0) return;
-    const pairs = [...held.keys()].flatMap((id) => [id, describe(id)]);
-    client.refreshSlots(slotsKey, infoKey, ttlMs, ...pairs).catch(report);
-  }, Math.max(50, Math.floor(ttlMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      if (held.size === 0) return;
+      const pairs = [...held.keys()].flatMap((id) => [id, describe(id)]);
+      client.refreshSlots(slotsKey, infoKey, ttlMs, ...pairs).catch(report);
+    },
+    Math.max(50, Math.floor(ttlMs / 3)),
+  );
   heartbeat.unref();
 
   const admission: Admission = {
     async acquire(request) {
-      const [admitted, count] = (await client.acquireSlot(slotsKey, infoKey, request.sessionId, ttlMs, maxStreams ?? -1)) as [number, number];
+      const [admitted, count] = (await client.acquireSlot(slotsKey, infoKey, request.sessionId, ttlMs, maxStreams ?? -1)) as [
+        number,
+        number,
+      ];
       if (!admitted) throw new BroadcastError('TOO_MANY_STREAMS', `The cluster already runs ${count} broadcast(s), as many as it allows.`);
       held.set(request.sessionId, request);
     },
@@ -165,7 +172,8 @@ export async function createRedisScale(options: RedisScaleOptions = {}): Promise
 
 function positive(value: number | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new TypeError(`Expected \`${name}\` to be a positive number, got \`${String(value)}\``);
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value))
+    throw new TypeError(`Expected \`${name}\` to be a positive number, got \`${String(value)}\``);
   return value;
 }
 

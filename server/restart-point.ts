@@ -55,7 +55,8 @@ export class MatroskaHeader {
     if (at >= -tail.length) {
       // `at` counts from this chunk's start: below 0, the Cluster began in what was collected.
       const collected = Buffer.concat(this.#parts);
-      this.#header = at >= 0 ? Buffer.concat([collected, chunk.subarray(0, at)]) : Buffer.from(collected.subarray(0, collected.length + at));
+      this.#header =
+        at >= 0 ? Buffer.concat([collected, chunk.subarray(0, at)]) : Buffer.from(collected.subarray(0, collected.length + at));
       this.#parts = [];
       this.#tail = Buffer.alloc(0);
       return;

@@ -33,7 +33,10 @@ export function chooseDestinations(
   }
   const listed = [request.rtmpUrl].flat();
   if (listed.length > max) {
-    throw new BroadcastError('INVALID_REQUEST', `A broadcast may go to at most ${max} destination(s) on this server; the request lists ${listed.length}.`);
+    throw new BroadcastError(
+      'INVALID_REQUEST',
+      `A broadcast may go to at most ${max} destination(s) on this server; the request lists ${listed.length}.`,
+    );
   }
   const urls = listed.map((url) => parseDestination(url));
   for (const url of urls) {
@@ -93,7 +96,10 @@ export function planStart(input: StartPlanInput): StartPlan {
     ...tls,
   });
   const targets: FanOutTarget[] = fanned
-    ? [...destinations.map((url) => ({ kind: 'destination' as const, url })), ...(recording === undefined ? [] : [{ kind: 'recording' as const, path: recording }])]
+    ? [
+        ...destinations.map((url) => ({ kind: 'destination' as const, url })),
+        ...(recording === undefined ? [] : [{ kind: 'recording' as const, path: recording }]),
+      ]
     : [];
   return {
     fanned,

@@ -1,5 +1,12 @@
 // Checks what a client sends before anything acts on it: everything on the wire is untrusted.
-import { AAC_SAMPLE_RATES, BroadcastError, MAX_MIME_TYPE_LENGTH, MAX_URL_LENGTH, REQUEST_LIMITS, type StartRequest } from '../client/protocol.js';
+import {
+  AAC_SAMPLE_RATES,
+  BroadcastError,
+  MAX_MIME_TYPE_LENGTH,
+  MAX_URL_LENGTH,
+  REQUEST_LIMITS,
+  type StartRequest,
+} from '../client/protocol.js';
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 /** However many destinations a server allows, a request naming more than this is not a real one. */

@@ -59,7 +59,8 @@ export class DevicePickerController implements ReactiveController {
           <span class="visually-hidden">${label}</span>
           <select part=${name} class="select" ?disabled=${options.disabled} @change=${(event: Event) => this.#choose(kind, event, options)}>
             ${devices.map(
-              (device, index) => html`<option value=${device.deviceId} ?selected=${device.deviceId === chosen}>${device.label || `${label} ${index + 1}`}</option>`,
+              (device, index) =>
+                html`<option value=${device.deviceId} ?selected=${device.deviceId === chosen}>${device.label || `${label} ${index + 1}`}</option>`,
             )}
           </select>
         </label>

@@ -59,7 +59,11 @@ export function mediaError(source: BroadcastSource, caught: unknown): BroadcastE
 
 /** Opens what `source` names, at the size and frame rate asked for, with the remembered devices. */
 async function openSource({ source, noAudio, width, height, framerate }: SourceSettings): Promise<MediaStream> {
-  const video: MediaTrackConstraints = { width: { ideal: width }, height: { ideal: height }, ...(framerate ? { frameRate: { ideal: framerate } } : {}) };
+  const video: MediaTrackConstraints = {
+    width: { ideal: width },
+    height: { ideal: height },
+    ...(framerate ? { frameRate: { ideal: framerate } } : {}),
+  };
   const audio = chosenDevice('audioinput') ?? true;
   if (source === 'camera') {
     const camera = chosenDevice('videoinput');

@@ -7,7 +7,12 @@ import { BroadcastError, type BroadcastStats } from '../protocol.js';
 import { DevicePickerController } from './device-picker.controller.js';
 import { LevelMeterController } from './level-meter.controller.js';
 import { MediaSourceController, mediaError, type BroadcastSource } from './media-source.controller.js';
-import { stringsFor, type ErrorMessageKey, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
+import {
+  stringsFor,
+  type ErrorMessageKey,
+  type RtmpBroadcasterStrings,
+  type RtmpBroadcasterStringsOverride,
+} from './rtmp-broadcaster.strings.js';
 import type { RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
 import { checkMedia, clientOptions, destinationList } from './rtmp-broadcaster.options.js';
 import styles from './rtmp-broadcaster.styles.js';
@@ -459,29 +464,31 @@ export class RtmpBroadcaster extends LitElement {
     return html`
       <div part="base" class="base">
         <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true}></video>
-        ${this.controls
-          ? renderControls({
-              state,
-              strings: this.#strings(),
-              previewing: this.previewing,
-              pageStream: this.stream !== undefined,
-              stats: this.stats,
-              averageKbps: this.#bitrates.count ? this.#bitrates.sum / this.#bitrates.count : undefined,
-              errorLine: this.errorLine,
-              audioMuted: this.audioMuted,
-              videoMuted: this.videoMuted,
-              hasAudio: (this.broadcastStream?.getAudioTracks().length ?? 0) > 0,
-              meterLevel: this.#meter.level,
-              devices: this.#renderDevices(state, this.#strings()),
-              on: {
-                preview: () => void this.#onPreviewClick(),
-                start: () => this.#onStartClick(),
-                pause: () => this.#onPauseClick(),
-                stop: () => this.#onStopClick(),
-                mute: (kind) => this.#onMuteClick(kind),
-              },
-            })
-          : nothing}
+        ${
+          this.controls
+            ? renderControls({
+                state,
+                strings: this.#strings(),
+                previewing: this.previewing,
+                pageStream: this.stream !== undefined,
+                stats: this.stats,
+                averageKbps: this.#bitrates.count ? this.#bitrates.sum / this.#bitrates.count : undefined,
+                errorLine: this.errorLine,
+                audioMuted: this.audioMuted,
+                videoMuted: this.videoMuted,
+                hasAudio: (this.broadcastStream?.getAudioTracks().length ?? 0) > 0,
+                meterLevel: this.#meter.level,
+                devices: this.#renderDevices(state, this.#strings()),
+                on: {
+                  preview: () => void this.#onPreviewClick(),
+                  start: () => this.#onStartClick(),
+                  pause: () => this.#onPauseClick(),
+                  stop: () => this.#onStopClick(),
+                  mute: (kind) => this.#onMuteClick(kind),
+                },
+              })
+            : nothing
+        }
       </div>
     `;
   }

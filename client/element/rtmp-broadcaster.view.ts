@@ -51,9 +51,11 @@ export function renderControls(view: ControlsView) {
     <div part="bar" class="bar">
       <div part="controls" class="controls">
         <slot name="controls">
-          ${view.previewing || isRunning(state) || view.pageStream
-            ? nothing
-            : html`<button part="button preview-button" class="button" type="button" @click=${on.preview}>${strings.preview}</button>`}
+          ${
+            view.previewing || isRunning(state) || view.pageStream
+              ? nothing
+              : html`<button part="button preview-button" class="button" type="button" @click=${on.preview}>${strings.preview}</button>`
+          }
           <button
             part=${running ? 'button stop-button' : 'button start-button'}
             class=${running ? 'button button--end' : 'button button--start'}
@@ -75,11 +77,13 @@ export function renderControls(view: ControlsView) {
           ${isRunning(state) ? renderLiveFigures(view) : renderSummary(view)}
         </slot>
       </div>
-      ${view.meterLevel === undefined
-        ? nothing
-        : html`<div part="meter" class=${view.audioMuted ? 'meter meter--muted' : 'meter'} role="meter" aria-label=${strings.microphoneLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${view.meterLevel}>
+      ${
+        view.meterLevel === undefined
+          ? nothing
+          : html`<div part="meter" class=${view.audioMuted ? 'meter meter--muted' : 'meter'} role="meter" aria-label=${strings.microphoneLevel} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${view.meterLevel}>
             <div part="meter-level" class="meter-level" style="width: ${view.meterLevel}%"></div>
-          </div>`}
+          </div>`
+      }
       ${view.devices}
     </div>
     <div role="alert">
@@ -107,11 +111,13 @@ function renderSummary({ state, strings, stats, averageKbps }: ControlsView) {
 /** The mute-microphone and hide-video toggles, while on air; the microphone's only when there is one. */
 function renderMuteButtons({ strings, hasAudio, audioMuted, videoMuted, on }: ControlsView) {
   return html`
-    ${hasAudio
-      ? html`<button part="button mic-button" class="button button--toggle" type="button" aria-pressed=${audioMuted} @click=${() => on.mute('audio')}>
+    ${
+      hasAudio
+        ? html`<button part="button mic-button" class="button button--toggle" type="button" aria-pressed=${audioMuted} @click=${() => on.mute('audio')}>
           ${strings.muteMicrophone}
         </button>`
-      : nothing}
+        : nothing
+    }
     <button part="button camera-button" class="button button--toggle" type="button" aria-pressed=${videoMuted} @click=${() => on.mute('video')}>
       ${strings.hideVideo}
     </button>

@@ -38,15 +38,24 @@ export class SourceClock {
 }
 
 /** Video frames of `track`, stamped on `clock`. `onEnd` runs if the track ends by itself. */
-export async function videoFrames(track: MediaStreamTrack, clock: SourceClock, sink: FrameSink<VideoFrame>, onEnd: () => void): Promise<FrameSource> {
+export async function videoFrames(
+  track: MediaStreamTrack,
+  clock: SourceClock,
+  sink: FrameSink<VideoFrame>,
+  onEnd: () => void,
+): Promise<FrameSource> {
   const Processor = trackProcessor();
   if (Processor) {
-    return readAll(new Processor({ track }).readable as ReadableStream<VideoFrame>, (frame) => {
-      const timestamp = clock.time(frame.timestamp);
-      const restamped = new VideoFrame(frame, { timestamp });
-      frame.close();
-      sink(restamped);
-    }, onEnd);
+    return readAll(
+      new Processor({ track }).readable as ReadableStream<VideoFrame>,
+      (frame) => {
+        const timestamp = clock.time(frame.timestamp);
+        const restamped = new VideoFrame(frame, { timestamp });
+        frame.close();
+        sink(restamped);
+      },
+      onEnd,
+    );
   }
   return videoElementFrames(track, clock, sink, onEnd);
 }
@@ -59,7 +68,11 @@ export function readsRawAudio(): boolean {
 /** Audio of `track` as planar-float AudioData of `channels` channels, stamped on `clock`; needs {@link readsRawAudio}. */
 export function audioFrames(track: MediaStreamTrack, channels: number, clock: SourceClock, sink: FrameSink<AudioData>): FrameSource {
   const Processor = trackProcessor()!;
-  return readAll(new Processor({ track }).readable as ReadableStream<AudioData>, (data) => sink(restampAudio(data, channels, clock.time(data.timestamp))), () => {});
+  return readAll(
+    new Processor({ track }).readable as ReadableStream<AudioData>,
+    (data) => sink(restampAudio(data, channels, clock.time(data.timestamp))),
+    () => {},
+  );
 }
 
 function readAll<T>(readable: ReadableStream<T>, each: (value: T) => void, onEnd: () => void): FrameSource {
@@ -90,7 +103,12 @@ function readAll<T>(readable: ReadableStream<T>, each: (value: T) => void, onEnd
  * stamped by the picture's media time. Firefox keeps calling back in a background tab, unlike
  * requestAnimationFrame.
  */
-async function videoElementFrames(track: MediaStreamTrack, clock: SourceClock, sink: FrameSink<VideoFrame>, onEnd: () => void): Promise<FrameSource> {
+async function videoElementFrames(
+  track: MediaStreamTrack,
+  clock: SourceClock,
+  sink: FrameSink<VideoFrame>,
+  onEnd: () => void,
+): Promise<FrameSource> {
   const video = document.createElement('video');
   video.muted = true;
   video.playsInline = true;
@@ -127,7 +145,12 @@ async function videoElementFrames(track: MediaStreamTrack, clock: SourceClock, s
  * which Firefox runs only with an audio output device. The WebM's time 0 is placed at the
  * recorder's start. Disabling `track` records silence.
  */
-export function opusPackets(track: MediaStreamTrack, timeslice: number, clock: SourceClock, sink: (data: Uint8Array, timestampUs: number) => void): Promise<FrameSource> {
+export function opusPackets(
+  track: MediaStreamTrack,
+  timeslice: number,
+  clock: SourceClock,
+  sink: (data: Uint8Array, timestampUs: number) => void,
+): Promise<FrameSource> {
   const recorder = new MediaRecorder(new MediaStream([track]), { mimeType: 'audio/webm;codecs=opus' });
   const reader = new WebmBlockReader();
   // Blobs are read in order: each read waits for the one before.
@@ -139,10 +162,14 @@ export function opusPackets(track: MediaStreamTrack, timeslice: number, clock: S
     });
   });
   return new Promise((resolve, reject) => {
-    recorder.addEventListener('start', () => {
-      clock.time(0);
-      resolve({ stop: () => recorder.state !== 'inactive' && recorder.stop() });
-    }, { once: true });
+    recorder.addEventListener(
+      'start',
+      () => {
+        clock.time(0);
+        resolve({ stop: () => recorder.state !== 'inactive' && recorder.stop() });
+      },
+      { once: true },
+    );
     recorder.addEventListener('error', (event) => reject((event as ErrorEvent).error), { once: true });
     recorder.start(timeslice);
   });

@@ -134,7 +134,8 @@ export class MatroskaWriter {
 
 function audioEntry(audio: MatroskaAudioTrack): Uint8Array {
   const opus = audio.codec === 'opus';
-  const description = audio.description ?? (opus ? opusHead(audio.channels, audio.sampleRate) : audioSpecificConfig(audio.sampleRate, audio.channels));
+  const description =
+    audio.description ?? (opus ? opusHead(audio.channels, audio.sampleRate) : audioSpecificConfig(audio.sampleRate, audio.channels));
   const children = [
     uintElement(0xd7, AUDIO_TRACK),
     uintElement(0x73c5, AUDIO_TRACK),

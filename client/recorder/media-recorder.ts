@@ -64,7 +64,10 @@ export class Recorder {
     const hasAudio = stream.getAudioTracks().length > 0;
     const mimeType = chooseMimeType(hasAudio, (type) => MediaRecorder.isTypeSupported(type));
     if (!mimeType) {
-      throw new BroadcastError('INVALID_MEDIA', 'This browser cannot record WebM, Matroska or MP4 with H.264, which the broadcast server needs.');
+      throw new BroadcastError(
+        'INVALID_MEDIA',
+        'This browser cannot record WebM, Matroska or MP4 with H.264, which the broadcast server needs.',
+      );
     }
     this.mimeType = mimeType;
     this.#tracks = stream.getTracks().map((track) => track.clone());

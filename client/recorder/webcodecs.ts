@@ -68,7 +68,10 @@ export async function canEncodeH264(track: MediaStreamTrack, options: RecorderOp
       resolve(works);
     };
     const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
-    const encoder = new VideoEncoder({ output: (_chunk, metadata) => done(metadata?.decoderConfig?.description !== undefined), error: () => done(false) });
+    const encoder = new VideoEncoder({
+      output: (_chunk, metadata) => done(metadata?.decoderConfig?.description !== undefined),
+      error: () => done(false),
+    });
     try {
       encoder.configure(config);
       const frame = blackFrame(blackPixels(config.width, config.height), config.width, config.height, 0);
@@ -95,7 +98,8 @@ async function audioSetup(track: MediaStreamTrack, options: RecorderOptions): Pr
   const settings = track.getSettings();
   const channels = Math.min(Math.max(settings.channelCount ?? 2, 1), 2);
   if (!readsRawAudio()) {
-    if (MediaRecorder.isTypeSupported('audio/webm;codecs=opus')) return { mime: 'opus', track: { codec: 'opus', sampleRate: 48_000, channels } };
+    if (MediaRecorder.isTypeSupported('audio/webm;codecs=opus'))
+      return { mime: 'opus', track: { codec: 'opus', sampleRate: 48_000, channels } };
     throw new BroadcastError('INVALID_MEDIA', 'This browser can read no audio for WebCodecs.');
   }
   for (const { codec, webCodecs, mime } of AUDIO_CODECS) {
@@ -154,7 +158,12 @@ export class WebCodecsRecorder {
     return new WebCodecsRecorder(video, audio, audioParts, options);
   }
 
-  private constructor(video: MediaStreamTrack, audio: MediaStreamTrack | undefined, audioParts: AudioSetup | undefined, options: RecorderOptions) {
+  private constructor(
+    video: MediaStreamTrack,
+    audio: MediaStreamTrack | undefined,
+    audioParts: AudioSetup | undefined,
+    options: RecorderOptions,
+  ) {
     this.#options = options;
     this.#videoTrack = video.clone();
     this.#audioTrack = audio?.clone();
@@ -166,7 +175,10 @@ export class WebCodecsRecorder {
   /** Starts the encoders and the frame sources; rejects with INVALID_MEDIA if the browser cannot. */
   async start(): Promise<void> {
     try {
-      const videoEncoder = new VideoEncoder({ output: (chunk, metadata) => this.#onVideo(chunk, metadata), error: (error) => this.#fail(error) });
+      const videoEncoder = new VideoEncoder({
+        output: (chunk, metadata) => this.#onVideo(chunk, metadata),
+        error: (error) => this.#fail(error),
+      });
       videoEncoder.configure(this.#videoConfig);
       this.#videoEncoder = videoEncoder;
       const audioConfig = this.#audio?.config;
@@ -176,11 +188,24 @@ export class WebCodecsRecorder {
         this.#audioEncoder = audioEncoder;
       }
       const origin = performance.now();
-      this.#sources.push(await videoFrames(this.#videoTrack, new SourceClock(origin), (frame) => this.#encodeVideo(frame), () => this.#ended()));
+      this.#sources.push(
+        await videoFrames(
+          this.#videoTrack,
+          new SourceClock(origin),
+          (frame) => this.#encodeVideo(frame),
+          () => this.#ended(),
+        ),
+      );
       if (this.#audioTrack && audioConfig) {
-        this.#sources.push(audioFrames(this.#audioTrack, audioConfig.numberOfChannels, new SourceClock(origin), (data) => this.#encodeAudio(data)));
+        this.#sources.push(
+          audioFrames(this.#audioTrack, audioConfig.numberOfChannels, new SourceClock(origin), (data) => this.#encodeAudio(data)),
+        );
       } else if (this.#audioTrack) {
-        this.#sources.push(await opusPackets(this.#audioTrack, this.#options.timeslice, new SourceClock(origin), (data, timestamp) => this.#writeAudio(data, timestamp)));
+        this.#sources.push(
+          await opusPackets(this.#audioTrack, this.#options.timeslice, new SourceClock(origin), (data, timestamp) =>
+            this.#writeAudio(data, timestamp),
+          ),
+        );
       }
     } catch (caught) {
       this.discard();
@@ -229,7 +254,8 @@ export class WebCodecsRecorder {
     try {
       await Promise.all([this.#videoEncoder?.flush(), this.#audioEncoder?.flush()]);
     } catch (caught) {
-      if (!this.#discarded) this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser could not finish encoding: ${describe(caught)}`));
+      if (!this.#discarded)
+        this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser could not finish encoding: ${describe(caught)}`));
     }
     this.#flush();
     this.#close();
@@ -274,7 +300,14 @@ export class WebCodecsRecorder {
     if (this.#paused || this.#muted.has('audio')) {
       const { sampleRate, numberOfFrames, numberOfChannels, timestamp } = data;
       data.close();
-      data = new AudioData({ format: 'f32-planar', sampleRate, numberOfFrames, numberOfChannels, timestamp, data: new Float32Array(numberOfFrames * numberOfChannels) });
+      data = new AudioData({
+        format: 'f32-planar',
+        sampleRate,
+        numberOfFrames,
+        numberOfChannels,
+        timestamp,
+        data: new Float32Array(numberOfFrames * numberOfChannels),
+      });
     }
     encoder.encode(data);
     data.close();
@@ -285,7 +318,10 @@ export class WebCodecsRecorder {
     if (!this.#writer) {
       if (!description) return;
       const { width, height } = this.#videoConfig;
-      this.#writer = new MatroskaWriter({ video: { width, height, avcC: bytesOf(description) }, ...(this.#audio ? { audio: this.#audio.track } : {}) });
+      this.#writer = new MatroskaWriter({
+        video: { width, height, avcC: bytesOf(description) },
+        ...(this.#audio ? { audio: this.#audio.track } : {}),
+      });
     }
     const keyframe = chunk.type === 'key';
     if (keyframe && this.#headerDue) {
@@ -368,7 +404,9 @@ function blackFrame(pixels: Uint8Array, width: number, height: number, timestamp
 }
 
 function bytesOf(source: AllowSharedBufferSource): Uint8Array {
-  return source instanceof ArrayBuffer || source instanceof SharedArrayBuffer ? new Uint8Array(source.slice(0)) : new Uint8Array(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength));
+  return source instanceof ArrayBuffer || source instanceof SharedArrayBuffer
+    ? new Uint8Array(source.slice(0))
+    : new Uint8Array(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength));
 }
 
 function describe(caught: unknown): string {

@@ -109,8 +109,18 @@ export const OPTIONS = {
     value: '<dir>',
     help: 'Also record every broadcast to <dir>/<session id>.mp4 (fragmented MP4), beside its destinations. An absolute directory, created if missing. Default: no recording.',
   },
-  'max-streams': { env: 'MAX_STREAMS', type: 'string', value: '<number>', help: 'Most broadcasts (ffmpeg processes) at once. Default: no limit.' },
-  'max-streams-per-address': { env: 'MAX_STREAMS_PER_ADDRESS', type: 'string', value: '<number>', help: 'Most broadcasts at once from one IP address. Default: no limit.' },
+  'max-streams': {
+    env: 'MAX_STREAMS',
+    type: 'string',
+    value: '<number>',
+    help: 'Most broadcasts (ffmpeg processes) at once. Default: no limit.',
+  },
+  'max-streams-per-address': {
+    env: 'MAX_STREAMS_PER_ADDRESS',
+    type: 'string',
+    value: '<number>',
+    help: 'Most broadcasts at once from one IP address. Default: no limit.',
+  },
   'max-connections-per-minute': {
     env: 'MAX_CONNECTIONS_PER_MINUTE',
     type: 'string',
@@ -146,7 +156,7 @@ export const OPTIONS = {
     env: 'WORKERS',
     type: 'string',
     value: '<number|auto>',
-    help: "Cluster mode: run this many worker processes on the port (auto: one per CPU core), sharing --max-streams. WebSocket clients only. Default: one process.",
+    help: 'Cluster mode: run this many worker processes on the port (auto: one per CPU core), sharing --max-streams. WebSocket clients only. Default: one process.',
   },
   'redis-url': {
     env: 'REDIS_URL',
@@ -191,7 +201,11 @@ export function parseCommand(argv: readonly string[], env: Env): CliCommand {
   const readList = (name: OptionName): { values: string[]; from: string } | undefined => {
     const flag = flags[name];
     const spec: OptionSpec = OPTIONS[name];
-    const given = Array.isArray(flag) ? { raw: flag, from: `--${name}` } : spec.env && env[spec.env]?.trim() ? { raw: [env[spec.env]!], from: spec.env } : undefined;
+    const given = Array.isArray(flag)
+      ? { raw: flag, from: `--${name}` }
+      : spec.env && env[spec.env]?.trim()
+        ? { raw: [env[spec.env]!], from: spec.env }
+        : undefined;
     if (!given) return undefined;
     // Nothing a list holds (URLs, prefixes, origins) may contain a comma or a space.
     const values = given.raw.flatMap((item) => item.split(/[,\s]+/)).filter(Boolean);
@@ -218,24 +232,31 @@ export function parseCommand(argv: readonly string[], env: Env): CliCommand {
   const allowed = readList('allow-destination');
   if (allowed) {
     if (destinations) {
-      throw new CliUsageError(`\`${destinations.from}\` and \`${allowed.from}\` exclude each other: with a fixed destination, clients choose none.`);
+      throw new CliUsageError(
+        `\`${destinations.from}\` and \`${allowed.from}\` exclude each other: with a fixed destination, clients choose none.`,
+      );
     }
     for (const prefix of allowed.values) checkDestination(prefix, `\`${allowed.from}\``, 'URL prefix');
     config.allowedDestinations = allowed.values;
   }
   if (!destinations && !allowed) {
-    throw new CliUsageError('Nothing to broadcast to: set --destination (RTMP_URL), or --allow-destination (ALLOWED_DESTINATIONS) to let clients choose.');
+    throw new CliUsageError(
+      'Nothing to broadcast to: set --destination (RTMP_URL), or --allow-destination (ALLOWED_DESTINATIONS) to let clients choose.',
+    );
   }
   const maxDestinations = read('max-destinations');
   if (maxDestinations) {
     if (destinations) {
-      throw new CliUsageError(`\`${destinations.from}\` and \`${maxDestinations.from}\` exclude each other: the limit is on the destinations clients choose, and with a fixed destination they choose none.`);
+      throw new CliUsageError(
+        `\`${destinations.from}\` and \`${maxDestinations.from}\` exclude each other: the limit is on the destinations clients choose, and with a fixed destination they choose none.`,
+      );
     }
     config.maxDestinations = integer(maxDestinations, 1);
   }
   const record = read('record');
   if (record) {
-    if (!isAbsolute(record.value)) throw new CliUsageError(`Expected \`${record.from}\` to be an absolute directory, got \`${record.value}\`.`);
+    if (!isAbsolute(record.value))
+      throw new CliUsageError(`Expected \`${record.from}\` to be an absolute directory, got \`${record.value}\`.`);
     config.recordDir = record.value;
   }
 
@@ -263,7 +284,8 @@ export function parseCommand(argv: readonly string[], env: Env): CliCommand {
   const channels = read('audio-channels');
   if (channels) {
     const value = AUDIO_CHANNELS.find((known) => String(known) === channels.value);
-    if (value === undefined) throw new CliUsageError(`\`${channels.from}\` must be ${AUDIO_CHANNELS.join(', ')}, not \`${channels.value}\`.`);
+    if (value === undefined)
+      throw new CliUsageError(`\`${channels.from}\` must be ${AUDIO_CHANNELS.join(', ')}, not \`${channels.value}\`.`);
     config.audioChannels = value;
   }
   const ffmpegPath = read('ffmpeg-path');
@@ -283,7 +305,9 @@ function parseFlags(argv: readonly string[]) {
     ]),
   ) as { [K in OptionName]: { type: (typeof OPTIONS)[K]['type']; multiple?: boolean; short?: string } };
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Partial<Record<OptionName, string | string[] | boolean>>;
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Partial<
+      Record<OptionName, string | string[] | boolean>
+    >;
   } catch (caught) {
     const error = caught as Error & { code?: string };
     const named = /'([^']+)'/.exec(error.message)?.[1];
@@ -328,7 +352,8 @@ function checkRedisUrl({ value, from }: { value: string; from: string }): string
   } catch {
     // reported below
   }
-  if (!url || !/^rediss?:$/.test(url.protocol) || !url.hostname) throw new CliUsageError(`Expected \`${from}\` to be a redis:// or rediss:// URL with a host.`);
+  if (!url || !/^rediss?:$/.test(url.protocol) || !url.hostname)
+    throw new CliUsageError(`Expected \`${from}\` to be a redis:// or rediss:// URL with a host.`);
   return value;
 }
 

@@ -22,7 +22,7 @@ export function helpText(): string {
   lines.push(
     '',
     'Clients send the token with the connection:',
-    "  <rtmp-broadcaster server=\"https://relay.example.com\"> and element.auth = { token: '...' },",
+    '  <rtmp-broadcaster server="https://relay.example.com"> and element.auth = { token: \'...\' },',
     "  or new BroadcastClient({ server, auth: { token: '...' } }).",
     '',
     'Examples:',

@@ -119,7 +119,10 @@ async function createScale(config: CliConfig, log: Logger) {
 }
 
 async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<RunningCli> {
-  const tls = config.tls && { cert: await readPem(config.tls.certFile, '--tls-cert (TLS_CERT)'), key: await readPem(config.tls.keyFile, '--tls-key (TLS_KEY)') };
+  const tls = config.tls && {
+    cert: await readPem(config.tls.certFile, '--tls-cert (TLS_CERT)'),
+    key: await readPem(config.tls.keyFile, '--tls-key (TLS_KEY)'),
+  };
   if (config.recordDir) await checkRecordDir(config.recordDir);
   const log = await createJsonLogger({ level: config.logLevel, ...(streams.stdout ? { destination: streams.stdout } : {}) });
 
@@ -135,14 +138,16 @@ async function serve(config: CliConfig, streams: Partial<CliStreams>): Promise<R
     });
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const { pathname } = new URL(request.url ?? '/', 'http://cli');
-    if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'application/json', JSON.stringify({ error: 'Only GET here.' }));
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return send(response, 405, 'application/json', JSON.stringify({ error: 'Only GET here.' }));
     if (pathname === '/healthz') {
       // A load balancer stops sending new broadcasters here while the live ones finish.
       const body = { status: closing ? 'stopping' : 'ok', broadcasts: broadcaster.sessions().length };
       return send(response, closing ? 503 : 200, 'application/json', JSON.stringify(body));
     }
     if (pathname === '/metrics' && metricsToken) {
-      if (!sameSecret(bearer(request), metricsToken)) return send(response, 401, 'application/json', JSON.stringify({ error: 'Send the metrics token as Authorization: Bearer.' }));
+      if (!sameSecret(bearer(request), metricsToken))
+        return send(response, 401, 'application/json', JSON.stringify({ error: 'Send the metrics token as Authorization: Bearer.' }));
       return send(response, 200, metrics.contentType, await metrics.metrics());
     }
     return send(response, 404, 'application/json', JSON.stringify({ error: 'Not found.' }));
@@ -242,7 +247,9 @@ async function checkRecordDir(directory: string): Promise<void> {
     await mkdir(directory, { recursive: true });
     await access(directory, constants.W_OK);
   } catch (caught) {
-    throw new CliUsageError(`Cannot record to --record (RECORD_DIR) ${directory}: ${(caught as NodeJS.ErrnoException).code ?? (caught as Error).message}`);
+    throw new CliUsageError(
+      `Cannot record to --record (RECORD_DIR) ${directory}: ${(caught as NodeJS.ErrnoException).code ?? (caught as Error).message}`,
+    );
   }
 }
 

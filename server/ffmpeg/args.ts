@@ -69,7 +69,8 @@ export function parseMimeType(mimeType: string): InputMedia | undefined {
   const parts = splitParameters(mimeType.toLowerCase());
   if (!parts) return undefined;
   const [type, ...parameters] = parts.map((part) => part.trim());
-  const inputFormat: InputFormat | undefined = type === 'video/webm' || type === 'video/x-matroska' ? 'matroska' : type === 'video/mp4' ? 'mp4' : undefined;
+  const inputFormat: InputFormat | undefined =
+    type === 'video/webm' || type === 'video/x-matroska' ? 'matroska' : type === 'video/mp4' ? 'mp4' : undefined;
   if (!inputFormat) return undefined;
 
   let codecs: string | undefined;
@@ -158,7 +159,8 @@ export type AudioChannels = (typeof AUDIO_CHANNELS)[number];
 // so `framerate: 1e6` cannot become `-r 1000000`.
 function withinLimits(name: keyof typeof REQUEST_LIMITS, value: number): string {
   const [min, max] = REQUEST_LIMITS[name];
-  if (!Number.isFinite(value) || value < min || value > max) throw new RangeError(`\`${name}\` must be a number from ${min} to ${max} (got ${value}).`);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new RangeError(`\`${name}\` must be a number from ${min} to ${max} (got ${value}).`);
   return String(Math.round(value));
 }
 
@@ -190,16 +192,22 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     // Start as soon as the first bytes arrive: the Matroska header already gives every codec
     // parameter that matters. Not `-fflags +nobuffer`: it discards the packets read while probing,
     // which can be the opening keyframe.
-    '-probesize', '32',
-    '-analyzeduration', '0',
+    '-probesize',
+    '32',
+    '-analyzeduration',
+    '0',
     // Fragmented MP4 on a pipe: the moov at its start describes every track, and each fragment
     // is read as it arrives (ffmpeg's mov demuxer needs no seeking for it).
     ...(o.video === 'transcode' ? decoderLimits(o.maxPixels) : []),
-    '-f', o.inputFormat === 'mp4' ? 'mp4' : 'matroska',
-    '-i', 'pipe:0',
-    '-map', '0:v:0',
+    '-f',
+    o.inputFormat === 'mp4' ? 'mp4' : 'matroska',
+    '-i',
+    'pipe:0',
+    '-map',
+    '0:v:0',
     // `?` so a recording without a microphone still goes out, video only.
-    '-map', '0:a:0?',
+    '-map',
+    '0:a:0?',
   ];
 
   if (o.video === 'copy') {
@@ -208,27 +216,40 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     const bitrate = withinLimits('videoBitsPerSecond', o.videoBitsPerSecond);
     const fps = Number(withinLimits('framerate', o.framerate));
     args.push(
-      '-dts_error_threshold', String(TIMESTAMP_JUMP_SECONDS),
-      '-filter_threads', '1',
-      '-c:v', 'libx264',
+      '-dts_error_threshold',
+      String(TIMESTAMP_JUMP_SECONDS),
+      '-filter_threads',
+      '1',
+      '-c:v',
+      'libx264',
       // One core at most per broadcast, whatever the machine has: x264 would take them all.
-      '-threads', '1',
-      '-preset', 'veryfast',
-      '-tune', 'zerolatency',
+      '-threads',
+      '1',
+      '-preset',
+      'veryfast',
+      '-tune',
+      'zerolatency',
       // Browsers may record 4:4:4 or 10-bit; FLV players and ingests want 8-bit 4:2:0.
-      '-pix_fmt', 'yuv420p',
-      '-b:v', bitrate,
-      '-maxrate', bitrate,
-      '-bufsize', String(Number(bitrate) * 2),
+      '-pix_fmt',
+      'yuv420p',
+      '-b:v',
+      bitrate,
+      '-maxrate',
+      bitrate,
+      '-bufsize',
+      String(Number(bitrate) * 2),
       // Browsers record a variable frame rate (Firefox: about 1.5 fps for a disabled track, while
       // hidden or paused); ingests and players want a constant one. Gaps are filled by repeating
       // the previous frame when the next one arrives.
-      '-r', String(fps),
+      '-r',
+      String(fps),
       ...(o.fpsMode === false ? ['-vsync', 'cfr'] : ['-fps_mode', 'cfr']),
-      '-g', String(fps * KEYFRAME_SECONDS),
+      '-g',
+      String(fps * KEYFRAME_SECONDS),
       // -g counts frames; the time-based keyframes keep the 2 s the ingest asks for whatever the
       // encoder's frame count does.
-      '-force_key_frames', `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`,
+      '-force_key_frames',
+      `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`,
     );
   } else {
     throw new RangeError(`Unknown video mode ${String(o.video)}.`);
@@ -243,11 +264,15 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     const channels = o.audioChannels ?? 'source';
     if (!AUDIO_CHANNELS.includes(channels)) throw new RangeError(`Unknown audio channels ${String(channels)}.`);
     args.push(
-      '-c:a', 'aac',
+      '-c:a',
+      'aac',
       // twoloop is ffmpeg's default; naming it keeps the argv explicit about what runs.
-      '-aac_coder', coder,
-      '-b:a', withinLimits('audioBitsPerSecond', o.audioBitsPerSecond),
-      '-ar', sampleRate(o.audioSampleRate),
+      '-aac_coder',
+      coder,
+      '-b:a',
+      withinLimits('audioBitsPerSecond', o.audioBitsPerSecond),
+      '-ar',
+      sampleRate(o.audioSampleRate),
       // Chromium and Firefox record a microphone as mono (getUserMedia's defaults), and encoding
       // it as stereo costs the AAC encoder about 1.6 times the CPU for the same sound. 'source'
       // keeps mono mono and stereo stereo; FLV has no layout beyond two.
@@ -266,7 +291,8 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
  * made an ffmpeg of 628 MB).
  */
 function decoderLimits(maxPixels = DEFAULT_MAX_PIXELS): string[] {
-  if (!Number.isInteger(maxPixels) || maxPixels < 1) throw new RangeError(`\`maxPixels\` must be a positive whole number (got ${maxPixels}).`);
+  if (!Number.isInteger(maxPixels) || maxPixels < 1)
+    throw new RangeError(`\`maxPixels\` must be a positive whole number (got ${maxPixels}).`);
   return ['-threads', '1', '-max_pixels', String(maxPixels)];
 }
 
@@ -275,19 +301,23 @@ function commonArgs(statsPeriod: boolean | undefined): string[] {
   return [
     '-hide_banner',
     // `level` prefixes every line with [error]/[warning], which is what mapFfmpegExit reads.
-    '-loglevel', 'level+warning',
+    '-loglevel',
+    'level+warning',
     '-nostats',
     // Machine-readable progress on fd 3 keeps stderr for the log alone.
-    '-progress', 'pipe:3',
+    '-progress',
+    'pipe:3',
     // Older builds report every half second and exit on an option they do not know.
     ...(statsPeriod === false ? [] : ['-stats_period', '1']),
   ];
 }
 
 const FLV_OUTPUT = [
-  '-f', 'flv',
+  '-f',
+  'flv',
   // A live FLV has no duration or size to write back; without this ffmpeg warns at the end.
-  '-flvflags', 'no_duration_filesize',
+  '-flvflags',
+  'no_duration_filesize',
 ];
 
 /** How an output of a broadcast reaches one RTMP destination. */

@@ -8,5 +8,7 @@ const PASSED = /^(?:PATH|LD_LIBRARY_PATH|SSL_CERT_FILE|SSL_CERT_DIR|TMPDIR|TZ|LA
 
 /** The subset of `env` ffmpeg is given (use with execa's `extendEnv: false`). */
 export function ffmpegEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => PASSED.test(entry[0]) && entry[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => PASSED.test(entry[0]) && entry[1] !== undefined),
+  );
 }

@@ -150,7 +150,13 @@ function has(lines: readonly Line[], needle: string): boolean {
 function serverSays(lines: readonly Line[]): string | undefined {
   for (const line of lines) {
     const at = line.text.indexOf('Server error: ');
-    if (at !== -1) return line.text.slice(at + 'Server error: '.length).trim().slice(0, MAX_SHOWN) || undefined;
+    if (at !== -1)
+      return (
+        line.text
+          .slice(at + 'Server error: '.length)
+          .trim()
+          .slice(0, MAX_SHOWN) || undefined
+      );
   }
   return undefined;
 }
@@ -182,7 +188,10 @@ function destinationError(lines: readonly Line[]): ErrorPayload {
   }
   if (lines.some((line) => WRITE_FAILURE.test(line.text))) {
     // Ingests drop a publisher whose stream key they do not accept in just this way.
-    return { code, message: `The RTMP destination closed the connection (${reason}). If this happened at the start, check the stream key.` };
+    return {
+      code,
+      message: `The RTMP destination closed the connection (${reason}). If this happened at the start, check the stream key.`,
+    };
   }
   return { code, message: `The RTMP destination could not be reached or refused the stream (${reason}).` };
 }
@@ -191,10 +200,17 @@ function inputError(lines: readonly Line[]): ErrorPayload {
   const code = 'INVALID_MEDIA';
   if (has(lines, "'0:v:0' matches no streams")) return { code, message: 'The media sent by the browser has no video track.' };
   const tooLarge = lines.map((line) => /Picture size (\d+x\d+) exceeds specified max pixel count (\d+)/.exec(line.text)).find(Boolean);
-  if (tooLarge) return { code, message: `The video is ${tooLarge[1]}, more than the ${tooLarge[2]} pixels a frame this server transcodes may have: record at a lower resolution.` };
-  const detail = ['EBML header parsing failed', 'Invalid data found when processing input', 'File ended prematurely', 'Could not find codec parameters'].find(
-    (needle) => has(lines, needle),
-  );
+  if (tooLarge)
+    return {
+      code,
+      message: `The video is ${tooLarge[1]}, more than the ${tooLarge[2]} pixels a frame this server transcodes may have: record at a lower resolution.`,
+    };
+  const detail = [
+    'EBML header parsing failed',
+    'Invalid data found when processing input',
+    'File ended prematurely',
+    'Could not find codec parameters',
+  ].find((needle) => has(lines, needle));
   return { code, message: `The server could not read the media sent by the browser (${detail ?? 'not readable as Matroska/WebM'}).` };
 }
 
@@ -251,5 +267,8 @@ export function mapFfmpegExit(exit: FfmpegExit): ErrorPayload | undefined {
 
   const last = lastMeaningfulLine(exit.logTail);
   const how = describeEnd(exit);
-  return { code: 'FFMPEG_EXITED', message: last ? `ffmpeg stopped unexpectedly (${how}): ${last}` : `ffmpeg stopped unexpectedly (${how}).` };
+  return {
+    code: 'FFMPEG_EXITED',
+    message: last ? `ffmpeg stopped unexpectedly (${how}): ${last}` : `ffmpeg stopped unexpectedly (${how}).`,
+  };
 }

@@ -91,14 +91,15 @@ export class FfmpegProcess implements MediaProcess {
     const spawned = new Promise<undefined>((resolve) => subprocess.once('spawn', () => resolve(undefined)));
     const failedEarly = await Promise.race([spawned, subprocess]);
     if (failedEarly) {
-      const error = mapFfmpegExit({
-        exitCode: failedEarly.exitCode,
-        signal: failedEarly.signal,
-        spawnErrorCode: (failedEarly as { code?: string }).code,
-        stopRequested: false,
-        ffmpegPath: options.ffmpegPath,
-        logTail: [],
-      }) ?? new BroadcastError('FFMPEG_EXITED', 'ffmpeg exited before it started.').toJSON();
+      const error =
+        mapFfmpegExit({
+          exitCode: failedEarly.exitCode,
+          signal: failedEarly.signal,
+          spawnErrorCode: (failedEarly as { code?: string }).code,
+          stopRequested: false,
+          ffmpegPath: options.ffmpegPath,
+          logTail: [],
+        }) ?? new BroadcastError('FFMPEG_EXITED', 'ffmpeg exited before it started.').toJSON();
       throw new BroadcastError(error.code, error.message);
     }
     return new FfmpegProcess(options, subprocess);
@@ -193,7 +194,9 @@ export class FfmpegProcess implements MediaProcess {
     // ffmpeg reads a pipe that ends only when the server closes it: an exit of its own, even a
     // clean one, ended it unasked, and its log says why.
     const unasked =
-      !this.#stopRequested && exit === undefined ? new BroadcastError('FFMPEG_EXITED', 'ffmpeg ended the broadcast on its own, before it was asked to stop.').toJSON() : undefined;
+      !this.#stopRequested && exit === undefined
+        ? new BroadcastError('FFMPEG_EXITED', 'ffmpeg ended the broadcast on its own, before it was asked to stop.').toJSON()
+        : undefined;
     const error = this.#endError ?? (stoppedUnread ? undefined : (exit ?? unasked));
     if (!error) return {};
     // What ffmpeg said last is the detail an operator (or, if allowed, the client) needs.

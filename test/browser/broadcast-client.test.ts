@@ -4,7 +4,21 @@
 import { expect, oneEvent } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { BroadcastClient, BroadcastError, ERRORS, type BroadcastState, type BroadcastStats, type EndedMessage } from '../../client/core.js';
-import { blip, broadcastConfig, broadcastOver, expectedVideoMode, openCamera, probeLevels, probeRecording, record, recordsH264, refusingDestination, rtmpEvents, serverLog, stopTracks } from './commands.js';
+import {
+  blip,
+  broadcastConfig,
+  broadcastOver,
+  expectedVideoMode,
+  openCamera,
+  probeLevels,
+  probeRecording,
+  record,
+  recordsH264,
+  refusingDestination,
+  rtmpEvents,
+  serverLog,
+  stopTracks,
+} from './commands.js';
 
 /** Resolves with the first stats report from the server that satisfies `test`. */
 function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => boolean): Promise<BroadcastStats> {
@@ -112,7 +126,10 @@ describe('BroadcastClient', () => {
     // The destination keeps receiving (black frames and silence) for 2 s of media while paused.
     await statsWhere(client, (stats) => stats.durationMs >= beforePause.durationMs + 2_000);
     expect(client.state).to.equal('paused');
-    expect(camera!.getTracks().every((track) => track.enabled && track.readyState === 'live')).to.equal(true, 'the page’s own tracks are untouched');
+    expect(camera!.getTracks().every((track) => track.enabled && track.readyState === 'live')).to.equal(
+      true,
+      'the page’s own tracks are untouched',
+    );
     client.resume();
     const afterResume = client.stats!.durationMs;
     await statsWhere(client, (stats) => stats.durationMs >= afterResume + 1_000);
@@ -165,7 +182,8 @@ describe('BroadcastClient', () => {
     const [hiddenAt, lastBlack] = [black[0]!.time, black.at(-1)!.time];
     const shownAt = frames.find((frame) => frame.time > lastBlack)!.time;
     for (const frame of frames) {
-      if (frame.time < hiddenAt || frame.time >= shownAt) expect(frame.luma).to.be.above(60, `the camera shows at ${frame.time} s (${list})`);
+      if (frame.time < hiddenAt || frame.time >= shownAt)
+        expect(frame.luma).to.be.above(60, `the camera shows at ${frame.time} s (${list})`);
       else expect(frame.luma).to.be.below(30, `black at ${frame.time} s, all the while hidden (${list})`);
     }
     expect(hiddenAt).to.be.at.least(hidden, `hidden at ${hiddenAt} s, not before the stats said ${hidden} s (${list})`);
@@ -178,7 +196,11 @@ describe('BroadcastClient', () => {
     const CAPTURE_SLACK = 0.5;
     const hiddenSec = (showAt - hideAt) / 1_000;
     const mutedSec = (unmuteAt - showAt) / 1_000;
-    expect(shownAt - hiddenAt).to.be.within(hiddenSec - 2 * CAPTURE_SLACK, hiddenSec + CAPTURE_SLACK + REPEAT_SLACK, 'hidden for as long as it was asked');
+    expect(shownAt - hiddenAt).to.be.within(
+      hiddenSec - 2 * CAPTURE_SLACK,
+      hiddenSec + CAPTURE_SLACK + REPEAT_SLACK,
+      'hidden for as long as it was asked',
+    );
     // Firefox records a disabled video track at about 1.5 frames per second, Chromium at full rate.
     expect(black.length).to.be.at.least(Math.floor(shownAt - hiddenAt), 'frames keep coming while hidden');
     // The microphone: one long silence, from about when the video came back, as long as it was muted;
@@ -188,9 +210,18 @@ describe('BroadcastClient', () => {
     const runs = silences(audio);
     const describeRuns = runs.map(({ from, to }) => `${from.toFixed(2)}–${to.toFixed(2)}`).join(', ');
     const longest = runs.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a), { from: 0, to: 0 });
-    expect(longest.to - longest.from).to.be.within(mutedSec - 2 * CAPTURE_SLACK, mutedSec + 2 * BEEP_GAP, `muted for as long as it was asked, ${mutedSec.toFixed(2)} s (silences ${describeRuns} s)`);
-    expect(longest.from).to.be.within(shownAt - BEEP_GAP - REPEAT_SLACK - CAPTURE_SLACK, shownAt + 2 * CAPTURE_SLACK, `muted when the video came back (silences ${describeRuns} s)`);
-    for (const run of runs.filter((run) => run !== longest)) expect(run.to - run.from).to.be.below(1.2, `heard outside the mute (silences ${describeRuns} s)`);
+    expect(longest.to - longest.from).to.be.within(
+      mutedSec - 2 * CAPTURE_SLACK,
+      mutedSec + 2 * BEEP_GAP,
+      `muted for as long as it was asked, ${mutedSec.toFixed(2)} s (silences ${describeRuns} s)`,
+    );
+    expect(longest.from).to.be.within(
+      shownAt - BEEP_GAP - REPEAT_SLACK - CAPTURE_SLACK,
+      shownAt + 2 * CAPTURE_SLACK,
+      `muted when the video came back (silences ${describeRuns} s)`,
+    );
+    for (const run of runs.filter((run) => run !== longest))
+      expect(run.to - run.from).to.be.below(1.2, `heard outside the mute (silences ${describeRuns} s)`);
     // One publish, no hole: the broadcast went on through both.
     expect((await rtmpEvents('mute')).filter((call) => call === 'publish')).to.have.length(1, 'one publish');
     const received = await probeRecording('mute');
@@ -222,7 +253,10 @@ describe('BroadcastClient', () => {
     const { durationSec } = await probeRecording('start-muted');
     const { frames, audio } = await probeLevels('start-muted');
     expect(audio.length).to.be.above(0);
-    expect(silences(audio)).to.deep.equal([{ from: audio[0]!.time, to: audio.at(-1)!.time }], 'silent from the first frame to the last, through pause() and resume()');
+    expect(silences(audio)).to.deep.equal(
+      [{ from: audio[0]!.time, to: audio.at(-1)!.time }],
+      'silent from the first frame to the last, through pause() and resume()',
+    );
     // The recording's timestamps are capture times, so its last seconds are what the camera recorded
     // after resume(): they show the camera (pause() turned it black for a few frames only). Half a
     // second of slack for a loaded browser's first frame after resume().
@@ -349,8 +383,14 @@ describe('BroadcastClient', () => {
       [{ server, videoBitsPerSecond: '2M' }, 'Expected `videoBitsPerSecond` to be a number from 100000 to 50000000, got `"2M"`'],
       [{ server, audioBitsPerSecond: 1_000_000 }, 'Expected `audioBitsPerSecond` to be a number from 16000 to 512000, got `1000000`'],
       [{ server, framerate: NaN }, 'Expected `framerate` to be a number from 1 to 120, got `NaN`'],
-      [{ server, audioSampleRate: 48 }, 'Expected `audioSampleRate` to be one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, got `48`'],
-      [{ server, audioSampleRate: '48000' }, 'Expected `audioSampleRate` to be one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, got `"48000"`'],
+      [
+        { server, audioSampleRate: 48 },
+        'Expected `audioSampleRate` to be one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, got `48`',
+      ],
+      [
+        { server, audioSampleRate: '48000' },
+        'Expected `audioSampleRate` to be one of 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, got `"48000"`',
+      ],
       [{ server, timeslice: -250 }, 'Expected `timeslice` to be a positive number, got `-250`'],
       [{ server, maxBacklogBytes: Infinity }, 'Expected `maxBacklogBytes` to be a positive number, got `Infinity`'],
       [{ server, resumeTimeoutMs: 0 }, 'Expected `resumeTimeoutMs` to be a positive number, got `0`'],
@@ -374,8 +414,14 @@ describe('BroadcastClient', () => {
     const states: BroadcastState[] = [];
     client.addEventListener('statechange', (event) => states.push(event.detail.state));
     const destinationEvents: string[] = [];
-    client.addEventListener('destination-lost', ({ detail }) => destinationEvents.push(`lost ${detail.index} ${detail.error.code} retrying=${detail.retrying} remaining=${detail.remaining} attempt=${detail.attempt}`));
-    client.addEventListener('destination-restored', ({ detail }) => destinationEvents.push(`restored ${detail.index} attempt=${detail.attempt}`));
+    client.addEventListener('destination-lost', ({ detail }) =>
+      destinationEvents.push(
+        `lost ${detail.index} ${detail.error.code} retrying=${detail.retrying} remaining=${detail.remaining} attempt=${detail.attempt}`,
+      ),
+    );
+    client.addEventListener('destination-restored', ({ detail }) =>
+      destinationEvents.push(`restored ${detail.index} attempt=${detail.attempt}`),
+    );
     const ended = endedUntilOver(client, config.rtmpUrl);
 
     await client.start(camera!);
@@ -410,7 +456,10 @@ describe('BroadcastClient', () => {
     // short of CPU (the suites run side by side on 2 cores) drops camera frames for half a second.
     const gaps = [first!, ...times].slice(1).map((time, i) => time - [first!, ...times][i]!);
     expect(Math.max(...gaps)).to.be.below(recordsH264 ? 0.8 : 1.1, `largest gap between video packets`);
-    expect(Math.max(...keyframes.slice(1).map((time, i) => time - keyframes[i]!))).to.be.at.most(2.5, `keyframes at ${keyframes.join(', ')} s`);
+    expect(Math.max(...keyframes.slice(1).map((time, i) => time - keyframes[i]!))).to.be.at.most(
+      2.5,
+      `keyframes at ${keyframes.join(', ')} s`,
+    );
   });
 
   it('to several destinations: one that refuses is reported by destination-lost and given up on, while the broadcast stays live at the other', async () => {
@@ -494,7 +543,10 @@ describe('BroadcastClient', () => {
       }
       expect(client.state).to.equal('error');
       const log = states.includes('reconnecting') ? '' : await serverLog(client.sessionId ?? 'no session');
-      expect(states).to.deep.equal(['connecting', 'live', 'reconnecting', 'error'], `the server tried to reconnect it first; it logged:\n${log}`);
+      expect(states).to.deep.equal(
+        ['connecting', 'live', 'reconnecting', 'error'],
+        `the server tried to reconnect it first; it logged:\n${log}`,
+      );
     });
 
     it('when the connection to the server is lost mid-stream and does not come back within resumeTimeoutMs, as DISCONNECTED', async () => {

@@ -51,7 +51,9 @@ export async function serverLog(text: string): Promise<string> {
 
 /** A destination the server allows and no RTMP server answers: ffmpeg's connection is refused. */
 export async function refusingDestination(stream: string): Promise<string> {
-  const answer = await executeServerCommand<RefusingDestination, { stream: string }>('refusing-destination', { stream: streamName(stream) });
+  const answer = await executeServerCommand<RefusingDestination, { stream: string }>('refusing-destination', {
+    stream: streamName(stream),
+  });
   return answer.rtmpUrl;
 }
 

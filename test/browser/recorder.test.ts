@@ -22,7 +22,9 @@ describe('chooseMimeType', () => {
   });
 
   it('falls back to VP9, then VP8, then plain WebM', () => {
-    expect(chooseMimeType(true, browserRecording('video/webm;codecs=vp9,opus', 'video/webm;codecs=vp8,opus'))).to.equal('video/webm;codecs=vp9,opus');
+    expect(chooseMimeType(true, browserRecording('video/webm;codecs=vp9,opus', 'video/webm;codecs=vp8,opus'))).to.equal(
+      'video/webm;codecs=vp9,opus',
+    );
     expect(chooseMimeType(true, browserRecording('video/webm;codecs=vp8,opus', 'video/webm'))).to.equal('video/webm;codecs=vp8,opus');
     expect(chooseMimeType(true, browserRecording('video/webm'))).to.equal('video/webm');
   });
@@ -86,7 +88,14 @@ describe('Recorder', () => {
     stream = document.createElement('canvas').captureStream();
     chunks = [];
     const onChunk = (chunk: ArrayBuffer) => chunks.push(chunk.byteLength);
-    recorder = new Recorder(stream, { videoBitsPerSecond: 1e6, audioBitsPerSecond: 1e5, timeslice: 200, onChunk, onError: () => {}, onEnd: () => {} });
+    recorder = new Recorder(stream, {
+      videoBitsPerSecond: 1e6,
+      audioBitsPerSecond: 1e5,
+      timeslice: 200,
+      onChunk,
+      onError: () => {},
+      onEnd: () => {},
+    });
     await recorder.start();
   });
 

@@ -53,7 +53,10 @@ describe('<rtmp-broadcaster> from the CDN bundle', () => {
       // fake-media prefs cover getUserMedia only; getDisplayMedia finds nothing to share and also
       // wants a user gesture). Firefox checks the documented failure instead: start() rejects
       // with MEDIA_UNAVAILABLE (the bundle's own BroadcastError) and nothing goes live.
-      const error = await element.start().then(() => undefined, (caught: unknown) => caught);
+      const error = await element.start().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
       expect(error).to.include({ name: 'BroadcastError', code: 'MEDIA_UNAVAILABLE' });
       expect(element.state).to.not.equal('live');
       return;

@@ -10,7 +10,9 @@ import { broadcastConfig, record, silentDestination, stateReached } from './comm
 describe('<rtmp-broadcaster> going on air', () => {
   it('never reloads its preview during 10 s live with controls, meter and stats re-rendering it', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-live-preview');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+    );
     const preview = element.shadowRoot!.querySelector<HTMLVideoElement>('[part~="preview"]')!;
     const reloads: string[] = [];
     for (const type of ['emptied', 'abort', 'loadstart']) preview.addEventListener(type, () => reloads.push(type));
@@ -43,7 +45,9 @@ describe('<rtmp-broadcaster> going on air', () => {
   it('stays connecting against a destination that never speaks RTMP, and ends with its error code, never live', async () => {
     const { server } = await broadcastConfig('element-live-silent');
     const rtmpUrl = await silentDestination('element-live-silent');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+    );
     const states: string[] = [];
     element.addEventListener('rtmp-statechange', (event) => states.push(event.detail.state));
     const ended = new Promise<CustomEvent>((resolve) => element.addEventListener('rtmp-ended', resolve as EventListener, { once: true }));
@@ -100,7 +104,9 @@ describe('<rtmp-broadcaster> going on air', () => {
 
     it('opens the camera and microphone from the Preview button, sends nothing, and goes live with the same tracks', async () => {
       const { server, rtmpUrl } = await broadcastConfig('element-green-room');
-      const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+      const element = await fixture<RtmpBroadcaster>(
+        html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+      );
       const preview = element.shadowRoot!.querySelector<HTMLVideoElement>('[part~="preview"]')!;
       const button = element.shadowRoot!.querySelector<HTMLButtonElement>('[part~="preview-button"]')!;
       expect(button.textContent!.trim()).to.equal('Preview');
@@ -130,11 +136,16 @@ describe('<rtmp-broadcaster> going on air', () => {
       expect(shown.getTracks().every((track) => track.readyState === 'live')).to.equal(true);
       expect(element.hasAttribute('previewing')).to.equal(false);
       await element.stop();
-      expect(shown.getTracks().every((track) => track.readyState === 'ended'), 'its tracks stop at the end').to.equal(true);
+      expect(
+        shown.getTracks().every((track) => track.readyState === 'ended'),
+        'its tracks stop at the end',
+      ).to.equal(true);
     });
 
     it('opens on its own with autopreview, and a failure to open shows in the error line', async () => {
-      const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls autopreview server="http://127.0.0.1:1"></rtmp-broadcaster>`);
+      const element = await fixture<RtmpBroadcaster>(
+        html`<rtmp-broadcaster controls autopreview server="http://127.0.0.1:1"></rtmp-broadcaster>`,
+      );
       await waitFor(() => element.isPreviewing);
       expect(opened).to.equal(1);
       expect(element.state).to.equal('idle');
@@ -145,7 +156,9 @@ describe('<rtmp-broadcaster> going on air', () => {
       const error = await refused.preview().catch((caught: unknown) => caught);
       await refused.updateComplete;
       expect(error).to.have.property('code', 'MEDIA_UNAVAILABLE');
-      expect(refused.shadowRoot!.querySelector('[part~="error-help"]')!.textContent).to.match(/^The browser was not allowed to use the camera/);
+      expect(refused.shadowRoot!.querySelector('[part~="error-help"]')!.textContent).to.match(
+        /^The browser was not allowed to use the camera/,
+      );
       expect(refused.isPreviewing).to.equal(false);
       await expect(refused).to.be.accessible();
     });

@@ -8,7 +8,6 @@ import { BroadcastError, ERRORS, type BroadcastState } from '../../client/core.j
 import { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
 import { blip, broadcastConfig, openCamera, refusingDestination, serverLog, startRequest, stateReached, stopTracks } from './commands.js';
 
-
 /** The first element in the shadow root carrying `part`. */
 function part<T extends Element = HTMLElement>(element: RtmpBroadcaster, name: string): T {
   const found = element.shadowRoot!.querySelector<T>(`[part~="${name}"]`);
@@ -54,7 +53,9 @@ describe('<rtmp-broadcaster>', () => {
   it('goes to every destination its rtmp-url attribute lists, separated by spaces, and to the one it names as before', async () => {
     const { server, rtmpUrl: first } = await broadcastConfig('element-list-a');
     const { rtmpUrl: second } = await broadcastConfig('element-list-b');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster server=${server} rtmp-url=${`${first}  ${second}`}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster server=${server} rtmp-url=${`${first}  ${second}`}></rtmp-broadcaster>`,
+    );
     expect(element.rtmpUrl).to.deep.equal([first, second]);
     await element.start();
     await element.stop();
@@ -118,7 +119,9 @@ describe('<rtmp-broadcaster>', () => {
   it('re-dispatches destination-lost as rtmp-destination-lost for a refusing one of its space-separated rtmp-url destinations, and stays live', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-two-destinations');
     const refusing = await refusingDestination('element-two-destinations-refused');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster server=${server} rtmp-url=${`${rtmpUrl} ${refusing}`}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster server=${server} rtmp-url=${`${rtmpUrl} ${refusing}`}></rtmp-broadcaster>`,
+    );
     const lost = oneEvent(element, 'rtmp-destination-lost');
 
     await element.start();
@@ -135,7 +138,12 @@ describe('<rtmp-broadcaster>', () => {
     Object.assign(element, await broadcastConfig('element-stop-tracks'));
     await element.start();
     const opened = previewStream(element);
-    expect(opened.getTracks().map((track) => track.kind).sort()).to.deep.equal(['audio', 'video']);
+    expect(
+      opened
+        .getTracks()
+        .map((track) => track.kind)
+        .sort(),
+    ).to.deep.equal(['audio', 'video']);
     expect(opened.getTracks().every((track) => track.readyState === 'live')).to.equal(true);
 
     await element.stop();
@@ -179,7 +187,9 @@ describe('<rtmp-broadcaster>', () => {
 
   it('starts from its start button and shows the state, the elapsed time and the bitrate', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-controls');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+    );
     expect(part(element, 'state').textContent).to.equal('Ready');
     const live = stateReached(element, 'live');
 
@@ -223,7 +233,9 @@ describe('<rtmp-broadcaster>', () => {
 
   it('stays on air and shows Reconnecting… while its connection is down, and its stop button then waits for it to be back', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-blip', { viaProxy: true });
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+    );
     await element.start();
     const reconnecting = stateReached(element, 'reconnecting');
 
@@ -246,13 +258,16 @@ describe('<rtmp-broadcaster>', () => {
 
   it('is driven from the keyboard, from the preview to live to the end, and the button pressed keeps the focus', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-keyboard');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+    );
     const focused = () => element.shadowRoot!.activeElement?.getAttribute('part');
 
     await sendKeys({ press: 'Tab' });
     expect(focused()).to.equal('button preview-button');
     await sendKeys({ press: 'Enter' });
-    for (let waited = 0; focused() !== 'button start-button' && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let waited = 0; focused() !== 'button start-button' && waited < 5000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(element.hasAttribute('previewing'), 'the green room is open').to.equal(true);
     expect(focused(), 'the focus moves on to going live').to.equal('button start-button');
     const live = stateReached(element, 'live');
@@ -330,13 +345,19 @@ describe('<rtmp-broadcaster>', () => {
     const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster server="http://127.0.0.1:1" source="none"></rtmp-broadcaster>`);
     const failure = (): Promise<unknown> => element.start().catch((caught: unknown) => caught);
 
-    expect(await failure()).to.be.an.instanceOf(TypeError).with.property('message', 'Expected `stream` to be set when `source` is "none"');
+    expect(await failure())
+      .to.be.an.instanceOf(TypeError)
+      .with.property('message', 'Expected `stream` to be set when `source` is "none"');
     element.stream = new MediaStream();
-    expect(await failure()).to.be.an.instanceOf(TypeError).with.property('message', 'Expected `stream` to be a MediaStream with a video track');
+    expect(await failure())
+      .to.be.an.instanceOf(TypeError)
+      .with.property('message', 'Expected `stream` to be a MediaStream with a video track');
     element.videoBitrate = 0;
     element.stream = undefined;
     element.source = 'camera';
-    expect(await failure()).to.be.an.instanceOf(TypeError).with.property('message', 'Expected `videoBitsPerSecond` to be a number from 100000 to 50000000, got `0`');
+    expect(await failure())
+      .to.be.an.instanceOf(TypeError)
+      .with.property('message', 'Expected `videoBitsPerSecond` to be a number from 100000 to 50000000, got `0`');
     expect(element.state).to.equal('idle');
   });
 

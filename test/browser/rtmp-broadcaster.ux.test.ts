@@ -14,7 +14,6 @@ function part<T extends Element = HTMLElement>(element: RtmpBroadcaster, name: s
   return found;
 }
 
-
 /** Starts the way a person does, from the keyboard, so the page has had a user gesture. */
 async function pressStart(element: RtmpBroadcaster): Promise<void> {
   part<HTMLButtonElement>(element, 'start-button').focus();
@@ -81,7 +80,9 @@ describe('<rtmp-broadcaster> for the person going live', () => {
   });
 
   it('speaks French under lang="fr", and takes the page’s own words from `strings`', async () => {
-    const host = await fixture<HTMLDivElement>(html`<div lang="fr"><rtmp-broadcaster controls server="http://127.0.0.1:1"></rtmp-broadcaster></div>`);
+    const host = await fixture<HTMLDivElement>(
+      html`<div lang="fr"><rtmp-broadcaster controls server="http://127.0.0.1:1"></rtmp-broadcaster></div>`,
+    );
     const element = host.querySelector('rtmp-broadcaster')!;
     await element.updateComplete;
     expect(part(element, 'start-button').textContent!.trim()).to.equal('Passer en direct');
@@ -108,7 +109,9 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     // then shown at rest, which this test checks instead of the level.
     const audio = await audioRuns();
     const { server, rtmpUrl } = await broadcastConfig('element-ux-meter');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+    );
     expect(element.shadowRoot!.querySelector('[part~="meter"]')).to.equal(null);
     const live = stateReached(element, 'live');
     await pressStart(element);
@@ -138,10 +141,14 @@ describe('<rtmp-broadcaster> for the person going live', () => {
 
   it('mutes the microphone and hides the video from toggle buttons while live, and the page can do the same', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-ux-mute');
-    const host = await fixture<HTMLDivElement>(html`<div lang="fr"><rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster></div>`);
+    const host = await fixture<HTMLDivElement>(
+      html`<div lang="fr"><rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster></div>`,
+    );
     const element = host.querySelector('rtmp-broadcaster')!;
     await element.updateComplete;
-    expect(element.shadowRoot!.querySelector('[part~="mic-button"], [part~="camera-button"]'), 'no toggles before going live').to.equal(null);
+    expect(element.shadowRoot!.querySelector('[part~="mic-button"], [part~="camera-button"]'), 'no toggles before going live').to.equal(
+      null,
+    );
     const changes: unknown[] = [];
     host.addEventListener('rtmp-mutechange', (event) => changes.push(event.detail));
     const live = stateReached(element, 'live');
@@ -188,7 +195,9 @@ describe('<rtmp-broadcaster> for the person going live', () => {
 
   it('starts a broadcast already muted when its audio-muted attribute is set, and shows no microphone toggle without audio', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-ux-start-muted');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls no-audio audio-muted server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls no-audio audio-muted server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+    );
     await element.start();
     await element.updateComplete;
 
@@ -201,7 +210,9 @@ describe('<rtmp-broadcaster> for the person going live', () => {
 
   it('lists the cameras and microphones after the first start and remembers the choice', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-ux-devices');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+    );
     await element.start();
     await element.updateComplete;
 
@@ -250,7 +261,9 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     expect(error).to.have.property('code', 'INVALID_REQUEST');
     expect(element.client, 'nothing connected').to.equal(undefined);
     expect(errors).to.deep.equal([{ code: 'INVALID_REQUEST', message: 'The stream URL must start with rtmp:// or rtmps://.' }]);
-    expect(part(element, 'error-help').textContent).to.match(/^The stream URL must start with rtmp:\/\/ or rtmps:\/\/\. Copy the server URL/);
+    expect(part(element, 'error-help').textContent).to.match(
+      /^The stream URL must start with rtmp:\/\/ or rtmps:\/\/\. Copy the server URL/,
+    );
     expect(element.shadowRoot!.textContent).to.not.include('secret-key');
     await expect(element).to.be.accessible();
 

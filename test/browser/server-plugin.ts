@@ -303,11 +303,16 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           const { stream } = payload as { stream: string };
           const file = await running().rtmp.recording(stream);
           const [frames, audio] = await Promise.all([lumaTimeline(file), loudnessTimeline(file)]);
-          return { frames, audio: audio.map(({ time, peakDb }) => ({ time, peakDb: Number.isFinite(peakDb) ? peakDb : null })) } satisfies LevelsAnswer;
+          return {
+            frames,
+            audio: audio.map(({ time, peakDb }) => ({ time, peakDb: Number.isFinite(peakDb) ? peakDb : null })),
+          } satisfies LevelsAnswer;
         }
         case 'rtmp-events': {
           const { stream } = payload as { stream: string };
-          const calls = running().rtmp.events.filter((event) => event.name === stream).map((event) => event.call);
+          const calls = running()
+            .rtmp.events.filter((event) => event.name === stream)
+            .map((event) => event.call);
           return { calls } satisfies RtmpEventsAnswer;
         }
         case 'blip': {

@@ -39,7 +39,9 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     expect(Math.max(...gaps)).to.be.at.most(2.5, `keyframes at ${received.keyframeTimes.join(', ')} s`);
     const fps = received.videoPacketTimes.length / received.durationSec;
     // Printed for the report: the frame rate the browser's encoder kept up with.
-    console.log(`webcodecs ${navigator.userAgent.includes('Firefox') ? 'firefox' : 'chromium'}: ${received.videoPacketTimes.length} frames in ${received.durationSec.toFixed(2)} s (${fps.toFixed(1)} fps), ${(received.video.bitRate / 1000).toFixed(0)} kb/s video, request ${request?.mimeType}`);
+    console.log(
+      `webcodecs ${navigator.userAgent.includes('Firefox') ? 'firefox' : 'chromium'}: ${received.videoPacketTimes.length} frames in ${received.durationSec.toFixed(2)} s (${fps.toFixed(1)} fps), ${(received.video.bitRate / 1000).toFixed(0)} kb/s video, request ${request?.mimeType}`,
+    );
     expect(fps).to.be.at.least(10, 'frames keep coming');
   });
 

@@ -29,13 +29,23 @@ let files = 0;
 async function ffprobe(bytes: Uint8Array): Promise<Probed> {
   const path = join(dir, `${files++}.mkv`);
   writeFileSync(path, bytes);
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,width,height,sample_rate,channels:packet=stream_index,pts_time,flags', '-of', 'json', path]);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'stream=codec_type,codec_name,width,height,sample_rate,channels:packet=stream_index,pts_time,flags',
+    '-of',
+    'json',
+    path,
+  ]);
   return JSON.parse(stdout) as Probed;
 }
 
 function videoPackets(probed: Probed): { ms: number; keyframe: boolean }[] {
   const index = probed.streams.findIndex((stream) => stream.codec_type === 'video');
-  return probed.packets.filter((packet) => packet.stream_index === index).map((packet) => ({ ms: Math.round(Number(packet.pts_time) * 1000), keyframe: packet.flags.startsWith('K') }));
+  return probed.packets
+    .filter((packet) => packet.stream_index === index)
+    .map((packet) => ({ ms: Math.round(Number(packet.pts_time) * 1000), keyframe: packet.flags.startsWith('K') }));
 }
 
 function concat(parts: Uint8Array[]): Buffer {
@@ -45,23 +55,36 @@ function concat(parts: Uint8Array[]): Buffer {
 test('H.264 + AAC: ffprobe reads the codecs, size, every frame, its keyframes and timestamps', async () => {
   const video = await h264Frames(90, 30);
   const aac = await aacFrames(3);
-  const writer = new MatroskaWriter({ video: { width: 320, height: 240, avcC: video.avcC }, audio: { codec: 'aac', sampleRate: 48_000, channels: 2 } });
+  const writer = new MatroskaWriter({
+    video: { width: 320, height: 240, avcC: video.avcC },
+    audio: { codec: 'aac', sampleRate: 48_000, channels: 2 },
+  });
   const parts = [writer.header()];
   // Interleaved as two encoders would hand them out: by timestamp, audio a little late.
   let a = 0;
   video.frames.forEach((frame, i) => {
     const us = ORIGIN_US + i * FRAME_US;
     parts.push(writer.video(frame.data, us, frame.keyframe));
-    for (; a < aac.length && ORIGIN_US + (a * 1024 * 1e6) / 48_000 < us - 30_000; a++) parts.push(writer.audio(aac[a]!, ORIGIN_US + (a * 1024 * 1e6) / 48_000));
+    for (; a < aac.length && ORIGIN_US + (a * 1024 * 1e6) / 48_000 < us - 30_000; a++)
+      parts.push(writer.audio(aac[a]!, ORIGIN_US + (a * 1024 * 1e6) / 48_000));
   });
   const probed = await ffprobe(concat(parts));
-  const [videoStream, audioStream] = [probed.streams.find((s) => s.codec_type === 'video')!, probed.streams.find((s) => s.codec_type === 'audio')!];
+  const [videoStream, audioStream] = [
+    probed.streams.find((s) => s.codec_type === 'video')!,
+    probed.streams.find((s) => s.codec_type === 'audio')!,
+  ];
   assert.deepEqual([videoStream.codec_name, videoStream.width, videoStream.height], ['h264', 320, 240]);
   assert.deepEqual([audioStream.codec_name, audioStream.sample_rate, audioStream.channels], ['aac', '48000', 2]);
   const packets = videoPackets(probed);
   assert.equal(packets.length, 90);
-  assert.deepEqual(packets.flatMap((packet, i) => (packet.keyframe ? [i] : [])), [0, 30, 60]);
-  assert.deepEqual(packets.map((packet) => packet.ms), video.frames.map((_, i) => Math.round((i * FRAME_US) / 1000)));
+  assert.deepEqual(
+    packets.flatMap((packet, i) => (packet.keyframe ? [i] : [])),
+    [0, 30, 60],
+  );
+  assert.deepEqual(
+    packets.map((packet) => packet.ms),
+    video.frames.map((_, i) => Math.round((i * FRAME_US) / 1000)),
+  );
   const audioPackets = probed.packets.filter((packet) => packet.stream_index === probed.streams.indexOf(audioStream));
   assert.equal(audioPackets.length, a);
 });
@@ -70,7 +93,10 @@ test('H.264 + Opus: the OpusHead, made or the encoder’s, describes the track',
   const video = await h264Frames(30, 30);
   const opus = await opusPackets(1);
   for (const description of [undefined, opus.head]) {
-    const writer = new MatroskaWriter({ video: { width: 320, height: 240, avcC: video.avcC }, audio: { codec: 'opus', sampleRate: 48_000, channels: 2, description } });
+    const writer = new MatroskaWriter({
+      video: { width: 320, height: 240, avcC: video.avcC },
+      audio: { codec: 'opus', sampleRate: 48_000, channels: 2, description },
+    });
     const parts = [writer.header()];
     video.frames.forEach((frame, i) => parts.push(writer.video(frame.data, ORIGIN_US + i * FRAME_US, frame.keyframe)));
     opus.packets.forEach((packet, i) => parts.push(writer.audio(packet, ORIGIN_US + i * 20_000)));
@@ -79,7 +105,11 @@ test('H.264 + Opus: the OpusHead, made or the encoder’s, describes the track',
     assert.deepEqual([audio.codec_name, audio.sample_rate, audio.channels], ['opus', '48000', 2]);
     assert.equal(probed.packets.filter((packet) => packet.stream_index === probed.streams.indexOf(audio)).length, opus.packets.length);
   }
-  assert.deepEqual([...opusHead(2, 48_000).subarray(0, 12)], [...opus.head.subarray(0, 12)], 'the made OpusHead matches libopus’s (version, channels, pre-skip)');
+  assert.deepEqual(
+    [...opusHead(2, 48_000).subarray(0, 12)],
+    [...opus.head.subarray(0, 12)],
+    'the made OpusHead matches libopus’s (version, channels, pre-skip)',
+  );
 });
 
 test('AudioSpecificConfig for AAC-LC at the rates browsers encode', () => {
@@ -90,7 +120,10 @@ test('AudioSpecificConfig for AAC-LC at the rates browsers encode', () => {
 
 test('nothing before the first keyframe is written, neither video nor earlier audio', async () => {
   const video = await h264Frames(40, 30);
-  const writer = new MatroskaWriter({ video: { width: 320, height: 240, avcC: video.avcC }, audio: { codec: 'aac', sampleRate: 48_000, channels: 2 } });
+  const writer = new MatroskaWriter({
+    video: { width: 320, height: 240, avcC: video.avcC },
+    audio: { codec: 'aac', sampleRate: 48_000, channels: 2 },
+  });
   const [aac] = await aacFrames(0.1);
   assert.equal(writer.audio(aac!, ORIGIN_US).byteLength, 0);
   // Start from the second GOP's tail: frames 25..29 are no keyframes.
@@ -103,10 +136,15 @@ test('a Cluster opens on every keyframe, and when a relative timecode would over
   const video = await h264Frames(60, 30);
   const writer = new MatroskaWriter({ video: { width: 320, height: 240, avcC: video.avcC } });
   const header = writer.header();
-  const blocks = video.frames.map((frame, i) => writer.video(frame.data, ORIGIN_US + i * FRAME_US + (i >= 40 ? 40_000_000 : 0), frame.keyframe));
+  const blocks = video.frames.map((frame, i) =>
+    writer.video(frame.data, ORIGIN_US + i * FRAME_US + (i >= 40 ? 40_000_000 : 0), frame.keyframe),
+  );
   const opening = blocks.flatMap((block, i) => (findCluster(block) === 0 ? [i] : []));
   assert.deepEqual(opening, [0, 30, 40], 'keyframes 0 and 30, then frame 40 after a 40 s gap');
-  assert.ok(blocks.every((block) => findCluster(block) <= 0), 'a Cluster only ever starts a returned chunk');
+  assert.ok(
+    blocks.every((block) => findCluster(block) <= 0),
+    'a Cluster only ever starts a returned chunk',
+  );
   const packets = videoPackets(await ffprobe(concat([header, ...blocks])));
   assert.equal(packets.length, 60);
   assert.equal(packets[40]!.ms, Math.round((40 * FRAME_US) / 1000) + 40_000, 'the timestamp after the gap is kept');
@@ -114,7 +152,10 @@ test('a Cluster opens on every keyframe, and when a relative timecode would over
 
 test("the server's restart-point detection reads the writer's stream: header, then a new ffmpeg from any Cluster", async () => {
   const video = await h264Frames(90, 30);
-  const writer = new MatroskaWriter({ video: { width: 320, height: 240, avcC: video.avcC }, audio: { codec: 'opus', sampleRate: 48_000, channels: 2 } });
+  const writer = new MatroskaWriter({
+    video: { width: 320, height: 240, avcC: video.avcC },
+    audio: { codec: 'opus', sampleRate: 48_000, channels: 2 },
+  });
   const first = writer.header();
   assert.ok(startsRecording(first), 'a new recording is recognized by its EBML header');
   const blocks = video.frames.map((frame, i) => writer.video(frame.data, ORIGIN_US + i * FRAME_US, frame.keyframe));

@@ -30,7 +30,10 @@ describe('client options', () => {
 
   test('make a start request that leaves out the destination and sample rate unless given', () => {
     assert.deepEqual(startRequest(resolveOptions({ server }), MIME), { mimeType: MIME, ...REQUEST_DEFAULTS });
-    const request = startRequest(resolveOptions({ server, rtmpUrl: ['rtmp://a/live/1', 'rtmp://b/live/2'], audioSampleRate: 48_000, videoBitsPerSecond: 1e6 }), MIME);
+    const request = startRequest(
+      resolveOptions({ server, rtmpUrl: ['rtmp://a/live/1', 'rtmp://b/live/2'], audioSampleRate: 48_000, videoBitsPerSecond: 1e6 }),
+      MIME,
+    );
     assert.deepEqual(request, {
       mimeType: MIME,
       videoBitsPerSecond: 1e6,
@@ -42,11 +45,18 @@ describe('client options', () => {
   });
 
   test('throw a TypeError naming the first wrong option', () => {
-    assert.throws(() => resolveOptions({ server, framerate: 0 }), { name: 'TypeError', message: 'Expected `framerate` to be a number from 1 to 120, got `0`' });
+    assert.throws(() => resolveOptions({ server, framerate: 0 }), {
+      name: 'TypeError',
+      message: 'Expected `framerate` to be a number from 1 to 120, got `0`',
+    });
   });
 
   test('take a recorder of auto, webcodecs or mediarecorder, and refuse others', () => {
-    for (const recorder of ['auto', 'webcodecs', 'mediarecorder'] as const) assert.equal(resolveOptions({ server, recorder }).recorder, recorder);
-    assert.throws(() => resolveOptions({ server, recorder: 'webrtc' as never }), { name: 'TypeError', message: 'Expected `recorder` to be one of \'auto\', \'webcodecs\', \'mediarecorder\', got `"webrtc"`' });
+    for (const recorder of ['auto', 'webcodecs', 'mediarecorder'] as const)
+      assert.equal(resolveOptions({ server, recorder }).recorder, recorder);
+    assert.throws(() => resolveOptions({ server, recorder: 'webrtc' as never }), {
+      name: 'TypeError',
+      message: "Expected `recorder` to be one of 'auto', 'webcodecs', 'mediarecorder', got `\"webrtc\"`",
+    });
   });
 });

@@ -18,7 +18,10 @@ const seqs = (chunks: Chunk[]) => chunks.map((chunk) => chunk.seq);
 describe('SendWindow', () => {
   test('numbers chunks from 0 in the order they were recorded', () => {
     const window = new SendWindow(100);
-    assert.deepEqual([window.push(bytes(1)), window.push(bytes(2)), window.push(bytes(3))].map((chunk) => chunk.seq), [0, 1, 2]);
+    assert.deepEqual(
+      [window.push(bytes(1)), window.push(bytes(2)), window.push(bytes(3))].map((chunk) => chunk.seq),
+      [0, 1, 2],
+    );
     assert.deepEqual(seqs(takeAll(window)), [0, 1, 2]);
   });
 

@@ -15,14 +15,20 @@ function readAll(stream: Uint8Array, chunkBytes: number): WebmFrame[] {
 test('every frame comes out with its time and bytes, whatever the chunk size', async () => {
   const video = await h264Frames(30, 30);
   const opus = await opusPackets(1);
-  const writer = new MatroskaWriter({ video: { width: 320, height: 240, avcC: video.avcC }, audio: { codec: 'opus', sampleRate: 48_000, channels: 2 } });
+  const writer = new MatroskaWriter({
+    video: { width: 320, height: 240, avcC: video.avcC },
+    audio: { codec: 'opus', sampleRate: 48_000, channels: 2 },
+  });
   const parts = [writer.header(), writer.video(video.frames[0]!.data, 0, true)];
   opus.packets.forEach((packet, i) => parts.push(writer.audio(packet, i * 20_000)));
   const stream = Buffer.concat(parts);
   for (const size of [1, 7, 1_000, stream.length]) {
     const frames = readAll(stream, size);
     assert.equal(frames.length, 1 + opus.packets.length, `chunks of ${size} bytes`);
-    assert.deepEqual(frames.slice(1).map((frame) => frame.timestampUs), opus.packets.map((_, i) => i * 20_000));
+    assert.deepEqual(
+      frames.slice(1).map((frame) => frame.timestampUs),
+      opus.packets.map((_, i) => i * 20_000),
+    );
     assert.deepEqual(Buffer.from(frames[5]!.data), Buffer.from(opus.packets[4]!));
   }
 });

@@ -95,7 +95,10 @@ async function broadcastAndWatch(demo: Demo, name: string) {
     assert.equal(answer.video, 'copy');
     const live = demo.streams();
     const acks = await sendAll(socket, splitChunks(media, 64 * 1024));
-    assert.ok(acks.every((ack) => ack.ok), JSON.stringify(acks.find((ack) => !ack.ok)));
+    assert.ok(
+      acks.every((ack) => ack.ok),
+      JSON.stringify(acks.find((ack) => !ack.ok)),
+    );
     const endedMessage = ended(socket);
     assert.deepEqual(await stop(socket), { ok: true });
     assert.deepEqual(await endedMessage, { reason: 'stopped' });
@@ -132,7 +135,13 @@ describe('the demo', () => {
     assert.deepEqual(await (await fetch(`${demo.url}/streams.json`)).json(), { server: `${demo.rtmp.origin}/live`, streams: [] });
 
     const banner = logs.join('\n');
-    for (const expected of [demo.url, `${demo.rtmp.origin}/live`, demo.ffmpeg.path, `ffplay ${demo.rtmp.origin}/live/demo`, 'for this demo only']) {
+    for (const expected of [
+      demo.url,
+      `${demo.rtmp.origin}/live`,
+      demo.ffmpeg.path,
+      `ffplay ${demo.rtmp.origin}/live/demo`,
+      'for this demo only',
+    ]) {
       assert.ok(banner.includes(expected), `the start-up log names ${expected}:\n${banner}`);
     }
   });
@@ -186,7 +195,7 @@ describe('the demo', () => {
     assert.ok(received.byteLength >= 100_000, `${received.byteLength} bytes of FLV`);
   });
 
-  test("the page may send its own rtmp:// URL, which the demo allows and does not list as its own", async (t) => {
+  test('the page may send its own rtmp:// URL, which the demo allows and does not list as its own', async (t) => {
     const { demo } = await demoOnFreePorts();
     t.after(() => demo.close());
     const published = new Promise<string>((resolve) => demo.rtmp.on('publish', resolve));
@@ -205,7 +214,13 @@ describe('the demo', () => {
   });
 
   test("takes the relay command's settings in the relay's forms, refused with the relay's words", () => {
-    assert.deepEqual(demoSettings({}), { port: 8080, host: '127.0.0.1', destinations: undefined, allowedDestinations: undefined, allowedOrigins: undefined });
+    assert.deepEqual(demoSettings({}), {
+      port: 8080,
+      host: '127.0.0.1',
+      destinations: undefined,
+      allowedDestinations: undefined,
+      allowedOrigins: undefined,
+    });
     assert.deepEqual(demoSettings({ PORT: '9000', HOST: '0.0.0.0', ALLOWED_ORIGINS: 'http://localhost:8090, https://site.example' }), {
       port: 9000,
       host: '0.0.0.0',
@@ -213,11 +228,20 @@ describe('the demo', () => {
       allowedDestinations: undefined,
       allowedOrigins: ['http://localhost:8090', 'https://site.example'],
     });
-    assert.deepEqual(demoSettings({ RTMP_URL: 'rtmp://a.example/live/k1 rtmp://b.example/app/k2' }).destinations, ['rtmp://a.example/live/k1', 'rtmp://b.example/app/k2']);
+    assert.deepEqual(demoSettings({ RTMP_URL: 'rtmp://a.example/live/k1 rtmp://b.example/app/k2' }).destinations, [
+      'rtmp://a.example/live/k1',
+      'rtmp://b.example/app/k2',
+    ]);
     assert.deepEqual(demoSettings({ ALLOWED_DESTINATIONS: 'rtmp://a.example/live' }).allowedDestinations, ['rtmp://a.example/live']);
     assert.equal(demoSettings({ ALLOWED_ORIGINS: '*' }).allowedOrigins, '*');
-    assert.throws(() => demoSettings({ RTMP_URL: 'file:///etc/passwd' }), { name: 'CliUsageError', message: /^`RTMP_URL` is not a usable rtmp:\/\/ or rtmps:\/\/ URL/ });
-    assert.throws(() => demoSettings({ RTMP_URL: 'rtmp://a.example/live/k', ALLOWED_DESTINATIONS: 'rtmp://a.example/live' }), /exclude each other/);
+    assert.throws(() => demoSettings({ RTMP_URL: 'file:///etc/passwd' }), {
+      name: 'CliUsageError',
+      message: /^`RTMP_URL` is not a usable rtmp:\/\/ or rtmps:\/\/ URL/,
+    });
+    assert.throws(
+      () => demoSettings({ RTMP_URL: 'rtmp://a.example/live/k', ALLOWED_DESTINATIONS: 'rtmp://a.example/live' }),
+      /exclude each other/,
+    );
     assert.throws(() => demoSettings({ ALLOWED_ORIGINS: 'localhost:8090' }), /Expected `ALLOWED_ORIGINS` to be origins/);
     assert.throws(() => demoSettings({ PORT: 'http' }), /Expected `PORT` to be a whole number/);
   });
@@ -230,7 +254,12 @@ describe('the demo', () => {
     const published = new Promise<string>((resolve) => demo.rtmp.on('publish', resolve));
     const open = (origin: string) =>
       new Promise<ClientSocket | string>((resolve) => {
-        const socket: ClientSocket = io(demo.url, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { origin } });
+        const socket: ClientSocket = io(demo.url, {
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+          extraHeaders: { origin },
+        });
         socket.once('connect', () => resolve(socket));
         socket.once('connect_error', (error: Error & { data?: { code?: string } }) => resolve(error.data?.code ?? error.message));
       });
@@ -255,7 +284,10 @@ describe('the demo', () => {
     t.after(() => demo.close());
     const { stats, received } = await broadcastAndWatch(demo, 'installer');
 
-    assert.ok(logs.some((line) => line.includes('using ffmpeg') && line.includes('"statsPeriod":false')), logs.join('\n'));
+    assert.ok(
+      logs.some((line) => line.includes('using ffmpeg') && line.includes('"statsPeriod":false')),
+      logs.join('\n'),
+    );
     assert.ok(stats.length > 0, 'progress still arrives without -stats_period');
     assert.equal(received.video.codec, 'h264');
     assert.equal(received.audio?.codec, 'aac');

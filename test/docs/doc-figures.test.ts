@@ -16,11 +16,25 @@ test('every figure between <!-- figure --> markers in README.md and docs/ is the
 test('every CDN URL in README.md and docs/ names a version range this package is in', () => {
   const root = new URL('../../', import.meta.url);
   const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
-  const docs = ['README.md', ...readdirSync(new URL('docs/', root)).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
-  const urls = docs.flatMap((file) => [...readFileSync(new URL(file, root), 'utf8').matchAll(/https:\/\/unpkg\.com\/rtmp-broadcaster(@[^/]*)?\//g)].map(([url, range]) => ({ file, url, range })));
+  const docs = [
+    'README.md',
+    ...readdirSync(new URL('docs/', root))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`),
+  ];
+  const urls = docs.flatMap((file) =>
+    [...readFileSync(new URL(file, root), 'utf8').matchAll(/https:\/\/unpkg\.com\/rtmp-broadcaster(@[^/]*)?\//g)].map(([url, range]) => ({
+      file,
+      url,
+      range,
+    })),
+  );
   assert.ok(urls.length > 0, 'the docs show the CDN URL');
   for (const { file, url, range } of urls) {
     // A range of major.minor (`@0.1`) follows this version's fixes but not a protocol change.
-    assert.ok(range !== undefined && version.startsWith(`${range.slice(1)}.`), `${file}: ${url} should name @${version.split('.').slice(0, 2).join('.')}`);
+    assert.ok(
+      range !== undefined && version.startsWith(`${range.slice(1)}.`),
+      `${file}: ${url} should name @${version.split('.').slice(0, 2).join('.')}`,
+    );
   }
 });

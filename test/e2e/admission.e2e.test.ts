@@ -64,7 +64,10 @@ describe('the admission hook', () => {
     const stack = await startStack({ allowedDestinations: [rtmp.url('')], admission: gate });
     try {
       const answer = await start(await stack.client(), { mimeType: H264_MIME, rtmpUrl: rtmp.url('admission-refused') });
-      assert.deepEqual(answer, { ok: false, error: { code: 'TOO_MANY_STREAMS', message: 'The cluster already runs 2 broadcast(s), as many as it allows.' } });
+      assert.deepEqual(answer, {
+        ok: false,
+        error: { code: 'TOO_MANY_STREAMS', message: 'The cluster already runs 2 broadcast(s), as many as it allows.' },
+      });
       assert.deepEqual(stack.broadcaster.sessions(), []);
       assert.deepEqual(released, [], 'nothing was taken');
     } finally {
@@ -80,7 +83,10 @@ describe('the admission hook', () => {
     try {
       const answer = await start(await stack.client(), { mimeType: H264_MIME, rtmpUrl: rtmp.url('admission-down') });
       assert.equal(!answer.ok && answer.error.code, 'INTERNAL');
-      assert.ok(stack.logs.some((line) => line.includes('ECONNREFUSED')), 'the cause is in the server log');
+      assert.ok(
+        stack.logs.some((line) => line.includes('ECONNREFUSED')),
+        'the cause is in the server log',
+      );
     } finally {
       await stack.close();
     }

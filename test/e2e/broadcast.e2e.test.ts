@@ -32,7 +32,10 @@ describe('a broadcast reaches the RTMP server', () => {
       assert.ok(answer.ok && answer.video === 'copy');
       const endedMessage = ended(socket);
       const acks = await sendAll(socket, splitChunks(media, CHUNK_BYTES));
-      assert.ok(acks.every((ack) => ack.ok), 'every chunk acknowledged');
+      assert.ok(
+        acks.every((ack) => ack.ok),
+        'every chunk acknowledged',
+      );
       assert.deepEqual(await stop(socket), { ok: true });
       assert.deepEqual(await endedMessage, { reason: 'stopped' });
 
@@ -87,7 +90,10 @@ describe('a broadcast reaches the RTMP server', () => {
     } finally {
       await keeping.close();
     }
-    assert.throws(() => new BroadcastServer(createServer(), { audioChannels: 3 as never }), /Expected `audioChannels` to be one of source, 1, 2, got `3`/);
+    assert.throws(
+      () => new BroadcastServer(createServer(), { audioChannels: 3 as never }),
+      /Expected `audioChannels` to be one of source, 1, 2, got `3`/,
+    );
     const stereo = await startStack({ allowedDestinations: [rtmp.url('')], audioChannels: 2 });
     try {
       assert.equal(await broadcast(stereo, 1, 'channels-forced-stereo'), 2, 'audioChannels: 2 makes mono stereo');

@@ -27,7 +27,10 @@ describe('ffmpeg output for clients', () => {
         await stop(socket);
         if (sendFfmpegOutput) {
           // ffmpeg always warns about the tiny probe size, so there is at least that line.
-          assert.ok(lines.some((line) => line.includes('analyzeduration')), lines.join('\n'));
+          assert.ok(
+            lines.some((line) => line.includes('analyzeduration')),
+            lines.join('\n'),
+          );
           assert.ok(!lines.join('\n').includes(key), 'the stream key is redacted');
         } else {
           assert.deepEqual(lines, []);
@@ -57,7 +60,10 @@ describe('error details', () => {
         assert.equal(error?.code, 'INVALID_MEDIA');
         if (sendErrorDetails) assert.match(error?.detail ?? '', /EBML header parsing failed/);
         else assert.equal(error?.detail, undefined);
-        assert.ok(hookDetails.some((detail) => detail?.includes('EBML')), 'the error hook always gets the detail');
+        assert.ok(
+          hookDetails.some((detail) => detail?.includes('EBML')),
+          'the error hook always gets the detail',
+        );
       } finally {
         await stack.close();
       }
@@ -76,7 +82,10 @@ describe('error details', () => {
     try {
       const socket = await stack.client();
       const answer = await start(socket, { mimeType: H264_MIME });
-      assert.deepEqual(answer, { ok: false, error: { code: 'UNAUTHORIZED', message: 'Quota exceeded', detail: 'RangeError: Quota exceeded' } });
+      assert.deepEqual(answer, {
+        ok: false,
+        error: { code: 'UNAUTHORIZED', message: 'Quota exceeded', detail: 'RangeError: Quota exceeded' },
+      });
     } finally {
       await stack.close();
     }
@@ -101,7 +110,11 @@ describe('AAC sample rate', () => {
     const stack = await startStack({
       audioSampleRate: 22_050,
       hooks: {
-        start: ({ auth, request }) => ({ rtmpUrl: rtmp.url(String(auth.stream)), ...(auth.override ? { audioSampleRate: 32_000 } : {}), ...pickRate(request) }),
+        start: ({ auth, request }) => ({
+          rtmpUrl: rtmp.url(String(auth.stream)),
+          ...(auth.override ? { audioSampleRate: 32_000 } : {}),
+          ...pickRate(request),
+        }),
       },
     });
     try {
@@ -109,7 +122,10 @@ describe('AAC sample rate', () => {
       const refused = await start(bad, { mimeType: H264_MIME, audioSampleRate: 12_345 });
       assert.equal(!refused.ok && refused.error.code, 'INVALID_REQUEST');
 
-      for (const [stream, override, expected] of [['rate-default', false, 22_050], ['rate-hook', true, 32_000]] as const) {
+      for (const [stream, override, expected] of [
+        ['rate-default', false, 22_050],
+        ['rate-hook', true, 32_000],
+      ] as const) {
         const socket = await stack.client({ stream, override });
         assert.ok((await start(socket, { mimeType: H264_MIME })).ok);
         await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds: 1 }), CHUNK_BYTES));

@@ -50,7 +50,9 @@ function runCluster(args: string[]) {
     taken.add(entry);
     waiter.resolve(entry);
   });
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     exited,
@@ -142,7 +144,9 @@ describe('cluster mode', () => {
       // A worker dies: its broadcast's slot frees at once (the primary saw it go) and a new worker takes its place.
       const victim = first.pid;
       const victimFfmpeg = childProcesses('ffmpeg').filter((pid) => parentOf(pid) === victim);
-      const dropped = Promise.race([one, two].map((socket) => new Promise<ClientSocket>((resolve) => socket.once('disconnect', () => resolve(socket)))));
+      const dropped = Promise.race(
+        [one, two].map((socket) => new Promise<ClientSocket>((resolve) => socket.once('disconnect', () => resolve(socket)))),
+      );
       process.kill(victim, 'SIGKILL');
       const replacement = await command.line('listening');
       assert.ok(![first.pid, second.pid].includes(replacement.pid), 'a new worker');

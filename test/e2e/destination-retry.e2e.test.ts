@@ -57,7 +57,12 @@ describe('a destination that drops a live broadcast', () => {
 
   test('ends with DESTINATION_UNREACHABLE once the retries are spent', async () => {
     const rtmp = await startRtmpServer();
-    const stack = await startStack({ allowedDestinations: [rtmp.url('')], destinationRetries: 2, destinationRetryDelayMs: 100, destinationTimeoutMs: 2_000 });
+    const stack = await startStack({
+      allowedDestinations: [rtmp.url('')],
+      destinationRetries: 2,
+      destinationRetryDelayMs: 100,
+      destinationTimeoutMs: 2_000,
+    });
     try {
       const socket = await stack.client();
       const attempts: number[] = [];

@@ -46,7 +46,10 @@ describe('a broadcast to several destinations', () => {
         assert.equal(received.video.codec, 'h264');
         assert.equal(received.audio?.codec, 'aac');
         assert.equal(received.video.frames, seconds * FPS, `every frame reached port ${rtmp.port}`);
-        assert.ok(Math.abs(received.durationSec - seconds) < 0.3, `the whole broadcast reached port ${rtmp.port} (${received.durationSec} s)`);
+        assert.ok(
+          Math.abs(received.durationSec - seconds) < 0.3,
+          `the whole broadcast reached port ${rtmp.port} (${received.durationSec} s)`,
+        );
         assert.equal(publishes(rtmp, 'both'), 1);
       }
     } finally {
@@ -101,12 +104,18 @@ describe('a broadcast to several destinations', () => {
       await sending;
       assert.deepEqual(back, { attempt: back.attempt, index: 0, destination: `rtmp://127.0.0.1:${first.port}/live/***?***` });
       assert.ok(lost.length >= 1);
-      assert.ok(lost.every((message) => message.index === 0 && message.remaining === 1 && message.retrying), 'only the dropped one, while the other had the broadcast');
+      assert.ok(
+        lost.every((message) => message.index === 0 && message.remaining === 1 && message.retrying),
+        'only the dropped one, while the other had the broadcast',
+      );
       assert.equal(lost[0]?.error.code, 'DESTINATION_UNREACHABLE');
-      assert.deepEqual(stack.broadcaster.sessions()[0]?.destinations.map(({ state, retries }) => [state, retries]), [
-        ['live', back.attempt],
-        ['live', 0],
-      ]);
+      assert.deepEqual(
+        stack.broadcaster.sessions()[0]?.destinations.map(({ state, retries }) => [state, retries]),
+        [
+          ['live', back.attempt],
+          ['live', 0],
+        ],
+      );
       assert.deepEqual(await stop(socket), { ok: true });
 
       const stayed = await probe(await second.recording('other-stays'), { countFrames: true });

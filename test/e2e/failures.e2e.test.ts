@@ -92,7 +92,10 @@ describe('destinations', () => {
       const { reason, error } = await message;
       assert.equal(reason, 'error');
       assert.equal(error?.code, 'DESTINATION_UNREACHABLE');
-      assert.ok(errors.some((e) => e.error.code === 'DESTINATION_UNREACHABLE'), 'the error hook was told');
+      assert.ok(
+        errors.some((e) => e.error.code === 'DESTINATION_UNREACHABLE'),
+        'the error hook was told',
+      );
     } finally {
       await stack.close();
     }
@@ -196,7 +199,10 @@ describe('protocol misuse', () => {
       const socket = await stack.client();
       assert.equal(refused(await send(socket, new Uint8Array([1, 2, 3]))).code, 'NOT_STARTED');
       assert.equal(refused(await stop(socket)).code, 'NOT_STARTED');
-      assert.deepEqual(errors.map((e) => e.error.code), ['NOT_STARTED', 'NOT_STARTED']);
+      assert.deepEqual(
+        errors.map((e) => e.error.code),
+        ['NOT_STARTED', 'NOT_STARTED'],
+      );
     } finally {
       await stack.close();
     }
@@ -342,7 +348,10 @@ describe('ffmpeg failures', () => {
       await sendAll(bad, splitChunks(await makeFixture('garbage'), 10_000)).catch(() => []);
       const { error } = await badEnded;
       assert.equal(error?.code, 'INVALID_MEDIA');
-      assert.ok(errors.some((e) => e.error.code === 'INVALID_MEDIA'), 'the error hook was told');
+      assert.ok(
+        errors.some((e) => e.error.code === 'INVALID_MEDIA'),
+        'the error hook was told',
+      );
 
       await sendAll(good, splitChunks(await makeFixture('h264-opus'), CHUNK_BYTES));
       assert.deepEqual(await stop(good), { ok: true });
@@ -402,7 +411,10 @@ describe('ffmpeg failures', () => {
       assert.equal(error?.code, 'FFMPEG_EXITED');
       assert.match(error!.message, /on its own/);
       assert.match(error!.detail ?? '', /the input looked finished/, 'what ffmpeg said last comes as the detail');
-      assert.ok(errors.some((e) => e.error.code === 'FFMPEG_EXITED'), 'the error hook was told');
+      assert.ok(
+        errors.some((e) => e.error.code === 'FFMPEG_EXITED'),
+        'the error hook was told',
+      );
     } finally {
       await stack.close();
     }
@@ -487,7 +499,11 @@ describe('cleanup', () => {
       assert.deepEqual(childProcesses('ffmpeg'), []);
       assert.deepEqual(await Promise.all(messages), [SHUTDOWN_ENDED, SHUTDOWN_ENDED]);
       assert.deepEqual(await Promise.all(disconnected), ['io server disconnect', 'io server disconnect']);
-      await assert.rejects(stack.client(), (error: Error & { data?: { code?: string } }) => error.data?.code === 'SERVER_SHUTDOWN', 'new connections are refused');
+      await assert.rejects(
+        stack.client(),
+        (error: Error & { data?: { code?: string } }) => error.data?.code === 'SERVER_SHUTDOWN',
+        'new connections are refused',
+      );
       for (const i of [0, 1]) {
         const received = await probe(await rtmp.recording(`closing${i}`));
         assert.ok(Math.abs(received.durationSec - 3) <= 0.3, `flushed recording ${received.durationSec} s`);

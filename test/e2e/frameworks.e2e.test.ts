@@ -84,7 +84,10 @@ describe('framework recipes', () => {
       const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       assert.deepEqual(await getJson(`${origin}/healthz`), { broadcasts: 0 });
       assert.equal(await broadcastThrough(origin, 'express'), 'h264');
-      assert.ok(logged.mock.calls.some((call) => String(call.arguments[0]).includes('broadcast started')), 'the default logger is the console');
+      assert.ok(
+        logged.mock.calls.some((call) => String(call.arguments[0]).includes('broadcast started')),
+        'the default logger is the console',
+      );
     } finally {
       await shutdown();
     }

@@ -42,7 +42,18 @@ test(`a seeded storm of random messages (seed ${SEED}) gets every ack and leaves
   });
   try {
     const media = splitChunks(await makeFixture('h264-opus', { seconds: 1 }), 20_000);
-    const strings = ['', 'x', 'video/webm', 'video/x-matroska;codecs=avc1,opus', 'rtmp://', rtmp.url('fuzz'), 'file:///etc/passwd', '-y', 'a'.repeat(5_000), '\n'];
+    const strings = [
+      '',
+      'x',
+      'video/webm',
+      'video/x-matroska;codecs=avc1,opus',
+      'rtmp://',
+      rtmp.url('fuzz'),
+      'file:///etc/passwd',
+      '-y',
+      'a'.repeat(5_000),
+      '\n',
+    ];
     const values: unknown[] = [null, undefined, 0, -1, 1e308, NaN, true, [], {}, { seq: 'x' }, { seq: -5 }, ...strings];
     const payload = (): unknown => {
       switch (rng.int(6)) {
@@ -83,15 +94,20 @@ test(`a seeded storm of random messages (seed ${SEED}) gets every ack and leaves
         continue;
       }
       expected++;
-      const answer = (socket.timeout(ACK_TIMEOUT_MS) as unknown as { emitWithAck(...a: unknown[]): Promise<unknown> }).emitWithAck(event, ...args);
+      const answer = (socket.timeout(ACK_TIMEOUT_MS) as unknown as { emitWithAck(...a: unknown[]): Promise<unknown> }).emitWithAck(
+        event,
+        ...args,
+      );
       const described = `step ${step}: ${event}(${args.map((a) => (a instanceof Uint8Array ? `<${a.byteLength} bytes>` : JSON.stringify(a)?.slice(0, 80))).join(', ')})`;
       pending.push(
-        answer.catch((error: Error) => {
-          throw new Error(`${described}: ${error.message}`);
-        }).then((response) => {
-          assert.equal(typeof (response as { ok?: unknown }).ok, 'boolean', `${event} answered ${JSON.stringify(response)}`);
-          acked++;
-        }),
+        answer
+          .catch((error: Error) => {
+            throw new Error(`${described}: ${error.message}`);
+          })
+          .then((response) => {
+            assert.equal(typeof (response as { ok?: unknown }).ok, 'boolean', `${event} answered ${JSON.stringify(response)}`);
+            acked++;
+          }),
       );
       if (pending.length % 8 === 0) await Promise.all(pending.splice(0));
     }

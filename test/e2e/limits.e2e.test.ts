@@ -76,8 +76,14 @@ describe('origins', () => {
     assert.equal(isAllowedOrigin(request('https://broadcast.example'), undefined), false, 'a DNS name could be rebinding: list it');
     assert.equal(isAllowedOrigin(request('https://broadcast.example'), ['https://broadcast.example']), true);
     assert.equal(isAllowedOrigin(request('https://a.example'), '*'), true);
-    assert.equal(isAllowedOrigin(request('https://a.example'), (origin) => origin.endsWith('.example')), true);
-    assert.equal(isAllowedOrigin(request('https://a.test'), (origin) => origin.endsWith('.example')), false);
+    assert.equal(
+      isAllowedOrigin(request('https://a.example'), (origin) => origin.endsWith('.example')),
+      true,
+    );
+    assert.equal(
+      isAllowedOrigin(request('https://a.test'), (origin) => origin.endsWith('.example')),
+      false,
+    );
     assert.equal(isAllowedOrigin(request('null'), ['https://a.example']), false);
   });
 });
@@ -100,7 +106,10 @@ describe('per-address limits', () => {
       assert.equal(await connectFrom(stack.origin), 'connected');
       assert.equal(await connectFrom(stack.origin), 'RATE_LIMITED');
     });
-    assert.deepEqual(hooked.map(({ code }) => code), ['ORIGIN_NOT_ALLOWED', 'RATE_LIMITED']);
+    assert.deepEqual(
+      hooked.map(({ code }) => code),
+      ['ORIGIN_NOT_ALLOWED', 'RATE_LIMITED'],
+    );
     for (const each of hooked) {
       assert.match(each.remoteAddress, /127\.0\.0\.1/);
       assert.equal(each.sessionId, undefined, 'a refused connection has no broadcast');
@@ -109,7 +118,10 @@ describe('per-address limits', () => {
 
   test('the rate limiter forgets hits older than its window', () => {
     const limiter = new RateLimiter(2, 1_000);
-    assert.deepEqual([limiter.take('a', 0), limiter.take('a', 10), limiter.take('a', 20), limiter.take('b', 20)], [true, true, false, true]);
+    assert.deepEqual(
+      [limiter.take('a', 0), limiter.take('a', 10), limiter.take('a', 20), limiter.take('b', 20)],
+      [true, true, false, true],
+    );
     assert.equal(limiter.take('a', 1_011), true);
   });
 

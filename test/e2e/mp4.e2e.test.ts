@@ -38,14 +38,45 @@ after(async () => {
 async function safariLikeRecording(name: string, seconds: number): Promise<{ file: string; bytes: Buffer }> {
   const file = join(dir, `${name}.mp4`);
   await run('ffmpeg', [
-    '-hide_banner', '-v', 'error',
-    '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=${FPS}`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', String(FPS * 2),
-    '-c:a', 'aac', '-b:a', '64k', '-ar', '48000', '-ac', '2',
-    '-t', String(seconds),
-    '-movflags', 'frag_keyframe+empty_moov+default_base_moof', '-frag_duration', '250000',
-    '-f', 'mp4', '-y', file,
+    '-hide_banner',
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=640x360:rate=${FPS}`,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-profile:v',
+    'baseline',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(FPS * 2),
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-ar',
+    '48000',
+    '-ac',
+    '2',
+    '-t',
+    String(seconds),
+    '-movflags',
+    'frag_keyframe+empty_moov+default_base_moof',
+    '-frag_duration',
+    '250000',
+    '-f',
+    'mp4',
+    '-y',
+    file,
   ]);
   return { file, bytes: await readFile(file) };
 }
@@ -69,7 +100,10 @@ describe('fragmented MP4 from Safari', () => {
     assert.ok(acks.every((ack) => ack.ok));
     assert.deepEqual(await stop(socket), { ok: true });
 
-    const [sent, received] = await Promise.all([probe(source.file, { countFrames: true }), probe(await rtmp.recording('safari'), { countFrames: true })]);
+    const [sent, received] = await Promise.all([
+      probe(source.file, { countFrames: true }),
+      probe(await rtmp.recording('safari'), { countFrames: true }),
+    ]);
     assert.equal(received.format, 'flv');
     assert.deepEqual(
       { codec: received.video.codec, profile: received.video.profile, width: received.video.width, frames: received.video.frames },
@@ -78,7 +112,10 @@ describe('fragmented MP4 from Safari', () => {
     // The server's own AAC would be 44.1 kHz at 128 kb/s: these are the recording's.
     assert.equal(received.audio?.codec, 'aac');
     assert.equal(received.audio?.sampleRate, 48_000);
-    assert.ok(Math.abs(received.audio!.bitRate - sent.audio!.bitRate) < sent.audio!.bitRate * 0.1, `audio ${received.audio!.bitRate} b/s, sent ${sent.audio!.bitRate} b/s`);
+    assert.ok(
+      Math.abs(received.audio!.bitRate - sent.audio!.bitRate) < sent.audio!.bitRate * 0.1,
+      `audio ${received.audio!.bitRate} b/s, sent ${sent.audio!.bitRate} b/s`,
+    );
   });
 
   test('is reconnected after the destination dropped it on a new recording the client starts when asked', async () => {

@@ -81,7 +81,10 @@ describe('recording a broadcast', () => {
   test('is not made at all when only the client asks for one', async () => {
     const fromClient = join(directory, 'asked-by-client.mp4');
     const summaries: StopSummary[] = [];
-    const stack = await startStack({ allowedDestinations: [rtmp.url('')], hooks: { stop: (_context, summary) => void summaries.push(summary) } });
+    const stack = await startStack({
+      allowedDestinations: [rtmp.url('')],
+      hooks: { stop: (_context, summary) => void summaries.push(summary) },
+    });
     try {
       const socket = await stack.client();
       assert.ok((await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url('not-recorded'), record: fromClient })).ok);

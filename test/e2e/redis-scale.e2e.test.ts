@@ -168,7 +168,11 @@ describe('several processes sharing one Redis', () => {
       },
     });
     const guarded = await startRedisServer({ password: 'hunter2-redis' });
-    const cli = await startCli(['--port', '0', '--max-streams', '1', '--allow-destination', rtmp.url('')], { REDIS_URL: guarded.url }, { stdout });
+    const cli = await startCli(
+      ['--port', '0', '--max-streams', '1', '--allow-destination', rtmp.url('')],
+      { REDIS_URL: guarded.url },
+      { stdout },
+    );
     const observer = await createRedisScale({ url: guarded.url });
     const sockets: ClientSocket[] = [];
     try {
@@ -227,11 +231,18 @@ describe('several processes sharing one Redis', () => {
       assert.ok(Date.now() - killedAt < ttlMs / 2, 'the refused start came soon after the kill');
       assert.equal(!refused.ok && refused.error.code, 'TOO_MANY_STREAMS');
 
-      await eventually(async () => (await observer.sessions()).every((info) => info.node !== doomed.node), ttlMs * 3, "the dead node's broadcast leaves the listing");
+      await eventually(
+        async () => (await observer.sessions()).every((info) => info.node !== doomed.node),
+        ttlMs * 3,
+        "the dead node's broadcast leaves the listing",
+      );
       assert.ok(Date.now() - killedAt >= ttlMs / 3, 'not before its last heartbeat expired');
       const stream = `redis-freed-${randomUUID()}`;
       await broadcast(later, stream);
-      assert.deepEqual((await observer.sessions()).map((info) => info.node), [survivor.node, survivor.node]);
+      assert.deepEqual(
+        (await observer.sessions()).map((info) => info.node),
+        [survivor.node, survivor.node],
+      );
 
       // The killed process's ffmpeg lost its input and finished on its own.
       await eventually(() => ffmpegs.filter(running).length === 1, 10_000, "the dead node's ffmpeg exits");

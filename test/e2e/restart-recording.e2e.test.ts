@@ -34,15 +34,46 @@ after(async () => {
 async function firefoxLikeRecording(name: string, seconds: number): Promise<Buffer> {
   const file = join(dir, `${name}.webm`);
   await run('ffmpeg', [
-    '-hide_banner', '-v', 'error',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M',
+    '-hide_banner',
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=640x360:rate=30',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-c:v',
+    'libvpx',
+    '-deadline',
+    'realtime',
+    '-cpu-used',
+    '8',
+    '-b:v',
+    '1M',
     // One keyframe for the whole recording.
-    '-g', '100000', '-keyint_min', '100000',
-    '-c:a', 'libopus', '-ac', '2', '-b:a', '96k',
-    '-t', String(seconds),
-    '-f', 'webm', '-live', '1', '-cluster_time_limit', String(CHUNK_MS), '-y', file,
+    '-g',
+    '100000',
+    '-keyint_min',
+    '100000',
+    '-c:a',
+    'libopus',
+    '-ac',
+    '2',
+    '-b:a',
+    '96k',
+    '-t',
+    String(seconds),
+    '-f',
+    'webm',
+    '-live',
+    '1',
+    '-cluster_time_limit',
+    String(CHUNK_MS),
+    '-y',
+    file,
   ]);
   return readFile(file);
 }
@@ -98,7 +129,10 @@ describe('a destination that drops a broadcast recorded with one keyframe', () =
       assert.ok(received.durationSec >= 3.5, `the new recording arrived whole (${received.durationSec} s)`);
       const [firstFrame] = await videoPacketTimes(file);
       const keys = await keyframeTimes(file);
-      assert.ok(keys[0]! - firstFrame! < 0.1, `video from the first frame on (first keyframe at ${keys[0]} s, first frame at ${firstFrame} s)`);
+      assert.ok(
+        keys[0]! - firstFrame! < 0.1,
+        `video from the first frame on (first keyframe at ${keys[0]} s, first frame at ${firstFrame} s)`,
+      );
     } finally {
       await stack.close();
       await rtmp.close();

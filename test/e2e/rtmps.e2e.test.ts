@@ -33,7 +33,10 @@ describe('an rtmps:// destination', () => {
       const answer = await start(socket, { mimeType: H264_MIME, rtmpUrl: `${base}secure` });
       assert.ok(answer.ok && answer.video === 'copy', JSON.stringify(answer));
       const acks = await sendAll(socket, splitChunks(await makeFixture('h264-opus'), CHUNK_BYTES));
-      assert.ok(acks.every((ack) => ack.ok), 'every chunk acknowledged');
+      assert.ok(
+        acks.every((ack) => ack.ok),
+        'every chunk acknowledged',
+      );
       assert.deepEqual(await stop(socket), { ok: true });
 
       const received = await probe(await rtmp.recording('secure'));

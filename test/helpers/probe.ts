@@ -140,15 +140,7 @@ export async function probe(file: string, opts: { countFrames?: boolean } = {}):
 
 /** Presentation times (seconds, ascending) of the video keyframes in `file`, read from packet flags without decoding. */
 export async function keyframeTimes(file: string): Promise<number[]> {
-  const out = await ffprobe([
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'packet=pts_time,flags',
-    '-of',
-    'csv=p=0',
-    file,
-  ]);
+  const out = await ffprobe(['-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file]);
   const times: number[] = [];
   for (const line of out.split('\n')) {
     const [pts, flags] = line.trim().split(',');
@@ -170,17 +162,50 @@ export async function videoPacketTimes(file: string): Promise<number[]> {
 
 /** Brightest luma (0–255) of each decoded video frame of `file`, with its time: black frames stay near 16, a picture has bright parts. */
 export async function lumaTimeline(file: string): Promise<{ time: number; luma: number }[]> {
-  const { stdout } = await run('ffmpeg', ['-hide_banner', '-nostats', '-v', 'error', '-i', file, '-an', '-vf', 'signalstats,metadata=print:key=lavfi.signalstats.YMAX:file=-', '-f', 'null', '-'], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return [...stdout.matchAll(/pts_time:(\S+)\s+lavfi\.signalstats\.YMAX=([\d.]+)/g)].map((match) => ({ time: Number(match[1]), luma: Number(match[2]) }));
+  const { stdout } = await run(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-nostats',
+      '-v',
+      'error',
+      '-i',
+      file,
+      '-an',
+      '-vf',
+      'signalstats,metadata=print:key=lavfi.signalstats.YMAX:file=-',
+      '-f',
+      'null',
+      '-',
+    ],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  return [...stdout.matchAll(/pts_time:(\S+)\s+lavfi\.signalstats\.YMAX=([\d.]+)/g)].map((match) => ({
+    time: Number(match[1]),
+    luma: Number(match[2]),
+  }));
 }
 
 /** Peak level (dBFS; -inf for digital silence) of each decoded audio frame of `file`, with its time (ffmpeg's astats). */
 export async function loudnessTimeline(file: string): Promise<{ time: number; peakDb: number }[]> {
   const { stdout } = await run(
     'ffmpeg',
-    ['-hide_banner', '-nostats', '-v', 'error', '-i', file, '-vn', '-af', 'astats=metadata=1:reset=1,ametadata=print:key=lavfi.astats.Overall.Peak_level:file=-', '-f', 'null', '-'],
+    [
+      '-hide_banner',
+      '-nostats',
+      '-v',
+      'error',
+      '-i',
+      file,
+      '-vn',
+      '-af',
+      'astats=metadata=1:reset=1,ametadata=print:key=lavfi.astats.Overall.Peak_level:file=-',
+      '-f',
+      'null',
+      '-',
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   return [...stdout.matchAll(/pts_time:(\S+)\s+lavfi\.astats\.Overall\.Peak_level=(\S+)/g)].map((match) => ({

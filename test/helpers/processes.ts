@@ -59,5 +59,10 @@ export function childProcesses(name: string): number[] {
 /** Resolves once no process named `name` descends from this process; rejects with the survivors' pids after `timeoutMs`. */
 export async function waitForNoChildren(name: string, timeoutMs = 5000): Promise<void> {
   const survivors = () => childProcesses(name);
-  await eventually(() => survivors().length === 0, timeoutMs, () => `every '${name}' process exits; still running after ${timeoutMs} ms: ${survivors().join(', ')}`, 25);
+  await eventually(
+    () => survivors().length === 0,
+    timeoutMs,
+    () => `every '${name}' process exits; still running after ${timeoutMs} ms: ${survivors().join(', ')}`,
+    25,
+  );
 }

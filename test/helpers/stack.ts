@@ -3,7 +3,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as connect, type Socket } from 'socket.io-client';
-import { ERRORS, type Ack, type ClientToServerEvents, type EndedMessage, type ServerToClientEvents, type StartAck, type StartRequest } from '../../client/protocol.js';
+import {
+  ERRORS,
+  type Ack,
+  type ClientToServerEvents,
+  type EndedMessage,
+  type ServerToClientEvents,
+  type StartAck,
+  type StartRequest,
+} from '../../client/protocol.js';
 import { BroadcastServer, type BroadcastServerOptions } from '../../server/index.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

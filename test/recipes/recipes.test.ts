@@ -33,7 +33,12 @@ const MIME = 'video/x-matroska;codecs=avc1,opus';
 /** Each block marked `<!-- recipe: NAME FILE -->` in a doc: the file it is saved as, and its text. */
 function recipesOf(doc: string): Map<string, { file: string; code: string }> {
   const text = readFileSync(join(root, doc), 'utf8');
-  return new Map([...text.matchAll(/<!-- recipe: (\S+) (\S+) -->\n```\w*\n([\s\S]*?)```/g)].map(([, name, file, code]) => [name!, { file: file!, code: code! }]));
+  return new Map(
+    [...text.matchAll(/<!-- recipe: (\S+) (\S+) -->\n```\w*\n([\s\S]*?)```/g)].map(([, name, file, code]) => [
+      name!,
+      { file: file!, code: code! },
+    ]),
+  );
 }
 const recipes = new Map([...recipesOf('docs/recipes.md'), ...recipesOf('docs/api-video.md')]);
 const recipe = (name: string) => {
@@ -55,8 +60,13 @@ before(
     // What `npm init -y` makes: a CommonJS project.
     writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'go-live', version: '1.0.0', private: true, type: 'commonjs' }));
     // The versions this repository tests with, so that the npm cache has them (no network once it does).
-    const pinned = (name: string) => `${name}@${(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version}`;
-    await exec('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, pack!.filename), pinned('express'), pinned('fastify')], { cwd: work });
+    const pinned = (name: string) =>
+      `${name}@${(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version}`;
+    await exec(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, pack!.filename), pinned('express'), pinned('fastify')],
+      { cwd: work },
+    );
     chunks = splitChunks(await makeFixture('h264-opus', { seconds: 2 }), 80_000);
   },
   { timeout: 300_000 },
@@ -88,7 +98,12 @@ interface Running {
 function run(dir: string, command: string, args: string[], env: Record<string, string>): Running {
   const child = spawn(command, args, {
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...(process.env.FFMPEG_PATH ? { FFMPEG_PATH: process.env.FFMPEG_PATH } : {}), ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...(process.env.FFMPEG_PATH ? { FFMPEG_PATH: process.env.FFMPEG_PATH } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   reapOnExit(child);
@@ -113,7 +128,12 @@ function run(dir: string, command: string, args: string[], env: Record<string, s
 
 /** A WebSocket-only client with the Origin header a page on `origin` would send. */
 async function client(url: string, origin?: string): Promise<ClientSocket> {
-  const socket: ClientSocket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...(origin ? { extraHeaders: { origin } } : {}) });
+  const socket: ClientSocket = connect(url, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ...(origin ? { extraHeaders: { origin } } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('connect_error', reject);
@@ -122,14 +142,24 @@ async function client(url: string, origin?: string): Promise<ClientSocket> {
 }
 
 /** Broadcasts the fixture through the server at `url` to `stream`, ends the server with `signal` while on air, and checks all of it arrived. */
-async function broadcastThenSignal(server: Running, url: string, stream: string, signal: NodeJS.Signals, request: { rtmpUrl?: string } = {}, origin?: string) {
+async function broadcastThenSignal(
+  server: Running,
+  url: string,
+  stream: string,
+  signal: NodeJS.Signals,
+  request: { rtmpUrl?: string } = {},
+  origin?: string,
+) {
   const socket = await client(url, origin);
   try {
     const answer = await start(socket, { mimeType: MIME, ...request });
     assert.ok(answer.ok, JSON.stringify(answer));
     const endedMessage = ended(socket);
     const acks = await sendAll(socket, chunks);
-    assert.ok(acks.every((ack) => ack.ok), JSON.stringify(acks.find((ack) => !ack.ok)));
+    assert.ok(
+      acks.every((ack) => ack.ok),
+      JSON.stringify(acks.find((ack) => !ack.ok)),
+    );
     await rtmp.published(stream);
     server.child.kill(signal);
     // A server killed by the signal (a handler missing, or removed before close() ended) sends no `ended`.
@@ -202,7 +232,11 @@ test('CDN, from docs/recipes.md: the page on another origin goes live in Chromiu
   const pageOrigin = `http://localhost:${(pages.address() as AddressInfo).port}`;
   assert.equal(readFileSync(join(dir, file), 'utf8'), recipe('cdn').code);
 
-  const relay = run(dir, join(work, 'node_modules/.bin/rtmp-broadcaster'), [], { PORT: String(relayPort), RTMP_URL: rtmp.url(stream), ALLOWED_ORIGINS: pageOrigin });
+  const relay = run(dir, join(work, 'node_modules/.bin/rtmp-broadcaster'), [], {
+    PORT: String(relayPort),
+    RTMP_URL: rtmp.url(stream),
+    ALLOWED_ORIGINS: pageOrigin,
+  });
   await relay.waitFor(/listening/i);
   // What unpkg would serve: the bundle of the installed package.
   const bundle = readFileSync(join(work, 'node_modules/rtmp-broadcaster/dist/rtmp-broadcaster.min.js'));
@@ -212,7 +246,12 @@ test('CDN, from docs/recipes.md: the page on another origin goes live in Chromiu
     await tab.setRequestInterception(true);
     tab.on('request', (request) => {
       if (/^https:\/\/unpkg\.com\/rtmp-broadcaster@[\d.]+\/dist\/rtmp-broadcaster\.min\.js$/.test(request.url())) {
-        void request.respond({ status: 200, contentType: 'text/javascript', headers: { 'access-control-allow-origin': '*' }, body: bundle });
+        void request.respond({
+          status: 200,
+          contentType: 'text/javascript',
+          headers: { 'access-control-allow-origin': '*' },
+          body: bundle,
+        });
       } else if (request.url().startsWith('https://')) void request.abort();
       else void request.continue();
     });
@@ -225,7 +264,12 @@ test('CDN, from docs/recipes.md: the page on another origin goes live in Chromiu
     // Two seconds on air, as a person would before leaving.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const ended = tab.evaluate(
-      () => new Promise((resolve) => document.querySelector('rtmp-broadcaster')!.addEventListener('rtmp-ended', (event) => resolve((event as CustomEvent).detail), { once: true })),
+      () =>
+        new Promise((resolve) =>
+          document
+            .querySelector('rtmp-broadcaster')!
+            .addEventListener('rtmp-ended', (event) => resolve((event as CustomEvent).detail), { once: true }),
+        ),
     );
     relay.child.kill('SIGINT');
     // The page is told why: the server shut down, not a stop of the user's.
@@ -241,10 +285,19 @@ test('CDN, from docs/recipes.md: the page on another origin goes live in Chromiu
 });
 
 test('a CommonJS project loads every server entry point with require(), without warnings', async () => {
-  const entries = { server: ['BroadcastError', 'BroadcastServer', 'ERRORS'], metrics: ['createMetrics'], logger: ['createJsonLogger'], redis: ['createRedisScale'], cluster: ['createClusterWorker', 'startClusterPrimary'] };
+  const entries = {
+    server: ['BroadcastError', 'BroadcastServer', 'ERRORS'],
+    metrics: ['createMetrics'],
+    logger: ['createJsonLogger'],
+    redis: ['createRedisScale'],
+    cluster: ['createClusterWorker', 'startClusterPrimary'],
+  };
   const script = `for (const entry of ${JSON.stringify(Object.keys(entries))}) console.log(entry, Object.keys(require('rtmp-broadcaster/' + entry)).sort().join(' '));\n`;
   writeFileSync(join(work, 'require-check.js'), script);
   const { stdout, stderr } = await exec(process.execPath, ['require-check.js'], { cwd: work, env: { PATH: process.env.PATH } });
   assert.equal(stderr, '', 'no ExperimentalWarning or other noise');
-  assert.deepEqual(stdout.trim().split('\n'), Object.entries(entries).map(([entry, names]) => `${entry} ${names.join(' ')}`));
+  assert.deepEqual(
+    stdout.trim().split('\n'),
+    Object.entries(entries).map(([entry, names]) => `${entry} ${names.join(' ')}`),
+  );
 });

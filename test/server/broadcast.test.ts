@@ -18,10 +18,12 @@ function fakeSocket(restarts = true) {
     sent,
     disconnected: false,
     emit: (event: string, payload: unknown) => void sent.push([event, payload]),
-    timeout: () => ({ emit: (event: string, answer: (error: Error | null, reply?: unknown) => void) => {
-      sent.push([event, undefined]);
-      queueMicrotask(() => answer(null, { ok: restarts }));
-    } }),
+    timeout: () => ({
+      emit: (event: string, answer: (error: Error | null, reply?: unknown) => void) => {
+        sent.push([event, undefined]);
+        queueMicrotask(() => answer(null, { ok: restarts }));
+      },
+    }),
     disconnect: () => {},
   };
   return socket as unknown as BroadcastSocket & { sent: typeof sent };
@@ -84,7 +86,10 @@ describe('Broadcast', () => {
     await broadcast.stop();
     assert.equal(reports.length, 1);
     assert.equal(reports[0]!.reason, 'stopped');
-    assert.deepEqual(socket.sent.filter(([event]) => event === 'ended'), [['ended', { reason: 'stopped' }]]);
+    assert.deepEqual(
+      socket.sent.filter(([event]) => event === 'ended'),
+      [['ended', { reason: 'stopped' }]],
+    );
     assert.equal(broadcast.running, false);
     assert.equal(broadcast.info().state, 'ended');
   });
@@ -132,7 +137,10 @@ describe('Broadcast', () => {
     while (processes.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     const next = processes[1]!;
     assert.equal(next.request.continues, true);
-    assert.ok(socket.sent.some(([event]) => event === 'restart-recording'), 'the client is asked to restart its recording');
+    assert.ok(
+      socket.sent.some(([event]) => event === 'restart-recording'),
+      'the client is asked to restart its recording',
+    );
     await write(broadcast, MEDIA);
     assert.equal(next.written.length, 0, 'nothing before a restart point');
     await write(broadcast, HEADER);

@@ -102,7 +102,15 @@ describe('parseDestination', () => {
   });
 
   test('refuses hosts getaddrinfo would never resolve and strings that are not URLs', () => {
-    for (const input of ['rtmp://a%2fb/x', 'rtmp://-a.com/x', 'rtmp://a..com/x', 'rtmp://a_b!.com/x', 'rtmp://a.com:99999/x', 'rtmp://:1935/x', 'rtmp://a.com:port/x']) {
+    for (const input of [
+      'rtmp://a%2fb/x',
+      'rtmp://-a.com/x',
+      'rtmp://a..com/x',
+      'rtmp://a_b!.com/x',
+      'rtmp://a.com:99999/x',
+      'rtmp://:1935/x',
+      'rtmp://a.com:port/x',
+    ]) {
       refusal(input);
     }
   });
@@ -306,8 +314,14 @@ describe('createRedactor', () => {
       redact('for output file #0 (rtmp://127.0.0.1:1/live/SECRETKEY?token=t0kenvalue) has not been used'),
       'for output file #0 (rtmp://127.0.0.1:1/live/***?***) has not been used',
     );
-    assert.equal(redact('Error closing file rtmps://other.example/app/OTHERKEY: Broken pipe'), 'Error closing file rtmps://other.example/app/***: Broken pipe');
-    assert.equal(redact("'rtmp://x.example/app/K1', \"RTMP://y.example/app/K2\""), "'rtmp://x.example/app/***', \"rtmp://y.example/app/***\"");
+    assert.equal(
+      redact('Error closing file rtmps://other.example/app/OTHERKEY: Broken pipe'),
+      'Error closing file rtmps://other.example/app/***: Broken pipe',
+    );
+    assert.equal(
+      redact('\'rtmp://x.example/app/K1\', "RTMP://y.example/app/K2"'),
+      '\'rtmp://x.example/app/***\', "rtmp://y.example/app/***"',
+    );
   });
 
   test('leaves text without secrets alone', () => {

@@ -65,8 +65,14 @@ describe('FanOut', () => {
     const expected = Buffer.concat([FILE_HEADER, CONFIG, KEYFRAME, INTERFRAME]);
     assert.deepEqual(Buffer.concat(a()[0]!.written), expected);
     assert.deepEqual(Buffer.concat(b()[0]!.written), expected);
-    assert.deepEqual(fanOut.destinations().map((each) => each.state), ['connecting', 'connecting']);
-    assert.ok(fanOut.destinations().every((each) => !each.destination.includes('key-')), 'stream keys are hidden');
+    assert.deepEqual(
+      fanOut.destinations().map((each) => each.state),
+      ['connecting', 'connecting'],
+    );
+    assert.ok(
+      fanOut.destinations().every((each) => !each.destination.includes('key-')),
+      'stream keys are hidden',
+    );
     await fanOut.end();
   });
 
@@ -88,10 +94,20 @@ describe('FanOut', () => {
     assert.equal(a()[1]!.written.length, 0, 'nothing before a keyframe');
     await send(KEYFRAME);
     assert.deepEqual(Buffer.concat(a()[1]!.written), Buffer.concat([FILE_HEADER, CONFIG, KEYFRAME]));
-    assert.deepEqual(Buffer.concat(b()[0]!.written), Buffer.concat([FILE_HEADER, CONFIG, KEYFRAME, INTERFRAME, KEYFRAME]), 'the other output goes on untouched');
+    assert.deepEqual(
+      Buffer.concat(b()[0]!.written),
+      Buffer.concat([FILE_HEADER, CONFIG, KEYFRAME, INTERFRAME, KEYFRAME]),
+      'the other output goes on untouched',
+    );
     a()[1]!.progress(500);
     assert.deepEqual(restored, [0]);
-    assert.deepEqual(fanOut.destinations().map((each) => [each.state, each.retries]), [['live', 1], ['live', 0]]);
+    assert.deepEqual(
+      fanOut.destinations().map((each) => [each.state, each.retries]),
+      [
+        ['live', 1],
+        ['live', 0],
+      ],
+    );
     await fanOut.end();
   });
 
@@ -106,7 +122,10 @@ describe('FanOut', () => {
     b()[0]!.exit({});
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(allFailed, ['DESTINATION_UNREACHABLE']);
-    assert.deepEqual(fanOut.destinations().map((each) => each.state), ['failed', 'failed']);
+    assert.deepEqual(
+      fanOut.destinations().map((each) => each.state),
+      ['failed', 'failed'],
+    );
     assert.equal(a().length + b().length, 2, 'no reconnection');
     await fanOut.end();
   });

@@ -34,7 +34,10 @@ describe('createJsonLogger', () => {
     warn.logger.info('i');
     warn.logger.warn('w');
     warn.logger.error('e');
-    assert.deepEqual(warn.entries().map((entry) => entry.level), ['warn', 'error']);
+    assert.deepEqual(
+      warn.entries().map((entry) => entry.level),
+      ['warn', 'error'],
+    );
     const silent = await capture('silent');
     silent.logger.error('e');
     assert.deepEqual(silent.raw, []);
@@ -74,7 +77,10 @@ describe('createJsonLogger', () => {
       const logger = await createJsonLogger({ destination: file });
       logger.info('one');
       logger.warn('two');
-      const lines = (await readFile(file, 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+      const lines = (await readFile(file, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { msg: string }).msg);
       assert.deepEqual(lines, ['one', 'two']);
     } finally {
       await rm(dir, { recursive: true, force: true });

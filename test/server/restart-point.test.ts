@@ -26,7 +26,8 @@ test('a first Cluster whose ID is split between two chunks still ends the header
   for (const cut of [1, 2, 3]) {
     const header = new MatroskaHeader();
     // A recorder's chunk may end inside the 4-byte Cluster ID, even over several small chunks.
-    for (const chunk of [media.subarray(0, first + cut - 1), media.subarray(first + cut - 1, first + cut), media.subarray(first + cut)]) header.observe(chunk);
+    for (const chunk of [media.subarray(0, first + cut - 1), media.subarray(first + cut - 1, first + cut), media.subarray(first + cut)])
+      header.observe(chunk);
     assert.deepEqual(header.bytes, media.subarray(0, first), `the ID cut after ${cut} byte(s)`);
   }
 });
@@ -45,7 +46,9 @@ test('header + any later Cluster is a stream ffmpeg copies from its next keyfram
   writeFileSync(input, Buffer.concat([header.bytes!, media.subarray(later)]));
   const copy = spawnSync('ffmpeg', ['-v', 'error', '-f', 'matroska', '-i', input, '-map', '0:v:0', '-c:v', 'copy', '-f', 'flv', output]);
   assert.equal(copy.status, 0, String(copy.stderr));
-  const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=flags', '-of', 'csv=p=0', output], { encoding: 'utf8' });
+  const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=flags', '-of', 'csv=p=0', output], {
+    encoding: 'utf8',
+  });
   const flags = probe.stdout.trim().split('\n');
   assert.ok(flags.length >= 30, `${flags.length} video packets`);
   assert.match(flags[0]!, /^K/, 'the output starts on a keyframe');

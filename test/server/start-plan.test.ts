@@ -14,15 +14,20 @@ describe('chooseDestinations', () => {
   test('a client may name destinations the allow-list admits, each at most once', () => {
     const urls = chooseDestinations({ mimeType: H264_MIME, rtmpUrl: [A, B] }, {}, 4, ['rtmp://a.example/', 'rtmp://b.example/']);
     assert.deepEqual(urls.map(String), [A, B]);
-    assert.throws(() => chooseDestinations({ mimeType: H264_MIME, rtmpUrl: [A, A] }, {}, 4, ['rtmp://a.example/']), { code: 'INVALID_REQUEST' });
+    assert.throws(() => chooseDestinations({ mimeType: H264_MIME, rtmpUrl: [A, A] }, {}, 4, ['rtmp://a.example/']), {
+      code: 'INVALID_REQUEST',
+    });
   });
 
   test('a destination off the allow-list, or none at all, is refused with its code', () => {
-    assert.throws(() => chooseDestinations({ mimeType: H264_MIME, rtmpUrl: B }, {}, 4, ['rtmp://a.example/']), (error: BroadcastError) => {
-      assert.equal(error.code, 'DESTINATION_NOT_ALLOWED');
-      assert.doesNotMatch(error.message, /key-b/, 'the stream key stays out of the message');
-      return true;
-    });
+    assert.throws(
+      () => chooseDestinations({ mimeType: H264_MIME, rtmpUrl: B }, {}, 4, ['rtmp://a.example/']),
+      (error: BroadcastError) => {
+        assert.equal(error.code, 'DESTINATION_NOT_ALLOWED');
+        assert.doesNotMatch(error.message, /key-b/, 'the stream key stays out of the message');
+        return true;
+      },
+    );
     assert.throws(() => chooseDestinations({ mimeType: H264_MIME, rtmpUrl: A }, {}, 4, undefined), { code: 'DESTINATION_NOT_ALLOWED' });
     assert.throws(() => chooseDestinations({ mimeType: H264_MIME }, {}, 4, undefined), { code: 'INVALID_REQUEST' });
   });
@@ -34,7 +39,9 @@ describe('chooseDestinations', () => {
   test("the start hook's destinations are trusted over the client's; an unusable one is the server's INTERNAL error", () => {
     const urls = chooseDestinations({ mimeType: H264_MIME, rtmpUrl: A }, { rtmpUrl: B }, 4, undefined);
     assert.deepEqual(urls.map(String), [B]);
-    assert.throws(() => chooseDestinations({ mimeType: H264_MIME }, { rtmpUrl: 'http://not-rtmp.example/' }, 4, undefined), { code: 'INTERNAL' });
+    assert.throws(() => chooseDestinations({ mimeType: H264_MIME }, { rtmpUrl: 'http://not-rtmp.example/' }, 4, undefined), {
+      code: 'INTERNAL',
+    });
     assert.throws(() => chooseDestinations({ mimeType: H264_MIME }, { rtmpUrl: [A, B] }, 1, undefined), { code: 'INTERNAL' });
   });
 });
@@ -69,7 +76,10 @@ describe('planStart', () => {
     const plan = planStart(input({ destinations: [new URL(A), new URL(B)], recording: '/tmp/out.mp4' }));
     assert.equal(plan.fanned, true);
     assert.equal(plan.args.at(-1), 'pipe:1');
-    assert.deepEqual(plan.targets.map((target) => target.kind), ['destination', 'destination', 'recording']);
+    assert.deepEqual(
+      plan.targets.map((target) => target.kind),
+      ['destination', 'destination', 'recording'],
+    );
     const [first, , recording] = plan.targets;
     assert.equal(plan.targetArgs(first!).at(-1), A);
     assert.equal(plan.targetArgs(recording!).at(-1), 'file:/tmp/out.mp4');
@@ -78,7 +88,9 @@ describe('planStart', () => {
 
   test("the start hook's numbers win over the request's; the settings fill in the rest", () => {
     const request = { mimeType: VP8_MIME, videoBitsPerSecond: 1_000_000, framerate: 25, audioSampleRate: 48_000 };
-    const plan = planStart(input({ request, media: parseMimeType(VP8_MIME)!, overrides: { videoBitsPerSecond: 600_000, audioChannels: 2 } }));
+    const plan = planStart(
+      input({ request, media: parseMimeType(VP8_MIME)!, overrides: { videoBitsPerSecond: 600_000, audioChannels: 2 } }),
+    );
     assert.equal(valueOf(plan.args, '-b:v'), '600000');
     assert.equal(valueOf(plan.args, '-r'), '25');
     assert.equal(valueOf(plan.args, '-ar'), '48000');

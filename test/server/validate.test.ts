@@ -16,9 +16,22 @@ function refused(raw: unknown, field: RegExp): void {
 
 describe('validateStartRequest', () => {
   test('returns a clean copy with only the known fields', () => {
-    const raw = { mimeType: H264_MIME, rtmpUrl: ['rtmp://a.example/live/k'], videoBitsPerSecond: 1_000_000, framerate: 30, audioSampleRate: 48_000, extra: 'ignored' };
+    const raw = {
+      mimeType: H264_MIME,
+      rtmpUrl: ['rtmp://a.example/live/k'],
+      videoBitsPerSecond: 1_000_000,
+      framerate: 30,
+      audioSampleRate: 48_000,
+      extra: 'ignored',
+    };
     const request = validateStartRequest(raw);
-    assert.deepEqual(request, { mimeType: H264_MIME, rtmpUrl: ['rtmp://a.example/live/k'], videoBitsPerSecond: 1_000_000, framerate: 30, audioSampleRate: 48_000 });
+    assert.deepEqual(request, {
+      mimeType: H264_MIME,
+      rtmpUrl: ['rtmp://a.example/live/k'],
+      videoBitsPerSecond: 1_000_000,
+      framerate: 30,
+      audioSampleRate: 48_000,
+    });
     assert.notEqual(request.rtmpUrl, raw.rtmpUrl, 'the list is copied, not shared with the socket');
   });
 

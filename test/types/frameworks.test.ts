@@ -43,8 +43,18 @@ function readmeRecipes(): Map<string, string> {
 const tscErrors = /^(\S+)\((\d+),\d+\): error TS\d+/gm;
 
 const checkers = [
-  { framework: 'React and Angular (tsc)', fixture: 'test/types/react/wrong.tsx', recipes: { tsx: 'test/types/react/readme-react.tsx', ts: 'test/types/react/readme-angular.ts' }, run: () => check(bin('tsc'), ['-p', 'test/types/react/tsconfig.json', '--pretty', 'false'], tscErrors) },
-  { framework: 'Vue (vue-tsc)', fixture: 'test/types/vue/Wrong.vue', recipes: { vue: 'test/types/vue/ReadmeVue.vue' }, run: () => check(bin('vue-tsc'), ['-p', 'test/types/vue/tsconfig.json', '--pretty', 'false'], tscErrors) },
+  {
+    framework: 'React and Angular (tsc)',
+    fixture: 'test/types/react/wrong.tsx',
+    recipes: { tsx: 'test/types/react/readme-react.tsx', ts: 'test/types/react/readme-angular.ts' },
+    run: () => check(bin('tsc'), ['-p', 'test/types/react/tsconfig.json', '--pretty', 'false'], tscErrors),
+  },
+  {
+    framework: 'Vue (vue-tsc)',
+    fixture: 'test/types/vue/Wrong.vue',
+    recipes: { vue: 'test/types/vue/ReadmeVue.vue' },
+    run: () => check(bin('vue-tsc'), ['-p', 'test/types/vue/tsconfig.json', '--pretty', 'false'], tscErrors),
+  },
   {
     framework: 'Svelte (svelte-check)',
     fixture: 'test/types/svelte/Wrong.svelte',

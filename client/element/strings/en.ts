@@ -31,8 +31,10 @@ export const en: RtmpBroadcasterStrings = {
     MEDIA_DENIED: 'The browser was not allowed to use the camera or microphone. Allow them in the address bar, then press Go live again.',
     MEDIA_NOT_FOUND: 'No camera or microphone was found. Plug one in, then press Go live again.',
     MEDIA_IN_USE: 'The camera or microphone is busy in another application. Close it, then press Go live again.',
-    MISSING_SCHEME: 'The stream URL must start with rtmp:// or rtmps://. Copy the server URL from your streaming service as it is (for example rtmp://a.rtmp.youtube.com/live2), then press Go live again.',
-    MEDIA_UNAVAILABLE: 'The camera, microphone or screen could not be opened. Check that they are connected and allowed, then press Go live again.',
+    MISSING_SCHEME:
+      'The stream URL must start with rtmp:// or rtmps://. Copy the server URL from your streaming service as it is (for example rtmp://a.rtmp.youtube.com/live2), then press Go live again.',
+    MEDIA_UNAVAILABLE:
+      'The camera, microphone or screen could not be opened. Check that they are connected and allowed, then press Go live again.',
     INVALID_REQUEST: 'The broadcast settings were refused as invalid. Ask the site owner to check them.',
     UNAUTHORIZED: 'The server refused to start this broadcast. Check that you are signed in and allowed to go live, then try again.',
     DESTINATION_NOT_ALLOWED: 'The server does not allow broadcasting to this destination. Check the stream URL, or ask the site owner.',
@@ -44,7 +46,8 @@ export const en: RtmpBroadcasterStrings = {
     NOT_STARTED: 'No broadcast is running. Press Go live to go live.',
     CHUNK_TOO_LARGE: 'The video is too heavy for the server. Lower the quality, then try again.',
     INVALID_MEDIA: 'The server could not read the video from this browser. Try another browser.',
-    DESTINATION_UNREACHABLE: 'The streaming service could not be reached or refused the stream. Check the stream URL and key, then try again.',
+    DESTINATION_UNREACHABLE:
+      'The streaming service could not be reached or refused the stream. Check the stream URL and key, then try again.',
     FFMPEG_NOT_FOUND: 'The broadcast server is not set up to stream (ffmpeg is missing). Ask the site owner.',
     FFMPEG_EXITED: 'The broadcast stopped unexpectedly on the server. Press Go live to try again.',
     IDLE_TIMEOUT: 'No video reached the server for too long, so the broadcast ended. Check your connection, then press Go live.',

@@ -27,7 +27,11 @@ const vueSfc: Plugin = {
       // The template's AST is made by parse(), so it is told about the custom element there too.
       const { descriptor, errors } = parseSfc(await readFile(path, 'utf8'), { filename: path, templateParseOptions: { isCustomElement } });
       if (errors.length > 0) throw errors[0];
-      const script = compileScript(descriptor, { id: basename(path), inlineTemplate: true, templateOptions: { compilerOptions: { isCustomElement } } });
+      const script = compileScript(descriptor, {
+        id: basename(path),
+        inlineTemplate: true,
+        templateOptions: { compilerOptions: { isCustomElement } },
+      });
       return { contents: script.content, loader: script.lang === 'ts' ? 'ts' : 'js', resolveDir: dirname(path) };
     });
   },
@@ -40,7 +44,12 @@ const svelte: Plugin = {
     builder.onLoad({ filter: /\.svelte$/ }, async ({ path }) => {
       const { compile: compileSvelte } = await import('svelte/compiler');
       const { js, warnings } = compileSvelte(await readFile(path, 'utf8'), { filename: path, generate: 'client' });
-      return { contents: js.code, loader: 'js', resolveDir: dirname(path), warnings: warnings.map((warning) => ({ text: warning.message })) };
+      return {
+        contents: js.code,
+        loader: 'js',
+        resolveDir: dirname(path),
+        warnings: warnings.map((warning) => ({ text: warning.message })),
+      };
     });
   },
 };

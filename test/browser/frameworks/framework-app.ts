@@ -101,7 +101,10 @@ export function describeFrameworkApp(framework: string, app: string): void {
       unmount();
       unmount = undefined;
       expect(element.isConnected, 'unmounting removes the element').to.be.false;
-      expect(complaints.map((args) => args.map(String).join(' ')), 'warnings and errors in the console').to.deep.equal([]);
+      expect(
+        complaints.map((args) => args.map(String).join(' ')),
+        'warnings and errors in the console',
+      ).to.deep.equal([]);
     });
   });
 }

@@ -32,9 +32,16 @@ test('ffmpeg inherits neither BROADCAST_TOKEN nor any other secret from the serv
     assert.deepEqual(await stop(socket), { ok: true });
     const environ = await readFile(seen, 'utf8');
     // Names only in the messages: the machine's environment is not for a test log.
-    const names = environ.split('\n').map((line) => line.split('=')[0]).filter(Boolean);
+    const names = environ
+      .split('\n')
+      .map((line) => line.split('=')[0])
+      .filter(Boolean);
     assert.ok(names.includes('PATH'), 'ffmpeg still finds what PATH names');
-    assert.deepEqual(names.filter((name) => name === 'BROADCAST_TOKEN' || name === 'AWS_SECRET_ACCESS_KEY'), [], `ffmpeg got ${names.join(' ')}`);
+    assert.deepEqual(
+      names.filter((name) => name === 'BROADCAST_TOKEN' || name === 'AWS_SECRET_ACCESS_KEY'),
+      [],
+      `ffmpeg got ${names.join(' ')}`,
+    );
     assert.ok(!environ.includes('token-from-the-environment') && !environ.includes('cloud-secret'), 'no secret value under another name');
   } finally {
     await stack.close();

@@ -10,12 +10,17 @@ import { start, startStack } from '../../helpers/stack.js';
 
 const rtmp = useRtmpServer();
 
-
 describe('numbers in argv', () => {
   test('buildFfmpegArgs refuses values outside the request limits instead of passing them to ffmpeg', () => {
     assert.throws(() => buildFfmpegArgs({ ...TRANSCODE, framerate: 1e6 }), /`framerate` must be a number from 1 to 120 \(got 1000000\)/);
-    assert.throws(() => buildFfmpegArgs({ ...TRANSCODE, videoBitsPerSecond: 1e12 }), /`videoBitsPerSecond` must be a number from 100000 to 50000000/);
-    assert.throws(() => buildFfmpegArgs({ ...TRANSCODE, audioBitsPerSecond: 5_000_000 }), /`audioBitsPerSecond` must be a number from 16000 to 512000/);
+    assert.throws(
+      () => buildFfmpegArgs({ ...TRANSCODE, videoBitsPerSecond: 1e12 }),
+      /`videoBitsPerSecond` must be a number from 100000 to 50000000/,
+    );
+    assert.throws(
+      () => buildFfmpegArgs({ ...TRANSCODE, audioBitsPerSecond: 5_000_000 }),
+      /`audioBitsPerSecond` must be a number from 16000 to 512000/,
+    );
     assert.throws(() => buildFfmpegArgs({ ...TRANSCODE, audioSampleRate: 1_000_000 }), /`audioSampleRate` must be one of 8000, .*48000/);
     for (const [field, [min, max]] of Object.entries(REQUEST_LIMITS)) {
       assert.doesNotThrow(() => buildFfmpegArgs({ ...TRANSCODE, [field]: min }), field);
@@ -31,7 +36,10 @@ describe('numbers in argv', () => {
       const socket = await stack.client();
       const answer = await start(socket, { mimeType: 'video/webm;codecs=vp8,opus', rtmpUrl: rtmp.url('hook-numbers') });
       assert.equal(!answer.ok && answer.error.code, 'INTERNAL', JSON.stringify(answer));
-      assert.ok(stack.logs.some((line) => /framerate` must be a number from 1 to 120/.test(line)), stack.logs.join('\n'));
+      assert.ok(
+        stack.logs.some((line) => /framerate` must be a number from 1 to 120/.test(line)),
+        stack.logs.join('\n'),
+      );
       assert.deepEqual(spawned, []);
       assert.deepEqual(stack.broadcaster.sessions(), []);
     } finally {

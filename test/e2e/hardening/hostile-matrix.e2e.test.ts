@@ -23,7 +23,11 @@ interface Case {
 const codeOf = (answer: { ok: boolean; error?: { code: ErrorCode } }): Outcome => (answer.ok ? 'ok' : answer.error!.code);
 const starting = (request: unknown) => async (socket: ClientSocket) => codeOf(await start(socket, request));
 const sending = (chunk: unknown, meta?: unknown) => async (socket: ClientSocket) =>
-  codeOf(await (meta === undefined ? send(socket, chunk) : socket.timeout(ANSWER_MS).emitWithAck('data', chunk as Uint8Array, meta as { seq: number })));
+  codeOf(
+    await (meta === undefined
+      ? send(socket, chunk)
+      : socket.timeout(ANSWER_MS).emitWithAck('data', chunk as Uint8Array, meta as { seq: number })),
+  );
 
 const badStarts: [string, unknown][] = [
   ['null', null],
@@ -77,7 +81,7 @@ const badDestinations: [string, (allowed: (stream: string) => string) => string]
   ['a space in the host', () => 'rtmp://bad host/live/k'],
   ['another host', () => 'rtmp://evil.example/live/key'],
   ['another port', (allowed) => allowed('x').replace(/:(\d+)\//, (_, port) => `:${Number(port) + 1}/`)],
-  ['userinfo naming the allowed host', (allowed) => allowed('x').replace('rtmp://', 'rtmp://127.0.0.1@evil.example') ],
+  ['userinfo naming the allowed host', (allowed) => allowed('x').replace('rtmp://', 'rtmp://127.0.0.1@evil.example')],
   ['the allowed host as a subdomain', () => 'rtmp://127.0.0.1.evil.example/live/key'],
   ['another app', (allowed) => allowed('x').replace('/live/', '/other/')],
   ['path traversal', (allowed) => allowed('../other/x')],
@@ -90,44 +94,62 @@ const badDestinations: [string, (allowed: (stream: string) => string) => string]
 
 const cases: Case[] = [
   ...badStarts.map(([name, request]): Case => ({ name: `start: ${name}`, expected: 'INVALID_REQUEST', run: starting(request) })),
-  ...badDestinations.map(([name, url]): Case => ({
-    name: `destination: ${name}`,
-    expected: 'DESTINATION_NOT_ALLOWED',
-    run: (socket, allowed) => starting({ mimeType: H264, rtmpUrl: url(allowed) })(socket),
-  })),
+  ...badDestinations.map(
+    ([name, url]): Case => ({
+      name: `destination: ${name}`,
+      expected: 'DESTINATION_NOT_ALLOWED',
+      run: (socket, allowed) => starting({ mimeType: H264, rtmpUrl: url(allowed) })(socket),
+    }),
+  ),
   { name: 'data before start', expected: 'NOT_STARTED', run: sending(new Uint8Array([1, 2, 3])) },
   { name: 'data as a string before start', expected: 'NOT_STARTED', run: sending('hello') },
   { name: 'stop before start', expected: 'NOT_STARTED', run: async (socket) => codeOf(await stop(socket)) },
-  { name: 'resume with an unknown session', expected: 'NOT_STARTED', run: async (socket) => codeOf(await socket.timeout(ANSWER_MS).emitWithAck('resume', { sessionId: 'nope', resumeToken: 'nope' })) },
+  {
+    name: 'resume with an unknown session',
+    expected: 'NOT_STARTED',
+    run: async (socket) => codeOf(await socket.timeout(ANSWER_MS).emitWithAck('resume', { sessionId: 'nope', resumeToken: 'nope' })),
+  },
   // The resume handler answers any request it cannot match to a broadcast alike.
-  { name: 'resume with a number', expected: 'NOT_STARTED', run: async (socket) => codeOf(await socket.timeout(ANSWER_MS).emitWithAck('resume', 5 as never)) },
-  ...([
-    ['a string', 'not media'],
-    ['a number', 12],
-    ['an object', { length: 5 }],
-    ['null', null],
-  ] as const).map(([name, chunk]): Case => ({
-    name: `data after start: ${name}`,
-    expected: 'INVALID_REQUEST',
-    run: async (socket, allowed) => {
-      const started = await start(socket, { mimeType: H264, rtmpUrl: allowed(`matrix-${Math.random().toString(36).slice(2)}`) });
-      assert.ok(started.ok, JSON.stringify(started));
-      return sending(chunk)(socket);
-    },
-  })),
-  ...([
-    ['seq a string', { seq: 'one' }],
-    ['seq negative', { seq: -5 }],
-    ['seq a fraction', { seq: 1.5 }],
-  ] as const).map(([name, meta]): Case => ({
-    name: `data after start: ${name}`,
-    expected: 'INVALID_REQUEST',
-    run: async (socket, allowed) => {
-      const started = await start(socket, { mimeType: H264, rtmpUrl: allowed(`matrix-${Math.random().toString(36).slice(2)}`) });
-      assert.ok(started.ok, JSON.stringify(started));
-      return sending(new Uint8Array([0x1a, 0x45, 0xdf, 0xa3]), meta)(socket);
-    },
-  })),
+  {
+    name: 'resume with a number',
+    expected: 'NOT_STARTED',
+    run: async (socket) => codeOf(await socket.timeout(ANSWER_MS).emitWithAck('resume', 5 as never)),
+  },
+  ...(
+    [
+      ['a string', 'not media'],
+      ['a number', 12],
+      ['an object', { length: 5 }],
+      ['null', null],
+    ] as const
+  ).map(
+    ([name, chunk]): Case => ({
+      name: `data after start: ${name}`,
+      expected: 'INVALID_REQUEST',
+      run: async (socket, allowed) => {
+        const started = await start(socket, { mimeType: H264, rtmpUrl: allowed(`matrix-${Math.random().toString(36).slice(2)}`) });
+        assert.ok(started.ok, JSON.stringify(started));
+        return sending(chunk)(socket);
+      },
+    }),
+  ),
+  ...(
+    [
+      ['seq a string', { seq: 'one' }],
+      ['seq negative', { seq: -5 }],
+      ['seq a fraction', { seq: 1.5 }],
+    ] as const
+  ).map(
+    ([name, meta]): Case => ({
+      name: `data after start: ${name}`,
+      expected: 'INVALID_REQUEST',
+      run: async (socket, allowed) => {
+        const started = await start(socket, { mimeType: H264, rtmpUrl: allowed(`matrix-${Math.random().toString(36).slice(2)}`) });
+        assert.ok(started.ok, JSON.stringify(started));
+        return sending(new Uint8Array([0x1a, 0x45, 0xdf, 0xa3]), meta)(socket);
+      },
+    }),
+  ),
   {
     name: 'a second start on the same connection',
     expected: 'ALREADY_STARTED',

@@ -38,7 +38,9 @@ describe('log injection', () => {
 
   test('a start with a newline in mimeType is refused as INVALID_REQUEST and logs no forged line', async () => {
     const written: string[] = [];
-    const methods = (['debug', 'info', 'warn', 'error'] as const).map((name) => mock.method(console, name, (...args: unknown[]) => written.push(args.map(String).join(' '))));
+    const methods = (['debug', 'info', 'warn', 'error'] as const).map((name) =>
+      mock.method(console, name, (...args: unknown[]) => written.push(args.map(String).join(' '))),
+    );
     const http = createServer();
     const broadcaster = new BroadcastServer(http, { logLevel: 'debug' });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

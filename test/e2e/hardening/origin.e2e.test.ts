@@ -24,9 +24,20 @@ describe('DNS rebinding', () => {
     const stack = await startStack();
     try {
       const port = new URL(stack.origin).port;
-      assert.equal(await connectAs(stack.origin, { origin: `http://rebind.example:${port}`, host: `rebind.example:${port}` }), 'ORIGIN_NOT_ALLOWED');
-      assert.equal(await connectAs(stack.origin, { origin: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` }), 'connected', 'its own address');
-      assert.equal(await connectAs(stack.origin, { origin: `http://localhost:${port}`, host: `localhost:${port}` }), 'connected', 'localhost');
+      assert.equal(
+        await connectAs(stack.origin, { origin: `http://rebind.example:${port}`, host: `rebind.example:${port}` }),
+        'ORIGIN_NOT_ALLOWED',
+      );
+      assert.equal(
+        await connectAs(stack.origin, { origin: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` }),
+        'connected',
+        'its own address',
+      );
+      assert.equal(
+        await connectAs(stack.origin, { origin: `http://localhost:${port}`, host: `localhost:${port}` }),
+        'connected',
+        'localhost',
+      );
     } finally {
       await stack.close();
     }

@@ -29,7 +29,11 @@ describe('keys outside /app/key', () => {
     const stack = await startStack({ allowedDestinations: [`${CLOSED}/`], sendErrorDetails: true, sendFfmpegOutput: true });
     const seen: string[] = [];
     for (const event of ['session-start', 'session-end', 'error', 'ffmpeg-output', 'destination-lost', 'stats'] as const) {
-      stack.broadcaster.on(event as 'error', (...args: unknown[]) => seen.push(`${event} ${JSON.stringify(args, (_, value) => (value instanceof Error ? { ...value, message: value.message } : value))}`));
+      stack.broadcaster.on(event as 'error', (...args: unknown[]) =>
+        seen.push(
+          `${event} ${JSON.stringify(args, (_, value) => (value instanceof Error ? { ...value, message: value.message } : value))}`,
+        ),
+      );
     }
     try {
       const media = splitChunks(await makeFixture('h264-opus', { seconds: 1 }), 64_000);
@@ -46,7 +50,15 @@ describe('keys outside /app/key', () => {
       }
       const everything = [...seen, ...stack.logs].join('\n');
       assert.match(everything, /rtmp:\/\/127\.0\.0\.1:1\/\*\*\*/, 'the lone-key destination is named, redacted');
-      for (const key of KEYS) assert.ok(!everything.includes(key), `${key} leaked:\n${everything.split('\n').filter((line) => line.includes(key)).slice(0, 5).join('\n')}`);
+      for (const key of KEYS)
+        assert.ok(
+          !everything.includes(key),
+          `${key} leaked:\n${everything
+            .split('\n')
+            .filter((line) => line.includes(key))
+            .slice(0, 5)
+            .join('\n')}`,
+        );
     } finally {
       await stack.close();
     }

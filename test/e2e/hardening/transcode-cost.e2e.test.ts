@@ -42,7 +42,9 @@ async function cost(args: readonly string[], input: string, limitMs: number): Pr
   const timing = join(dir, 'time.txt');
   // time does not pass signals on: timeout, under it, interrupts ffmpeg at the limit.
   const seconds = String(limitMs / 1000);
-  const child = spawn('/usr/bin/time', ['-f', '%U %S %M %e', '-o', timing, 'timeout', '-s', 'INT', '-k', '5', seconds, 'ffmpeg', ...args], { stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
+  const child = spawn('/usr/bin/time', ['-f', '%U %S %M %e', '-o', timing, 'timeout', '-s', 'INT', '-k', '5', seconds, 'ffmpeg', ...args], {
+    stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let progress = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
@@ -57,7 +59,18 @@ async function cost(args: readonly string[], input: string, limitMs: number): Pr
 
 describe('transcode cost', () => {
   test('10 frames 600 s apart at framerate 120 cost about what 10 s of video do, not 90 minutes of repeated frames', async () => {
-    const input = await fixture('jump.webm', ['-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=1', '-frames:v', '10', '-vf', 'setpts=N*600/TB', '-fps_mode', 'passthrough']);
+    const input = await fixture('jump.webm', [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=1',
+      '-frames:v',
+      '10',
+      '-vf',
+      'setpts=N*600/TB',
+      '-fps_mode',
+      'passthrough',
+    ]);
     const spent = await cost(buildFfmpegArgs(TRANSCODE), input, 30_000);
     console.log(`jump: ${JSON.stringify({ ...spent, stderr: undefined })}`);
     assert.equal(spent.code, 0, spent.stderr);
@@ -71,7 +84,12 @@ describe('transcode cost', () => {
     console.log(`8k: ${JSON.stringify({ ...spent, stderr: undefined })}`);
     assert.notEqual(spent.code, 0);
     assert.ok(spent.maxRssMb < 150, `ffmpeg grew to ${spent.maxRssMb} MB`);
-    const error = mapFfmpegExit({ exitCode: spent.code ?? undefined, stopRequested: false, ffmpegPath: 'ffmpeg', logTail: spent.stderr.split('\n').filter(Boolean) });
+    const error = mapFfmpegExit({
+      exitCode: spent.code ?? undefined,
+      stopRequested: false,
+      ffmpegPath: 'ffmpeg',
+      logTail: spent.stderr.split('\n').filter(Boolean),
+    });
     assert.equal(error?.code, 'INVALID_MEDIA');
     assert.match(error?.message ?? '', /7680x4320/);
   });
@@ -87,7 +105,15 @@ describe('transcode cost', () => {
   test('the decoder and the encoder get one thread each', () => {
     const args = buildFfmpegArgs(TRANSCODE);
     const input = args.indexOf('-i');
-    assert.deepEqual(args.slice(0, input).filter((_arg, i, all) => all[i - 1] === '-threads'), ['1'], 'decoder');
-    assert.deepEqual(args.slice(input).filter((_arg, i, all) => all[i - 1] === '-threads'), ['1'], 'encoder');
+    assert.deepEqual(
+      args.slice(0, input).filter((_arg, i, all) => all[i - 1] === '-threads'),
+      ['1'],
+      'decoder',
+    );
+    assert.deepEqual(
+      args.slice(input).filter((_arg, i, all) => all[i - 1] === '-threads'),
+      ['1'],
+      'encoder',
+    );
   });
 });

@@ -90,7 +90,10 @@ describe('configuration from flags and environment', () => {
 
   test('repeated flags make a list that replaces the comma-separated variable', () => {
     const env = { RTMP_URL: '', ALLOWED_DESTINATIONS: 'rtmp://env.example/live', ALLOWED_ORIGINS: 'https://env.example' };
-    const fromFlags = config(['--allow-destination', YOUTUBE, '--allow-destination', 'rtmps://live.example:443/app', '--allow-origin', '*'], env);
+    const fromFlags = config(
+      ['--allow-destination', YOUTUBE, '--allow-destination', 'rtmps://live.example:443/app', '--allow-origin', '*'],
+      env,
+    );
     assert.deepEqual(fromFlags.allowedDestinations, [YOUTUBE, 'rtmps://live.example:443/app']);
     assert.equal(fromFlags.allowedOrigins, '*');
     assert.equal(fromFlags.destinations, undefined);
@@ -104,12 +107,21 @@ describe('configuration from flags and environment', () => {
     assert.match(usageError([], { ...withDestination, PORT: 'http' }), /`PORT`.*got `http`/);
     assert.match(usageError(['--max-streams', '0'], withDestination), /`--max-streams` to be a whole number of at least 1, got `0`/);
     assert.match(usageError([], { ...withDestination, MAX_STREAMS_PER_ADDRESS: '1.5' }), /`MAX_STREAMS_PER_ADDRESS`/);
-    assert.match(usageError([], { ...withDestination, LOG_LEVEL: 'loud' }), /`LOG_LEVEL` to be one of debug, info, warn, error, silent, got `loud`/);
+    assert.match(
+      usageError([], { ...withDestination, LOG_LEVEL: 'loud' }),
+      /`LOG_LEVEL` to be one of debug, info, warn, error, silent, got `loud`/,
+    );
     assert.match(usageError(['--tls-cert', 'c.pem'], withDestination), /`--tls-cert` needs --tls-key \(TLS_KEY\)/);
     assert.match(usageError([], { ...withDestination, TLS_KEY: 'k.pem' }), /`TLS_KEY` needs --tls-cert \(TLS_CERT\)/);
-    assert.match(usageError(['--allow-origin', 'example.com'], withDestination), /`--allow-origin` to be origins such as https:\/\/example.com, got `example.com`/);
+    assert.match(
+      usageError(['--allow-origin', 'example.com'], withDestination),
+      /`--allow-origin` to be origins such as https:\/\/example.com, got `example.com`/,
+    );
     assert.match(usageError(['--allow-origin', '*', '--allow-origin', 'https://a.example'], withDestination), /either '\*' or a list/);
-    assert.match(usageError(['--allow-destination', 'http://a.example/live'], {}), /`--allow-destination` is not a usable rtmp:\/\/ or rtmps:\/\/ URL prefix/);
+    assert.match(
+      usageError(['--allow-destination', 'http://a.example/live'], {}),
+      /`--allow-destination` is not a usable rtmp:\/\/ or rtmps:\/\/ URL prefix/,
+    );
     assert.match(usageError(['--allow-destination', ','], {}), /`--allow-destination` is empty/);
     assert.match(usageError(['--aac-coder', 'anmr'], withDestination), /`--aac-coder` must be twoloop or fast, not `anmr`/);
     assert.match(usageError([], { ...withDestination, AUDIO_CHANNELS: '6' }), /`AUDIO_CHANNELS` must be source, 1, 2, not `6`/);
@@ -132,13 +144,19 @@ describe('configuration from flags and environment', () => {
 
   test('a bad destination is named without echoing it: it holds the stream key', () => {
     const message = usageError([], { RTMP_URL: 'http://ingest.example/live/SECRET-KEY' });
-    assert.match(message, /^`RTMP_URL` is not a usable rtmp:\/\/ or rtmps:\/\/ URL: Only rtmp:\/\/ and rtmps:\/\/ destinations are allowed/);
+    assert.match(
+      message,
+      /^`RTMP_URL` is not a usable rtmp:\/\/ or rtmps:\/\/ URL: Only rtmp:\/\/ and rtmps:\/\/ destinations are allowed/,
+    );
     assert.doesNotMatch(message, /SECRET-KEY/);
   });
 
   test('several fixed destinations: --destination repeated, or RTMP_URL separated by commas or spaces', () => {
     const twitch = 'rtmp://live.twitch.tv/app/live_123';
-    assert.deepEqual(config(['--destination', `${YOUTUBE}/key`, '--destination', twitch], { RTMP_URL: 'rtmp://env.example/live/k' }).destinations, [`${YOUTUBE}/key`, twitch]);
+    assert.deepEqual(
+      config(['--destination', `${YOUTUBE}/key`, '--destination', twitch], { RTMP_URL: 'rtmp://env.example/live/k' }).destinations,
+      [`${YOUTUBE}/key`, twitch],
+    );
     assert.deepEqual(config([], { RTMP_URL: `${YOUTUBE}/key,${twitch}` }).destinations, [`${YOUTUBE}/key`, twitch]);
     assert.deepEqual(config([], { RTMP_URL: ` ${YOUTUBE}/key \n  ${twitch} ` }).destinations, [`${YOUTUBE}/key`, twitch]);
     assert.deepEqual(config([], { RTMP_URL: `${YOUTUBE}/key, ${twitch},` }).destinations, [`${YOUTUBE}/key`, twitch]);
@@ -147,8 +165,18 @@ describe('configuration from flags and environment', () => {
 
   test('a bad or repeated destination in a list is named by its place, never echoed', () => {
     const bad = usageError([], { RTMP_URL: `${YOUTUBE}/GOOD-KEY http://ingest.example/live/SECRET-KEY` });
-    assert.match(bad, /^`RTMP_URL` \(destination 2 of 2\) is not a usable rtmp:\/\/ or rtmps:\/\/ URL: Only rtmp:\/\/ and rtmps:\/\/ destinations are allowed/);
-    const repeated = usageError(['--destination', `${YOUTUBE}/SECRET-KEY`, '--destination', 'rtmp://live.twitch.tv/app/k', '--destination', `${YOUTUBE}/SECRET-KEY`]);
+    assert.match(
+      bad,
+      /^`RTMP_URL` \(destination 2 of 2\) is not a usable rtmp:\/\/ or rtmps:\/\/ URL: Only rtmp:\/\/ and rtmps:\/\/ destinations are allowed/,
+    );
+    const repeated = usageError([
+      '--destination',
+      `${YOUTUBE}/SECRET-KEY`,
+      '--destination',
+      'rtmp://live.twitch.tv/app/k',
+      '--destination',
+      `${YOUTUBE}/SECRET-KEY`,
+    ]);
     assert.equal(repeated, '`--destination` (destination 3 of 3) repeats an earlier destination: each one gets the broadcast once.');
     for (const message of [bad, repeated]) assert.doesNotMatch(message, /KEY/);
   });
@@ -158,20 +186,32 @@ describe('configuration from flags and environment', () => {
     assert.equal(config(['--max-destinations', '2'], allowing).maxDestinations, 2);
     assert.equal(config([], { ...allowing, MAX_DESTINATIONS: '8' }).maxDestinations, 8);
     assert.equal('maxDestinations' in config([], allowing), false);
-    assert.equal(usageError(['--max-destinations', '0'], allowing), 'Expected `--max-destinations` to be a whole number of at least 1, got `0`.');
-    assert.match(usageError([], { RTMP_URL: `${YOUTUBE}/key`, MAX_DESTINATIONS: '2' }), /^`RTMP_URL` and `MAX_DESTINATIONS` exclude each other/);
+    assert.equal(
+      usageError(['--max-destinations', '0'], allowing),
+      'Expected `--max-destinations` to be a whole number of at least 1, got `0`.',
+    );
+    assert.match(
+      usageError([], { RTMP_URL: `${YOUTUBE}/key`, MAX_DESTINATIONS: '2' }),
+      /^`RTMP_URL` and `MAX_DESTINATIONS` exclude each other/,
+    );
   });
 
   test('--record (RECORD_DIR) takes an absolute directory, with either kind of destination', () => {
     assert.equal(config(['--record', '/var/recordings']).recordDir, '/var/recordings');
     assert.equal(config([], { RTMP_URL: '', ALLOWED_DESTINATIONS: YOUTUBE, RECORD_DIR: '/srv/rec/' }).recordDir, '/srv/rec/');
     assert.equal('recordDir' in config([]), false);
-    assert.equal(usageError(['--record', 'recordings'], { RTMP_URL: `${YOUTUBE}/key` }), 'Expected `--record` to be an absolute directory, got `recordings`.');
+    assert.equal(
+      usageError(['--record', 'recordings'], { RTMP_URL: `${YOUTUBE}/key` }),
+      'Expected `--record` to be an absolute directory, got `recordings`.',
+    );
   });
 
   test('a configuration that could broadcast nowhere, or to both a fixed and a chosen destination, is refused', () => {
     assert.match(usageError([], {}), /Nothing to broadcast to: set --destination \(RTMP_URL\), or --allow-destination/);
-    assert.match(usageError(['--allow-destination', YOUTUBE], { RTMP_URL: `${YOUTUBE}/key` }), /`RTMP_URL` and `--allow-destination` exclude each other/);
+    assert.match(
+      usageError(['--allow-destination', YOUTUBE], { RTMP_URL: `${YOUTUBE}/key` }),
+      /`RTMP_URL` and `--allow-destination` exclude each other/,
+    );
   });
 
   test('unknown flags, stray arguments and missing values are usage errors', () => {
@@ -188,11 +228,53 @@ describe('configuration from flags and environment', () => {
 
   test('the help names every flag and environment variable', () => {
     const help = helpText();
-    const flags = ['port', 'host', 'tls-cert', 'tls-key', 'destination', 'allow-destination', 'allow-origin', 'max-destinations', 'record', 'max-streams', 'max-streams-per-address', 'max-connections-per-minute'];
-    for (const name of [...flags, 'token', 'metrics-token', 'log-level', 'aac-coder', 'audio-channels', 'workers', 'redis-url', 'ffmpeg-path', 'help', 'version']) {
+    const flags = [
+      'port',
+      'host',
+      'tls-cert',
+      'tls-key',
+      'destination',
+      'allow-destination',
+      'allow-origin',
+      'max-destinations',
+      'record',
+      'max-streams',
+      'max-streams-per-address',
+      'max-connections-per-minute',
+    ];
+    for (const name of [
+      ...flags,
+      'token',
+      'metrics-token',
+      'log-level',
+      'aac-coder',
+      'audio-channels',
+      'workers',
+      'redis-url',
+      'ffmpeg-path',
+      'help',
+      'version',
+    ]) {
       assert.match(help, new RegExp(`--${name}\\b`), name);
     }
-    for (const env of ['PORT', 'HOST', 'TLS_CERT', 'TLS_KEY', 'RTMP_URL', 'ALLOWED_DESTINATIONS', 'ALLOWED_ORIGINS', 'MAX_DESTINATIONS', 'RECORD_DIR', 'MAX_STREAMS', 'BROADCAST_TOKEN', 'METRICS_TOKEN', 'LOG_LEVEL', 'AAC_CODER', 'AUDIO_CHANNELS', 'FFMPEG_PATH']) {
+    for (const env of [
+      'PORT',
+      'HOST',
+      'TLS_CERT',
+      'TLS_KEY',
+      'RTMP_URL',
+      'ALLOWED_DESTINATIONS',
+      'ALLOWED_ORIGINS',
+      'MAX_DESTINATIONS',
+      'RECORD_DIR',
+      'MAX_STREAMS',
+      'BROADCAST_TOKEN',
+      'METRICS_TOKEN',
+      'LOG_LEVEL',
+      'AAC_CODER',
+      'AUDIO_CHANNELS',
+      'FFMPEG_PATH',
+    ]) {
       assert.match(help, new RegExp(`\\b${env}\\b`), env);
     }
   });
@@ -205,9 +287,21 @@ before(async () => {
   tlsDir = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-tls-'));
   // A certificate the test trusts as its own CA, valid for the address the client connects to.
   await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', join(tlsDir, 'key.pem'), '-out', join(tlsDir, 'cert.pem'),
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-days',
+    '1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout',
+    join(tlsDir, 'key.pem'),
+    '-out',
+    join(tlsDir, 'cert.pem'),
   ]);
 });
 after(async () => {
@@ -375,7 +469,10 @@ describe('the rtmp-broadcaster command', () => {
       assert.deepEqual(childProcesses('ffmpeg'), []);
       assert.deepEqual(await endedMessage, SHUTDOWN_ENDED, 'the client was told the server shut down');
       assert.equal((await probe(await rtmp.recording(stream))).video.codec, 'h264', 'the recording was finished');
-      const messages = stdout.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+      const messages = stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { msg: string }).msg);
       assert.ok(messages.indexOf('shutting down') < messages.indexOf('broadcast ended'), messages.join(', '));
       assert.equal(messages.at(-1), 'stopped');
     } finally {
@@ -438,9 +535,13 @@ describe('the rtmp-broadcaster command with several destinations and --record', 
   test('refuses to start when the --record directory cannot be made', async () => {
     const file = join(dirname(recordDir), 'a-file');
     await writeFile(file, '');
-    const { code, stdout, stderr } = await runBin(['--port', '0'], { RTMP_URL: rtmp.url('never'), RECORD_DIR: join(file, 'recordings') }).exited;
+    const { code, stdout, stderr } = await runBin(['--port', '0'], { RTMP_URL: rtmp.url('never'), RECORD_DIR: join(file, 'recordings') })
+      .exited;
     assert.equal(code, 2, stdout);
-    assert.equal(stderr, `rtmp-broadcaster: Cannot record to --record (RECORD_DIR) ${join(file, 'recordings')}: ENOTDIR\nRun \`rtmp-broadcaster --help\` for the options.\n`);
+    assert.equal(
+      stderr,
+      `rtmp-broadcaster: Cannot record to --record (RECORD_DIR) ${join(file, 'recordings')}: ENOTDIR\nRun \`rtmp-broadcaster --help\` for the options.\n`,
+    );
   });
 });
 
@@ -450,7 +551,9 @@ async function listeningUrl(output: () => string, exited: Promise<{ code: number
   void exited.then(() => (gone = true));
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const line = output().split('\n').find((text) => text.includes('"msg":"listening"'));
+    const line = output()
+      .split('\n')
+      .find((text) => text.includes('"msg":"listening"'));
     if (line) return (JSON.parse(line) as { url: string }).url;
     if (gone) throw new Error(`the command exited before listening: ${JSON.stringify(await exited)}`);
     if (Date.now() > deadline) throw new Error(`no "listening" line within 15 s: ${output()}`);

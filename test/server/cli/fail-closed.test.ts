@@ -27,9 +27,16 @@ describe('empty tokens', () => {
       [['--token', ' '], DESTINATION],
       [['--token='], DESTINATION],
     ] as const) {
-      assert.match(usageError([...argv], env), /is empty: set a secret, or unset it to run without authentication/, JSON.stringify({ argv, env }));
+      assert.match(
+        usageError([...argv], env),
+        /is empty: set a secret, or unset it to run without authentication/,
+        JSON.stringify({ argv, env }),
+      );
     }
-    await assert.rejects(startCli(['--port', '0'], { ...DESTINATION, BROADCAST_TOKEN: ' ' }, { stdout: { write: () => true } }), CliUsageError);
+    await assert.rejects(
+      startCli(['--port', '0'], { ...DESTINATION, BROADCAST_TOKEN: ' ' }, { stdout: { write: () => true } }),
+      CliUsageError,
+    );
   });
 
   test('a real token is kept, an unset one means no authentication', () => {

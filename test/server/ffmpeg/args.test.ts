@@ -60,7 +60,18 @@ describe('parseMimeType', () => {
   });
 
   test('other containers are refused', () => {
-    for (const mime of ['audio/mp4', 'video/quicktime', 'audio/webm;codecs=opus', 'video/ogg', 'video/x-flv', 'video/webmx', 'xvideo/webm', 'video', '', 'webm']) {
+    for (const mime of [
+      'audio/mp4',
+      'video/quicktime',
+      'audio/webm;codecs=opus',
+      'video/ogg',
+      'video/x-flv',
+      'video/webmx',
+      'xvideo/webm',
+      'video',
+      '',
+      'webm',
+    ]) {
       assert.equal(parseMimeType(mime), undefined, mime);
     }
   });
@@ -102,18 +113,29 @@ describe('parseMimeType', () => {
       ['video/mp4', { inputFormat: 'mp4', video: 'transcode' }],
     ];
     for (const [mime, expected] of cases) assert.deepEqual(parseMimeType(mime), expected, mime);
-    for (const mime of ['video/mp4;codecs=mp4a.40.2', 'video/mp4;codecs=avc1,mp4a.40.2,opus', 'video/mp4;codecs=avc1,mp4a.67', 'video/mp4;codecs=hvc1', 'video/webm;codecs=avc1,mp4a.40.2']) {
+    for (const mime of [
+      'video/mp4;codecs=mp4a.40.2',
+      'video/mp4;codecs=avc1,mp4a.40.2,opus',
+      'video/mp4;codecs=avc1,mp4a.67',
+      'video/mp4;codecs=hvc1',
+      'video/webm;codecs=avc1,mp4a.40.2',
+    ]) {
       assert.equal(parseMimeType(mime), undefined, mime);
     }
   });
 
   test('AAC in Matroska (the WebCodecs recorder) is copied; WebM, which has no AAC, is refused', () => {
     assert.deepEqual(parseMimeType('video/x-matroska;codecs=avc1,mp4a.40.2'), { inputFormat: 'matroska', video: 'copy', audio: 'copy' });
-    assert.deepEqual(parseMimeType('video/x-matroska;codecs="avc1.42E01F, mp4a.40.2"'), { inputFormat: 'matroska', video: 'copy', audio: 'copy' });
+    assert.deepEqual(parseMimeType('video/x-matroska;codecs="avc1.42E01F, mp4a.40.2"'), {
+      inputFormat: 'matroska',
+      video: 'copy',
+      audio: 'copy',
+    });
     assert.deepEqual(parseMimeType('video/x-matroska;codecs=avc1,opus'), { inputFormat: 'matroska', video: 'copy' });
     const args = buildFfmpegArgs(options({ inputFormat: 'matroska', video: 'copy', audio: 'copy' }));
     assert.deepEqual([args[args.indexOf('-i') - 1], valueOf(args, '-c:v'), valueOf(args, '-c:a')], ['matroska', 'copy', 'copy']);
-    for (const mime of ['video/webm;codecs=avc1,mp4a.40.2', 'video/x-matroska;codecs=avc1,mp4a.40.2,opus']) assert.equal(parseMimeType(mime), undefined, mime);
+    for (const mime of ['video/webm;codecs=avc1,mp4a.40.2', 'video/x-matroska;codecs=avc1,mp4a.40.2,opus'])
+      assert.equal(parseMimeType(mime), undefined, mime);
   });
 
   test('anything over 256 characters is refused', () => {
@@ -165,12 +187,46 @@ describe('buildFfmpegArgs', () => {
 
   test('copy mode: the exact command line', () => {
     assert.deepEqual(buildFfmpegArgs(options()), [
-      '-hide_banner', '-loglevel', 'level+warning', '-nostats', '-progress', 'pipe:3', '-stats_period', '1',
-      '-probesize', '32', '-analyzeduration', '0', '-f', 'matroska', '-i', 'pipe:0',
-      '-map', '0:v:0', '-map', '0:a:0?',
-      '-c:v', 'copy',
-      '-c:a', 'aac', '-aac_coder', 'twoloop', '-b:a', '128000', '-ar', '44100', '-af', 'aformat=channel_layouts=mono|stereo',
-      '-f', 'flv', '-flvflags', 'no_duration_filesize', '-tcp_nodelay', '1', '-rw_timeout', '10000000',
+      '-hide_banner',
+      '-loglevel',
+      'level+warning',
+      '-nostats',
+      '-progress',
+      'pipe:3',
+      '-stats_period',
+      '1',
+      '-probesize',
+      '32',
+      '-analyzeduration',
+      '0',
+      '-f',
+      'matroska',
+      '-i',
+      'pipe:0',
+      '-map',
+      '0:v:0',
+      '-map',
+      '0:a:0?',
+      '-c:v',
+      'copy',
+      '-c:a',
+      'aac',
+      '-aac_coder',
+      'twoloop',
+      '-b:a',
+      '128000',
+      '-ar',
+      '44100',
+      '-af',
+      'aformat=channel_layouts=mono|stereo',
+      '-f',
+      'flv',
+      '-flvflags',
+      'no_duration_filesize',
+      '-tcp_nodelay',
+      '1',
+      '-rw_timeout',
+      '10000000',
       'rtmp://ingest.example/live/KEY',
     ]);
   });
@@ -179,7 +235,10 @@ describe('buildFfmpegArgs', () => {
     const current = buildFfmpegArgs(options());
     const old = buildFfmpegArgs(options({ statsPeriod: false }));
     assert.equal(valueOf(old, '-stats_period'), undefined);
-    assert.deepEqual(old, current.filter((_, i) => i !== current.indexOf('-stats_period') && i !== current.indexOf('-stats_period') + 1));
+    assert.deepEqual(
+      old,
+      current.filter((_, i) => i !== current.indexOf('-stats_period') && i !== current.indexOf('-stats_period') + 1),
+    );
     assert.deepEqual(buildFfmpegArgs(options({ statsPeriod: true })), current);
   });
 
@@ -187,10 +246,30 @@ describe('buildFfmpegArgs', () => {
     const args = buildFfmpegArgs(options({ video: 'transcode', videoBitsPerSecond: 3_000_000, framerate: 25 }));
     const video = args.slice(args.indexOf('-c:v'), args.indexOf('-c:a'));
     assert.deepEqual(video, [
-      '-c:v', 'libx264', '-threads', '1', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-      '-b:v', '3000000', '-maxrate', '3000000', '-bufsize', '6000000',
-      '-r', '25', '-fps_mode', 'cfr',
-      '-g', '50', '-force_key_frames', 'expr:gte(t,n_forced*2)',
+      '-c:v',
+      'libx264',
+      '-threads',
+      '1',
+      '-preset',
+      'veryfast',
+      '-tune',
+      'zerolatency',
+      '-pix_fmt',
+      'yuv420p',
+      '-b:v',
+      '3000000',
+      '-maxrate',
+      '3000000',
+      '-bufsize',
+      '6000000',
+      '-r',
+      '25',
+      '-fps_mode',
+      'cfr',
+      '-g',
+      '50',
+      '-force_key_frames',
+      'expr:gte(t,n_forced*2)',
     ]);
     assert.deepEqual(buildFfmpegArgs(options({ video: 'transcode', videoBitsPerSecond: 3_000_000, framerate: 25, fpsMode: true })), args);
   });
@@ -200,12 +279,16 @@ describe('buildFfmpegArgs', () => {
     const old = buildFfmpegArgs(options({ video: 'transcode', fpsMode: false }));
     assert.equal(valueOf(old, '-fps_mode'), undefined);
     assert.equal(valueOf(old, '-vsync'), 'cfr');
-    assert.deepEqual(old, current.map((arg) => (arg === '-fps_mode' ? '-vsync' : arg)));
+    assert.deepEqual(
+      old,
+      current.map((arg) => (arg === '-fps_mode' ? '-vsync' : arg)),
+    );
   });
 
   test('copy mode ignores the video bitrate and frame rate', () => {
     const args = buildFfmpegArgs(options({ videoBitsPerSecond: 123, framerate: 7 }));
-    for (const flag of ['-b:v', '-maxrate', '-bufsize', '-r', '-fps_mode', '-vsync', '-g', '-force_key_frames', '-preset']) assert.equal(valueOf(args, flag), undefined, flag);
+    for (const flag of ['-b:v', '-maxrate', '-bufsize', '-r', '-fps_mode', '-vsync', '-g', '-force_key_frames', '-preset'])
+      assert.equal(valueOf(args, flag), undefined, flag);
     assert.deepEqual(buildFfmpegArgs(options({ fpsMode: false })), buildFfmpegArgs(options()), 'copying cannot change the frame rate');
     assert.ok(!args.includes('123') && !args.includes('14'));
   });
@@ -262,7 +345,10 @@ describe('buildFfmpegArgs', () => {
   test('every element is a plain string, and only the input and the destination are URLs', () => {
     const args = buildFfmpegArgs(options({ video: 'transcode' }));
     for (const arg of args) assert.equal(typeof arg, 'string');
-    assert.deepEqual(args.filter((a) => /^[a-z]+:/.test(a) && !a.startsWith('expr:')), ['pipe:3', 'pipe:0', 'rtmp://ingest.example/live/KEY']);
+    assert.deepEqual(
+      args.filter((a) => /^[a-z]+:/.test(a) && !a.startsWith('expr:')),
+      ['pipe:3', 'pipe:0', 'rtmp://ingest.example/live/KEY'],
+    );
   });
 
   test('refuses anything but rtmp and rtmps, even from a caller that skipped parseDestination', () => {
@@ -346,10 +432,34 @@ function recordingWithSlowFrames(): Promise<Buffer> {
     '[a][b][c]concat=n=3:v=1:a=0',
   ].join(';');
   const args = [
-    '-hide_banner', '-loglevel', 'error',
-    '-f', 'lavfi', '-i', video, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '5',
-    '-fps_mode', 'passthrough', '-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '300k', '-c:a', 'libopus', '-b:a', '48k',
-    '-f', 'webm', '-',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    video,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    '5',
+    '-fps_mode',
+    'passthrough',
+    '-c:v',
+    'libvpx',
+    '-deadline',
+    'realtime',
+    '-b:v',
+    '300k',
+    '-c:a',
+    'libopus',
+    '-b:a',
+    '48k',
+    '-f',
+    'webm',
+    '-',
   ];
   return fixture(args);
 }
@@ -369,7 +479,10 @@ function freePort(): Promise<number> {
 function rtmpReceiver(port: number, file?: string): Promise<Run> {
   const url = `rtmp://127.0.0.1:${port}/live/KEY`;
   const output = file ? ['-f', 'flv', '-y', file] : ['-f', 'null', '-'];
-  return runFfmpeg(['-hide_banner', '-loglevel', 'info', '-listen', '1', '-timeout', '20', '-i', url, '-c', 'copy', ...output], Buffer.alloc(0));
+  return runFfmpeg(
+    ['-hide_banner', '-loglevel', 'info', '-listen', '1', '-timeout', '20', '-i', url, '-c', 'copy', ...output],
+    Buffer.alloc(0),
+  );
 }
 
 /** The video packets of a file in order: presentation time in seconds, and whether it is a keyframe. */
@@ -382,7 +495,10 @@ function videoPackets(file: string): Promise<{ time: number; key: boolean }[]> {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`ffprobe exited ${code}`));
-      const packets = out.split('\n').filter(Boolean).map((line) => line.split(','));
+      const packets = out
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(','));
       resolve(packets.map(([time, flags]) => ({ time: Number(time), key: flags!.includes('K') })).sort((a, b) => a.time - b.time));
     });
   });
@@ -407,7 +523,8 @@ async function publish(args: readonly string[], input: Buffer): Promise<Run> {
   }
 }
 
-const OPTION_ERRORS = /Unrecognized option|Option not found|Error splitting the argument list|Invalid argument|No such filter|Unknown encoder|not found for output|Error parsing/;
+const OPTION_ERRORS =
+  /Unrecognized option|Option not found|Error splitting the argument list|Invalid argument|No such filter|Unknown encoder|not found for output|Error parsing/;
 
 describe('the fan-out outputs', () => {
   test('the broadcast ffmpeg writes FLV to stdout, with no network option ffmpeg would refuse for a pipe', () => {
@@ -498,7 +615,12 @@ describe('buildFfmpegArgs with the real ffmpeg', () => {
     const received = rtmpReceiver(port, file);
     // The browser was asked for 60 fps but delivers 30: every frame goes out twice.
     const args = buildFfmpegArgs(
-      options({ video: 'transcode', videoBitsPerSecond: 500_000, framerate: 60, destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`) }),
+      options({
+        video: 'transcode',
+        videoBitsPerSecond: 500_000,
+        framerate: 60,
+        destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`),
+      }),
     );
     const sent = await publish(args, vp8Long);
     const receiver = await received;
@@ -510,7 +632,11 @@ describe('buildFfmpegArgs with the real ffmpeg', () => {
     assert.ok(Math.abs(packets.length - 5 * 60) <= 3, `${packets.length} frames in 5 s`);
     assert.ok(longestGap(packets) <= 1 / 60 + 0.002, `frames up to ${longestGap(packets)} s apart`);
     const keyframes = keyframeTimes(packets);
-    assert.deepEqual(keyframes.map((time) => Math.round(time)), [0, 2, 4], `keyframes at ${keyframes.join(', ')}`);
+    assert.deepEqual(
+      keyframes.map((time) => Math.round(time)),
+      [0, 2, 4],
+      `keyframes at ${keyframes.join(', ')}`,
+    );
   });
 
   test('transcode: frames the browser recorded slowly (a hidden camera in Firefox) go out at the constant frame rate', async (t) => {
@@ -523,7 +649,9 @@ describe('buildFfmpegArgs with the real ffmpeg', () => {
     assert.ok(longestGap(await videoPackets(input)) >= 0.45, 'the recording has its slow stretch');
     const port = await freePort();
     const received = rtmpReceiver(port, file);
-    const args = buildFfmpegArgs(options({ video: 'transcode', videoBitsPerSecond: 500_000, destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`) }));
+    const args = buildFfmpegArgs(
+      options({ video: 'transcode', videoBitsPerSecond: 500_000, destination: new URL(`rtmp://127.0.0.1:${port}/live/KEY`) }),
+    );
     const sent = await publish(args, recorded);
     const receiver = await received;
     assert.equal(sent.code, 0, sent.stderr);
@@ -536,7 +664,11 @@ describe('buildFfmpegArgs with the real ffmpeg', () => {
     // FLV timestamps are whole milliseconds: 1/30 s is 33 or 34 ms.
     assert.ok(longestGap(packets) <= 1 / 30 + 0.002, `frames up to ${longestGap(packets)} s apart`);
     const keyframes = keyframeTimes(packets);
-    assert.deepEqual(keyframes.map((time) => Math.round(time)), [0, 2, 4], `keyframes at ${keyframes.join(', ')}`);
+    assert.deepEqual(
+      keyframes.map((time) => Math.round(time)),
+      [0, 2, 4],
+      `keyframes at ${keyframes.join(', ')}`,
+    );
   });
 
   test('a recording without audio goes out video only', async () => {

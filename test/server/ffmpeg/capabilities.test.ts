@@ -64,11 +64,28 @@ function runFfmpeg(ffmpegPath: string, args: readonly string[], input: Buffer): 
 
 /** Two seconds of H.264 or VP8 with Opus in Matroska, as a browser records. */
 function recording(video: 'h264' | 'vp8'): Promise<Buffer> {
-  const codec = video === 'h264' ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'] : ['-c:v', 'libvpx', '-deadline', 'realtime'];
+  const codec =
+    video === 'h264' ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'] : ['-c:v', 'libvpx', '-deadline', 'realtime'];
   const args = [
-    '-hide_banner', '-loglevel', 'error',
-    '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', '2', ...codec, '-c:a', 'libopus', '-f', video === 'h264' ? 'matroska' : 'webm', '-',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x120:rate=30',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    '2',
+    ...codec,
+    '-c:a',
+    'libopus',
+    '-f',
+    video === 'h264' ? 'matroska' : 'webm',
+    '-',
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(SYSTEM_FFMPEG, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -79,10 +96,14 @@ function recording(video: 'h264' | 'vp8'): Promise<Buffer> {
   });
 }
 
-const OPTION_ERRORS = /Unrecognized option|Option not found|Error splitting the argument list|Invalid argument|Unknown encoder|Error parsing|not found/;
+const OPTION_ERRORS =
+  /Unrecognized option|Option not found|Error splitting the argument list|Invalid argument|Unknown encoder|Error parsing|not found/;
 
 describe('the command line for each probed binary', () => {
-  for (const [name, ffmpegPath] of [['ffmpeg 5.1', SYSTEM_FFMPEG], ['the 2018 static build', OLD_FFMPEG]] as const) {
+  for (const [name, ffmpegPath] of [
+    ['ffmpeg 5.1', SYSTEM_FFMPEG],
+    ['the 2018 static build', OLD_FFMPEG],
+  ] as const) {
     for (const video of ['copy', 'transcode'] as const) {
       test(`${name}, ${video}: every flag parses, and ffmpeg gets as far as connecting`, async () => {
         const capabilities = await probeFfmpeg(ffmpegPath);
@@ -135,13 +156,24 @@ async function fannedOutFlv(ffmpegPath: string, statsPeriod: boolean): Promise<B
 }
 
 describe('the fan-out command lines for each probed binary', () => {
-  for (const [name, ffmpegPath] of [['ffmpeg 5.1', SYSTEM_FFMPEG], ['the 2018 static build', OLD_FFMPEG]] as const) {
+  for (const [name, ffmpegPath] of [
+    ['ffmpeg 5.1', SYSTEM_FFMPEG],
+    ['the 2018 static build', OLD_FFMPEG],
+  ] as const) {
     test(`${name}: the broadcast writes FLV to its stdout, a pusher gets as far as connecting, a recorder writes its file`, async () => {
       const capabilities = await probeFfmpeg(ffmpegPath);
       assert.ok(capabilities);
       const flv = await fannedOutFlv(ffmpegPath, capabilities.statsPeriod);
       assert.equal(flv.subarray(0, 3).toString('latin1'), 'FLV');
-      const pushed = await runFfmpeg(ffmpegPath, pusherArgs({ destination: new URL('rtmp://127.0.0.1:1/live/x'), destinationTimeoutMs: 3_000, statsPeriod: capabilities.statsPeriod }), flv);
+      const pushed = await runFfmpeg(
+        ffmpegPath,
+        pusherArgs({
+          destination: new URL('rtmp://127.0.0.1:1/live/x'),
+          destinationTimeoutMs: 3_000,
+          statsPeriod: capabilities.statsPeriod,
+        }),
+        flv,
+      );
       assert.doesNotMatch(pushed.stderr, OPTION_ERRORS);
       assert.match(pushed.stderr, /Connection refused/);
       const dir = await mkdtemp(join(tmpdir(), 'rtmp-broadcaster-recorder-'));

@@ -143,14 +143,21 @@ describe('mapFfmpegExit: normal ends', () => {
 
   test('255 and stop signals are normal only after we asked ffmpeg to stop', () => {
     for (const end of [{ exitCode: 255 }, { signal: 'SIGTERM' }, { signal: 'SIGINT' }, { signal: 'SIGKILL' }]) {
-      assert.equal(mapFfmpegExit(exit({ exitCode: undefined, ...end, stopRequested: true, logTail: LOGS.sigterm })), undefined, JSON.stringify(end));
+      assert.equal(
+        mapFfmpegExit(exit({ exitCode: undefined, ...end, stopRequested: true, logTail: LOGS.sigterm })),
+        undefined,
+        JSON.stringify(end),
+      );
       const error = mapFfmpegExit(exit({ exitCode: undefined, ...end, stopRequested: false, logTail: LOGS.sigterm }));
       assert.equal(error?.code, 'FFMPEG_EXITED', JSON.stringify(end));
     }
   });
 
   test('a failure after a stop request is still a failure', () => {
-    assert.equal(mapFfmpegExit(exit({ exitCode: 1, stopRequested: true, logTail: LOGS.ingestDiedMidStream }))?.code, 'DESTINATION_UNREACHABLE');
+    assert.equal(
+      mapFfmpegExit(exit({ exitCode: 1, stopRequested: true, logTail: LOGS.ingestDiedMidStream }))?.code,
+      'DESTINATION_UNREACHABLE',
+    );
     assert.equal(mapFfmpegExit(exit({ exitCode: undefined, signal: 'SIGSEGV', stopRequested: true }))?.code, 'FFMPEG_EXITED');
   });
 });
@@ -203,7 +210,10 @@ describe('mapFfmpegExit: media the server cannot read', () => {
   }
 
   test('says which part failed when ffmpeg says so', () => {
-    assert.equal(mapLog(LOGS.garbageStdin)?.message, 'The server could not read the media sent by the browser (EBML header parsing failed).');
+    assert.equal(
+      mapLog(LOGS.garbageStdin)?.message,
+      'The server could not read the media sent by the browser (EBML header parsing failed).',
+    );
     assert.equal(mapLog(LOGS.first300Bytes)?.message, 'The server could not read the media sent by the browser (File ended prematurely).');
   });
 
@@ -230,7 +240,8 @@ describe('mapFfmpegExit: destination problems', () => {
     publishDenied: 'The RTMP destination closed the connection (Broken pipe). If this happened at the start, check the stream key.',
     publishHookRefused: 'The RTMP destination could not be reached or refused the stream (Input/output error).',
     alreadyPublishing: 'The RTMP destination rejected the stream (Already publishing).',
-    ingestDiedMidStream: 'The RTMP destination closed the connection (Connection reset by peer). If this happened at the start, check the stream key.',
+    ingestDiedMidStream:
+      'The RTMP destination closed the connection (Connection reset by peer). If this happened at the start, check the stream key.',
   };
   for (const [name, message] of Object.entries(expectations)) {
     test(`${name} → DESTINATION_UNREACHABLE`, () => {
@@ -243,7 +254,10 @@ describe('mapFfmpegExit: destination problems', () => {
       [['[out#0/flv @ 0x1] [error] Error opening output rtmp://a.example/live/***: Connection refused'], /\(Connection refused\)/],
       [['[error] Error opening output files: Connection refused'], /\(Connection refused\)/],
       [['[tcp @ 0x1] [error] Connection to tcp://10.0.0.1:1935 failed: No route to host'], /\(No route to host\)/],
-      [['[tcp @ 0x1] [error] Failed to resolve hostname x.example: Temporary failure in name resolution'], /host name could not be resolved/],
+      [
+        ['[tcp @ 0x1] [error] Failed to resolve hostname x.example: Temporary failure in name resolution'],
+        /host name could not be resolved/,
+      ],
       [['[rtmp @ 0x1] [error] Server error: NetStream.Publish.BadName'], /rejected the stream \(NetStream\.Publish\.BadName\)/],
       [['[error] NetStream.Publish.BadName'], /check the stream key/],
       [['[rtmp @ 0x1] [error] Unknown connect error (unsupported authentication method?)'], /authentication failed/],
@@ -288,7 +302,8 @@ describe('mapFfmpegExit: anything else', () => {
     );
     assert.deepEqual(error, {
       code: 'FFMPEG_EXITED',
-      message: 'ffmpeg stopped unexpectedly (exit code 1): Error initializing output stream 0:0 -- Error while opening encoder for output stream #0:0',
+      message:
+        'ffmpeg stopped unexpectedly (exit code 1): Error initializing output stream 0:0 -- Error while opening encoder for output stream #0:0',
     });
   });
 
@@ -328,8 +343,14 @@ describe('lastMeaningfulLine', () => {
   });
 
   test('prefers the last error over later warnings, but takes a warning when nothing else is there', () => {
-    assert.equal(lastMeaningfulLine(['[error] the cause', '[flv @ 0x1] [warning] Failed to update header with correct duration.']), 'the cause');
-    assert.equal(lastMeaningfulLine(['[flv @ 0x1] [warning] Failed to update header with correct duration.']), 'Failed to update header with correct duration.');
+    assert.equal(
+      lastMeaningfulLine(['[error] the cause', '[flv @ 0x1] [warning] Failed to update header with correct duration.']),
+      'the cause',
+    );
+    assert.equal(
+      lastMeaningfulLine(['[flv @ 0x1] [warning] Failed to update header with correct duration.']),
+      'Failed to update header with correct duration.',
+    );
     assert.equal(lastMeaningfulLine(['plain line without a level']), 'plain line without a level');
     assert.equal(lastMeaningfulLine(["[fatal] Stream map '0:v:0' matches no streams."]), "Stream map '0:v:0' matches no streams.");
   });
@@ -378,7 +399,10 @@ function runBroadcast(destination: string, input: Buffer, timeoutMs = 2_000): Pr
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(killer);
-      const logTail = stderr.split(/\r?\n/).filter((line) => line.trim()).map(redact);
+      const logTail = stderr
+        .split(/\r?\n/)
+        .filter((line) => line.trim())
+        .map(redact);
       resolve({ exitCode: code ?? undefined, signal: signal ?? undefined, logTail });
     });
   });
@@ -395,7 +419,22 @@ function makeMedia(args: string[]): Promise<Buffer> {
 }
 
 const h264 = () =>
-  makeMedia(['-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=15', '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-f', 'matroska']);
+  makeMedia([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=96x64:rate=15',
+    '-t',
+    '1',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-f',
+    'matroska',
+  ]);
 
 async function tcpServer(onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number; close: () => void }> {
   const sockets = new Set<Socket>();

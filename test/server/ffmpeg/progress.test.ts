@@ -108,7 +108,9 @@ describe('createProgressParser', () => {
   test('turns negative and garbage values into 0', () => {
     const { blocks, feed } = collect();
     // ffmpeg has printed the smallest int64 as out_time before the first packet.
-    feed('frame=-1\nfps=abc\nbitrate=-5kbits/s\nspeed=-1x\nout_time_us=-9223372036854775807\nout_time=-2562047788:00:54.775807\nprogress=continue\n');
+    feed(
+      'frame=-1\nfps=abc\nbitrate=-5kbits/s\nspeed=-1x\nout_time_us=-9223372036854775807\nout_time=-2562047788:00:54.775807\nprogress=continue\n',
+    );
     assert.deepEqual(blocks[0]?.stats, { durationMs: 0, frames: 0, fps: 0, kbps: 0, speed: 0 });
   });
 
@@ -135,12 +137,28 @@ describe('createProgressParser', () => {
 
   test('reads the real output of ffmpeg running in real time, chopped into odd pieces', async () => {
     const args = [
-      '-hide_banner', '-nostats', '-loglevel', 'error',
-      '-re', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25',
-      '-t', '2', '-c:v', 'mpeg4',
-      '-progress', 'pipe:1', '-stats_period', '0.5',
+      '-hide_banner',
+      '-nostats',
+      '-loglevel',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=64x48:rate=25',
+      '-t',
+      '2',
+      '-c:v',
+      'mpeg4',
+      '-progress',
+      'pipe:1',
+      '-stats_period',
+      '0.5',
       // A real muxer, so ffmpeg knows the size and reports a bitrate (-f null says N/A).
-      '-f', 'matroska', '-y', '/dev/null',
+      '-f',
+      'matroska',
+      '-y',
+      '/dev/null',
     ];
     const output = await new Promise<Buffer>((resolve, reject) => {
       const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -162,7 +180,10 @@ describe('createProgressParser', () => {
 
     const { blocks } = whole;
     assert.ok(blocks.length >= 3, `${blocks.length} blocks in 2 s at a 0.5 s period`);
-    assert.deepEqual(blocks.map((b) => b.ended), [...Array(blocks.length - 1).fill(false), true]);
+    assert.deepEqual(
+      blocks.map((b) => b.ended),
+      [...Array(blocks.length - 1).fill(false), true],
+    );
     const last = blocks.at(-1)!.stats;
     assert.equal(last.frames, 50);
     assert.ok(Math.abs(last.durationMs - 2000) <= 80, `durationMs ${last.durationMs}`);

@@ -25,5 +25,6 @@ test('concurrent starts get one spawn turn per turn of the event loop, in call o
   );
   running = false;
   assert.deepEqual(order, [0, 1, 2, 3, 4]);
-  for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! > seen[i - 1]!, `turns ${i - 1} and ${i} came in the same turn of the loop: ${seen.join(', ')}`);
+  for (let i = 1; i < seen.length; i++)
+    assert.ok(seen[i]! > seen[i - 1]!, `turns ${i - 1} and ${i} came in the same turn of the loop: ${seen.join(', ')}`);
 });
