@@ -370,7 +370,7 @@ async function main(): Promise<void> {
     };
     // Raw samples are for pooling rounds; the summaries above hold what they say.
     const withoutSamples = (key: string, value: unknown) => (key === 'samples' || key === 'startLatencySamples' ? undefined : value);
-    await writeFile(`${resultsFile(plan.name)}.tmp`, JSON.stringify(results, withoutSamples, 2) + '\n');
+    await writeFile(`${resultsFile(plan.name)}.tmp`, `${JSON.stringify(results, withoutSamples, 2)}\n`);
     await rename(`${resultsFile(plan.name)}.tmp`, resultsFile(plan.name));
     log(`wrote ${resultsFile(plan.name)}`);
   } finally {

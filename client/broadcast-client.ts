@@ -41,6 +41,7 @@ export interface BroadcastClient {
  * `pause()`, `resume()` and `stop()` are the verbs; failures while running arrive as `error`
  * events (and as the rejection of the verb that was waiting).
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above types the inherited addEventListener; it adds no members
 export class BroadcastClient extends EventTarget {
   readonly #options: ResolvedOptions;
   #state: BroadcastState = 'idle';

@@ -91,6 +91,7 @@ export function parseDestination(input: unknown): URL {
   if (input.length > MAX_URL_LENGTH) refuse(`The destination URL is longer than ${MAX_URL_LENGTH} characters.`);
   // URL() silently drops tabs and newlines and trims spaces, so what ffmpeg got would differ from
   // what was checked; C1 controls and Unicode spaces are never part of a real ingest URL either.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\s\u0000-\u001f\u007f-\u009f\u200b\u2028\u2029\ufeff]/.test(input)) {
     refuse('The destination URL must not contain spaces or control characters.');
   }

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { BroadcastError, ERRORS, type DestinationState, type DestinationStatus, type ErrorPayload } from '../client/protocol.js';
 import { redactDestination } from './destination.js';
-import { FlvReader } from './flv.js';
+import { FlvReader, type FlvTag } from './flv.js';
 import { FfmpegProcess, type FfmpegProcessOptions, type MediaProcess } from './ffmpeg/process.js';
 import type { Logger } from './logger.js';
 import { retryDelay } from './retry.js';
@@ -133,7 +133,7 @@ export class FanOut extends EventEmitter<FanOutEvents> {
 
   #distribute(chunk: Buffer): void {
     const fresh = this.#reader.preamble.header.length === 0;
-    let tags;
+    let tags: FlvTag[];
     try {
       tags = this.#reader.push(chunk);
     } catch {

@@ -53,6 +53,7 @@ export type RecordOption = string | ((context: HookContext) => string | undefine
 
 export interface BroadcastHooks {
   /** Runs before each broadcast; throw to refuse (a BroadcastError keeps its code, anything else is UNAUTHORIZED). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing keeps the defaults, and TypeScript needs void for that
   start?(context: HookContext): StartOverrides | void | Promise<StartOverrides | void>;
   /** Runs after every broadcast, whatever ended it. */
   stop?(context: HookContext, summary: StopSummary): void | Promise<void>;
@@ -72,6 +73,7 @@ export async function runHook(log: Logger, name: string, call: () => unknown): P
 /** Runs the start hook: what it throws refuses the broadcast; what it returns must be usable. */
 export async function runStartHook(log: Logger, hook: BroadcastHooks['start'], context: HookContext): Promise<StartOverrides> {
   if (!hook) return {};
+  // biome-ignore lint/suspicious/noConfusingVoidType: what the start hook may return (see BroadcastHooks)
   let result: StartOverrides | void;
   try {
     result = await hook(context);

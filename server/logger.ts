@@ -41,6 +41,7 @@ function format(level: LogLevel, message: string, fields: LogFields | undefined)
 
 // C0 and C1 controls (newline, carriage return, NEL, terminal escapes) and the Unicode line and
 // paragraph separators: what a log viewer may take for the start of another line.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

@@ -28,7 +28,9 @@ export function validateStartRequest(raw: unknown): StartRequest {
     if (rtmpUrl.length === 0 || rtmpUrl.length > MAX_LISTED_DESTINATIONS) {
       throw invalid(`\`rtmpUrl\` must be a URL or a list of 1 to ${MAX_LISTED_DESTINATIONS} URLs.`);
     }
-    rtmpUrl.forEach((url, index) => checkUrl(url, `rtmpUrl[${index}]`));
+    rtmpUrl.forEach((url, index) => {
+      checkUrl(url, `rtmpUrl[${index}]`);
+    });
     request.rtmpUrl = [...(rtmpUrl as string[])];
   } else if (rtmpUrl !== undefined) {
     checkUrl(rtmpUrl, 'rtmpUrl');

@@ -32,7 +32,7 @@ export class MediaSourceController implements ReactiveController {
   /** The open stream if its tracks still run, else one opened now (once, for callers at the same time). */
   open(): Promise<MediaStream> {
     const open = this.stream;
-    if (open && open.getTracks().every((track) => track.readyState === 'live')) return Promise.resolve(open);
+    if (open?.getTracks().every((track) => track.readyState === 'live')) return Promise.resolve(open);
     this.#opening ??= openSource(this.#settings())
       .then((stream) => (this.stream = stream))
       .finally(() => (this.#opening = undefined));

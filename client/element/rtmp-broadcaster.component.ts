@@ -194,6 +194,7 @@ export class RtmpBroadcaster extends LitElement {
   #opening: Promise<MediaStream> | undefined;
 
   static override get observedAttributes(): string[] {
+    // biome-ignore lint/complexity/noThisInStatic: super's getter must run for this class (Lit finalizes its attributes there), not for LitElement
     return [...super.observedAttributes, 'lang'];
   }
 

@@ -51,7 +51,10 @@ function silences(audio: { time: number; peakDb: number | null }[]): { from: num
   for (const { time, peakDb } of audio) {
     if (peakDb === null || peakDb < -60) {
       if (current) current.to = time;
-      else runs.push((current = { from: time, to: time }));
+      else {
+        current = { from: time, to: time };
+        runs.push(current);
+      }
     } else {
       current = undefined;
     }

@@ -4,7 +4,7 @@
 /// <reference types="mocha" />
 import { expect, fixture, html } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
-import { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
+import type { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
 import { broadcastConfig, record, silentDestination, stateReached } from './commands.js';
 
 describe('<rtmp-broadcaster> going on air', () => {

@@ -4,7 +4,7 @@
 /// <reference types="mocha" />
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
-import { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
+import type { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
 import { broadcastConfig, stateReached } from './commands.js';
 
 /** The first element in the shadow root carrying `part`. */

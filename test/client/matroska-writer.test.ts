@@ -98,8 +98,8 @@ test('H.264 + Opus: the OpusHead, made or the encoder’s, describes the track',
       audio: { codec: 'opus', sampleRate: 48_000, channels: 2, description },
     });
     const parts = [writer.header()];
-    video.frames.forEach((frame, i) => parts.push(writer.video(frame.data, ORIGIN_US + i * FRAME_US, frame.keyframe)));
-    opus.packets.forEach((packet, i) => parts.push(writer.audio(packet, ORIGIN_US + i * 20_000)));
+    for (const [i, frame] of video.frames.entries()) parts.push(writer.video(frame.data, ORIGIN_US + i * FRAME_US, frame.keyframe));
+    for (const [i, packet] of opus.packets.entries()) parts.push(writer.audio(packet, ORIGIN_US + i * 20_000));
     const probed = await ffprobe(concat(parts));
     const audio = probed.streams.find((s) => s.codec_type === 'audio')!;
     assert.deepEqual([audio.codec_name, audio.sample_rate, audio.channels], ['opus', '48000', 2]);

@@ -20,7 +20,7 @@ test('every frame comes out with its time and bytes, whatever the chunk size', a
     audio: { codec: 'opus', sampleRate: 48_000, channels: 2 },
   });
   const parts = [writer.header(), writer.video(video.frames[0]!.data, 0, true)];
-  opus.packets.forEach((packet, i) => parts.push(writer.audio(packet, i * 20_000)));
+  for (const [i, packet] of opus.packets.entries()) parts.push(writer.audio(packet, i * 20_000));
   const stream = Buffer.concat(parts);
   for (const size of [1, 7, 1_000, stream.length]) {
     const frames = readAll(stream, size);

@@ -24,7 +24,7 @@ test('docs/api-video.md shows the quick start files as they are', () => {
   const doc = readFileSync(new URL('../../docs/api-video.md', import.meta.url), 'utf8');
   for (const file of ['server.mjs', 'client.mjs']) {
     const code = readFileSync(new URL(`../../demo/quickstart/${file}`, import.meta.url), 'utf8');
-    assert.ok(doc.includes('```js\n' + code + '```'), `docs/api-video.md shows demo/quickstart/${file} verbatim`);
+    assert.ok(doc.includes(`\`\`\`js\n${code}\`\`\``), `docs/api-video.md shows demo/quickstart/${file} verbatim`);
   }
 });
 

@@ -42,7 +42,7 @@ function tell(line: string): void {
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     });
   }
-  watchdog.stdin!.write(line + '\n');
+  watchdog.stdin!.write(`${line}\n`);
 }
 
 /** Kills `child` (SIGKILL) if this process exits while it is still running, however this process exits. */

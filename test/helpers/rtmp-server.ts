@@ -179,7 +179,7 @@ export async function startRtmpServer(opts: RtmpServerOptions = {}): Promise<Rtm
   // failures surface as nginx exiting, reported with its stderr.
   async function launch(): Promise<void> {
     await writeFile(confPath, nginxConfig(dir, port, notifyPort, apps));
-    const child = spawn(NGINX, ['-p', dir + '/', '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(NGINX, ['-p', `${dir}/`, '-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     reapOnExit(child);
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));

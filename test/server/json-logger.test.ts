@@ -54,6 +54,7 @@ describe('createJsonLogger', () => {
     });
     const text = raw.join('');
     for (const secret of ['SECRET_KEY_1', 'SECRET_QUERY', 'SECRET_KEY_2', 'SECRET_KEY_3']) assert.ok(!text.includes(secret), secret);
+    // biome-ignore lint/suspicious/noExplicitAny: a parsed log line, read field by field
     const [entry] = entries() as [Record<string, any>];
     assert.equal(entry.msg, 'failed: rtmp://ingest.example:1935/live/***?***: Connection refused');
     assert.deepEqual(entry.nested, { list: ['rtmps://live.example/app/***', 42, null], url: 'rtmp://a.example/app/***' });

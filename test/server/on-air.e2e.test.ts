@@ -34,7 +34,7 @@ describe('the on-air message', () => {
       assert.equal(onAir.length, 1, seen.join(', '));
       assert.equal(onAir[0]!.destinations[0]!.state, 'live');
       assert.ok(!onAir[0]!.destinations[0]!.destination.includes('on-air'), 'the stream key is hidden');
-      const firstLive = seen.findIndex((event) => event === 'stats live');
+      const firstLive = seen.indexOf('stats live');
       assert.ok(seen.indexOf('on-air') >= 0 && seen.indexOf('on-air') < firstLive, seen.join(', '));
     } finally {
       await stack.close();

@@ -2,7 +2,7 @@
 // decided from the request, the start hook's overrides, the settings and ffmpeg's capabilities.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BroadcastError } from '../../client/protocol.js';
+import type { BroadcastError } from '../../client/protocol.js';
 import { parseMimeType } from '../../server/ffmpeg/args.js';
 import { chooseDestinations, planStart, type StartPlanInput } from '../../server/start-plan.js';
 import { H264_MIME, VP8_MIME } from '../helpers/constants.js';
@@ -62,7 +62,7 @@ function input(overrides: Partial<StartPlanInput> = {}): StartPlanInput {
 }
 
 /** The value after `flag` in argv. */
-const valueOf = (args: readonly string[], flag: string) => args[args.indexOf(flag) + 1];
+const flagValue = (args: readonly string[], flag: string) => args[args.indexOf(flag) + 1];
 
 describe('planStart', () => {
   test('one destination and no recording: the broadcast ffmpeg publishes itself, no fan-out', () => {
@@ -91,13 +91,13 @@ describe('planStart', () => {
     const plan = planStart(
       input({ request, media: parseMimeType(VP8_MIME)!, overrides: { videoBitsPerSecond: 600_000, audioChannels: 2 } }),
     );
-    assert.equal(valueOf(plan.args, '-b:v'), '600000');
-    assert.equal(valueOf(plan.args, '-r'), '25');
-    assert.equal(valueOf(plan.args, '-ar'), '48000');
-    assert.equal(valueOf(plan.args, '-ac'), '2');
+    assert.equal(flagValue(plan.args, '-b:v'), '600000');
+    assert.equal(flagValue(plan.args, '-r'), '25');
+    assert.equal(flagValue(plan.args, '-ar'), '48000');
+    assert.equal(flagValue(plan.args, '-ac'), '2');
     const defaults = planStart(input({ request: { mimeType: VP8_MIME }, media: parseMimeType(VP8_MIME)! }));
-    assert.equal(valueOf(defaults.args, '-b:v'), '2500000');
-    assert.equal(valueOf(defaults.args, '-ar'), '44100');
+    assert.equal(flagValue(defaults.args, '-b:v'), '2500000');
+    assert.equal(flagValue(defaults.args, '-ar'), '44100');
   });
 
   test('an old ffmpeg (no -stats_period, no -fps_mode) gets command lines it accepts', () => {

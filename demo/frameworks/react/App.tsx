@@ -38,16 +38,17 @@ export function App({ server }: { server: string }) {
         onrtmp-ended={record}
       ></rtmp-broadcaster>
       {/* start() rejects with what rtmp-error already reported. */}
-      <button className="start" onClick={() => void broadcaster.current?.start().catch(() => {})}>
+      <button type="button" className="start" onClick={() => void broadcaster.current?.start().catch(() => {})}>
         Go live
       </button>
-      <button className="stop" onClick={() => void broadcaster.current?.stop()}>
+      <button type="button" className="stop" onClick={() => void broadcaster.current?.stop()}>
         Stop
       </button>
       <output className="state">{state}</output> <output className="kbps">{kbps === undefined ? '' : `${kbps} kb/s`}</output>
       <p className="error">{error}</p>
       <ol className="events">
         {log.map((line, index) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the log only grows, so an index names the same line every render
           <li key={index}>{line}</li>
         ))}
       </ol>

@@ -11,6 +11,7 @@ import { createLogger } from '../../../server/logger.js';
 import { connectClient, start } from '../../helpers/stack.js';
 
 const FORGED = 'video/webm\n[rtmp-broadcaster] error: forged line\r\u0085\u2028\u2029\u001b[2J';
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what a forged line is made of
 const BREAKS = /[\n\r\u0085\u2028\u2029\u001b]/;
 
 describe('log injection', () => {

@@ -133,7 +133,7 @@ describe('parseMimeType', () => {
     });
     assert.deepEqual(parseMimeType('video/x-matroska;codecs=avc1,opus'), { inputFormat: 'matroska', video: 'copy' });
     const args = buildFfmpegArgs(options({ inputFormat: 'matroska', video: 'copy', audio: 'copy' }));
-    assert.deepEqual([args[args.indexOf('-i') - 1], valueOf(args, '-c:v'), valueOf(args, '-c:a')], ['matroska', 'copy', 'copy']);
+    assert.deepEqual([args[args.indexOf('-i') - 1], flagValue(args, '-c:v'), flagValue(args, '-c:a')], ['matroska', 'copy', 'copy']);
     for (const mime of ['video/webm;codecs=avc1,mp4a.40.2', 'video/x-matroska;codecs=avc1,mp4a.40.2,opus'])
       assert.equal(parseMimeType(mime), undefined, mime);
   });
@@ -167,7 +167,7 @@ function options(overrides: Partial<FfmpegArgsOptions> = {}): FfmpegArgsOptions 
 }
 
 /** The value that follows `flag`, asserting the flag appears exactly once. */
-function valueOf(args: readonly string[], flag: string): string | undefined {
+function flagValue(args: readonly string[], flag: string): string | undefined {
   const at = args.indexOf(flag);
   if (at === -1) return undefined;
   assert.equal(args.lastIndexOf(flag), at, `${flag} appears once`);
@@ -178,11 +178,11 @@ describe('buildFfmpegArgs', () => {
   test('fragmented MP4 in: read as mp4, AAC copied as it is (no encoder, rate or bitrate)', () => {
     const args = buildFfmpegArgs(options({ inputFormat: 'mp4', audio: 'copy' }));
     assert.deepEqual(args.slice(args.indexOf('-i') - 2, args.indexOf('-i') + 2), ['-f', 'mp4', '-i', 'pipe:0']);
-    assert.equal(valueOf(args, '-c:v'), 'copy');
-    assert.equal(valueOf(args, '-c:a'), 'copy');
-    for (const flag of ['-b:a', '-ar', '-ac', '-af']) assert.equal(valueOf(args, flag), undefined, flag);
+    assert.equal(flagValue(args, '-c:v'), 'copy');
+    assert.equal(flagValue(args, '-c:a'), 'copy');
+    for (const flag of ['-b:a', '-ar', '-ac', '-af']) assert.equal(flagValue(args, flag), undefined, flag);
     assert.equal(args.at(-1), 'rtmp://ingest.example/live/KEY');
-    assert.equal(valueOf(buildFfmpegArgs(options({ inputFormat: 'mp4' })), '-c:a'), 'aac', 'Opus in MP4 is encoded');
+    assert.equal(flagValue(buildFfmpegArgs(options({ inputFormat: 'mp4' })), '-c:a'), 'aac', 'Opus in MP4 is encoded');
   });
 
   test('copy mode: the exact command line', () => {
@@ -234,7 +234,7 @@ describe('buildFfmpegArgs', () => {
   test('ffmpeg before 4.4 gets no -stats_period, and nothing else changes', () => {
     const current = buildFfmpegArgs(options());
     const old = buildFfmpegArgs(options({ statsPeriod: false }));
-    assert.equal(valueOf(old, '-stats_period'), undefined);
+    assert.equal(flagValue(old, '-stats_period'), undefined);
     assert.deepEqual(
       old,
       current.filter((_, i) => i !== current.indexOf('-stats_period') && i !== current.indexOf('-stats_period') + 1),
@@ -277,8 +277,8 @@ describe('buildFfmpegArgs', () => {
   test('ffmpeg before 5.1 gets -vsync cfr in place of -fps_mode cfr, and nothing else changes', () => {
     const current = buildFfmpegArgs(options({ video: 'transcode' }));
     const old = buildFfmpegArgs(options({ video: 'transcode', fpsMode: false }));
-    assert.equal(valueOf(old, '-fps_mode'), undefined);
-    assert.equal(valueOf(old, '-vsync'), 'cfr');
+    assert.equal(flagValue(old, '-fps_mode'), undefined);
+    assert.equal(flagValue(old, '-vsync'), 'cfr');
     assert.deepEqual(
       old,
       current.map((arg) => (arg === '-fps_mode' ? '-vsync' : arg)),
@@ -288,33 +288,33 @@ describe('buildFfmpegArgs', () => {
   test('copy mode ignores the video bitrate and frame rate', () => {
     const args = buildFfmpegArgs(options({ videoBitsPerSecond: 123, framerate: 7 }));
     for (const flag of ['-b:v', '-maxrate', '-bufsize', '-r', '-fps_mode', '-vsync', '-g', '-force_key_frames', '-preset'])
-      assert.equal(valueOf(args, flag), undefined, flag);
+      assert.equal(flagValue(args, flag), undefined, flag);
     assert.deepEqual(buildFfmpegArgs(options({ fpsMode: false })), buildFfmpegArgs(options()), 'copying cannot change the frame rate');
     assert.ok(!args.includes('123') && !args.includes('14'));
   });
 
   test('audio options follow the request, rounded to integers', () => {
     const args = buildFfmpegArgs(options({ audioBitsPerSecond: 96_000.4, audioSampleRate: 48_000 }));
-    assert.equal(valueOf(args, '-b:a'), '96000');
-    assert.equal(valueOf(args, '-ar'), '48000');
-    assert.equal(valueOf(args, '-c:a'), 'aac');
+    assert.equal(flagValue(args, '-b:a'), '96000');
+    assert.equal(flagValue(args, '-ar'), '48000');
+    assert.equal(flagValue(args, '-c:a'), 'aac');
   });
 
   test("audioChannels: the recording's own layout (mono stays mono, more than two become stereo) unless forced", () => {
     const source = buildFfmpegArgs(options());
-    assert.equal(valueOf(source, '-af'), 'aformat=channel_layouts=mono|stereo');
-    assert.equal(valueOf(source, '-ac'), undefined);
+    assert.equal(flagValue(source, '-af'), 'aformat=channel_layouts=mono|stereo');
+    assert.equal(flagValue(source, '-ac'), undefined);
     for (const channels of [1, 2] as const) {
       const forced = buildFfmpegArgs(options({ audioChannels: channels }));
-      assert.equal(valueOf(forced, '-ac'), String(channels));
-      assert.equal(valueOf(forced, '-af'), undefined);
+      assert.equal(flagValue(forced, '-ac'), String(channels));
+      assert.equal(flagValue(forced, '-af'), undefined);
     }
     assert.throws(() => buildFfmpegArgs(options({ audioChannels: 6 as never })), /Unknown audio channels 6/);
   });
 
   test("aacCoder picks ffmpeg's AAC search method, twoloop by default, and refuses others", () => {
-    assert.equal(valueOf(buildFfmpegArgs(options()), '-aac_coder'), 'twoloop');
-    assert.equal(valueOf(buildFfmpegArgs(options({ aacCoder: 'fast' })), '-aac_coder'), 'fast');
+    assert.equal(flagValue(buildFfmpegArgs(options()), '-aac_coder'), 'twoloop');
+    assert.equal(flagValue(buildFfmpegArgs(options({ aacCoder: 'fast' })), '-aac_coder'), 'fast');
     assert.throws(() => buildFfmpegArgs(options({ aacCoder: 'anmr' as never })), /Unknown AAC coder anmr/);
   });
 
@@ -323,22 +323,22 @@ describe('buildFfmpegArgs', () => {
     const args = buildFfmpegArgs(options({ destination }));
     assert.equal(args.at(-1), destination.href);
     assert.equal(args.filter((a) => a.includes('FB-KEY')).length, 1);
-    assert.equal(valueOf(args, '-rw_timeout'), '10000000');
+    assert.equal(flagValue(args, '-rw_timeout'), '10000000');
   });
 
   test('an rtmps destination has its certificate verified, against tlsCaFile when given, unless tlsVerify is false', () => {
     const destination = new URL('rtmps://live-api-s.facebook.com:443/rtmp/FB-KEY');
-    assert.equal(valueOf(buildFfmpegArgs(options({ destination })), '-tls_verify'), '1');
+    assert.equal(flagValue(buildFfmpegArgs(options({ destination })), '-tls_verify'), '1');
     const pinned = buildFfmpegArgs(options({ destination, tlsCaFile: '/etc/ssl/ingest.pem' }));
-    assert.equal(valueOf(pinned, '-ca_file'), '/etc/ssl/ingest.pem');
-    assert.equal(valueOf(buildFfmpegArgs(options({ destination, tlsVerify: false })), '-tls_verify'), undefined);
-    assert.equal(valueOf(buildFfmpegArgs(options()), '-tls_verify'), undefined, 'plain rtmp has no TLS');
+    assert.equal(flagValue(pinned, '-ca_file'), '/etc/ssl/ingest.pem');
+    assert.equal(flagValue(buildFfmpegArgs(options({ destination, tlsVerify: false })), '-tls_verify'), undefined);
+    assert.equal(flagValue(buildFfmpegArgs(options()), '-tls_verify'), undefined, 'plain rtmp has no TLS');
   });
 
   test('the timeout is in microseconds, and 0 leaves ffmpeg waiting as long as it likes', () => {
-    assert.equal(valueOf(buildFfmpegArgs(options({ destinationTimeoutMs: 2_500 })), '-rw_timeout'), '2500000');
+    assert.equal(flagValue(buildFfmpegArgs(options({ destinationTimeoutMs: 2_500 })), '-rw_timeout'), '2500000');
     const none = buildFfmpegArgs(options({ destinationTimeoutMs: 0 }));
-    assert.equal(valueOf(none, '-rw_timeout'), undefined);
+    assert.equal(flagValue(none, '-rw_timeout'), undefined);
     assert.equal(none.at(-1), 'rtmp://ingest.example/live/KEY');
   });
 
