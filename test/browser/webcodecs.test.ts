@@ -20,8 +20,9 @@ describe('BroadcastClient with recorder: webcodecs', () => {
 
   it('streams the camera for 5 s as H.264 the server copies, at 1280x720, a keyframe at least every 2.5 s, with audio', async () => {
     const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs')), recorder: 'webcodecs' });
-    await client.start(camera!);
+    // Recording starts inside start(), which resolves only once the destination took the broadcast.
     const startedAt = performance.now();
+    await client.start(camera!);
     expect(client.videoMode).to.equal('copy');
     await record(5_000);
     await client.stop();
