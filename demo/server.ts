@@ -119,6 +119,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     else if (pathname === '/streams.json') sendJson(response, { server: `${rtmp.origin}/live`, streams: streams() });
     else if (/^\/live\/[A-Za-z0-9_-]+\.flv$/.test(pathname)) proxyFlv(response, request, rtmp.flvPort);
     else if (FILES[pathname]) sendFile(response, ...FILES[pathname]);
+    // The bundle's on-demand parts (the WebCodecs recorder), named by rollup with a content hash.
+    else if (/^\/rtmp-broadcaster-[\w-]+\.min\.js$/.test(pathname)) sendFile(response, join(ROOT, 'dist', pathname.slice(1)), JS);
     else send(response, 404, 'Not found.');
   });
 

@@ -28,7 +28,7 @@ export interface BroadcastServerOptions {
   admission?: Admission;
   /** Most connections one remote address may open per minute; more get RATE_LIMITED. Default: no limit. */
   maxConnectionsPerMinute?: number;
-  /** Pages on other origins allowed to connect (the server's own origin always may). Default: none. */
+  /** Pages allowed to connect besides the server's own origin on an IP address or localhost; a page on a DNS name must be listed, even one this server serves (DNS rebinding). Default: none. */
   allowedOrigins?: AllowedOrigins;
   /** A broadcast longer than this ends with MAX_DURATION. Default: no limit. */
   maxDurationMs?: number;

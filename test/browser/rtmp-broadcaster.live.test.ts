@@ -4,6 +4,8 @@
 /// <reference types="mocha" />
 import { expect, fixture, html } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
+// Registers <rtmp-broadcaster>; the name is used only as a type.
+import '../../client/element/rtmp-broadcaster.js';
 import type { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
 import { broadcastConfig, record, silentDestination, stateReached } from './commands.js';
 

@@ -125,7 +125,12 @@ describe('the demo', () => {
     const bundle = await fetch(`${demo.url}/rtmp-broadcaster.min.js`);
     assert.equal(bundle.status, 200, 'dist/rtmp-broadcaster.min.js comes from `npm run build` (npm test and npm start run it first)');
     assert.match(bundle.headers.get('content-type') ?? '', /^text\/javascript/);
-    assert.match(await bundle.text(), /rtmp-broadcaster/);
+    const bundleText = await bundle.text();
+    assert.match(bundleText, /rtmp-broadcaster/);
+    // The parts the bundle imports on demand (the WebCodecs recorder) are served beside it.
+    const parts = [...bundleText.matchAll(/\.\/(rtmp-broadcaster-[\w-]+\.min\.js)/g)].map((match) => match[1]);
+    assert.ok(parts.length > 0, 'the bundle imports its WebCodecs part');
+    for (const part of parts) assert.equal((await fetch(`${demo.url}/${part}`)).status, 200, part);
     for (const path of ['/page.js', '/demo.css', '/vendor/mpegts.js']) {
       const response = await fetch(`${demo.url}${path}`);
       assert.equal(response.status, 200, path);
