@@ -4,8 +4,9 @@
 // next keyframe, while the others go on untouched.
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import { BroadcastError, ERRORS, type DestinationState, type DestinationStatus, type ErrorPayload } from '../client/protocol.js';
+import { BroadcastError, type DestinationState, type DestinationStatus, type ErrorPayload } from '../client/protocol.js';
 import { redactDestination } from './destination.js';
+import { toBroadcastError } from './errors.js';
 import { FlvReader, type FlvTag } from './flv.js';
 import { FfmpegProcess, type FfmpegProcessOptions, type MediaProcess } from './ffmpeg/process.js';
 import type { Logger } from './logger.js';
@@ -251,8 +252,7 @@ export class FanOut extends EventEmitter<FanOutEvents> {
     try {
       await this.#spawn(output);
     } catch (caught) {
-      const code = caught instanceof BroadcastError ? caught.code : 'FFMPEG_EXITED';
-      this.#giveUp(output, { code, message: caught instanceof Error ? caught.message : ERRORS.FFMPEG_EXITED });
+      this.#giveUp(output, toBroadcastError(caught, 'FFMPEG_EXITED'));
       return;
     }
     // The broadcast ended while the new ffmpeg was starting.

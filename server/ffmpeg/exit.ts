@@ -1,7 +1,7 @@
 // Turns the way ffmpeg ended into the error a person reads. The patterns are the lines ffmpeg 5.1
 // prints with `-loglevel level+warning` (see test/server/ffmpeg/exit.test.ts for the real logs).
 
-import type { ErrorPayload } from '../../client/protocol.js';
+import { BroadcastError } from '../../client/protocol.js';
 
 /** How one ffmpeg run ended, as the session saw it. */
 export interface FfmpegExit {
@@ -161,57 +161,61 @@ function serverSays(lines: readonly Line[]): string | undefined {
   return undefined;
 }
 
-function destinationError(lines: readonly Line[]): ErrorPayload {
-  const code = 'DESTINATION_UNREACHABLE';
+function destinationError(lines: readonly Line[]): BroadcastError {
+  const code = 'DESTINATION_UNREACHABLE' as const;
   if (RESOLUTION_FAILURES.some((needle) => has(lines, needle))) {
-    return { code, message: 'The RTMP destination could not be reached (its host name could not be resolved).' };
+    return new BroadcastError(code, 'The RTMP destination could not be reached (its host name could not be resolved).');
   }
   const reason = NETWORK_ERRORS.find(([needle]) => has(lines, needle))?.[1] ?? 'Input/output error';
   if (['Connection refused', 'No route to host', 'Network is unreachable', 'Host is unreachable'].includes(reason)) {
-    return { code, message: `The RTMP destination could not be reached (${reason}).` };
+    return new BroadcastError(code, `The RTMP destination could not be reached (${reason}).`);
   }
   const said = serverSays(lines);
-  if (said) return { code, message: `The RTMP destination rejected the stream (${said}).` };
+  if (said) return new BroadcastError(code, `The RTMP destination rejected the stream (${said}).`);
   if (has(lines, 'NetStream.Publish.BadName')) {
-    return { code, message: 'The RTMP destination rejected the stream (NetStream.Publish.BadName): check the stream key.' };
+    return new BroadcastError(code, 'The RTMP destination rejected the stream (NetStream.Publish.BadName): check the stream key.');
   }
   if (has(lines, 'Authentication failed') || has(lines, 'Unknown connect error')) {
-    return { code, message: 'The RTMP destination refused the connection (authentication failed).' };
+    return new BroadcastError(code, 'The RTMP destination refused the connection (authentication failed).');
   }
   // An rtmps:// URL pointed at a plain RTMP port fails here, in the TLS handshake.
   if (lines.some((line) => line.component === 'tls')) {
-    return { code, message: `The secure connection to the RTMPS destination failed (${reason}).` };
+    return new BroadcastError(code, `The secure connection to the RTMPS destination failed (${reason}).`);
   }
-  if (reason === 'Connection timed out') return { code, message: 'The RTMP destination could not be reached (Connection timed out).' };
+  if (reason === 'Connection timed out')
+    return new BroadcastError(code, 'The RTMP destination could not be reached (Connection timed out).');
   if (has(lines, 'andshake')) {
-    return { code, message: `The RTMP destination closed the connection during the RTMP handshake (${reason}).` };
+    return new BroadcastError(code, `The RTMP destination closed the connection during the RTMP handshake (${reason}).`);
   }
   if (lines.some((line) => WRITE_FAILURE.test(line.text))) {
     // Ingests drop a publisher whose stream key they do not accept in just this way.
-    return {
+    return new BroadcastError(
       code,
-      message: `The RTMP destination closed the connection (${reason}). If this happened at the start, check the stream key.`,
-    };
+      `The RTMP destination closed the connection (${reason}). If this happened at the start, check the stream key.`,
+    );
   }
-  return { code, message: `The RTMP destination could not be reached or refused the stream (${reason}).` };
+  return new BroadcastError(code, `The RTMP destination could not be reached or refused the stream (${reason}).`);
 }
 
-function inputError(lines: readonly Line[]): ErrorPayload {
-  const code = 'INVALID_MEDIA';
-  if (has(lines, "'0:v:0' matches no streams")) return { code, message: 'The media sent by the browser has no video track.' };
+function inputError(lines: readonly Line[]): BroadcastError {
+  const code = 'INVALID_MEDIA' as const;
+  if (has(lines, "'0:v:0' matches no streams")) return new BroadcastError(code, 'The media sent by the browser has no video track.');
   const tooLarge = lines.map((line) => /Picture size (\d+x\d+) exceeds specified max pixel count (\d+)/.exec(line.text)).find(Boolean);
   if (tooLarge)
-    return {
+    return new BroadcastError(
       code,
-      message: `The video is ${tooLarge[1]}, more than the ${tooLarge[2]} pixels a frame this server transcodes may have: record at a lower resolution.`,
-    };
+      `The video is ${tooLarge[1]}, more than the ${tooLarge[2]} pixels a frame this server transcodes may have: record at a lower resolution.`,
+    );
   const detail = [
     'EBML header parsing failed',
     'Invalid data found when processing input',
     'File ended prematurely',
     'Could not find codec parameters',
   ].find((needle) => has(lines, needle));
-  return { code, message: `The server could not read the media sent by the browser (${detail ?? 'not readable as Matroska/WebM'}).` };
+  return new BroadcastError(
+    code,
+    `The server could not read the media sent by the browser (${detail ?? 'not readable as Matroska/WebM'}).`,
+  );
 }
 
 function describeEnd(exit: FfmpegExit): string {
@@ -234,18 +238,17 @@ const STOP_SIGNALS = new Set(['SIGTERM', 'SIGINT', 'SIGKILL']);
  * failed!', 'Exiting normally' etc.). Messages are human sentences, e.g. `The RTMP destination
  * could not be reached (Connection refused).`
  */
-export function mapFfmpegExit(exit: FfmpegExit): ErrorPayload | undefined {
+export function mapFfmpegExit(exit: FfmpegExit): BroadcastError | undefined {
   if (exit.spawnErrorCode) {
     if (exit.spawnErrorCode === 'ENOENT' || exit.spawnErrorCode === 'EACCES' || exit.spawnErrorCode === 'ENOTDIR') {
       const problem = exit.spawnErrorCode === 'EACCES' ? 'is not executable' : 'was not found';
-      return {
-        code: 'FFMPEG_NOT_FOUND',
-        message:
-          `ffmpeg ${problem} at "${exit.ffmpegPath}". Install it (apt-get install ffmpeg on Debian/Ubuntu, ` +
+      return new BroadcastError(
+        'FFMPEG_NOT_FOUND',
+        `ffmpeg ${problem} at "${exit.ffmpegPath}". Install it (apt-get install ffmpeg on Debian/Ubuntu, ` +
           'brew install ffmpeg on macOS) or point the ffmpegPath option or the FFMPEG_PATH environment variable at the binary.',
-      };
+      );
     }
-    return { code: 'FFMPEG_EXITED', message: `ffmpeg could not be started (${exit.spawnErrorCode}).` };
+    return new BroadcastError('FFMPEG_EXITED', `ffmpeg could not be started (${exit.spawnErrorCode}).`);
   }
   if (exit.exitCode === 0 && !exit.signal) return undefined;
   // 255 is how ffmpeg exits after a SIGTERM/SIGINT it handled: what our own stop sends.
@@ -267,8 +270,8 @@ export function mapFfmpegExit(exit: FfmpegExit): ErrorPayload | undefined {
 
   const last = lastMeaningfulLine(exit.logTail);
   const how = describeEnd(exit);
-  return {
-    code: 'FFMPEG_EXITED',
-    message: last ? `ffmpeg stopped unexpectedly (${how}): ${last}` : `ffmpeg stopped unexpectedly (${how}).`,
-  };
+  return new BroadcastError(
+    'FFMPEG_EXITED',
+    last ? `ffmpeg stopped unexpectedly (${how}): ${last}` : `ffmpeg stopped unexpectedly (${how}).`,
+  );
 }

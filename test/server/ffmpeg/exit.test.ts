@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import type { ErrorPayload } from '../../../client/protocol.js';
+import { BroadcastError, type ErrorPayload } from '../../../client/protocol.js';
 import { createRedactor } from '../../../server/destination.js';
 import { buildFfmpegArgs } from '../../../server/ffmpeg/args.js';
 import { lastMeaningfulLine, mapFfmpegExit, type FfmpegExit } from '../../../server/ffmpeg/exit.js';
@@ -132,7 +132,7 @@ function exit(overrides: Partial<FfmpegExit>): FfmpegExit {
 /** Maps a real log as the session would: every line through the redactor first. */
 function mapLog(lines: readonly string[], destination = 'rtmp://127.0.0.1:1/live/SECRETKEY'): ErrorPayload | undefined {
   const redact = createRedactor(new URL(destination));
-  return mapFfmpegExit(exit({ logTail: lines.map(redact) }));
+  return mapFfmpegExit(exit({ logTail: lines.map(redact) }))?.toJSON();
 }
 
 describe('mapFfmpegExit: normal ends', () => {
@@ -300,7 +300,8 @@ describe('mapFfmpegExit: anything else', () => {
         ],
       }),
     );
-    assert.deepEqual(error, {
+    assert.ok(error instanceof BroadcastError, 'the one error form');
+    assert.deepEqual(error.toJSON(), {
       code: 'FFMPEG_EXITED',
       message:
         'ffmpeg stopped unexpectedly (exit code 1): Error initializing output stream 0:0 -- Error while opening encoder for output stream #0:0',
@@ -314,11 +315,11 @@ describe('mapFfmpegExit: anything else', () => {
   });
 
   test('a signal nobody asked for, with or without a log', () => {
-    assert.deepEqual(mapFfmpegExit(exit({ exitCode: undefined, signal: 'SIGKILL' })), {
+    assert.deepEqual(mapFfmpegExit(exit({ exitCode: undefined, signal: 'SIGKILL' }))?.toJSON(), {
       code: 'FFMPEG_EXITED',
       message: 'ffmpeg stopped unexpectedly (signal SIGKILL).',
     });
-    assert.deepEqual(mapFfmpegExit(exit({ exitCode: 255, logTail: LOGS.sigterm })), {
+    assert.deepEqual(mapFfmpegExit(exit({ exitCode: 255, logTail: LOGS.sigterm }))?.toJSON(), {
       code: 'FFMPEG_EXITED',
       message: 'ffmpeg stopped unexpectedly (exit code 255).',
     });
