@@ -8,16 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { io as connect } from 'socket.io-client';
-import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { childProcesses } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
 import { reapOnExit } from '../helpers/reaper.js';
 import { useRtmpServer } from '../helpers/suite.js';
-import { SHUTDOWN_ENDED, connectClient, ended, sendAll, start, type ClientSocket } from '../helpers/stack.js';
+import { SHUTDOWN_ENDED, connectClient, ended, sendTwoSeconds, start, type ClientSocket } from '../helpers/stack.js';
 import { H264_MIME } from '../helpers/constants.js';
 import { eventually } from '../helpers/eventually.js';
-
-const CHUNK_BYTES = 80_000;
 
 const rtmp = useRtmpServer();
 
@@ -76,11 +73,9 @@ function runCluster(args: string[]) {
 /** Connects one client and waits until it is connected: consecutive connections go to the workers in turn. */
 const client = (url: string): Promise<ClientSocket> => connectClient(url);
 
+/** Starts a broadcast of two seconds of media to `stream` and resolves once nginx-rtmp has it. The broadcast stays live (no stop). */
 async function broadcast(socket: ClientSocket, stream: string): Promise<void> {
-  const started = await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url(stream) });
-  assert.ok(started.ok, JSON.stringify(started));
-  const acks = await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds: 2 }), CHUNK_BYTES));
-  assert.ok(acks.every((ack) => ack.ok));
+  await sendTwoSeconds(socket, rtmp.url(stream));
   await rtmp.published(stream);
 }
 

@@ -11,17 +11,14 @@ import { after, before, describe, test } from 'node:test';
 import { io as connect } from 'socket.io-client';
 import { startCli } from '../../server/cli/run.js';
 import { createRedisScale, type RedisScale } from '../../server/redis.js';
-import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 import { childProcesses } from '../helpers/processes.js';
 import { probe } from '../helpers/probe.js';
 import { reapOnExit } from '../helpers/reaper.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { useRtmpServer } from '../helpers/suite.js';
-import { connectClient, ended, sendAll, start, stop, type ClientSocket } from '../helpers/stack.js';
+import { connectClient, ended, sendTwoSeconds, start, stop, type ClientSocket } from '../helpers/stack.js';
 import { H264_MIME } from '../helpers/constants.js';
 import { eventually } from '../helpers/eventually.js';
-
-const CHUNK_BYTES = 80_000;
 
 const rtmp = useRtmpServer();
 let redis: RedisServer;
@@ -75,10 +72,7 @@ const client = (node: Node): Promise<ClientSocket> => connectClient(`http://127.
 
 /** Starts a broadcast of two seconds of media to `stream` and resolves once nginx-rtmp has it. The broadcast stays live (no stop). */
 async function broadcast(socket: ClientSocket, stream: string): Promise<void> {
-  const started = await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url(stream) });
-  assert.ok(started.ok, JSON.stringify(started));
-  const acks = await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds: 2 }), CHUNK_BYTES));
-  assert.ok(acks.every((ack) => ack.ok));
+  await sendTwoSeconds(socket, rtmp.url(stream));
   await rtmp.published(stream);
 }
 

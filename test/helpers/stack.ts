@@ -1,5 +1,6 @@
 // A real BroadcastServer on a real http server on loopback, and socket.io clients that speak the
 // documented protocol, for end-to-end tests.
+import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as connect, type Socket } from 'socket.io-client';
@@ -13,6 +14,8 @@ import {
   type StartRequest,
 } from '../../client/protocol.js';
 import { BroadcastServer, type BroadcastServerOptions } from '../../server/index.js';
+import { H264_MIME } from './constants.js';
+import { makeFixture, splitChunks } from './fixtures.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -122,6 +125,20 @@ export async function sendAll(socket: ClientSocket, chunks: readonly Uint8Array[
     acks.push(send(socket, chunks[i]));
   }
   return Promise.all(acks);
+}
+
+/**
+ * Starts an H.264 + Opus broadcast to `rtmpUrl` and sends two seconds of it (acknowledged chunks of
+ * 80 KB); the broadcast stays live (no stop). Wait for the RTMP server's publish yourself.
+ */
+export async function sendTwoSeconds(socket: ClientSocket, rtmpUrl: string): Promise<void> {
+  const started = await start(socket, { mimeType: H264_MIME, rtmpUrl });
+  assert.ok(started.ok, JSON.stringify(started));
+  const acks = await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds: 2 }), 80_000));
+  assert.ok(
+    acks.every((ack) => ack.ok),
+    JSON.stringify(acks.filter((ack) => !ack.ok)),
+  );
 }
 
 /** What a client is told when the server shuts down under its broadcast. */
