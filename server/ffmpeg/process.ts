@@ -200,6 +200,9 @@ export class FfmpegProcess implements MediaProcess {
     const error = this.#endError ?? (stoppedUnread ? undefined : (exit ?? unasked));
     if (!error) return {};
     // What ffmpeg said last is the detail an operator (or, if allowed, the client) needs.
-    return { error: logTail.length && !this.#endError ? { ...error, detail: logTail.slice(-DETAIL_LINES).join('\n') } : error };
+    // (Fields by name: a BroadcastError's message is not an own enumerable property to spread.)
+    const { code, message } = error;
+    if (logTail.length && !this.#endError) return { error: { code, message, detail: logTail.slice(-DETAIL_LINES).join('\n') } };
+    return { error: 'detail' in error && error.detail !== undefined ? { code, message, detail: error.detail } : { code, message } };
   }
 }
