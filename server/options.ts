@@ -20,6 +20,8 @@ export interface BroadcastServerOptions {
   record?: RecordOption;
   /** Start, stop and error hooks. */
   hooks?: BroadcastHooks;
+  /** How long the server waits for a hook to settle: a start hook that does not refuses the start with UNAUTHORIZED; a late stop or error hook is logged. Default 10 000 ms. */
+  hookTimeoutMs?: number;
   /** Most broadcasts (ffmpeg processes) at once; the next start gets TOO_MANY_STREAMS. Default: no limit. */
   maxStreams?: number;
   /** Most broadcasts at once from one remote address. Default: no limit. */
@@ -86,6 +88,7 @@ export const DEFAULTS = {
   killTimeoutMs: 2_000,
   destinationTimeoutMs: 10_000,
   destinationRetryDelayMs: 1_000,
+  hookTimeoutMs: 10_000,
   audioSampleRate: 44_100,
   maxDestinations: DEFAULT_MAX_DESTINATIONS,
   ...REQUEST_DEFAULTS,
@@ -160,6 +163,7 @@ export function resolveSettings(options: BroadcastServerOptions): Settings {
     killTimeoutMs: positive('killTimeoutMs', DEFAULTS.killTimeoutMs),
     destinationTimeoutMs: positive('destinationTimeoutMs', DEFAULTS.destinationTimeoutMs),
     destinationRetryDelayMs: positive('destinationRetryDelayMs', DEFAULTS.destinationRetryDelayMs),
+    hookTimeoutMs: positive('hookTimeoutMs', DEFAULTS.hookTimeoutMs),
     destinationRetries: options.destinationRetries === 0 ? 0 : options.destinationRetries === undefined ? 3 : count('destinationRetries'),
     audioSampleRate,
     aacCoder,
