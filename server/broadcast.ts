@@ -37,7 +37,6 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   context: HookContext;
 
   readonly #options: BroadcastOptions;
-  readonly #remoteAddress: string;
   readonly #gate: MediaGate;
   #phase: Phase = 'live';
   #process!: MediaProcess;
@@ -75,7 +74,6 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     this.#options = options;
     this.context = options.context;
     this.id = options.context.sessionId;
-    this.#remoteAddress = options.context.remoteAddress;
     this.#socket = options.context.socket;
     this.video = options.video;
     this.recording = options.recording;
@@ -202,7 +200,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     const phase = this.#phase;
     return {
       sessionId: this.id,
-      remoteAddress: this.#remoteAddress,
+      remoteAddress: this.context.remoteAddress,
       startedAt: this.startedAt,
       state: phase === 'restoring' ? 'reconnecting' : phase,
       destination: process.destination,

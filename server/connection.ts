@@ -47,7 +47,7 @@ export class Connection {
     socket.on('data', (chunk: unknown, second?: unknown, third?: unknown) => this.#onData(chunk, second, third));
     socket.on('stop', (ack) => void this.#onStop(typeof ack === 'function' ? ack : ignore));
     socket.on('resume', (raw, ack) => this.#onResume(raw, typeof ack === 'function' ? ack : ignore));
-    socket.on('disconnect', () => this.#onDisconnect());
+    socket.on('disconnect', (reason) => this.#onDisconnect(reason));
   }
 
   get #running(): boolean {
@@ -158,7 +158,9 @@ export class Connection {
     reply({ ok: true, sessionId, video: found.video, lastSeq: found.lastSeq });
   }
 
-  #onDisconnect(): void {
-    this.#broadcast?.detach(this.#socket, this.#host.resumeWindowMs());
+  /** A lost connection may come back within the resume window; a client that disconnected on purpose will not. */
+  #onDisconnect(reason: string): void {
+    const explicit = reason === 'client namespace disconnect';
+    this.#broadcast?.detach(this.#socket, explicit ? 0 : this.#host.resumeWindowMs());
   }
 }

@@ -87,7 +87,8 @@ describe('resume after a network blip', () => {
       const chunks = splitChunks(await makeFixture('h264-opus', { seconds: 1 }), 40_000);
       for (const [seq, chunk] of chunks.entries()) await sendNumbered(socket, chunk, seq);
       const ended = new Promise((resolve) => stack.broadcaster.once('session-end', resolve));
-      socket.disconnect();
+      // The connection is lost (no goodbye): an explicit socket.disconnect() would end the broadcast at once.
+      socket.io.engine.close();
       assert.equal(childProcesses('ffmpeg').length, 1, 'ffmpeg waits for the client within the window');
       await ended;
       await waitForNoChildren('ffmpeg', 5_000);
