@@ -88,7 +88,7 @@ export class Connection {
   #onData(chunk: unknown, second?: unknown, third?: unknown): void {
     const ack = typeof third === 'function' ? third : second;
     const reply: (response: Ack) => void = typeof ack === 'function' ? (ack as (response: Ack) => void) : ignore;
-    const meta = typeof second === 'object' && second !== null ? (second as { seq?: unknown }) : undefined;
+    const meta = typeof second === 'object' && second !== null && !Array.isArray(second) ? (second as { seq?: unknown }) : undefined;
     const broadcast = this.#broadcast;
     if (!broadcast?.accepting) {
       // Ending for a reason of the server's (full buffer, every destination gone…) while ffmpeg
@@ -103,6 +103,10 @@ export class Connection {
     const context = broadcast.context;
     const refuse = (error: BroadcastError) => reply({ ok: false, error: this.#fail(error, context) });
     if (!(chunk instanceof Uint8Array)) return refuse(new BroadcastError('INVALID_REQUEST', 'A media chunk must be binary.'));
+    // `data` is (chunk, { seq }?, ack?): anything else second is not a chunk this server understands.
+    if (second !== undefined && typeof second !== 'function' && !meta) {
+      return refuse(new BroadcastError('INVALID_REQUEST', 'After a media chunk, `data` takes `{ seq }` or nothing.'));
+    }
     const { maxChunkBytes } = this.#host;
     if (chunk.byteLength > maxChunkBytes) {
       return refuse(
@@ -139,9 +143,16 @@ export class Connection {
       reply({ ok: false, error: this.#fail(new BroadcastError('ALREADY_STARTED'), { sessionId: this.#broadcast?.id }) });
       return;
     }
-    const request = raw as Partial<Record<'sessionId' | 'resumeToken', unknown>> | null;
-    const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : '';
-    const token = typeof request?.resumeToken === 'string' ? request.resumeToken : '';
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      reply({
+        ok: false,
+        error: this.#fail(new BroadcastError('INVALID_REQUEST', 'The resume request must be an object: { sessionId, resumeToken }.')),
+      });
+      return;
+    }
+    const request = raw as Partial<Record<'sessionId' | 'resumeToken', unknown>>;
+    const sessionId = typeof request.sessionId === 'string' ? request.sessionId : '';
+    const token = typeof request.resumeToken === 'string' ? request.resumeToken : '';
     const found = this.#host.find(sessionId);
     // One answer for a wrong token and an unknown session, so neither can be probed.
     if (!found?.accepting || !found.hasToken(token)) {
