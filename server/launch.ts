@@ -1,10 +1,12 @@
 // Starting the processes of a planned broadcast: the fan-out's copy-only ffmpegs (several
-// destinations or a recording), then the broadcast's own ffmpeg.
+// destinations or a recording), then the broadcast's own ffmpeg, whose log is watched for frames
+// over `maxPixels` (it would drop them all and run on).
 import type { ErrorPayload } from '../client/protocol.js';
 import { Broadcast } from './broadcast.js';
 import type { BroadcastOptions } from './broadcast-options.js';
 import { FanOut } from './fanout.js';
 import type { InputMedia } from './ffmpeg/args.js';
+import { frameOverLimit } from './ffmpeg/frame-limit.js';
 import { FfmpegProcess } from './ffmpeg/process.js';
 import type { HookContext } from './hooks.js';
 import type { Logger } from './logger.js';
@@ -43,7 +45,7 @@ export async function launchBroadcast(input: LaunchInput): Promise<Broadcast> {
         maxBufferedBytes,
       })
     : undefined;
-  return Broadcast.start({
+  const broadcast = await Broadcast.start({
     context,
     video: media.video,
     inputFormat: media.inputFormat,
@@ -70,4 +72,9 @@ export async function launchBroadcast(input: LaunchInput): Promise<Broadcast> {
     report: input.report,
     log,
   });
+  broadcast.on('output', (line) => {
+    const tooLarge = frameOverLimit(line);
+    if (tooLarge && broadcast.accepting) void broadcast.stop(tooLarge.toJSON());
+  });
+  return broadcast;
 }
