@@ -30,6 +30,13 @@ export type ConnectionContext = Omit<HookContext, 'sessionId' | 'request'>;
 const OK: Ack = Object.freeze({ ok: true });
 const ignore = () => {};
 
+/** A message's payload and its callback, which socket.io passes last (a no-op when there is none). */
+function payloadAndReply<T>(args: unknown[]): [payload: unknown, reply: (response: T) => void] {
+  const last = args.at(-1);
+  if (typeof last !== 'function') return [args[0], ignore];
+  return [args.length > 1 ? args[0] : undefined, last as (response: T) => void];
+}
+
 /** One client's connection and the broadcast it runs (or resumed), if any. */
 export class Connection {
   readonly #socket: BroadcastSocket;
@@ -43,10 +50,11 @@ export class Connection {
     this.#socket = socket;
     this.#host = host;
     this.#base = { socket, auth: (socket.handshake.auth ?? {}) as Record<string, unknown>, remoteAddress: socket.handshake.address };
-    socket.on('start', (raw, ack) => void this.#onStart(raw, typeof ack === 'function' ? ack : ignore));
+    // A message sent with only its callback (`emit('start', cb)`) is answered through it, as malformed.
+    socket.on('start', (...args: unknown[]) => void this.#onStart(...payloadAndReply<StartAck>(args)));
     socket.on('data', (chunk: unknown, second?: unknown, third?: unknown) => this.#onData(chunk, second, third));
-    socket.on('stop', (ack) => void this.#onStop(typeof ack === 'function' ? ack : ignore));
-    socket.on('resume', (raw, ack) => this.#onResume(raw, typeof ack === 'function' ? ack : ignore));
+    socket.on('stop', (...args: unknown[]) => void this.#onStop(payloadAndReply<Ack>(args)[1]));
+    socket.on('resume', (...args: unknown[]) => this.#onResume(...payloadAndReply<ResumeAck>(args)));
     socket.on('disconnect', (reason) => this.#onDisconnect(reason));
   }
 

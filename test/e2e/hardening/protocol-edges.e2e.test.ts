@@ -1,6 +1,7 @@
 // Messages that are almost right get an answer that says so, instead of being taken for something
-// else: `data` with a string where `{ seq }` goes, a `resume` that is not an object, and a broadcast
-// mixing numbered and unnumbered chunks (which would have had bytes written twice).
+// else: `data` with a string where `{ seq }` goes, a `resume` that is not an object, a broadcast
+// mixing numbered and unnumbered chunks (which would have had bytes written twice), and `start`,
+// `resume` or `stop` whose callback is not where the server looked for it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Ack, ResumeAck } from '../../../client/protocol.js';
@@ -67,6 +68,16 @@ describe('protocol edge cases', () => {
       }
       const unknown: ResumeAck = await resumer.timeout(ANSWER_MS).emitWithAck('resume', { sessionId: 'nope', resumeToken: 'nope' });
       assert.equal(!unknown.ok && unknown.error.code, 'NOT_STARTED');
+
+      // Only a callback, or a payload where none goes: still answered.
+      const raw = resumer.timeout(ANSWER_MS) as unknown as {
+        emitWithAck(event: string, ...a: unknown[]): Promise<{ ok: boolean; error?: { code: string } }>;
+      };
+      assert.equal((await raw.emitWithAck('start')).error?.code, 'INVALID_REQUEST', 'start with only a callback');
+      assert.equal((await raw.emitWithAck('resume')).error?.code, 'INVALID_REQUEST', 'resume with only a callback');
+      assert.equal((await raw.emitWithAck('stop', { now: true })).error?.code, 'NOT_STARTED', 'stop with a payload');
+      const stopping = numbered.socket.timeout(ANSWER_MS) as unknown as typeof raw;
+      assert.deepEqual(await stopping.emitWithAck('stop', { now: true }), { ok: true }, 'stop with a payload stops');
     } finally {
       await stack.close();
     }
