@@ -170,7 +170,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const limits = { timeoutMs: this.#settings.hookTimeoutMs, signal };
       const overrides = await runStartHook(this.#log, this.#options.hooks?.start, context, limits);
       const destinations = this.#chooseDestinations(context, overrides);
-      const recording = await recordingPath(this.#log, this.#options.record, context, overrides);
+      const recording = await recordingPath(this.#log, this.#options.record, context, overrides, limits);
       signal.throwIfAborted();
       await admission?.acquire({
         sessionId,

@@ -134,17 +134,25 @@ export async function recordingPath(
   option: RecordOption | undefined,
   context: HookContext,
   overrides: StartOverrides,
+  limits: { timeoutMs: number; signal: AbortSignal },
 ): Promise<string | undefined> {
   let path: unknown;
   try {
     if (overrides.record !== undefined) path = overrides.record === false ? undefined : overrides.record;
     else if (typeof option === 'string') path = join(option, `${context.sessionId}.mp4`);
-    else if (typeof option === 'function') path = await option(context);
+    else if (typeof option === 'function') {
+      const late = () => new Error(`The record function did not answer within ${seconds(limits.timeoutMs)}.`);
+      path = await settleWithin(
+        Promise.resolve().then(() => option(context)),
+        { ...limits, late },
+      );
+    }
     if (path === undefined) return undefined;
     if (typeof path !== 'string' || !isAbsolute(path)) throw new Error(`A recording path must be an absolute path, got ${String(path)}.`);
     recorderArgs({ path });
     await mkdir(dirname(path), { recursive: true });
   } catch (caught) {
+    if (caught === limits.signal.reason) throw caught;
     log.error('the recording path is unusable', { error: describe(caught) });
     throw new BroadcastError('INTERNAL', undefined, describe(caught));
   }

@@ -78,6 +78,29 @@ describe('hook timeouts', () => {
     }
   });
 
+  test('a record function that never settles refuses the start (INTERNAL) within hookTimeoutMs and frees its slot', async () => {
+    let calls = 0;
+    const stack = await startStack({
+      allowedDestinations: [rtmp.url('')],
+      maxStreams: 1,
+      hookTimeoutMs: 300,
+      record: () => (calls++ === 0 ? never() : undefined),
+    });
+    try {
+      const socket = await stack.client();
+      const answer = await socket.timeout(5_000).emitWithAck('start', { mimeType: H264_MIME, rtmpUrl: rtmp.url('record-hung') });
+      assert.equal(!answer.ok && answer.error.code, 'INTERNAL', JSON.stringify(answer));
+      assert.ok(
+        stack.logs.some((line) => /The record function did not answer within 0\.3 s/.test(line)),
+        stack.logs.join('\n'),
+      );
+      const next = await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url('record-after') });
+      assert.ok(next.ok, JSON.stringify(next));
+    } finally {
+      await stack.close();
+    }
+  });
+
   test('maxStreams 2, two hung start hooks whose clients left: the next start is admitted at once', async () => {
     const hung = gate();
     let calls = 0;
