@@ -5,20 +5,15 @@ import { EventEmitter } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Server as SocketIOServer } from 'socket.io';
-import {
-  BroadcastError,
-  type BroadcastStats,
-  type ClientToServerEvents,
-  type ErrorPayload,
-  type ServerToClientEvents,
-} from '../client/protocol.js';
-import { Broadcast } from './broadcast.js';
-import type { DestinationRef, SessionInfo, StopSummary } from './session-info.js';
+import { BroadcastError, type ClientToServerEvents, type ErrorPayload, type ServerToClientEvents } from '../client/protocol.js';
+import type { Broadcast } from './broadcast.js';
+import type { SessionInfo, StopSummary } from './session-info.js';
 import { Connection, type ConnectionContext, type ConnectionHost } from './connection.js';
-import { FanOut } from './fanout.js';
 import { parseMimeType } from './ffmpeg/args.js';
 import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
-import { FfmpegProcess } from './ffmpeg/process.js';
+import { launchBroadcast } from './launch.js';
+import type { BroadcastServerEvents } from './server-events.js';
+import { StreamSlots } from './stream-slots.js';
 import { recordingPath, runHook, runStartHook, type BroadcastSocket, type ErrorContext, type HookContext } from './hooks.js';
 import { createLogger, type Logger } from './logger.js';
 import { resolveSettings, type BroadcastServerOptions, type Settings } from './options.js';
@@ -28,38 +23,10 @@ import { chooseDestinations, planStart } from './start-plan.js';
 import { redactDestination } from './destination.js';
 import { validateStartRequest } from './validate.js';
 
+export type { BroadcastServerEvents, ConnectionInfo } from './server-events.js';
 export type { BroadcastServerOptions } from './options.js';
 export type { DestinationRef, StopSummary } from './session-info.js';
 export type { BroadcastHooks, BroadcastSocket, ErrorContext, HookContext, RecordOption, StartOverrides } from './hooks.js';
-
-/** A socket.io connection, as the `connection` event reports it. */
-export interface ConnectionInfo {
-  /** The socket.io socket id. */
-  connectionId: string;
-  remoteAddress: string;
-  /** Milliseconds since the epoch. */
-  connectedAt: number;
-}
-
-/** Events of a BroadcastServer, for metrics and logs that sit beside the core. */
-export interface BroadcastServerEvents {
-  connection: [connection: ConnectionInfo];
-  'session-start': [info: SessionInfo];
-  /** A destination dropped a live broadcast; a new ffmpeg will reconnect in `retryInMs` (or never, when `retrying` is false: others go on). */
-  'destination-lost': [
-    sessionId: string,
-    attempt: number,
-    retryInMs: number,
-    error: ErrorPayload,
-    destination: DestinationRef & { retrying: boolean },
-  ];
-  /** A new ffmpeg is publishing the broadcast to that destination again. */
-  'destination-restored': [sessionId: string, attempt: number, destination: DestinationRef];
-  'session-end': [info: SessionInfo, summary: StopSummary];
-  stats: [sessionId: string, stats: BroadcastStats];
-  'ffmpeg-output': [sessionId: string, line: string];
-  error: [error: BroadcastError, context: { sessionId?: string; remoteAddress: string }];
-}
 
 /** Turns browser media arriving over socket.io into RTMP broadcasts, one ffmpeg each. */
 export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
@@ -69,8 +36,9 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   readonly #settings: Settings;
   readonly #log: Logger;
   readonly #broadcasts = new Map<string, Broadcast>();
-  /** Starts admitted but not yet running (session id → remote address), so concurrent starts cannot overshoot the limits. */
-  readonly #reserved = new Map<string, string>();
+  readonly #slots: StreamSlots;
+  /** Starts in flight, each with what gives it up; close() waits for them. */
+  readonly #starting = new Map<Promise<Broadcast>, AbortController>();
   #closing: Promise<void> | undefined;
   /** End reports under way, so close() can wait for them. */
   readonly #ending = new Set<Promise<unknown>>();
@@ -85,6 +53,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     this.#options = options;
     this.#settings = resolveSettings(options);
     this.#log = createLogger(options.logger, options.logLevel);
+    this.#slots = new StreamSlots(this.#settings.maxStreams, this.#settings.maxStreamsPerAddress);
     // An operator who set only `cors.origin` meant those pages to connect over WebSocket too.
     this.#allowedOrigins = options.allowedOrigins ?? originsFromCors(options.cors as { origin?: unknown } | undefined);
     this.#connectionLimiter =
@@ -130,6 +99,10 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      // Starts in flight are given up where they wait (a hook), or come to an end first.
+      const refused = new BroadcastError('SERVER_SHUTDOWN', 'The server is shutting down and takes no new broadcasts.');
+      for (const abort of this.#starting.values()) abort.abort(refused);
+      await Promise.allSettled([...this.#starting.keys()]);
       const shutdown = new BroadcastError('SERVER_SHUTDOWN').toJSON();
       await Promise.all([...this.#broadcasts.values()].map((broadcast) => broadcast.stop(shutdown)));
       // Let every end report (ended message, stop hook) finish before the sockets go.
@@ -159,20 +132,23 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     return undefined;
   }
 
-  /** Refuses a start over the limits; the slot is held until the broadcast runs or fails. */
-  #reserve(sessionId: string, remoteAddress: string): void {
-    if (this.#broadcasts.size + this.#reserved.size >= this.#settings.maxStreams) throw new BroadcastError('TOO_MANY_STREAMS');
-    const addresses = [...this.#reserved.values(), ...[...this.#broadcasts.values()].map((broadcast) => broadcast.context.remoteAddress)];
-    const fromAddress = addresses.filter((address) => address === remoteAddress).length;
-    if (fromAddress >= this.#settings.maxStreamsPerAddress) {
-      throw new BroadcastError('TOO_MANY_STREAMS', `This address already runs ${fromAddress} broadcast(s), as many as the server allows.`);
-    }
-    this.#reserved.set(sessionId, remoteAddress);
+  /** Validates, asks the start hook, picks the destinations, passes admission, and starts the broadcast; close() waits for it. */
+  #start(sessionId: string, raw: unknown, base: ConnectionContext): Promise<Broadcast> {
+    if (this.#closing)
+      return Promise.reject(new BroadcastError('SERVER_SHUTDOWN', 'The server is shutting down and takes no new broadcasts.'));
+    // Given up at once when the client leaves or the server closes: a hung hook holds no slot then.
+    const abort = new AbortController();
+    const left = () => abort.abort(new BroadcastError('DISCONNECTED', 'The client left before its broadcast started.'));
+    base.socket.once('disconnect', left);
+    const starting = this.#launch(sessionId, raw, base, abort.signal);
+    this.#starting.set(starting, abort);
+    return starting.finally(() => {
+      base.socket.off('disconnect', left);
+      this.#starting.delete(starting);
+    });
   }
 
-  /** Validates, asks the start hook, picks the destinations, passes admission, and starts the broadcast. */
-  async #start(sessionId: string, raw: unknown, base: ConnectionContext): Promise<Broadcast> {
-    if (this.#closing) throw new BroadcastError('SERVER_SHUTDOWN', 'The server is shutting down and takes no new broadcasts.');
+  async #launch(sessionId: string, raw: unknown, base: ConnectionContext, signal: AbortSignal): Promise<Broadcast> {
     const request = validateStartRequest(raw);
     const media = parseMimeType(request.mimeType);
     if (!media) {
@@ -182,15 +158,20 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       );
     }
     const { remoteAddress } = base;
-    this.#reserve(sessionId, remoteAddress);
+    this.#slots.reserve(
+      sessionId,
+      remoteAddress,
+      [...this.#broadcasts.values()].map((broadcast) => broadcast.context.remoteAddress),
+    );
     const { admission } = this.#options;
     let admitted = false;
     try {
       const context: HookContext = { sessionId, ...base, request };
-      const overrides = await runStartHook(this.#log, this.#options.hooks?.start, context);
+      const limits = { timeoutMs: this.#settings.hookTimeoutMs, signal };
+      const overrides = await runStartHook(this.#log, this.#options.hooks?.start, context, limits);
       const destinations = this.#chooseDestinations(context, overrides);
-      const recording = await recordingPath(this.#log, this.#options.record, context, overrides);
-      if (base.socket.disconnected) throw new BroadcastError('DISCONNECTED', 'The client left before its broadcast started.');
+      const recording = await recordingPath(this.#log, this.#options.record, context, overrides, limits);
+      signal.throwIfAborted();
       await admission?.acquire({
         sessionId,
         remoteAddress,
@@ -198,6 +179,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         requestedAt: Date.now(),
       });
       admitted = admission !== undefined;
+      signal.throwIfAborted();
       const settings = this.#settings;
       const tls = {
         tlsVerify: this.#options.tlsVerify !== false,
@@ -205,47 +187,18 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       };
       const capabilities = await this.#ffmpegCapabilities();
       const plan = planStart({ request, media, overrides, destinations, recording, settings, tls, capabilities });
-      const { ffmpegPath, stopTimeoutMs, killTimeoutMs, maxBufferedBytes } = settings;
-      const fanOut = plan.fanned
-        ? await FanOut.start({
-            sessionId,
-            log: this.#log,
-            ffmpegPath,
-            targets: plan.targets,
-            args: plan.targetArgs,
-            retries: settings.destinationRetries,
-            retryDelayMs: settings.destinationRetryDelayMs,
-            stopTimeoutMs,
-            killTimeoutMs,
-            maxBufferedBytes,
-          })
-        : undefined;
-      const broadcast = await Broadcast.start({
+      const broadcast = await launchBroadcast({
         context,
-        video: media.video,
-        inputFormat: media.inputFormat,
+        media,
+        plan,
+        destinations,
         recording,
-        fanOut,
-        spawn: (request) =>
-          FfmpegProcess.start({
-            ffmpegPath,
-            args: plan.args,
-            destination: destinations[0]!,
-            pipeOutput: plan.fanned,
-            stopTimeoutMs,
-            killTimeoutMs,
-            ...request,
-          }),
-        idleTimeoutMs: settings.idleTimeoutMs,
-        maxDurationMs: settings.maxDurationMs,
-        maxBufferedBytes,
-        destinationRetries: settings.destinationRetries,
-        destinationRetryDelayMs: settings.destinationRetryDelayMs,
+        settings,
         sendFfmpegOutput: this.#options.sendFfmpegOutput === true,
+        log: this.#log,
         closing: () => this.#closing !== undefined,
         forClient: (error) => this.#forClient(error),
         report: (ended, summary) => this.#reportEnd(ended, summary),
-        log: this.#log,
       });
       this.#broadcasts.set(sessionId, broadcast);
       broadcast.on('stats', (stats) => this.emit('stats', sessionId, stats));
@@ -270,7 +223,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       if (admitted) this.#release(sessionId);
       throw caught;
     } finally {
-      this.#reserved.delete(sessionId);
+      this.#slots.release(sessionId);
     }
   }
 
@@ -303,7 +256,9 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     if (error) this.#reportError(context, BroadcastError.from(error));
     this.#log.info('broadcast ended', { sessionId, reason: summary.reason, code: error?.code, bytesIn: summary.bytesIn });
     this.emit('session-end', broadcast.info(), summary);
-    const reported = this.#track(runHook(this.#log, 'stop', () => this.#options.hooks?.stop?.(context, summary)));
+    const reported = this.#track(
+      runHook(this.#log, 'stop', () => this.#options.hooks?.stop?.(context, summary), this.#settings.hookTimeoutMs),
+    );
     if (this.#options.admission) this.#release(sessionId);
     return reported;
   }
@@ -332,6 +287,6 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     if (this.listenerCount('error') > 0) {
       this.emit('error', error, { sessionId: context.sessionId, remoteAddress: context.remoteAddress });
     }
-    void runHook(this.#log, 'error', () => this.#options.hooks?.error?.(context, error));
+    void runHook(this.#log, 'error', () => this.#options.hooks?.error?.(context, error), this.#settings.hookTimeoutMs);
   }
 }

@@ -3,8 +3,9 @@
 // and duration timers, and its outputs: one ffmpeg publishing itself, replaced when the destination
 // drops it; or one ffmpeg writing FLV to a fan-out of copy-only ffmpegs, one per destination.
 import { EventEmitter } from 'node:events';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { BroadcastError, type BroadcastStats, type DestinationStatus, type ErrorPayload, type VideoMode } from '../client/protocol.js';
+import { ChunkOrder } from './chunk-order.js';
+import { isToken, newResumeToken } from './resume-token.js';
 import { toBroadcastError } from './errors.js';
 import type { FanOut } from './fanout.js';
 import type { MediaProcess } from './ffmpeg/process.js';
@@ -28,7 +29,7 @@ const RESTART_ANSWER_MS = 1_000;
 /** One broadcast from start to end. Create with {@link Broadcast.start}. */
 export class Broadcast extends EventEmitter<BroadcastEvents> {
   readonly id: string;
-  readonly resumeToken = randomBytes(24).toString('base64url');
+  readonly resumeToken = newResumeToken();
   readonly startedAt = Date.now();
   readonly video: VideoMode;
   readonly recording: string | undefined;
@@ -37,14 +38,12 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   context: HookContext;
 
   readonly #options: BroadcastOptions;
-  readonly #remoteAddress: string;
   readonly #gate: MediaGate;
   #phase: Phase = 'live';
   #process!: MediaProcess;
   #socket: BroadcastSocket | undefined;
   #bytesIn = 0;
-  /** The last chunk sequence number accepted; -1 before any. */
-  #lastSeq = -1;
+  readonly #order = new ChunkOrder();
   #retries = 0;
   /** A destination took the broadcast and the client was told (`on-air`, once). */
   #onAir = false;
@@ -75,7 +74,6 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     this.#options = options;
     this.context = options.context;
     this.id = options.context.sessionId;
-    this.#remoteAddress = options.context.remoteAddress;
     this.#socket = options.context.socket;
     this.video = options.video;
     this.recording = options.recording;
@@ -89,7 +87,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   }
 
   get lastSeq(): number {
-    return this.#lastSeq;
+    return this.#order.lastSeq;
   }
 
   /** Whether the broadcast has not ended yet (it may be stopping). */
@@ -114,24 +112,16 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
 
   /** Compares a resume token in constant time. */
   hasToken(token: string): boolean {
-    const expected = Buffer.from(this.resumeToken);
-    const given = Buffer.from(token);
-    return expected.length === given.length && timingSafeEqual(expected, given);
+    return isToken(this.resumeToken, token);
   }
 
   /**
    * Takes the client's next chunk (numbered `seq`, when the client numbers them); `done` answers
-   * it once ffmpeg has it. Throws INVALID_REQUEST for a chunk out of order.
+   * it once ffmpeg has it. Throws INVALID_REQUEST for a chunk out of order, or numbered unlike the first.
    */
   write(chunk: Uint8Array, seq: number | undefined, done: (error?: ErrorPayload) => void): void {
-    if (seq !== undefined) {
-      // A resend after a resume: ffmpeg already has it, and must get it exactly once.
-      if (seq <= this.#lastSeq) return done();
-      if (seq !== this.#lastSeq + 1) {
-        throw new BroadcastError('INVALID_REQUEST', `Chunk ${seq} arrived after chunk ${this.#lastSeq}: chunks must come in order.`);
-      }
-      this.#lastSeq = seq;
-    }
+    // A resend after a resume: ffmpeg already has it, and must get it exactly once.
+    if (!this.#order.accept(seq)) return done();
     this.#idle?.touch();
     const media = this.#phase === 'reconnecting' ? undefined : this.#gate.pass(chunk);
     if (media === undefined || media.byteLength === 0) return done();
@@ -202,7 +192,7 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     const phase = this.#phase;
     return {
       sessionId: this.id,
-      remoteAddress: this.#remoteAddress,
+      remoteAddress: this.context.remoteAddress,
       startedAt: this.startedAt,
       state: phase === 'restoring' ? 'reconnecting' : phase,
       destination: process.destination,

@@ -30,6 +30,13 @@ export type ConnectionContext = Omit<HookContext, 'sessionId' | 'request'>;
 const OK: Ack = Object.freeze({ ok: true });
 const ignore = () => {};
 
+/** A message's payload and its callback, which socket.io passes last (a no-op when there is none). */
+function payloadAndReply<T>(args: unknown[]): [payload: unknown, reply: (response: T) => void] {
+  const last = args.at(-1);
+  if (typeof last !== 'function') return [args[0], ignore];
+  return [args.length > 1 ? args[0] : undefined, last as (response: T) => void];
+}
+
 /** One client's connection and the broadcast it runs (or resumed), if any. */
 export class Connection {
   readonly #socket: BroadcastSocket;
@@ -43,11 +50,12 @@ export class Connection {
     this.#socket = socket;
     this.#host = host;
     this.#base = { socket, auth: (socket.handshake.auth ?? {}) as Record<string, unknown>, remoteAddress: socket.handshake.address };
-    socket.on('start', (raw, ack) => void this.#onStart(raw, typeof ack === 'function' ? ack : ignore));
+    // A message sent with only its callback (`emit('start', cb)`) is answered through it, as malformed.
+    socket.on('start', (...args: unknown[]) => void this.#onStart(...payloadAndReply<StartAck>(args)));
     socket.on('data', (chunk: unknown, second?: unknown, third?: unknown) => this.#onData(chunk, second, third));
-    socket.on('stop', (ack) => void this.#onStop(typeof ack === 'function' ? ack : ignore));
-    socket.on('resume', (raw, ack) => this.#onResume(raw, typeof ack === 'function' ? ack : ignore));
-    socket.on('disconnect', () => this.#onDisconnect());
+    socket.on('stop', (...args: unknown[]) => void this.#onStop(payloadAndReply<Ack>(args)[1]));
+    socket.on('resume', (...args: unknown[]) => this.#onResume(...payloadAndReply<ResumeAck>(args)));
+    socket.on('disconnect', (reason) => this.#onDisconnect(reason));
   }
 
   get #running(): boolean {
@@ -88,7 +96,7 @@ export class Connection {
   #onData(chunk: unknown, second?: unknown, third?: unknown): void {
     const ack = typeof third === 'function' ? third : second;
     const reply: (response: Ack) => void = typeof ack === 'function' ? (ack as (response: Ack) => void) : ignore;
-    const meta = typeof second === 'object' && second !== null ? (second as { seq?: unknown }) : undefined;
+    const meta = typeof second === 'object' && second !== null && !Array.isArray(second) ? (second as { seq?: unknown }) : undefined;
     const broadcast = this.#broadcast;
     if (!broadcast?.accepting) {
       // Ending for a reason of the server's (full buffer, every destination gone…) while ffmpeg
@@ -103,6 +111,10 @@ export class Connection {
     const context = broadcast.context;
     const refuse = (error: BroadcastError) => reply({ ok: false, error: this.#fail(error, context) });
     if (!(chunk instanceof Uint8Array)) return refuse(new BroadcastError('INVALID_REQUEST', 'A media chunk must be binary.'));
+    // `data` is (chunk, { seq }?, ack?): anything else second is not a chunk this server understands.
+    if (second !== undefined && typeof second !== 'function' && !meta) {
+      return refuse(new BroadcastError('INVALID_REQUEST', 'After a media chunk, `data` takes `{ seq }` or nothing.'));
+    }
     const { maxChunkBytes } = this.#host;
     if (chunk.byteLength > maxChunkBytes) {
       return refuse(
@@ -139,9 +151,16 @@ export class Connection {
       reply({ ok: false, error: this.#fail(new BroadcastError('ALREADY_STARTED'), { sessionId: this.#broadcast?.id }) });
       return;
     }
-    const request = raw as Partial<Record<'sessionId' | 'resumeToken', unknown>> | null;
-    const sessionId = typeof request?.sessionId === 'string' ? request.sessionId : '';
-    const token = typeof request?.resumeToken === 'string' ? request.resumeToken : '';
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      reply({
+        ok: false,
+        error: this.#fail(new BroadcastError('INVALID_REQUEST', 'The resume request must be an object: { sessionId, resumeToken }.')),
+      });
+      return;
+    }
+    const request = raw as Partial<Record<'sessionId' | 'resumeToken', unknown>>;
+    const sessionId = typeof request.sessionId === 'string' ? request.sessionId : '';
+    const token = typeof request.resumeToken === 'string' ? request.resumeToken : '';
     const found = this.#host.find(sessionId);
     // One answer for a wrong token and an unknown session, so neither can be probed.
     if (!found?.accepting || !found.hasToken(token)) {
@@ -158,7 +177,9 @@ export class Connection {
     reply({ ok: true, sessionId, video: found.video, lastSeq: found.lastSeq });
   }
 
-  #onDisconnect(): void {
-    this.#broadcast?.detach(this.#socket, this.#host.resumeWindowMs());
+  /** A lost connection may come back within the resume window; a client that disconnected on purpose will not. */
+  #onDisconnect(reason: string): void {
+    const explicit = reason === 'client namespace disconnect';
+    this.#broadcast?.detach(this.#socket, explicit ? 0 : this.#host.resumeWindowMs());
   }
 }

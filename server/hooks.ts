@@ -11,6 +11,7 @@ import {
   type StartRequest,
 } from '../client/protocol.js';
 import type { StopSummary } from './session-info.js';
+import { seconds, settleWithin } from './deadline.js';
 import { describe, toBroadcastError } from './errors.js';
 import { AUDIO_CHANNELS, recorderArgs, type AudioChannels } from './ffmpeg/args.js';
 import type { Logger } from './logger.js';
@@ -61,22 +62,47 @@ export interface BroadcastHooks {
   error?(context: ErrorContext, error: BroadcastError): void | Promise<void>;
 }
 
-/** Runs a hook of the operator's code, which must never take the server down: what it throws is logged. */
-export async function runHook(log: Logger, name: string, call: () => unknown): Promise<void> {
+/** Thrown when a hook does not settle within `hookTimeoutMs`. */
+class HookTimeout extends Error {}
+
+/** Runs a hook of the operator's code, which must never take the server down (nor hold it for longer than `timeoutMs`): what it throws is logged. */
+export async function runHook(log: Logger, name: string, call: () => unknown, timeoutMs = Infinity): Promise<void> {
   try {
-    await call();
+    await settleWithin(Promise.resolve().then(call), { timeoutMs, late: () => new HookTimeout() });
   } catch (caught) {
-    log.error(`the ${name} hook threw`, { error: describe(caught) });
+    if (caught instanceof HookTimeout) log.error(`the ${name} hook did not settle within ${seconds(timeoutMs)}; no longer waiting for it`);
+    else log.error(`the ${name} hook threw`, { error: describe(caught) });
   }
 }
 
-/** Runs the start hook: what it throws refuses the broadcast; what it returns must be usable. */
-export async function runStartHook(log: Logger, hook: BroadcastHooks['start'], context: HookContext): Promise<StartOverrides> {
+/**
+ * Runs the start hook: what it throws refuses the broadcast, and so does not answering within
+ * `timeoutMs` (UNAUTHORIZED) or `signal` aborting (its reason); what it returns must be usable.
+ */
+export async function runStartHook(
+  log: Logger,
+  hook: BroadcastHooks['start'],
+  context: HookContext,
+  limits: { timeoutMs: number; signal: AbortSignal },
+): Promise<StartOverrides> {
   if (!hook) return {};
   // biome-ignore lint/suspicious/noConfusingVoidType: what the start hook may return (see BroadcastHooks)
   let result: StartOverrides | void;
+  const late = () => {
+    log.error('the start hook did not answer in time; the start is refused', {
+      sessionId: context.sessionId,
+      hookTimeoutMs: limits.timeoutMs,
+    });
+    return new BroadcastError(
+      'UNAUTHORIZED',
+      `The start hook did not answer within ${seconds(limits.timeoutMs)}, so the broadcast was refused.`,
+    );
+  };
   try {
-    result = await hook(context);
+    result = await settleWithin(
+      Promise.resolve().then(() => hook(context)),
+      { ...limits, late },
+    );
   } catch (caught) {
     throw toBroadcastError(caught, 'UNAUTHORIZED');
   }
@@ -108,17 +134,25 @@ export async function recordingPath(
   option: RecordOption | undefined,
   context: HookContext,
   overrides: StartOverrides,
+  limits: { timeoutMs: number; signal: AbortSignal },
 ): Promise<string | undefined> {
   let path: unknown;
   try {
     if (overrides.record !== undefined) path = overrides.record === false ? undefined : overrides.record;
     else if (typeof option === 'string') path = join(option, `${context.sessionId}.mp4`);
-    else if (typeof option === 'function') path = await option(context);
+    else if (typeof option === 'function') {
+      const late = () => new Error(`The record function did not answer within ${seconds(limits.timeoutMs)}.`);
+      path = await settleWithin(
+        Promise.resolve().then(() => option(context)),
+        { ...limits, late },
+      );
+    }
     if (path === undefined) return undefined;
     if (typeof path !== 'string' || !isAbsolute(path)) throw new Error(`A recording path must be an absolute path, got ${String(path)}.`);
     recorderArgs({ path });
     await mkdir(dirname(path), { recursive: true });
   } catch (caught) {
+    if (caught === limits.signal.reason) throw caught;
     log.error('the recording path is unusable', { error: describe(caught) });
     throw new BroadcastError('INTERNAL', undefined, describe(caught));
   }

@@ -5,7 +5,7 @@ import type { ServerOptions } from 'socket.io';
 import { AAC_SAMPLE_RATES, DEFAULT_MAX_DESTINATIONS, DEFAULT_RESUME_WINDOW_MS, REQUEST_DEFAULTS } from '../client/protocol.js';
 import { checkAdmission, type Admission } from './admission.js';
 import type { AllowedDestinations } from './destination.js';
-import { AAC_CODERS, AUDIO_CHANNELS, type AacCoder, type AudioChannels } from './ffmpeg/args.js';
+import { AAC_CODERS, AUDIO_CHANNELS, DEFAULT_MAX_PIXELS, type AacCoder, type AudioChannels } from './ffmpeg/args.js';
 import { locateFfmpeg } from './ffmpeg/locate.js';
 import type { BroadcastHooks, RecordOption } from './hooks.js';
 import type { Logger, LogLevel } from './logger.js';
@@ -20,6 +20,8 @@ export interface BroadcastServerOptions {
   record?: RecordOption;
   /** Start, stop and error hooks. */
   hooks?: BroadcastHooks;
+  /** How long the server waits for a hook to settle: a start hook that does not refuses the start with UNAUTHORIZED; a late stop or error hook is logged. Default 10 000 ms. */
+  hookTimeoutMs?: number;
   /** Most broadcasts (ffmpeg processes) at once; the next start gets TOO_MANY_STREAMS. Default: no limit. */
   maxStreams?: number;
   /** Most broadcasts at once from one remote address. Default: no limit. */
@@ -54,6 +56,8 @@ export interface BroadcastServerOptions {
   destinationRetries?: number;
   /** Wait before the first reconnection to a dropped destination, doubled for each next one (at most 10 s). Default 1 000 ms. */
   destinationRetryDelayMs?: number;
+  /** Largest video frame a transcoded broadcast (VP8/VP9/AV1 in) may have, in pixels; a bigger one is refused by the decoder and ends the broadcast with INVALID_MEDIA. Copied H.264 is not decoded, so not limited. Default 1920 × 1080 = 2 073 600. */
+  maxPixels?: number;
   /** AAC sample rate of the output when the client asks for none. Default 44 100. */
   audioSampleRate?: number;
   /** ffmpeg's AAC coder for Opus audio: 'twoloop' (its default, best fidelity) or 'fast' (about half the CPU; its SNR is from 0.5 to 9 dB lower with the material, measured by `npm run bench -- --aac-coder`). AAC from the browser is copied either way. Default 'twoloop'. */
@@ -86,6 +90,8 @@ export const DEFAULTS = {
   killTimeoutMs: 2_000,
   destinationTimeoutMs: 10_000,
   destinationRetryDelayMs: 1_000,
+  hookTimeoutMs: 10_000,
+  maxPixels: DEFAULT_MAX_PIXELS,
   audioSampleRate: 44_100,
   maxDestinations: DEFAULT_MAX_DESTINATIONS,
   ...REQUEST_DEFAULTS,
@@ -118,7 +124,7 @@ export function resolveSettings(options: BroadcastServerOptions): Settings {
     throw new TypeError(`Expected \`audioSampleRate\` to be one of ${AAC_SAMPLE_RATES.join(', ')}, got \`${audioSampleRate}\``);
   }
   const count = (
-    name: 'maxStreams' | 'maxStreamsPerAddress' | 'maxConnectionsPerMinute' | 'destinationRetries' | 'maxDestinations',
+    name: 'maxStreams' | 'maxStreamsPerAddress' | 'maxConnectionsPerMinute' | 'destinationRetries' | 'maxDestinations' | 'maxPixels',
   ): number => {
     if (options[name] === undefined) return Infinity;
     const value = positive(name, 0);
@@ -149,6 +155,7 @@ export function resolveSettings(options: BroadcastServerOptions): Settings {
   return {
     maxDestinations: options.maxDestinations === undefined ? DEFAULTS.maxDestinations : count('maxDestinations'),
     maxStreams: count('maxStreams'),
+    maxPixels: options.maxPixels === undefined ? DEFAULTS.maxPixels : count('maxPixels'),
     maxStreamsPerAddress: count('maxStreamsPerAddress'),
     maxConnectionsPerMinute: count('maxConnectionsPerMinute'),
     maxDurationMs: options.maxDurationMs === undefined ? Infinity : positive('maxDurationMs', 0),
@@ -160,6 +167,7 @@ export function resolveSettings(options: BroadcastServerOptions): Settings {
     killTimeoutMs: positive('killTimeoutMs', DEFAULTS.killTimeoutMs),
     destinationTimeoutMs: positive('destinationTimeoutMs', DEFAULTS.destinationTimeoutMs),
     destinationRetryDelayMs: positive('destinationRetryDelayMs', DEFAULTS.destinationRetryDelayMs),
+    hookTimeoutMs: positive('hookTimeoutMs', DEFAULTS.hookTimeoutMs),
     destinationRetries: options.destinationRetries === 0 ? 0 : options.destinationRetries === undefined ? 3 : count('destinationRetries'),
     audioSampleRate,
     aacCoder,

@@ -55,7 +55,7 @@ export interface StartPlanInput {
   overrides: StartOverrides;
   destinations: readonly URL[];
   recording: string | undefined;
-  settings: Pick<Settings, 'audioSampleRate' | 'aacCoder' | 'audioChannels' | 'destinationTimeoutMs'>;
+  settings: Pick<Settings, 'audioSampleRate' | 'aacCoder' | 'audioChannels' | 'destinationTimeoutMs' | 'maxPixels'>;
   tls: { tlsVerify: boolean; tlsCaFile?: string };
   /** Unknown when ffmpeg cannot run at all; starting it then reports FFMPEG_NOT_FOUND. */
   capabilities: FfmpegCapabilities | undefined;
@@ -91,6 +91,7 @@ export function planStart(input: StartPlanInput): StartPlan {
     aacCoder: settings.aacCoder,
     audioChannels,
     destinationTimeoutMs: settings.destinationTimeoutMs,
+    maxPixels: settings.maxPixels,
     statsPeriod,
     fpsMode: capabilities?.fpsMode ?? true,
     ...tls,

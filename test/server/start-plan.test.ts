@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { BroadcastError } from '../../client/protocol.js';
 import { parseMimeType } from '../../server/ffmpeg/args.js';
+import { resolveSettings } from '../../server/options.js';
 import { chooseDestinations, planStart, type StartPlanInput } from '../../server/start-plan.js';
 import { H264_MIME, VP8_MIME } from '../helpers/constants.js';
 
@@ -54,7 +55,13 @@ function input(overrides: Partial<StartPlanInput> = {}): StartPlanInput {
     overrides: {},
     destinations: [new URL(A)],
     recording: undefined,
-    settings: { audioSampleRate: 44_100, aacCoder: 'twoloop', audioChannels: 'source', destinationTimeoutMs: 10_000 },
+    settings: {
+      audioSampleRate: 44_100,
+      aacCoder: 'twoloop',
+      audioChannels: 'source',
+      destinationTimeoutMs: 10_000,
+      maxPixels: 1920 * 1080,
+    },
     tls: { tlsVerify: true },
     capabilities: { version: '7.0', statsPeriod: true, fpsMode: true },
     ...overrides,
@@ -98,6 +105,18 @@ describe('planStart', () => {
     const defaults = planStart(input({ request: { mimeType: VP8_MIME }, media: parseMimeType(VP8_MIME)! }));
     assert.equal(flagValue(defaults.args, '-b:v'), '2500000');
     assert.equal(flagValue(defaults.args, '-ar'), '44100');
+  });
+
+  test("the server's maxPixels reaches a transcoding ffmpeg's decoder; BroadcastServer checks it like its other options", () => {
+    const vp8 = { request: { mimeType: VP8_MIME }, media: parseMimeType(VP8_MIME)! };
+    const settings = { ...input().settings, maxPixels: 640 * 360 };
+    assert.equal(flagValue(planStart(input({ ...vp8, settings })).args, '-max_pixels'), String(640 * 360));
+    assert.equal(flagValue(planStart(input(vp8)).args, '-max_pixels'), String(1920 * 1080));
+    assert.equal(resolveSettings({ ffmpegPath: 'ffmpeg' }).maxPixels, 1920 * 1080);
+    assert.equal(resolveSettings({ ffmpegPath: 'ffmpeg', maxPixels: 1280 * 720 }).maxPixels, 1280 * 720);
+    for (const bad of [0, -1, 1.5, Number.NaN, Infinity, '2073600']) {
+      assert.throws(() => resolveSettings({ ffmpegPath: 'ffmpeg', maxPixels: bad as number }), /`maxPixels`/, String(bad));
+    }
   });
 
   test('an old ffmpeg (no -stats_period, no -fps_mode) gets command lines it accepts', () => {

@@ -109,10 +109,10 @@ const cases: Case[] = [
     expected: 'NOT_STARTED',
     run: async (socket) => codeOf(await socket.timeout(ANSWER_MS).emitWithAck('resume', { sessionId: 'nope', resumeToken: 'nope' })),
   },
-  // The resume handler answers any request it cannot match to a broadcast alike.
+  // A resume request that is not an object is malformed; any object it cannot match to a broadcast is answered alike.
   {
     name: 'resume with a number',
-    expected: 'NOT_STARTED',
+    expected: 'INVALID_REQUEST',
     run: async (socket) => codeOf(await socket.timeout(ANSWER_MS).emitWithAck('resume', 5 as never)),
   },
   ...(
