@@ -2,6 +2,7 @@
 // prints with `-loglevel level+warning` (see test/server/ffmpeg/exit.test.ts for the real logs).
 
 import { BroadcastError } from '../../client/protocol.js';
+import { frameOverLimit } from './frame-limit.js';
 
 /** How one ffmpeg run ended, as the session saw it. */
 export interface FfmpegExit {
@@ -200,12 +201,10 @@ function destinationError(lines: readonly Line[]): BroadcastError {
 function inputError(lines: readonly Line[]): BroadcastError {
   const code = 'INVALID_MEDIA' as const;
   if (has(lines, "'0:v:0' matches no streams")) return new BroadcastError(code, 'The media sent by the browser has no video track.');
-  const tooLarge = lines.map((line) => /Picture size (\d+x\d+) exceeds specified max pixel count (\d+)/.exec(line.text)).find(Boolean);
-  if (tooLarge)
-    return new BroadcastError(
-      code,
-      `The video is ${tooLarge[1]}, more than the ${tooLarge[2]} pixels a frame this server transcodes may have: record at a lower resolution.`,
-    );
+  for (const line of lines) {
+    const tooLarge = frameOverLimit(line.text);
+    if (tooLarge) return tooLarge;
+  }
   const detail = [
     'EBML header parsing failed',
     'Invalid data found when processing input',
