@@ -4,21 +4,17 @@
 
 // socket.js first: it puts socket.io-client ahead of this package's code in the CDN bundle, which
 // then gzips about 600 bytes smaller (this code sits beside Lit's, which it resembles).
-import { connected, connectError, noReply, openSocket, type ClientSocket, type ConnectError } from './socket.js';
+import { ask, connected, connectError, openSocket, type ClientSocket, type ConnectError } from './socket.js';
 import type { BroadcastClientEventMap, BroadcastState } from './events.js';
 import { ChunkSender } from './chunk-sender.js';
 import { checkBoolean, resolveOptions, startRequest, typeError, type BroadcastClientOptions, type ResolvedOptions } from './options.js';
-import { BroadcastError, type Ack, type BroadcastStats, type ResumeAck, type StartAck, type VideoMode } from './protocol.js';
+import { BroadcastError, type Ack, type BroadcastStats, type StartAck, type VideoMode } from './protocol.js';
+import { onAirSignal, showsOnAir, type OnAir } from './on-air.js';
+import { Reconnection, type ReconnectionHost } from './reconnection.js';
 import { createRecorder, type StreamRecorder } from './recorder/create.js';
 
 export type { BroadcastClientEventMap, BroadcastState, FfmpegOutputDetail, StateChangeDetail } from './events.js';
 export type { BroadcastClientOptions } from './options.js';
-
-/** A reconnection under way: the state to return to, and the deadline. */
-interface Reconnection {
-  resumeTo: 'live' | 'paused';
-  timer: ReturnType<typeof setTimeout>;
-}
 
 // Typed listeners for the event map; the class below inherits the implementation from EventTarget.
 export interface BroadcastClient {
@@ -59,9 +55,8 @@ export class BroadcastClient extends EventTarget {
   readonly #sender: ChunkSender;
   /** Changes when the connection drops and when the broadcast ends, so answers to `start`, `stop` and `resume` sent before are ignored. */
   #connection = 0;
-  #reconnection: Reconnection | undefined;
-  /** Set while the server reconnects a destination that dropped the broadcast: the state to return to. */
-  #destinationDown: 'live' | 'paused' | undefined;
+  /** A drop of the connection or of the last destination, while it lasts. */
+  readonly #reconnection: Reconnection;
   #starting: Promise<void> | undefined;
   /** Settles when the server says a destination took the broadcast; `waiting` once recording runs. */
   #onAir: OnAir | undefined;
@@ -76,6 +71,18 @@ export class BroadcastClient extends EventTarget {
     this.#options = resolveOptions(options);
     const { maxInFlightBytes, maxBacklogBytes } = this.#options;
     this.#sender = new ChunkSender({ maxInFlightBytes, maxBacklogBytes, onError: (error) => this.#fail(error) });
+    const self = this;
+    const host: ReconnectionHost = {
+      get state() {
+        return self.#state;
+      },
+      get connection() {
+        return self.#connection;
+      },
+      setState: (state) => this.#setState(state),
+      fail: (error) => this.#fail(error),
+    };
+    this.#reconnection = new Reconnection(host, this.#sender, this.#options.resumeTimeoutMs);
   }
 
   /** Where the broadcast is in its life. */
@@ -220,16 +227,8 @@ export class BroadcastClient extends EventTarget {
       await this.#until(connected(socket));
       const request = startRequest(this.#options, recorder.mimeType);
       const connection = this.#connection;
-      const answer = await this.#until(
-        new Promise<StartAck>((resolve, reject) => {
-          socket.timeout(this.#options.replyTimeoutMs).emit('start', request, (error: Error | null, reply: StartAck) => {
-            // A connection that dropped meanwhile answers with an error too: the drop has been handled.
-            if (connection !== this.#connection) return;
-            if (error) reject(noReply('start', this.#options.replyTimeoutMs));
-            else resolve(reply);
-          });
-        }),
-      );
+      const current = () => connection === this.#connection;
+      const answer = await this.#until(ask<StartAck>(socket, 'start', request, this.#options.replyTimeoutMs, current));
       if (!answer.ok) throw BroadcastError.from(answer.error);
       this.#sessionId = answer.sessionId;
       this.#resumeToken = answer.resumeToken;
@@ -253,14 +252,13 @@ export class BroadcastClient extends EventTarget {
       await this.#until(this.#sender.drained());
       // The server answers once ffmpeg has flushed, just after its `ended` message.
       const connection = this.#connection;
-      socket.timeout(this.#options.replyTimeoutMs).emit('stop', (error: Error | null, answer: Ack) => {
-        if (connection !== this.#connection) return;
-        if (error) this.#fail(noReply('stop', this.#options.replyTimeoutMs));
-        else if (answer.ok) this.#finish();
-        else this.#fail(BroadcastError.from(answer.error));
-      });
-    } catch {
-      // The broadcast failed while flushing; the outcome says how.
+      const current = () => connection === this.#connection;
+      const answer = await this.#until(ask<Ack>(socket, 'stop', undefined, this.#options.replyTimeoutMs, current));
+      if (answer.ok) this.#finish();
+      else this.#fail(BroadcastError.from(answer.error));
+    } catch (caught) {
+      // No answer in time fails the broadcast; anything else ended it while flushing, and the outcome says how.
+      this.#fail(toBroadcastError(caught));
     }
     return this.#outcome;
   }
@@ -283,7 +281,9 @@ export class BroadcastClient extends EventTarget {
       else this.#finish();
     });
     socket.on('connect', () => {
-      if (this.#state === 'reconnecting') this.#resumeBroadcast(socket);
+      if (this.#state === 'reconnecting') {
+        this.#reconnection.resume(socket, { sessionId: this.#sessionId!, resumeToken: this.#resumeToken! });
+      }
     });
     socket.on('connect_error', (error: ConnectError) => {
       // The server refused the connection (origin, rate limit, shutdown): socket.io stops retrying.
@@ -299,67 +299,25 @@ export class BroadcastClient extends EventTarget {
       }
       // socket.io reconnects by itself, unless it was the server that closed the connection.
       if (!socket.active) socket.connect();
-      if (!this.#reconnection) this.#startReconnecting(this.#destinationDown ?? (state as 'live' | 'paused'));
+      this.#reconnection.connectionLost(state === 'reconnecting' ? 'live' : state);
     });
     // The server reconnects its destination by itself; media keeps flowing (it skips what it cannot send).
     socket.on('destination-lost', (message) => {
       this.#emit('destination-lost', message);
       // Another destination still takes the broadcast, or the server gave up on this one: still on air.
       if ((message?.remaining ?? 0) > 0 || message?.retrying === false) return;
-      if (this.#state !== 'live' && this.#state !== 'paused') return;
-      this.#destinationDown = this.#state;
-      this.#setState('reconnecting');
+      this.#reconnection.destinationLost();
     });
     // The server's new ffmpeg must start at a keyframe: a new recording opens with one.
     socket.on('restart-recording', (ack) => {
-      const recorder = this.#recorder;
       const reply = typeof ack === 'function' ? ack : () => {};
-      if (!recorder || !this.#isRunning() || this.#state === 'stopping') return reply({ ok: false });
-      reply({ ok: true });
-      recorder
-        .restart()
-        .catch((caught: unknown) =>
-          this.#fail(
-            new BroadcastError(
-              'INVALID_MEDIA',
-              `The browser could not restart recording: ${caught instanceof Error ? caught.message : String(caught)}`,
-            ),
-          ),
-        );
+      this.#reconnection.restartRecording(this.#isRunning() ? this.#recorder : undefined, reply);
     });
     socket.on('destination-restored', (message) => {
       this.#emit('destination-restored', message);
-      const back = this.#destinationDown;
-      this.#destinationDown = undefined;
-      if (back && this.#state === 'reconnecting' && !this.#reconnection) this.#setState(back);
+      this.#reconnection.destinationRestored();
     });
     return socket;
-  }
-
-  /** The connection dropped while on air: recording goes on while socket.io reconnects, until the deadline. */
-  #startReconnecting(resumeTo: 'live' | 'paused'): void {
-    this.#sender.hold();
-    const timer = setTimeout(() => this.#fail(new BroadcastError('DISCONNECTED')), this.#options.resumeTimeoutMs);
-    this.#reconnection = { resumeTo, timer };
-    if (this.#state !== 'reconnecting') this.#setState('reconnecting');
-  }
-
-  /** On a new connection, asks the server for the broadcast back and sends what ffmpeg lacks. */
-  #resumeBroadcast(socket: ClientSocket): void {
-    const connection = this.#connection;
-    const request = { sessionId: this.#sessionId!, resumeToken: this.#resumeToken! };
-    socket.emit('resume', request, (answer: ResumeAck) => {
-      if (connection !== this.#connection) return;
-      if (!answer.ok) {
-        this.#fail(BroadcastError.from(answer.error));
-        return;
-      }
-      const { resumeTo, timer } = this.#reconnection!;
-      clearTimeout(timer);
-      this.#reconnection = undefined;
-      this.#setState(resumeTo);
-      this.#sender.resume(answer.lastSeq);
-    });
   }
 
   /** Waits for `step`, unless the broadcast ends first (then rejects with what ended it). */
@@ -414,9 +372,7 @@ export class BroadcastClient extends EventTarget {
     this.#socket?.removeAllListeners();
     this.#socket?.disconnect();
     this.#socket = undefined;
-    clearTimeout(this.#reconnection?.timer);
-    this.#reconnection = undefined;
-    this.#destinationDown = undefined;
+    this.#reconnection.clear();
     this.#sender.clear();
   }
 
@@ -434,26 +390,4 @@ export class BroadcastClient extends EventTarget {
 function toBroadcastError(caught: unknown): BroadcastError {
   if (caught instanceof BroadcastError) return caught;
   return new BroadcastError('INTERNAL', caught instanceof Error ? caught.message : String(caught));
-}
-
-/** The server's word that a destination took the broadcast, awaited by `start()`. */
-interface OnAir {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(error: BroadcastError): void;
-  /** Recording runs and the broadcast waits only for this. */
-  waiting: boolean;
-}
-
-function onAirSignal(): OnAir {
-  let settle!: Pick<OnAir, 'resolve' | 'reject'>;
-  const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-  // Nobody awaits it when the broadcast fails before recording starts.
-  promise.catch(() => {});
-  return { promise, ...settle, waiting: false };
-}
-
-/** Whether stats from a server without the `on-air` message show a destination publishing. */
-function showsOnAir(stats: BroadcastStats): boolean {
-  return stats.destinations ? stats.destinations.some((each) => each.state === 'live') : stats.durationMs > 0;
 }

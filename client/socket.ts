@@ -2,7 +2,7 @@
 // the server refuses it or does not answer.
 import { io, type Socket } from 'socket.io-client';
 import type { ResolvedOptions } from './options.js';
-import { BroadcastError, type ClientToServerEvents, type ServerToClientEvents } from './protocol.js';
+import { BroadcastError, type ClientToServerEvents, type ServerToClientEvents, type StartRequest } from './protocol.js';
 
 /** A socket.io socket speaking the broadcast protocol. */
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -44,4 +44,28 @@ export function connectError(error: ConnectError): BroadcastError {
 export function noReply(message: 'start' | 'stop', timeoutMs: number): BroadcastError {
   const seconds = Math.round(timeoutMs / 100) / 10;
   return new BroadcastError('INTERNAL', `The broadcast server did not answer \`${message}\` within ${seconds} s.`);
+}
+
+/**
+ * Sends `start` (with its request) or `stop` and resolves with the server's answer; rejects with
+ * {@link noReply} when none comes within `timeoutMs`. Never settles once `current()` is false when
+ * the answer (or the timeout) comes: the connection dropped meanwhile, and the drop is handled.
+ */
+export function ask<A>(
+  socket: ClientSocket,
+  message: 'start' | 'stop',
+  request: StartRequest | undefined,
+  timeoutMs: number,
+  current: () => boolean,
+): Promise<A> {
+  return new Promise<A>((resolve, reject) => {
+    const answered = (error: Error | null, answer: A) => {
+      if (!current()) return;
+      if (error) reject(noReply(message, timeoutMs));
+      else resolve(answer);
+    };
+    const timed = socket.timeout(timeoutMs) as unknown as { emit(event: string, ...args: unknown[]): void };
+    if (request === undefined) timed.emit(message, answered);
+    else timed.emit(message, request, answered);
+  });
 }
