@@ -2,118 +2,17 @@
 // keyframe every 2 s and on request) and AAC (where AudioEncoder has it) or Opus, written live
 // into Matroska and handed out in chunks every `timeslice`, like the MediaRecorder recorder.
 import { BroadcastError } from '../protocol.js';
-import { audioFrames, opusPackets, readsRawAudio, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
-import { MatroskaWriter, type MatroskaAudioTrack } from './matroska-writer.js';
+import { audioFrames, opusPackets, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
+import { MatroskaWriter } from './matroska-writer.js';
 import type { RecorderOptions, TrackKind } from './media-recorder.js';
+import { audioSetup, blackFrame, blackPixels, videoConfig, type AudioSetup } from './webcodecs-config.js';
+
+export { avcCodec, canEncodeH264 } from './webcodecs-config.js';
 
 /** Viewers can only join a stream at a keyframe, so one every 2 s keeps joining quick. */
 const KEYFRAME_INTERVAL_US = 2_000_000;
 /** Frames waiting in the encoder beyond which new ones are dropped: the encoder cannot keep up. */
 const MAX_ENCODE_QUEUE = 4;
-/** How long a test encode may take before H.264 counts as not working. */
-const PROBE_TIMEOUT_MS = 3_000;
-
-/** The audio WebCodecs can make for a recording, best first: AAC the server copies, else Opus it encodes. */
-const AUDIO_CODECS = [
-  { codec: 'aac', webCodecs: 'mp4a.40.2', mime: 'mp4a.40.2' },
-  { codec: 'opus', webCodecs: 'opus', mime: 'opus' },
-] as const;
-
-/**
- * The H.264 codec string for a picture of this size: Constrained Baseline at the lowest level
- * whose frame size (in 16×16 macroblocks) holds it: 3.1 (720p), 4.0 (1080p), 5.1, 5.2.
- */
-export function avcCodec(width: number, height: number): string {
-  const macroblocks = Math.ceil(width / 16) * Math.ceil(height / 16);
-  const level = macroblocks <= 3_600 ? 0x1f : macroblocks <= 8_192 ? 0x28 : macroblocks <= 22_080 ? 0x33 : 0x34;
-  return `avc1.42e0${level.toString(16)}`;
-}
-
-/** The track's frame size, even (4:2:0 needs it), or 1280×720 when the browser does not say. */
-function videoSize(track: MediaStreamTrack): { width: number; height: number } {
-  const { width = 1280, height = 720 } = track.getSettings();
-  return { width: width & ~1, height: height & ~1 };
-}
-
-function videoConfig(track: MediaStreamTrack, options: RecorderOptions): VideoEncoderConfig {
-  const { width, height } = videoSize(track);
-  return {
-    codec: avcCodec(width, height),
-    width,
-    height,
-    bitrate: options.videoBitsPerSecond,
-    bitrateMode: 'constant',
-    latencyMode: 'realtime',
-    framerate: track.getSettings().frameRate ?? 30,
-    avc: { format: 'avc' },
-  };
-}
-
-/**
- * Whether this browser encodes H.264 at this track's size: the config is supported *and* a
- * frame comes out (some Linux Firefox builds accept the config, then fail on the first frame).
- */
-export async function canEncodeH264(track: MediaStreamTrack, options: RecorderOptions): Promise<boolean> {
-  if (typeof VideoEncoder === 'undefined') return false;
-  const config = videoConfig(track, options);
-  try {
-    if (!(await VideoEncoder.isConfigSupported(config)).supported) return false;
-  } catch {
-    return false;
-  }
-  return new Promise<boolean>((resolve) => {
-    const done = (works: boolean): void => {
-      clearTimeout(timer);
-      if (encoder.state !== 'closed') encoder.close();
-      resolve(works);
-    };
-    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
-    const encoder = new VideoEncoder({
-      output: (_chunk, metadata) => done(metadata?.decoderConfig?.description !== undefined),
-      error: () => done(false),
-    });
-    try {
-      encoder.configure(config);
-      const frame = blackFrame(blackPixels(config.width, config.height), config.width, config.height, 0);
-      encoder.encode(frame, { keyFrame: true });
-      frame.close();
-      void encoder.flush().catch(() => done(false));
-    } catch {
-      done(false);
-    }
-  });
-}
-
-/**
- * How a sound track is encoded: with AudioEncoder (AAC where the browser has it, else Opus) where
- * raw audio can be read; else (`config` absent) as Opus by an audio-only MediaRecorder.
- */
-interface AudioSetup {
-  config?: AudioEncoderConfig;
-  track: MatroskaAudioTrack;
-  mime: string;
-}
-
-async function audioSetup(track: MediaStreamTrack, options: RecorderOptions): Promise<AudioSetup> {
-  const settings = track.getSettings();
-  const channels = Math.min(Math.max(settings.channelCount ?? 2, 1), 2);
-  if (!readsRawAudio()) {
-    if (MediaRecorder.isTypeSupported('audio/webm;codecs=opus'))
-      return { mime: 'opus', track: { codec: 'opus', sampleRate: 48_000, channels } };
-    throw new BroadcastError('INVALID_MEDIA', 'This browser can read no audio for WebCodecs.');
-  }
-  for (const { codec, webCodecs, mime } of AUDIO_CODECS) {
-    // AAC encoders take 44.1 or 48 kHz; Opus always runs at 48 kHz.
-    const sampleRate = codec === 'aac' && settings.sampleRate === 44_100 ? 44_100 : 48_000;
-    const config: AudioEncoderConfig = { codec: webCodecs, sampleRate, numberOfChannels: channels, bitrate: options.audioBitsPerSecond };
-    try {
-      if ((await AudioEncoder.isConfigSupported(config)).supported) return { config, mime, track: { codec, sampleRate, channels } };
-    } catch {
-      // Not this codec.
-    }
-  }
-  throw new BroadcastError('INVALID_MEDIA', 'This browser encodes neither AAC nor Opus with WebCodecs.');
-}
 
 /**
  * Records with WebCodecs into live Matroska. Pausing or muting replaces the frames with black
@@ -391,16 +290,6 @@ export class WebCodecsRecorder {
     this.#restarted?.();
     this.#restarted = undefined;
   }
-}
-
-/** A black I420 picture: Y 16, U and V 128 (studio range). */
-function blackPixels(width: number, height: number): Uint8Array {
-  const luma = width * height;
-  return new Uint8Array(luma * 1.5).fill(16, 0, luma).fill(128, luma);
-}
-
-function blackFrame(pixels: Uint8Array, width: number, height: number, timestamp: number): VideoFrame {
-  return new VideoFrame(pixels, { format: 'I420', codedWidth: width, codedHeight: height, timestamp });
 }
 
 function bytesOf(source: AllowSharedBufferSource): Uint8Array {

@@ -1,0 +1,122 @@
+// What the WebCodecs recorder asks of the browser's encoders: the H.264 configuration for a track
+// (and a test encode, since a supported configuration may still fail on its first frames), and the
+// audio codec to use, AAC where the browser encodes it, else Opus.
+import { BroadcastError } from '../protocol.js';
+import { readsRawAudio } from './frame-sources.js';
+import type { MatroskaAudioTrack } from './matroska-writer.js';
+import type { RecorderOptions } from './media-recorder.js';
+
+/** How long a test encode may take before H.264 counts as not working. */
+const PROBE_TIMEOUT_MS = 3_000;
+
+/** The audio WebCodecs can make for a recording, best first: AAC the server copies, else Opus it encodes. */
+const AUDIO_CODECS = [
+  { codec: 'aac', webCodecs: 'mp4a.40.2', mime: 'mp4a.40.2' },
+  { codec: 'opus', webCodecs: 'opus', mime: 'opus' },
+] as const;
+
+/**
+ * The H.264 codec string for a picture of this size: Constrained Baseline at the lowest level
+ * whose frame size (in 16×16 macroblocks) holds it: 3.1 (720p), 4.0 (1080p), 5.1, 5.2.
+ */
+export function avcCodec(width: number, height: number): string {
+  const macroblocks = Math.ceil(width / 16) * Math.ceil(height / 16);
+  const level = macroblocks <= 3_600 ? 0x1f : macroblocks <= 8_192 ? 0x28 : macroblocks <= 22_080 ? 0x33 : 0x34;
+  return `avc1.42e0${level.toString(16)}`;
+}
+
+/** The track's frame size, even (4:2:0 needs it), or 1280×720 when the browser does not say. */
+function videoSize(track: MediaStreamTrack): { width: number; height: number } {
+  const { width = 1280, height = 720 } = track.getSettings();
+  return { width: width & ~1, height: height & ~1 };
+}
+
+export function videoConfig(track: MediaStreamTrack, options: RecorderOptions): VideoEncoderConfig {
+  const { width, height } = videoSize(track);
+  return {
+    codec: avcCodec(width, height),
+    width,
+    height,
+    bitrate: options.videoBitsPerSecond,
+    bitrateMode: 'constant',
+    latencyMode: 'realtime',
+    framerate: track.getSettings().frameRate ?? 30,
+    avc: { format: 'avc' },
+  };
+}
+
+/**
+ * Whether this browser encodes H.264 at this track's size: the config is supported *and* a
+ * frame comes out (some Linux Firefox builds accept the config, then fail on the first frame).
+ */
+export async function canEncodeH264(track: MediaStreamTrack, options: RecorderOptions): Promise<boolean> {
+  if (typeof VideoEncoder === 'undefined') return false;
+  const config = videoConfig(track, options);
+  try {
+    if (!(await VideoEncoder.isConfigSupported(config)).supported) return false;
+  } catch {
+    return false;
+  }
+  return new Promise<boolean>((resolve) => {
+    const done = (works: boolean): void => {
+      clearTimeout(timer);
+      if (encoder.state !== 'closed') encoder.close();
+      resolve(works);
+    };
+    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
+    const encoder = new VideoEncoder({
+      output: (_chunk, metadata) => done(metadata?.decoderConfig?.description !== undefined),
+      error: () => done(false),
+    });
+    try {
+      encoder.configure(config);
+      const frame = blackFrame(blackPixels(config.width, config.height), config.width, config.height, 0);
+      encoder.encode(frame, { keyFrame: true });
+      frame.close();
+      void encoder.flush().catch(() => done(false));
+    } catch {
+      done(false);
+    }
+  });
+}
+
+/**
+ * How a sound track is encoded: with AudioEncoder (AAC where the browser has it, else Opus) where
+ * raw audio can be read; else (`config` absent) as Opus by an audio-only MediaRecorder.
+ */
+export interface AudioSetup {
+  config?: AudioEncoderConfig;
+  track: MatroskaAudioTrack;
+  mime: string;
+}
+
+export async function audioSetup(track: MediaStreamTrack, options: RecorderOptions): Promise<AudioSetup> {
+  const settings = track.getSettings();
+  const channels = Math.min(Math.max(settings.channelCount ?? 2, 1), 2);
+  if (!readsRawAudio()) {
+    if (MediaRecorder.isTypeSupported('audio/webm;codecs=opus'))
+      return { mime: 'opus', track: { codec: 'opus', sampleRate: 48_000, channels } };
+    throw new BroadcastError('INVALID_MEDIA', 'This browser can read no audio for WebCodecs.');
+  }
+  for (const { codec, webCodecs, mime } of AUDIO_CODECS) {
+    // AAC encoders take 44.1 or 48 kHz; Opus always runs at 48 kHz.
+    const sampleRate = codec === 'aac' && settings.sampleRate === 44_100 ? 44_100 : 48_000;
+    const config: AudioEncoderConfig = { codec: webCodecs, sampleRate, numberOfChannels: channels, bitrate: options.audioBitsPerSecond };
+    try {
+      if ((await AudioEncoder.isConfigSupported(config)).supported) return { config, mime, track: { codec, sampleRate, channels } };
+    } catch {
+      // Not this codec.
+    }
+  }
+  throw new BroadcastError('INVALID_MEDIA', 'This browser encodes neither AAC nor Opus with WebCodecs.');
+}
+
+/** A black I420 picture: Y 16, U and V 128 (studio range). */
+export function blackPixels(width: number, height: number): Uint8Array {
+  const luma = width * height;
+  return new Uint8Array(luma * 1.5).fill(16, 0, luma).fill(128, luma);
+}
+
+export function blackFrame(pixels: Uint8Array, width: number, height: number, timestamp: number): VideoFrame {
+  return new VideoFrame(pixels, { format: 'I420', codedWidth: width, codedHeight: height, timestamp });
+}
