@@ -1,7 +1,7 @@
 // `npm run build` writes custom-elements.json from the element's JSDoc header: editors, framework
 // wrappers and the README's tables (test/docs/readme-tables.test.ts) read it.
 export default {
-  globs: ['client/element/rtmp-broadcaster.component.ts', 'client/element/rtmp-broadcaster.ts'],
+  globs: ['client/element/rtmp-broadcaster.attributes.ts', 'client/element/rtmp-broadcaster.component.ts', 'client/element/rtmp-broadcaster.ts'],
   outdir: '.',
   litelement: true,
   plugins: [

@@ -22,7 +22,10 @@ export function renderElementTables(manifest) {
     .find((declaration) => declaration.customElement && declaration.tagName === 'rtmp-broadcaster');
   if (!element) throw new Error('custom-elements.json describes no <rtmp-broadcaster>: run `cem analyze` first.');
   const isPublic = (member) => !member.static && (member.privacy ?? 'public') === 'public' && !member.name.startsWith('#');
-  const fields = (element.members ?? []).filter((member) => member.kind === 'field' && isPublic(member));
+  // What a page sets first (declared in rtmp-broadcaster.attributes.ts), then what it reads.
+  const fields = (element.members ?? [])
+    .filter((member) => member.kind === 'field' && isPublic(member))
+    .sort((a, b) => Number(Boolean(a.readonly)) - Number(Boolean(b.readonly)));
   const methods = (element.members ?? []).filter((member) => member.kind === 'method' && isPublic(member));
   // Attributes with no property of their own, such as the global `lang`.
   const bare = (element.attributes ?? []).filter((attribute) => !attribute.fieldName);

@@ -1,20 +1,16 @@
 // The <rtmp-broadcaster> element: opens the camera or the screen, shows a preview, and broadcasts
 // it through a BroadcastClient, whose events it re-dispatches under its own names.
-import { html, LitElement, nothing } from 'lit';
-import { property, query, state } from 'lit/decorators.js';
+import { html, nothing } from 'lit';
+import { query, state } from 'lit/decorators.js';
 import { BroadcastClient, type BroadcastState } from '../broadcast-client.js';
 import { BroadcastError, type BroadcastStats } from '../protocol.js';
 import { DevicePickerController } from './device-picker.controller.js';
 import { LevelMeterController } from './level-meter.controller.js';
 import { MediaSourceController, mediaError, type BroadcastSource } from './media-source.controller.js';
-import {
-  stringsFor,
-  type ErrorMessageKey,
-  type RtmpBroadcasterStrings,
-  type RtmpBroadcasterStringsOverride,
-} from './rtmp-broadcaster.strings.js';
+import { stringsFor, type ErrorMessageKey, type RtmpBroadcasterStrings } from './rtmp-broadcaster.strings.js';
 import type { RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
-import { checkMedia, clientOptions, destinationList } from './rtmp-broadcaster.options.js';
+import { RtmpBroadcasterAttributes } from './rtmp-broadcaster.attributes.js';
+import { checkMedia, clientOptions } from './rtmp-broadcaster.options.js';
 import styles from './rtmp-broadcaster.styles.js';
 import { isOnAir, isRunning, renderControls, type ErrorLine } from './rtmp-broadcaster.view.js';
 
@@ -22,39 +18,16 @@ export type { BroadcastSource };
 export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
 
 /**
- * Without `controls` it shows only the preview and the page drives it with `start()`, `pause()`,
- * `resume()` and `stop()`; with `controls` it adds buttons, a status line and the error message.
- * Audio is on unless the boolean `no-audio` attribute is present (HTML boolean attributes can
- * only switch something on, so the off switch is the attribute).
- *
- * The read-only `state` is reflected to the `state` attribute, beside the boolean attributes
- * `live` (live, paused or reconnecting: on air), `connecting` and `error`, for CSS such as
- * `rtmp-broadcaster[live]`. After a network drop the state is `reconnecting` and `live` stays set:
- * the destination is still publishing and recording goes on; the broadcast returns to live or
- * paused once the server takes it back, or ends with `rtmp-error` (the server's refusal, or
- * `DISCONNECTED` after 10 s).
- * Meanwhile it cannot be paused or resumed (the button is disabled); `stop()` waits for it to be
- * back, then stops.
- *
- * Its words follow the `lang` attribute of the element or its closest ancestor (English, French),
- * and the `strings` property overrides any of them; the error line explains every error code and
- * says what to do next. With `controls` it also shows a microphone level meter and camera and
- * microphone pickers, which list the devices with their names once the browser has granted access
- * and remember the choice in localStorage (it applies from the next start).
- *
- * While on air, `controls` adds two toggle buttons (`aria-pressed`): one mutes the microphone and
- * one hides the video, so silence or black frames go out while the broadcast stays on air; the
- * preview keeps showing the camera, dimmed. The page does the same with the reflected
- * `audio-muted` and `video-muted` attributes (or properties), which also apply from the start of
- * a broadcast; a press of either button fires `rtmp-mutechange`.
- *
- * A green room comes first if the page wants it: `preview()` (or the Preview button, or the
- * `autopreview` attribute) opens the camera or screen and the microphone and shows them, with the
- * meter and the pickers, sending nothing; `start()` then broadcasts the same tracks. The boolean
- * `previewing` attribute is set meanwhile.
- *
- * Tracks the element opened are stopped when the broadcast ends or the element leaves the page
- * (which also stops the broadcast); a page-provided `stream` is left alone.
+ * Without `controls` it shows only the preview and the page drives it with `preview()`, `start()`,
+ * `pause()`, `resume()` and `stop()`; with `controls` it adds the buttons (a green room first, then
+ * one Go live / End broadcast toggle, pause, and mute toggles while on air), a status line, the
+ * microphone meter, device pickers and an error line that says what to do next, in the language of
+ * `lang` (English, French). The state is reflected to the `state` attribute and the boolean
+ * `live`, `connecting`, `error` and `previewing` attributes, for CSS. After a network drop it is
+ * `reconnecting` (still on air) until the server takes the broadcast back or it ends with
+ * `rtmp-error`. Tracks the element opened are stopped when the broadcast ends or the element leaves
+ * the page (which also stops the broadcast); a page-provided `stream` is left alone. The whole
+ * story, with pictures: docs/element.md.
  *
  * @summary Broadcasts the camera or the screen to YouTube, Twitch or any RTMP ingest, through a BroadcastServer.
  *
@@ -104,74 +77,8 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  * @cssproperty [--rtmp-broadcaster-font = 0.875rem/1.4 system-ui, sans-serif] - The font shorthand.
  * @cssproperty [--rtmp-broadcaster-aspect-ratio = 16 / 9] - The preview's aspect ratio.
  */
-export class RtmpBroadcaster extends LitElement {
+export class RtmpBroadcaster extends RtmpBroadcasterAttributes {
   static override styles = styles;
-
-  /** URL of the BroadcastServer; the page's own origin when absent. */
-  @property() server?: string;
-
-  /** Where to broadcast; several destinations separated by spaces (a URL has none) go out at once. The server uses them only if its allow-list admits each, or its start hook sets them. */
-  @property({ attribute: 'rtmp-url', converter: { fromAttribute: destinationList } }) rtmpUrl?: string | string[];
-
-  /** What `start()` opens: `camera` (getUserMedia), `screen` (getDisplayMedia, with the microphone) or `none` (use `stream`). */
-  @property() source: BroadcastSource = 'camera';
-
-  /** Opens no microphone, so the camera or the screen goes out silent (a page-provided `stream` goes out as it is). */
-  @property({ attribute: 'no-audio', type: Boolean }) noAudio = false;
-
-  /** Video bitrate in bits per second (client default 2 500 000). */
-  @property({ attribute: 'video-bitrate', type: Number }) videoBitrate?: number;
-
-  /** Audio bitrate in bits per second (client default 128 000). */
-  @property({ attribute: 'audio-bitrate', type: Number }) audioBitrate?: number;
-
-  /** Frames per second asked of the camera or screen, and of the output when the server transcodes (default 30). */
-  @property({ type: Number }) framerate?: number;
-
-  /** AAC sample rate of the output in Hz: 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100 or 48000 (default: the server's, 44 100 unless its operator chose another). */
-  @property({ attribute: 'audio-sample-rate', type: Number }) audioSampleRate?: number;
-
-  /** Ideal capture width in pixels. */
-  @property({ type: Number }) width = 1280;
-
-  /** Ideal capture height in pixels. */
-  @property({ type: Number }) height = 720;
-
-  /** Milliseconds of media per chunk sent to the server (client default 200). */
-  @property({ type: Number }) timeslice?: number;
-
-  /**
-   * Sends silence instead of the microphone, keeping the broadcast on air; at once while live,
-   * else from the next start. The page's own track and the preview are untouched.
-   */
-  @property({ attribute: 'audio-muted', type: Boolean, reflect: true }) audioMuted = false;
-
-  /**
-   * Sends black frames instead of the camera or screen, keeping the broadcast on air; at once
-   * while live, else from the next start. The preview keeps showing the camera, dimmed.
-   */
-  @property({ attribute: 'video-muted', type: Boolean, reflect: true }) videoMuted = false;
-
-  /** Shows the buttons, the status line and the error message under the preview. */
-  @property({ type: Boolean, reflect: true }) controls = false;
-
-  /** Opens the green room (`preview()`) as soon as the element is on the page. */
-  @property({ type: Boolean }) autopreview = false;
-
-  /** socket.io handshake `auth`, which the server's hooks see: tokens go here. Property only. */
-  @property({ attribute: false }) auth?: Record<string, unknown>;
-
-  /**
-   * A MediaStream to broadcast instead of opening the camera or screen (with `source="none"`, or
-   * any source). Property only. The element never stops its tracks: they belong to the page.
-   */
-  @property({ attribute: false }) stream?: MediaStream;
-
-  /**
-   * Overrides some of the element's words (`{ start: 'Go live', errors: { UNAUTHORIZED: '…' } }`),
-   * on top of the language's. Property only.
-   */
-  @property({ attribute: false }) strings?: RtmpBroadcasterStringsOverride;
 
   @state() private broadcastState: BroadcastState = 'idle';
   @state() private stats?: BroadcastStats;
@@ -456,10 +363,6 @@ export class RtmpBroadcaster extends LitElement {
     this.#emit('rtmp-mutechange', { audioMuted: this.audioMuted, videoMuted: this.videoMuted });
   }
 
-  #onStopClick(): void {
-    void this.stop().catch(() => {});
-  }
-
   override render() {
     const state = this.broadcastState;
     return html`
@@ -484,7 +387,7 @@ export class RtmpBroadcaster extends LitElement {
                   preview: () => void this.#onPreviewClick(),
                   start: () => this.#onStartClick(),
                   pause: () => this.#onPauseClick(),
-                  stop: () => this.#onStopClick(),
+                  stop: () => void this.stop().catch(() => {}),
                   mute: (kind) => this.#onMuteClick(kind),
                 },
               })
