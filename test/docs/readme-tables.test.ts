@@ -27,7 +27,9 @@ interface Declaration {
 const manifest = JSON.parse(readFileSync(new URL('../../custom-elements.json', import.meta.url), 'utf8')) as {
   modules: { declarations?: Declaration[] }[];
 };
-const element = manifest.modules.flatMap((module) => module.declarations ?? []).find((declaration) => declaration.customElement);
+const element = manifest.modules
+  .flatMap((module) => module.declarations ?? [])
+  .find((declaration) => declaration.customElement && declaration.tagName === 'rtmp-broadcaster');
 const section = readFileSync(new URL('../../docs/element.md', import.meta.url), 'utf8');
 
 test('the manifest describes <rtmp-broadcaster>', () => {
