@@ -13,6 +13,7 @@ import { parseMimeType } from './ffmpeg/args.js';
 import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
 import { launchBroadcast } from './launch.js';
 import type { BroadcastServerEvents } from './server-events.js';
+import { broadcastParser } from './output-budget.js';
 import { StreamSlots } from './stream-slots.js';
 import { recordingPath, runHook, runStartHook, type BroadcastSocket, type ErrorContext, type HookContext } from './hooks.js';
 import { createLogger, type Logger } from './logger.js';
@@ -63,6 +64,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       // socket.io silently dropping the connection.
       maxHttpBufferSize: this.#settings.maxChunkBytes + 1024 * 1024,
       perMessageDeflate: false,
+      // One binary attachment per message (a chunk): socket.io would hold up to ten of a message that never completes.
+      parser: broadcastParser,
       ...(options.cors ? { cors: options.cors } : options.allowedOrigins ? { cors: { origin: corsOrigin(options.allowedOrigins) } } : {}),
       ...options.socketio,
     });

@@ -6,6 +6,7 @@ import type { Broadcast } from './broadcast.js';
 import { describe, toBroadcastError } from './errors.js';
 import type { BroadcastSocket, ErrorContext, HookContext } from './hooks.js';
 import type { Logger } from './logger.js';
+import { MAX_UNSENT_BYTES, unsentBytes } from './output-budget.js';
 
 /** What a connection needs of its server. */
 export interface ConnectionHost {
@@ -45,6 +46,8 @@ export class Connection {
   #broadcast: Broadcast | undefined;
   /** A start is under way (hooks, admission, spawning). */
   #starting = false;
+  /** Closed by the server for not reading: nothing to resume. */
+  #dropped = false;
 
   constructor(socket: BroadcastSocket, host: ConnectionHost) {
     this.#socket = socket;
@@ -56,6 +59,20 @@ export class Connection {
     socket.on('stop', (...args: unknown[]) => void this.#onStop(payloadAndReply<Ack>(args)[1]));
     socket.on('resume', (...args: unknown[]) => this.#onResume(...payloadAndReply<ResumeAck>(args)));
     socket.on('disconnect', (reason) => this.#onDisconnect(reason));
+    // Each message is answered: a client that sends and never reads piles the answers up here.
+    socket.use((_packet, next) => (unsentBytes(socket) > MAX_UNSENT_BYTES ? this.#dropUnread() : next()));
+  }
+
+  /** Closes a connection whose client does not read what it is sent; its broadcast ends at once. */
+  #dropUnread(): void {
+    if (this.#dropped) return;
+    this.#dropped = true;
+    const waiting = Math.round(unsentBytes(this.#socket) / 1024);
+    const message = `The connection was closed: ${waiting} KB of replies were waiting for a client that does not read them.`;
+    this.#fail(new BroadcastError('BUFFER_FULL', message), { sessionId: this.#broadcast?.id });
+    this.#socket.disconnect(true);
+    // engine.io would hold the unread replies until they drain, which they never do: they go with the TCP connection.
+    this.#socket.request.socket.destroy();
   }
 
   get #running(): boolean {
@@ -179,7 +196,7 @@ export class Connection {
 
   /** A lost connection may come back within the resume window; a client that disconnected on purpose will not. */
   #onDisconnect(reason: string): void {
-    const explicit = reason === 'client namespace disconnect';
+    const explicit = reason === 'client namespace disconnect' || this.#dropped;
     this.#broadcast?.detach(this.#socket, explicit ? 0 : this.#host.resumeWindowMs());
   }
 }
