@@ -19,7 +19,7 @@ import { recordingPath, runHook, runStartHook, type BroadcastSocket, type ErrorC
 import { createLogger, type Logger } from './logger.js';
 import { resolveSettings, type BroadcastServerOptions, type Settings } from './options.js';
 import { corsOrigin, isAllowedOrigin, originsFromCors, type AllowedOrigins } from './origin.js';
-import { RateLimiter } from './rate-limit.js';
+import { connectionGate, RateLimiter } from './rate-limit.js';
 import { chooseDestinations, planStart } from './start-plan.js';
 import { redactDestination } from './destination.js';
 import { validateStartRequest } from './validate.js';
@@ -68,6 +68,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       parser: broadcastParser,
       ...(options.cors ? { cors: options.cors } : options.allowedOrigins ? { cors: { origin: corsOrigin(options.allowedOrigins) } } : {}),
       ...options.socketio,
+      allowRequest: connectionGate(this.#settings.maxConnectionsPerMinute, options.socketio?.allowRequest),
     });
     this.#host = {
       log: this.#log,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { io as connect } from 'socket.io-client';
+import { io as connect, Manager } from 'socket.io-client';
 import type { BroadcastServerOptions } from '../../server/index.js';
 import { isAllowedOrigin } from '../../server/origin.js';
 import { RateLimiter } from '../../server/rate-limit.js';
@@ -94,6 +94,24 @@ describe('per-address limits', () => {
       const results = [];
       for (let i = 0; i < 4; i++) results.push(await connectFrom(stack.origin));
       assert.deepEqual(results, ['connected', 'connected', 'connected', 'RATE_LIMITED']);
+    });
+  });
+
+  test('maxConnectionsPerMinute counts connections that never join the namespace: past twice the limit (at least the limit + 10) they are refused', async () => {
+    await withStack({ maxConnectionsPerMinute: 5 }, async (stack) => {
+      const managers: Manager[] = [];
+      const outcomes: string[] = [];
+      try {
+        for (let i = 0; i < 20; i++) {
+          // An engine.io connection alone: it never sends the namespace's CONNECT, so the namespace's check never runs.
+          const manager = new Manager(stack.origin, { transports: ['websocket'], reconnection: false, autoConnect: false });
+          managers.push(manager);
+          outcomes.push(await new Promise<string>((resolve) => manager.open((error) => resolve(error ? 'refused' : 'open'))));
+        }
+      } finally {
+        for (const manager of managers) manager.engine?.close();
+      }
+      assert.deepEqual(outcomes, [...Array(15).fill('open'), ...Array(5).fill('refused')]);
     });
   });
 
