@@ -3,20 +3,15 @@
 import { html, LitElement, nothing } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { BroadcastClient, type BroadcastState } from '../broadcast-client.js';
-import { BroadcastError, type BroadcastStats } from '../protocol.js';
+import { BroadcastError } from '../protocol.js';
+import { BroadcastController } from './controllers/broadcast.controller.js';
 import { DevicePickerController } from './device-picker.controller.js';
 import { LevelMeterController } from './level-meter.controller.js';
 import { MediaSourceController, mediaError, type BroadcastSource } from './media-source.controller.js';
-import {
-  stringsFor,
-  type ErrorMessageKey,
-  type RtmpBroadcasterStrings,
-  type RtmpBroadcasterStringsOverride,
-} from './rtmp-broadcaster.strings.js';
-import type { RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
+import { stringsOf, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
 import { checkMedia, clientOptions, destinationList } from './rtmp-broadcaster.options.js';
 import styles from './rtmp-broadcaster.styles.js';
-import { isOnAir, isRunning, renderControls, type ErrorLine } from './rtmp-broadcaster.view.js';
+import { isRunning, renderControls } from './rtmp-broadcaster.view.js';
 
 export type { BroadcastSource };
 export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
@@ -140,16 +135,10 @@ export class RtmpBroadcaster extends LitElement {
   /** Milliseconds of media per chunk sent to the server (client default 200). */
   @property({ type: Number }) timeslice?: number;
 
-  /**
-   * Sends silence instead of the microphone, keeping the broadcast on air; at once while live,
-   * else from the next start. The page's own track and the preview are untouched.
-   */
+  /** Sends silence instead of the microphone, keeping the broadcast on air; at once while live, else from the next start. The page's own track and the preview are untouched. */
   @property({ attribute: 'audio-muted', type: Boolean, reflect: true }) audioMuted = false;
 
-  /**
-   * Sends black frames instead of the camera or screen, keeping the broadcast on air; at once
-   * while live, else from the next start. The preview keeps showing the camera, dimmed.
-   */
+  /** Sends black frames instead of the camera or screen, keeping the broadcast on air; at once while live, else from the next start. The preview keeps showing the camera, dimmed. */
   @property({ attribute: 'video-muted', type: Boolean, reflect: true }) videoMuted = false;
 
   /** Shows the buttons, the status line and the error message under the preview. */
@@ -161,23 +150,12 @@ export class RtmpBroadcaster extends LitElement {
   /** socket.io handshake `auth`, which the server's hooks see: tokens go here. Property only. */
   @property({ attribute: false }) auth?: Record<string, unknown>;
 
-  /**
-   * A MediaStream to broadcast instead of opening the camera or screen (with `source="none"`, or
-   * any source). Property only. The element never stops its tracks: they belong to the page.
-   */
+  /** A MediaStream to broadcast instead of opening the camera or screen (with `source="none"`, or any source). Property only. The element never stops its tracks: they belong to the page. */
   @property({ attribute: false }) stream?: MediaStream;
 
-  /**
-   * Overrides some of the element's words (`{ start: 'Go live', errors: { UNAUTHORIZED: '…' } }`),
-   * on top of the language's. Property only.
-   */
+  /** Overrides some of the element's words (`{ start: 'Go live', errors: { UNAUTHORIZED: '…' } }`), on top of the language's. Property only. */
   @property({ attribute: false }) strings?: RtmpBroadcasterStringsOverride;
 
-  @state() private broadcastState: BroadcastState = 'idle';
-  @state() private stats?: BroadcastStats;
-  /** The sum of the bitrates reported while on air and their count, for the end summary's average. */
-  #bitrates = { sum: 0, count: 0 };
-  @state() private errorLine?: ErrorLine;
   /** What the preview shows: the green room's camera, then what the broadcast records. */
   @state() private broadcastStream?: MediaStream;
   /** In the green room: the camera or screen is open and nothing goes to the server. */
@@ -185,7 +163,11 @@ export class RtmpBroadcaster extends LitElement {
 
   @query('video', true) private previewVideo!: HTMLVideoElement;
 
-  #client: BroadcastClient | undefined;
+  /** The broadcast: its client, state, figures and error line. */
+  readonly #broadcast = new BroadcastController(this, () => {
+    this.#media.release();
+    this.broadcastStream = undefined;
+  });
   /** The camera or screen the element opened itself; its tracks are stopped when the broadcast ends. */
   readonly #media = new MediaSourceController(this, () => this);
   readonly #meter = new LevelMeterController(this);
@@ -200,12 +182,12 @@ export class RtmpBroadcaster extends LitElement {
 
   /** Where the broadcast is in its life; reflected to the `state` attribute. */
   get state(): BroadcastState {
-    return this.broadcastState;
+    return this.#broadcast.state;
   }
 
   /** The BroadcastClient of the current (or last) broadcast, once one started. */
   get client(): BroadcastClient | undefined {
-    return this.#client;
+    return this.#broadcast.client;
   }
 
   /** In the green room: the preview shows the camera (or screen) and microphone; nothing is sent. */
@@ -221,19 +203,19 @@ export class RtmpBroadcaster extends LitElement {
    * naming a wrong attribute. Does nothing while a broadcast runs.
    */
   async preview(): Promise<void> {
-    if (isRunning(this.broadcastState)) return;
+    if (isRunning(this.#broadcast.state)) return;
     checkMedia(this);
-    this.errorLine = undefined;
+    this.#broadcast.showError(undefined);
     try {
       const stream = this.stream ?? (await this.#media.open());
-      if (!this.isConnected || isRunning(this.broadcastState)) return;
+      if (!this.isConnected || isRunning(this.#broadcast.state)) return;
       this.broadcastStream = stream;
       this.#setPreviewing(true);
       // Labels come with the permission the stream just got.
       void this.#devices.refresh();
     } catch (caught) {
       const error = mediaError(this.source, caught);
-      this.errorLine = { code: error.code, mediaFailure: (caught as Error | undefined)?.name, message: error.message };
+      this.#broadcast.showError({ code: error.code, mediaFailure: (caught as Error | undefined)?.name, message: error.message });
       throw error;
     }
   }
@@ -245,7 +227,7 @@ export class RtmpBroadcaster extends LitElement {
    * `rtmp-error`), or at once with a TypeError naming a wrong attribute or option.
    */
   start(): Promise<void> {
-    if (isRunning(this.broadcastState)) return Promise.reject(new BroadcastError('ALREADY_STARTED'));
+    if (isRunning(this.#broadcast.state)) return Promise.reject(new BroadcastError('ALREADY_STARTED'));
     let client: BroadcastClient;
     try {
       checkMedia(this);
@@ -256,7 +238,7 @@ export class RtmpBroadcaster extends LitElement {
     // Caught before connecting: a URL pasted without its scheme is the most common slip.
     if ([this.rtmpUrl ?? []].flat().some((url) => !/^rtmps?:\/\//i.test(url))) {
       const error = new BroadcastError('INVALID_REQUEST', 'The stream URL must start with rtmp:// or rtmps://.');
-      this.#fail(error, undefined, 'MISSING_SCHEME');
+      this.#broadcast.fail(error, undefined, 'MISSING_SCHEME');
       return Promise.reject(error);
     }
     return this.#start(client);
@@ -264,12 +246,12 @@ export class RtmpBroadcaster extends LitElement {
 
   /** Sends black frames and silence instead of the stream; the broadcast stays on air. */
   pause(): void {
-    this.#currentClient('paused').pause();
+    this.#broadcast.current('paused').pause();
   }
 
   /** Sends the stream again after `pause()`. */
   resume(): void {
-    this.#currentClient('resumed').resume();
+    this.#broadcast.current('resumed').resume();
   }
 
   /**
@@ -279,12 +261,11 @@ export class RtmpBroadcaster extends LitElement {
   async stop(): Promise<void> {
     // While the camera opens there is no client yet; once it runs, the client stops even before on air.
     await this.#opening?.catch(() => {});
-    await this.#client?.stop();
+    await this.#broadcast.client?.stop();
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.#reflectState();
     // A failure shows in the error line.
     if (this.autopreview) void this.preview().catch(() => {});
   }
@@ -307,18 +288,15 @@ export class RtmpBroadcaster extends LitElement {
     // assignment reloads the video (black for a moment), ten times a second with the meter on.
     const shown = this.broadcastStream ?? this.stream ?? null;
     if (this.previewVideo.srcObject !== shown) this.previewVideo.srcObject = shown;
-    if (changed.has('audioMuted')) this.#client?.setAudioMuted(Boolean(this.audioMuted));
-    if (changed.has('videoMuted')) this.#client?.setVideoMuted(Boolean(this.videoMuted));
+    if (changed.has('audioMuted')) this.#broadcast.client?.setAudioMuted(Boolean(this.audioMuted));
+    if (changed.has('videoMuted')) this.#broadcast.client?.setVideoMuted(Boolean(this.videoMuted));
     if (changed.has('broadcastStream') || changed.has('stream') || changed.has('controls')) {
       this.#meter.follow(this.controls ? (this.broadcastStream ?? this.stream) : undefined);
     }
   }
 
   async #start(client: BroadcastClient): Promise<void> {
-    this.errorLine = undefined;
-    this.stats = undefined;
-    this.#bitrates = { sum: 0, count: 0 };
-    this.#setState('connecting');
+    this.#broadcast.begin();
     let stream: MediaStream;
     try {
       this.#opening = this.stream ? Promise.resolve(this.stream) : this.#media.open();
@@ -327,13 +305,12 @@ export class RtmpBroadcaster extends LitElement {
     } catch (caught) {
       this.#media.release();
       const error = caught instanceof BroadcastError ? caught : mediaError(this.source, caught);
-      this.#fail(error, caught instanceof BroadcastError ? undefined : (caught as Error | undefined)?.name);
+      this.#broadcast.fail(error, caught instanceof BroadcastError ? undefined : (caught as Error | undefined)?.name);
       throw error;
     }
-    this.#client = client;
     client.setAudioMuted(Boolean(this.audioMuted));
     client.setVideoMuted(Boolean(this.videoMuted));
-    this.#listen(client);
+    this.#broadcast.follow(client);
     this.#setPreviewing(false);
     this.broadcastStream = stream;
     // Labels come with the permission the stream just got.
@@ -341,84 +318,19 @@ export class RtmpBroadcaster extends LitElement {
     await client.start(stream);
   }
 
-  /** Re-dispatches the client's events under the element's names and follows its state. */
-  #listen(client: BroadcastClient): void {
-    client.addEventListener('statechange', (event) => this.#setState(event.detail.state));
-    client.addEventListener('stats', (event) => {
-      this.stats = event.detail;
-      if (isOnAir(this.broadcastState)) this.#bitrates = { sum: this.#bitrates.sum + event.detail.kbps, count: this.#bitrates.count + 1 };
-      this.#emit('rtmp-stats', event.detail);
-    });
-    client.addEventListener('error', (event) => {
-      this.errorLine = { code: event.detail.code, message: event.detail.message };
-      this.#emit('rtmp-error', event.detail);
-    });
-    client.addEventListener('ended', (event) => {
-      this.#media.release();
-      this.broadcastStream = undefined;
-      this.#emit('rtmp-ended', event.detail);
-    });
-    client.addEventListener('ffmpeg-output', (event) => this.#emit('rtmp-ffmpeg-output', event.detail));
-    client.addEventListener('destination-lost', (event) => this.#emit('rtmp-destination-lost', event.detail));
-    client.addEventListener('destination-restored', (event) => this.#emit('rtmp-destination-restored', event.detail));
-  }
-
   #setPreviewing(previewing: boolean): void {
     this.previewing = previewing;
     this.toggleAttribute('previewing', previewing);
   }
 
-  /** The client of the broadcast under way; not the last one's while the next opens the camera. */
-  #currentClient(action: 'paused' | 'resumed'): BroadcastClient {
-    if (!this.#client || this.#client.state !== this.broadcastState) {
-      throw new BroadcastError('NOT_STARTED', `Only a broadcast on air can be ${action}; it is ${this.broadcastState}.`);
-    }
-    return this.#client;
-  }
-
-  /** A failure before the client took over: the element reports it the way the client would. */
-  #fail(error: BroadcastError, mediaFailure?: string, helpKey?: ErrorMessageKey): void {
-    this.#setState('error');
-    this.errorLine = { code: error.code, mediaFailure, helpKey, message: error.message };
-    const payload = error.toJSON();
-    this.#emit('rtmp-error', payload);
-    this.#emit('rtmp-ended', { reason: 'error', error: payload });
-  }
-
-  #setState(state: BroadcastState): void {
-    const previous = this.broadcastState;
-    if (state === previous) return;
-    this.broadcastState = state;
-    // At once rather than at the next render, so listeners of the event see the attributes too.
-    this.#reflectState();
-    this.#emit('rtmp-statechange', { state, previous });
-  }
-
-  #reflectState(): void {
-    const state = this.broadcastState;
-    this.setAttribute('state', state);
-    this.toggleAttribute('live', isOnAir(state));
-    this.toggleAttribute('connecting', state === 'connecting');
-    this.toggleAttribute('error', state === 'error');
-  }
-
-  /** The element's words: its language's (its own `lang` or the closest ancestor's), then `strings`. */
-  #strings(): RtmpBroadcasterStrings {
-    const lang = this.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || 'en';
-    return stringsFor(lang, this.strings);
-  }
-
-  #emit<K extends keyof RtmpBroadcasterEventMap>(type: K, detail: RtmpBroadcasterEventMap[K]['detail']): void {
-    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
-  }
-
   // Each handler ignores a click its button's state does not allow (the buttons are aria-disabled).
 
   #onStartClick(): void {
-    if (isRunning(this.broadcastState)) return;
+    if (isRunning(this.#broadcast.state)) return;
     // A failed start is shown in the alert below; rtmp-error has already told the page.
     this.start().catch((error: unknown) => {
-      if (!(error instanceof BroadcastError)) this.errorLine = { message: error instanceof Error ? error.message : String(error) };
+      if (!(error instanceof BroadcastError))
+        this.#broadcast.showError({ message: error instanceof Error ? error.message : String(error) });
     });
   }
 
@@ -430,7 +342,7 @@ export class RtmpBroadcaster extends LitElement {
       disabled: isRunning(state),
       onChange: () => {
         // The green room shows the new device at once.
-        if (!this.previewing || !this.#media.stream || isRunning(this.broadcastState)) return;
+        if (!this.previewing || !this.#media.stream || isRunning(this.#broadcast.state)) return;
         this.#media.release();
         void this.preview().catch(() => {});
       },
@@ -445,23 +357,15 @@ export class RtmpBroadcaster extends LitElement {
     if (this.previewing && !this.shadowRoot?.activeElement) this.shadowRoot?.querySelector<HTMLElement>('[part~="start-button"]')?.focus();
   }
 
-  #onPauseClick(): void {
-    if (this.broadcastState === 'paused') this.resume();
-    else if (this.broadcastState === 'live') this.pause();
-  }
-
   #onMuteClick(kind: 'audio' | 'video'): void {
     if (kind === 'audio') this.audioMuted = !this.audioMuted;
     else this.videoMuted = !this.videoMuted;
-    this.#emit('rtmp-mutechange', { audioMuted: this.audioMuted, videoMuted: this.videoMuted });
-  }
-
-  #onStopClick(): void {
-    void this.stop().catch(() => {});
+    this.#broadcast.emit('rtmp-mutechange', { audioMuted: this.audioMuted, videoMuted: this.videoMuted });
   }
 
   override render() {
-    const state = this.broadcastState;
+    const { state } = this.#broadcast;
+    const strings = stringsOf(this);
     return html`
       <div part="base" class="base">
         <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true}></video>
@@ -469,22 +373,22 @@ export class RtmpBroadcaster extends LitElement {
           this.controls
             ? renderControls({
                 state,
-                strings: this.#strings(),
+                strings,
                 previewing: this.previewing,
                 pageStream: this.stream !== undefined,
-                stats: this.stats,
-                averageKbps: this.#bitrates.count ? this.#bitrates.sum / this.#bitrates.count : undefined,
-                errorLine: this.errorLine,
+                stats: this.#broadcast.stats,
+                averageKbps: this.#broadcast.averageKbps,
+                errorLine: this.#broadcast.errorLine,
                 audioMuted: this.audioMuted,
                 videoMuted: this.videoMuted,
                 hasAudio: (this.broadcastStream?.getAudioTracks().length ?? 0) > 0,
                 meterLevel: this.#meter.level,
-                devices: this.#renderDevices(state, this.#strings()),
+                devices: this.#renderDevices(state, strings),
                 on: {
                   preview: () => void this.#onPreviewClick(),
                   start: () => this.#onStartClick(),
-                  pause: () => this.#onPauseClick(),
-                  stop: () => this.#onStopClick(),
+                  pause: () => this.#broadcast.togglePause(),
+                  stop: () => void this.stop().catch(() => {}),
                   mute: (kind) => this.#onMuteClick(kind),
                 },
               })

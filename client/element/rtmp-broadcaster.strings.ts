@@ -57,6 +57,12 @@ export function stringsFor(lang: string, override: RtmpBroadcasterStringsOverrid
   };
 }
 
+/** The words of `element`: its language's (its own `lang` or the closest ancestor's), then its `strings`. */
+export function stringsOf(element: HTMLElement & { strings?: RtmpBroadcasterStringsOverride }): RtmpBroadcasterStrings {
+  const lang = element.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || 'en';
+  return stringsFor(lang, element.strings);
+}
+
 /** Which message the error line shows for `code`; a camera failure is told apart by the browser's reason. */
 export function errorMessageKey(code: ErrorCode, mediaFailure?: string): ErrorMessageKey {
   if (code !== 'MEDIA_UNAVAILABLE') return code;
