@@ -1,17 +1,19 @@
 // The <rtmp-broadcaster> element: opens the camera or the screen, shows a preview, and broadcasts
 // it through a BroadcastClient, whose events it re-dispatches under its own names.
-import { html, LitElement, nothing } from 'lit';
+import { html, nothing } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { BroadcastClient, type BroadcastState } from '../broadcast-client.js';
 import { BroadcastError } from '../protocol.js';
 import { BroadcastController } from './controllers/broadcast.controller.js';
 import { DevicePickerController } from './device-picker.controller.js';
+import { LangAwareElement } from './lang-aware-element.js';
 import { LevelMeterController } from './level-meter.controller.js';
 import { MediaSourceController, mediaError, type BroadcastSource } from './media-source.controller.js';
 import { stringsOf, type RtmpBroadcasterStrings, type RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
-import { checkMedia, clientOptions, destinationList } from './rtmp-broadcaster.options.js';
+import type { RecorderChoice } from '../recorder/create.js';
+import { checkMedia, clientOptions, destinationHosts, destinationList, schemeError } from './rtmp-broadcaster.options.js';
 import styles from './rtmp-broadcaster.styles.js';
-import { isRunning, renderControls } from './rtmp-broadcaster.view.js';
+import { isRunning, renderBadge, renderControls } from './rtmp-broadcaster.view.js';
 
 export type { BroadcastSource };
 export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcaster.events.js';
@@ -57,7 +59,7 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  * @slot status - Replaces the built-in status line: state, elapsed time and bitrate (shown with `controls`).
  *
  * @event {{ state: BroadcastState, previous: BroadcastState }} rtmp-statechange - The broadcast's state changed.
- * @event {{ durationMs: number, frames: number, fps: number, kbps: number, speed: number, destinations?: DestinationStatus[] }} rtmp-stats - Progress from the server, about once a second while live; `destinations` gives each destination's `{ destination, state, retries, durationMs }` (key hidden), in the order given.
+ * @event {{ durationMs: number, frames: number, fps: number, kbps: number, speed: number, destinations?: DestinationStatus[], ackRttMs?: number, backlogRatio: number }} rtmp-stats - Progress from the server, about once a second while live, with the client's `ackRttMs` (a chunk's acknowledgement round trip) and `backlogRatio` (0–1; at 1 `NETWORK_TOO_SLOW`); `destinations` gives each destination's `{ destination, state, retries, durationMs }` (key hidden), in the order given.
  * @event {{ code: ErrorCode, message: string, detail?: string }} rtmp-error - The broadcast failed, or the camera or screen could not be opened (`MEDIA_UNAVAILABLE`); `rtmp-ended` follows. `detail`, what lay underneath (ffmpeg's last log lines, a hook's own error), comes only from a server whose `sendErrorDetails` is on.
  * @event {{ reason: 'stopped' | 'error', error?: { code: ErrorCode, message: string, detail?: string } }} rtmp-ended - The broadcast is over, whatever ended it; once per start.
  * @event {{ audioMuted: boolean, videoMuted: boolean }} rtmp-mutechange - The person pressed the mute-microphone or hide-video button; the detail is what the broadcast carries now. Not fired when the page sets `audioMuted` or `videoMuted`.
@@ -67,6 +69,8 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  *
  * @csspart base - The wrapper around everything.
  * @csspart preview - The `<video>` showing what is broadcast.
+ * @csspart badge - The on-air badge over the preview (LIVE and the elapsed time), with `controls`, while live or paused.
+ * @csspart badge-elapsed - The elapsed time (mm:ss) in the badge.
  * @csspart bar - The row under the preview holding the controls and the status.
  * @csspart controls - The wrapper around the buttons.
  * @csspart button - Every built-in button.
@@ -80,6 +84,11 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  * @csspart state - The state, in the status line.
  * @csspart elapsed - The elapsed time (mm:ss), in the status line.
  * @csspart bitrate - The output bitrate, in the status line (elapsed time and bitrate only while a broadcast runs).
+ * @csspart fps - Frames per second written to the destination, in the status line while on air.
+ * @csspart delay - The delay to the server (a chunk's acknowledgement round trip), in the status line while on air.
+ * @csspart network-warning - Shown while the upload falls behind (a quarter of the send backlog used; full, it ends with `NETWORK_TOO_SLOW`).
+ * @csspart spinner - The spinner beside Reconnecting….
+ * @csspart reconnect - While reconnecting: why (the server stopped answering, the device is offline, the service dropped the stream) and the seconds left.
  * @csspart summary - After a broadcast that went on air: how long it lasted and its average bitrate, in the status line.
  * @csspart error - The error's own words, from the server, its hooks or the browser (inside the element's one ARIA alert region).
  * @csspart error-help - What went wrong and what to do next, in the element's language, from the error code (inside the element's one ARIA alert region).
@@ -99,7 +108,7 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  * @cssproperty [--rtmp-broadcaster-font = 0.875rem/1.4 system-ui, sans-serif] - The font shorthand.
  * @cssproperty [--rtmp-broadcaster-aspect-ratio = 16 / 9] - The preview's aspect ratio.
  */
-export class RtmpBroadcaster extends LitElement {
+export class RtmpBroadcaster extends LangAwareElement {
   static override styles = styles;
 
   /** URL of the BroadcastServer; the page's own origin when absent. */
@@ -125,6 +134,9 @@ export class RtmpBroadcaster extends LitElement {
 
   /** AAC sample rate of the output in Hz: 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100 or 48000 (default: the server's, 44 100 unless its operator chose another). */
   @property({ attribute: 'audio-sample-rate', type: Number }) audioSampleRate?: number;
+
+  /** Which recorder encodes: `mediarecorder` (client default), `webcodecs`, or `auto` (WebCodecs where this browser encodes H.264). */
+  @property() recorder?: RecorderChoice;
 
   /** Ideal capture width in pixels. */
   @property({ type: Number }) width = 1280;
@@ -174,11 +186,6 @@ export class RtmpBroadcaster extends LitElement {
   readonly #devices = new DevicePickerController(this);
   /** The camera, screen or microphone being opened for the next broadcast. */
   #opening: Promise<MediaStream> | undefined;
-
-  static override get observedAttributes(): string[] {
-    // biome-ignore lint/complexity/noThisInStatic: super's getter must run for this class (Lit finalizes its attributes there), not for LitElement
-    return [...super.observedAttributes, 'lang'];
-  }
 
   /** Where the broadcast is in its life; reflected to the `state` attribute. */
   get state(): BroadcastState {
@@ -236,11 +243,8 @@ export class RtmpBroadcaster extends LitElement {
       return Promise.reject(error);
     }
     // Caught before connecting: a URL pasted without its scheme is the most common slip.
-    if ([this.rtmpUrl ?? []].flat().some((url) => !/^rtmps?:\/\//i.test(url))) {
-      const error = new BroadcastError('INVALID_REQUEST', 'The stream URL must start with rtmp:// or rtmps://.');
-      this.#broadcast.fail(error, undefined, 'MISSING_SCHEME');
-      return Promise.reject(error);
-    }
+    const noScheme = schemeError(this.rtmpUrl);
+    if (noScheme) return Promise.reject(this.#broadcast.fail(noScheme, undefined, 'MISSING_SCHEME'));
     return this.#start(client);
   }
 
@@ -275,12 +279,6 @@ export class RtmpBroadcaster extends LitElement {
     // The broadcast flushes on its own: the client records clones, not the tracks stopped here.
     void this.stop().catch(() => {});
     this.#setPreviewing(false);
-  }
-
-  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
-    super.attributeChangedCallback(name, old, value);
-    // `lang` stays the built-in property; the element only re-renders in the new language.
-    if (name === 'lang') this.requestUpdate();
   }
 
   protected override updated(changed: Map<PropertyKey, unknown>): void {
@@ -369,6 +367,7 @@ export class RtmpBroadcaster extends LitElement {
     return html`
       <div part="base" class="base">
         <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true}></video>
+        ${this.controls ? renderBadge(state, this.#broadcast.stats, strings) : nothing}
         ${
           this.controls
             ? renderControls({
@@ -376,9 +375,8 @@ export class RtmpBroadcaster extends LitElement {
                 strings,
                 previewing: this.previewing,
                 pageStream: this.stream !== undefined,
-                stats: this.#broadcast.stats,
-                averageKbps: this.#broadcast.averageKbps,
-                errorLine: this.#broadcast.errorLine,
+                ...this.#broadcast.view,
+                hosts: destinationHosts(this.rtmpUrl),
                 audioMuted: this.audioMuted,
                 videoMuted: this.videoMuted,
                 hasAudio: (this.broadcastStream?.getAudioTracks().length ?? 0) > 0,

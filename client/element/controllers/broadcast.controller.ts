@@ -1,8 +1,8 @@
 // The broadcast behind <rtmp-broadcaster>: holds its BroadcastClient, follows its state, stats and
 // errors, re-dispatches its events under the element's names and reflects the state attributes.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { BroadcastClient, BroadcastState } from '../../broadcast-client.js';
-import { BroadcastError, type BroadcastStats } from '../../protocol.js';
+import type { BroadcastClient, BroadcastState, ClientStats } from '../../broadcast-client.js';
+import { BroadcastError, DEFAULT_RESUME_WINDOW_MS } from '../../protocol.js';
 import type { RtmpBroadcasterEventMap } from '../rtmp-broadcaster.events.js';
 import type { ErrorMessageKey } from '../rtmp-broadcaster.strings.js';
 import { isOnAir, type ErrorLine } from '../rtmp-broadcaster.view.js';
@@ -12,12 +12,17 @@ type Host = ReactiveControllerHost & HTMLElement;
 /** The state of the current (or last) broadcast, as the element shows it. */
 export class BroadcastController implements ReactiveController {
   state: BroadcastState = 'idle';
-  stats: BroadcastStats | undefined;
+  stats: ClientStats | undefined;
   errorLine: ErrorLine | undefined;
   /** The client of the current (or last) broadcast. */
   client: BroadcastClient | undefined;
   /** The sum of the bitrates reported while on air and their count, for the end summary's average. */
   #bitrates = { sum: 0, count: 0 };
+
+  /** While reconnecting: when the next try (a dropped destination) or the deadline comes, and a 1 s ticker. */
+  #reconnect: { until: number; destination: boolean; ticker: ReturnType<typeof setInterval> } | undefined;
+  /** When the server last said it retries a dropped destination. */
+  #nextTry = 0;
 
   readonly #host: Host;
   readonly #onEnded: () => void;
@@ -33,9 +38,25 @@ export class BroadcastController implements ReactiveController {
     this.#reflect();
   }
 
+  hostDisconnected(): void {
+    clearInterval(this.#reconnect?.ticker);
+  }
+
+  /** While reconnecting: the seconds left, and why (offline read from `navigator.onLine` at each tick). */
+  get reconnect(): { seconds: number; cause: 'destination' | 'offline' | 'server' } | undefined {
+    if (!this.#reconnect) return undefined;
+    const seconds = Math.max(0, Math.ceil((this.#reconnect.until - Date.now()) / 1000));
+    return { seconds, cause: this.#reconnect.destination ? 'destination' : navigator.onLine ? 'server' : 'offline' };
+  }
+
   /** The average of the bitrates reported while on air; undefined before any. */
   get averageKbps(): number | undefined {
     return this.#bitrates.count ? this.#bitrates.sum / this.#bitrates.count : undefined;
+  }
+
+  /** What the controls show of the broadcast. */
+  get view() {
+    return { stats: this.stats, averageKbps: this.averageKbps, errorLine: this.errorLine, reconnect: this.reconnect };
   }
 
   /** Shows `line` in the error alert (undefined clears it). */
@@ -71,7 +92,11 @@ export class BroadcastController implements ReactiveController {
       this.emit('rtmp-ended', event.detail);
     });
     client.addEventListener('ffmpeg-output', (event) => this.emit('rtmp-ffmpeg-output', event.detail));
-    client.addEventListener('destination-lost', (event) => this.emit('rtmp-destination-lost', event.detail));
+    client.addEventListener('destination-lost', (event) => {
+      this.#nextTry = Date.now() + event.detail.retryInMs;
+      if (this.#reconnect) this.#reconnect = { ...this.#reconnect, until: this.#nextTry, destination: true };
+      this.emit('rtmp-destination-lost', event.detail);
+    });
     client.addEventListener('destination-restored', (event) => this.emit('rtmp-destination-restored', event.detail));
   }
 
@@ -90,18 +115,20 @@ export class BroadcastController implements ReactiveController {
   }
 
   /** A failure before the client took over: reported the way the client would. */
-  fail(error: BroadcastError, mediaFailure?: string, helpKey?: ErrorMessageKey): void {
+  fail(error: BroadcastError, mediaFailure?: string, helpKey?: ErrorMessageKey): BroadcastError {
     this.setState('error');
     this.showError({ code: error.code, mediaFailure, helpKey, message: error.message });
     const payload = error.toJSON();
     this.emit('rtmp-error', payload);
     this.emit('rtmp-ended', { reason: 'error', error: payload });
+    return error;
   }
 
   setState(state: BroadcastState): void {
     const previous = this.state;
     if (state === previous) return;
     this.state = state;
+    this.#followReconnect(state);
     // At once rather than at the next render, so listeners of the event see the attributes too.
     this.#reflect();
     this.#host.requestUpdate();
@@ -110,6 +137,18 @@ export class BroadcastController implements ReactiveController {
 
   emit<K extends keyof RtmpBroadcasterEventMap>(type: K, detail: RtmpBroadcasterEventMap[K]['detail']): void {
     this.#host.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  /** Starts the reconnecting countdown on entering the state, and stops it on leaving. */
+  #followReconnect(state: BroadcastState): void {
+    if (state !== 'reconnecting') {
+      clearInterval(this.#reconnect?.ticker);
+      this.#reconnect = undefined;
+      return;
+    }
+    const destination = this.#nextTry > Date.now();
+    const until = destination ? this.#nextTry : Date.now() + DEFAULT_RESUME_WINDOW_MS;
+    this.#reconnect = { until, destination, ticker: setInterval(() => this.#host.requestUpdate(), 1000) };
   }
 
   #reflect(): void {
