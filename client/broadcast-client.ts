@@ -5,15 +5,15 @@
 // socket.js first: it puts socket.io-client ahead of this package's code in the CDN bundle, which
 // then gzips about 600 bytes smaller (this code sits beside Lit's, which it resembles).
 import { ask, connected, connectError, openSocket, type ClientSocket, type ConnectError } from './socket.js';
-import type { BroadcastClientEventMap, BroadcastState } from './events.js';
+import type { BroadcastClientEventMap, BroadcastState, ClientStats } from './events.js';
 import { ChunkSender } from './chunk-sender.js';
 import { checkBoolean, resolveOptions, startRequest, typeError, type BroadcastClientOptions, type ResolvedOptions } from './options.js';
-import { BroadcastError, type Ack, type BroadcastStats, type StartAck, type VideoMode } from './protocol.js';
+import { BroadcastError, type Ack, type StartAck, type VideoMode } from './protocol.js';
 import { onAirSignal, showsOnAir, type OnAir } from './on-air.js';
 import { Reconnection, type ReconnectionHost } from './reconnection.js';
 import { createRecorder, type StreamRecorder } from './recorder/create.js';
 
-export type { BroadcastClientEventMap, BroadcastState, FfmpegOutputDetail, StateChangeDetail } from './events.js';
+export type { BroadcastClientEventMap, BroadcastState, ClientStats, FfmpegOutputDetail, StateChangeDetail } from './events.js';
 export type { BroadcastClientOptions } from './options.js';
 
 // Typed listeners for the event map; the class below inherits the implementation from EventTarget.
@@ -41,7 +41,7 @@ export interface BroadcastClient {
 export class BroadcastClient extends EventTarget {
   readonly #options: ResolvedOptions;
   #state: BroadcastState = 'idle';
-  #stats: BroadcastStats | undefined;
+  #stats: ClientStats | undefined;
   #sessionId: string | undefined;
   #resumeToken: string | undefined;
   #videoMode: VideoMode | undefined;
@@ -90,8 +90,8 @@ export class BroadcastClient extends EventTarget {
     return this.#state;
   }
 
-  /** The latest progress report from the server, once one came. */
-  get stats(): BroadcastStats | undefined {
+  /** The latest progress report from the server, once one came, with the client's own upload figures. */
+  get stats(): ClientStats | undefined {
     return this.#stats;
   }
 
@@ -272,8 +272,8 @@ export class BroadcastClient extends EventTarget {
     socket.on('stats', (stats) => {
       // A server that predates `on-air` tells it by its stats.
       if (showsOnAir(stats)) this.#onAir?.resolve();
-      this.#stats = stats;
-      this.#emit('stats', stats);
+      this.#stats = { ...stats, ...this.#sender.health };
+      this.#emit('stats', this.#stats);
     });
     socket.on('ffmpeg-output', (line) => this.#emit('ffmpeg-output', { line }));
     socket.on('ended', (message) => {

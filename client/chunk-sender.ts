@@ -23,6 +23,8 @@ export class ChunkSender {
   #socket: ClientSocket | undefined;
   /** Set while the connection is down: chunks wait until the server says which ones ffmpeg has. */
   #held = false;
+  /** Smoothed round trip of a chunk and its acknowledgement, in milliseconds. */
+  #ackRttMs: number | undefined;
   /** Called when every chunk is sent and acknowledged, while stopping. */
   #onDrained: (() => void) | undefined;
 
@@ -35,6 +37,12 @@ export class ChunkSender {
   attach(socket: ClientSocket): void {
     this.clear();
     this.#socket = socket;
+  }
+
+  /** How the upload keeps up: the acknowledgement round trip, and how full the backlog is (1: NETWORK_TOO_SLOW). */
+  get health(): { ackRttMs?: number; backlogRatio: number } {
+    const backlogRatio = Math.min(1, this.#window.backlogBytes / this.#options.maxBacklogBytes);
+    return this.#ackRttMs === undefined ? { backlogRatio } : { ackRttMs: Math.round(this.#ackRttMs), backlogRatio };
   }
 
   /** Queues a recorded chunk and sends what the window allows. */
@@ -73,6 +81,7 @@ export class ChunkSender {
     this.#socket = undefined;
     this.#held = false;
     this.#window.clear();
+    this.#ackRttMs = undefined;
     this.#onDrained = undefined;
   }
 
@@ -81,9 +90,12 @@ export class ChunkSender {
     const socket = this.#socket;
     if (!socket || this.#held) return;
     for (let chunk = this.#window.take(); chunk; chunk = this.#window.take()) {
+      const sentAt = performance.now();
       socket.emit('data', chunk.bytes, { seq: chunk.seq }, (answer: Ack) => {
         // False for a chunk sent on a connection that has dropped since: it waits to go out again.
         if (!this.#window.acknowledge(chunk)) return;
+        const rtt = performance.now() - sentAt;
+        this.#ackRttMs = this.#ackRttMs === undefined ? rtt : this.#ackRttMs * 0.8 + rtt * 0.2;
         if (!answer.ok) {
           this.#options.onError(BroadcastError.from(answer.error));
           return;

@@ -26,7 +26,7 @@ export interface BroadcastClientEventMap {
   /** The state changed. */
   statechange: CustomEvent<StateChangeDetail>;
   /** Progress from the server's ffmpeg, about once a second. */
-  stats: CustomEvent<BroadcastStats>;
+  stats: CustomEvent<ClientStats>;
   /** The broadcast failed; `ended` follows. `detail` says what lay underneath when the server shares it. */
   error: CustomEvent<ErrorPayload>;
   /** The broadcast is over, whatever ended it; exactly once per start. */
@@ -41,4 +41,12 @@ export interface BroadcastClientEventMap {
   'destination-lost': CustomEvent<DestinationLostMessage>;
   /** A dropped destination takes the broadcast again. */
   'destination-restored': CustomEvent<DestinationRestoredMessage>;
+}
+
+/** The server's progress report, with how the upload to the server keeps up, measured by the client. */
+export interface ClientStats extends BroadcastStats {
+  /** Smoothed round trip of a chunk to the server and its acknowledgement, in milliseconds; absent before the first. */
+  ackRttMs?: number;
+  /** How full the queue of chunks waiting to be sent is, 0–1; at 1 the broadcast ends with NETWORK_TOO_SLOW. */
+  backlogRatio: number;
 }

@@ -1,5 +1,5 @@
 // Screenshots of <rtmp-broadcaster> on the demo page for the README (docs/element-*.png): idle,
-// the green room (desktop and a 390 px phone), live, live with the microphone muted, and with an error. Runs the demo in-process and drives headless Chromium's fake camera.
+// the green room (desktop and a 390 px phone), live (desktop, a 390 px phone, dark), live with the microphone muted, and with an error. Runs the demo in-process and drives headless Chromium's fake camera.
 // Usage: npm run build && node --import tsx scripts/screenshots.mjs
 import puppeteer from 'puppeteer-core';
 import { startDemo } from '../demo/server.ts';
@@ -42,6 +42,15 @@ try {
   await page.waitForFunction(() => document.querySelector('rtmp-broadcaster').getAttribute('state') === 'live');
   await new Promise((resolve) => setTimeout(resolve, 3000));
   await shoot('live');
+  // The same broadcast on a 390 px phone, and in a dark color scheme.
+  await page.setViewport({ width: 390, height: 844 });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await shoot('live-phone');
+  await page.setViewport({ width: 720, height: 900 });
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await shoot('live-dark');
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }]);
   // The person mutes the microphone with the element's own toggle.
   await page.evaluate(() => document.querySelector('rtmp-broadcaster').shadowRoot.querySelector('[part~=mic-button]').click());
   await page.waitForFunction(() => document.querySelector('rtmp-broadcaster').hasAttribute('audio-muted'));

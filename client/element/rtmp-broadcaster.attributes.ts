@@ -1,13 +1,14 @@
 // The <rtmp-broadcaster> element's attributes and properties: how a page configures it. The
 // component (rtmp-broadcaster.component.ts) adds the behaviour, the preview and the controls.
-import { LitElement } from 'lit';
 import { property } from 'lit/decorators.js';
+import type { RecorderChoice } from '../recorder/create.js';
+import { LangAwareElement } from './lang-aware-element.js';
 import type { BroadcastSource } from './media-source.controller.js';
 import { destinationList } from './rtmp-broadcaster.options.js';
 import type { RtmpBroadcasterStringsOverride } from './rtmp-broadcaster.strings.js';
 
 /** The configuration of <rtmp-broadcaster>; the element itself is {@link RtmpBroadcaster}. */
-export class RtmpBroadcasterAttributes extends LitElement {
+export class RtmpBroadcasterAttributes extends LangAwareElement {
   /** URL of the BroadcastServer; the page's own origin when absent. */
   @property() server?: string;
 
@@ -32,6 +33,9 @@ export class RtmpBroadcasterAttributes extends LitElement {
   /** AAC sample rate of the output in Hz: 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100 or 48000 (default: the server's, 44 100 unless its operator chose another). */
   @property({ attribute: 'audio-sample-rate', type: Number }) audioSampleRate?: number;
 
+  /** Which recorder encodes: `mediarecorder` (client default), `webcodecs`, or `auto` (WebCodecs where this browser encodes H.264). */
+  @property() recorder?: RecorderChoice;
+
   /** Ideal capture width in pixels. */
   @property({ type: Number }) width = 1280;
 
@@ -41,16 +45,10 @@ export class RtmpBroadcasterAttributes extends LitElement {
   /** Milliseconds of media per chunk sent to the server (client default 200). */
   @property({ type: Number }) timeslice?: number;
 
-  /**
-   * Sends silence instead of the microphone, keeping the broadcast on air; at once while live,
-   * else from the next start. The page's own track and the preview are untouched.
-   */
+  /** Sends silence instead of the microphone, keeping the broadcast on air; at once while live, else from the next start. The page's own track and the preview are untouched. */
   @property({ attribute: 'audio-muted', type: Boolean, reflect: true }) audioMuted = false;
 
-  /**
-   * Sends black frames instead of the camera or screen, keeping the broadcast on air; at once
-   * while live, else from the next start. The preview keeps showing the camera, dimmed.
-   */
+  /** Sends black frames instead of the camera or screen, keeping the broadcast on air; at once while live, else from the next start. The preview keeps showing the camera, dimmed. */
   @property({ attribute: 'video-muted', type: Boolean, reflect: true }) videoMuted = false;
 
   /** Shows the buttons, the status line and the error message under the preview. */
@@ -62,15 +60,9 @@ export class RtmpBroadcasterAttributes extends LitElement {
   /** socket.io handshake `auth`, which the server's hooks see: tokens go here. Property only. */
   @property({ attribute: false }) auth?: Record<string, unknown>;
 
-  /**
-   * A MediaStream to broadcast instead of opening the camera or screen (with `source="none"`, or
-   * any source). Property only. The element never stops its tracks: they belong to the page.
-   */
+  /** A MediaStream to broadcast instead of opening the camera or screen (with `source="none"`, or any source). Property only. The element never stops its tracks: they belong to the page. */
   @property({ attribute: false }) stream?: MediaStream;
 
-  /**
-   * Overrides some of the element's words (`{ start: 'Go live', errors: { UNAUTHORIZED: '…' } }`),
-   * on top of the language's. Property only.
-   */
+  /** Overrides some of the element's words (`{ start: 'Go live', errors: { UNAUTHORIZED: '…' } }`), on top of the language's. Property only. */
   @property({ attribute: false }) strings?: RtmpBroadcasterStringsOverride;
 }

@@ -1,13 +1,14 @@
 // The events of <rtmp-broadcaster> and their details, declared for addEventListener's types.
 import type { FfmpegOutputDetail, StateChangeDetail } from '../broadcast-client.js';
-import type { BroadcastStats, DestinationLostMessage, DestinationRestoredMessage, EndedMessage, ErrorPayload } from '../protocol.js';
+import type { ClientStats } from '../events.js';
+import type { DestinationLostMessage, DestinationRestoredMessage, EndedMessage, ErrorPayload } from '../protocol.js';
 
 /** The events of <rtmp-broadcaster>, each a CustomEvent that bubbles out of the shadow root. */
 export interface RtmpBroadcasterEventMap {
   /** The broadcast's state changed. */
   'rtmp-statechange': CustomEvent<StateChangeDetail>;
   /** Progress from the server, about once a second while live. */
-  'rtmp-stats': CustomEvent<BroadcastStats>;
+  'rtmp-stats': CustomEvent<ClientStats>;
   /** The broadcast failed (or could not open the camera or screen); `rtmp-ended` follows. */
   'rtmp-error': CustomEvent<ErrorPayload>;
   /** The broadcast is over, whatever ended it; once per start. */

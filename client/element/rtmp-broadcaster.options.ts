@@ -1,6 +1,8 @@
 // What <rtmp-broadcaster> makes of its attributes and properties: checks on the media to open,
 // the options of its BroadcastClient, and the `rtmp-url` attribute's list.
 import type { BroadcastClientOptions } from '../broadcast-client.js';
+import { BroadcastError } from '../protocol.js';
+import type { RecorderChoice } from '../recorder/create.js';
 import type { BroadcastSource } from './media-source.controller.js';
 
 const SOURCES: readonly BroadcastSource[] = ['camera', 'screen', 'none'];
@@ -17,6 +19,7 @@ export interface ElementSettings {
   framerate?: number | null;
   audioSampleRate?: number | null;
   timeslice?: number | null;
+  recorder?: RecorderChoice;
 }
 
 /** Throws a TypeError naming a wrong `source` or `stream`, before anything opens. */
@@ -42,10 +45,26 @@ export function clientOptions(element: ElementSettings): BroadcastClientOptions 
     framerate: element.framerate ?? undefined,
     audioSampleRate: element.audioSampleRate ?? undefined,
     timeslice: element.timeslice ?? undefined,
+    recorder: element.recorder ?? undefined,
   };
 }
 
-/** `rtmp-url="a b"`: one URL stays a string, as before; several (whitespace never occurs in a URL) become a list. */
+/** The error for a destination without `rtmp://` or `rtmps://`, the most common slip; undefined when all have one. */
+export function schemeError(rtmpUrl: string | string[] | undefined): BroadcastError | undefined {
+  if ([rtmpUrl ?? []].flat().every((url) => /^rtmps?:\/\//i.test(url))) return undefined;
+  return new BroadcastError('INVALID_REQUEST', 'The stream URL must start with rtmp:// or rtmps://.');
+}
+
+/** The hosts of the destinations, without scheme, path or key: `a.rtmp.youtube.com, live.twitch.tv`. */
+export function destinationHosts(rtmpUrl: string | string[] | undefined): string {
+  return [rtmpUrl ?? []]
+    .flat()
+    .map((url) => /^rtmps?:\/\/([^/?#]+)/i.exec(url)?.[1]?.replace(/^.*@/, '') ?? '')
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** `rtmp-url="a b": one URL stays a string, as before; several (whitespace never occurs in a URL) become a list. */
 export function destinationList(value: string | null): string | string[] | undefined {
   const urls = (value ?? '').split(/\s+/).filter(Boolean);
   return urls.length > 1 ? urls : urls[0];

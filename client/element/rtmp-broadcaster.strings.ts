@@ -31,6 +31,18 @@ export interface RtmpBroadcasterStrings {
   /** Read before the elapsed time by screen readers. */
   elapsedTime: string;
   kbps: string;
+  /** Frames per second, after the number. */
+  fps: string;
+  /** The delay to the server (a chunk's acknowledgement round trip): `{ms}` is filled in. */
+  delay: string;
+  /** Shown while the upload falls behind, before the broadcast ends with NETWORK_TOO_SLOW. */
+  networkSlow: string;
+  /** The badge over the preview while on air. */
+  onAir: string;
+  /** The status while connecting, `{host}` being the destination's host (never its key). */
+  connectingTo: string;
+  /** Beside "Reconnecting…": `{seconds}` until the next try of a dropped destination, or until the client gives up when the server stopped answering or the device is offline. */
+  reconnecting: Record<'destination' | 'offline' | 'server', string>;
   camera: string;
   microphone: string;
   microphoneLevel: string;
@@ -39,7 +51,8 @@ export interface RtmpBroadcasterStrings {
 }
 
 /** A partial {@link RtmpBroadcasterStrings}: `states` and `errors` merge entry by entry. */
-export type RtmpBroadcasterStringsOverride = Partial<Omit<RtmpBroadcasterStrings, 'states' | 'errors'>> & {
+export type RtmpBroadcasterStringsOverride = Partial<Omit<RtmpBroadcasterStrings, 'states' | 'errors' | 'reconnecting'>> & {
+  reconnecting?: Partial<RtmpBroadcasterStrings['reconnecting']>;
   states?: Partial<RtmpBroadcasterStrings['states']>;
   errors?: Partial<RtmpBroadcasterStrings['errors']>;
 };
@@ -53,8 +66,15 @@ export function stringsFor(lang: string, override: RtmpBroadcasterStringsOverrid
     ...base,
     ...override,
     states: { ...base.states, ...override.states },
+    reconnecting: { ...base.reconnecting, ...override.reconnecting },
     errors: { ...base.errors, ...override.errors },
   };
+}
+
+/** The words of `element`: its language's (its own `lang` or the closest ancestor's), then its `strings`. */
+export function stringsOf(element: HTMLElement & { strings?: RtmpBroadcasterStringsOverride }): RtmpBroadcasterStrings {
+  const lang = element.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || 'en';
+  return stringsFor(lang, element.strings);
 }
 
 /** Which message the error line shows for `code`; a camera failure is told apart by the browser's reason. */

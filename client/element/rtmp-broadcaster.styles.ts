@@ -35,6 +35,50 @@ export default css`
     display: none;
   }
 
+  .base {
+    position: relative;
+  }
+
+  /* The on-air badge, over the preview's top left corner. */
+  .badge {
+    position: absolute;
+    top: 0.75em;
+    left: 0.75em;
+    padding: 0.15em 0.5em;
+    border-radius: calc(var(--rtmp-broadcaster-radius, 8px) / 2);
+    font-weight: 700;
+    letter-spacing: 0.05em;
+    font-variant-numeric: tabular-nums;
+    color: #fff;
+    background: var(--rtmp-broadcaster-accent, #d32f2f);
+  }
+
+  .network-warning {
+    font-weight: 600;
+    color: var(--rtmp-broadcaster-error-color, var(--_error-color));
+  }
+
+  .spinner {
+    width: 0.9em;
+    height: 0.9em;
+    border: 2px solid currentColor;
+    border-right-color: transparent;
+    border-radius: 50%;
+    animation: spin 0.8s linear infinite;
+  }
+
+  @keyframes spin {
+    to {
+      transform: rotate(360deg);
+    }
+  }
+
+  @media (prefers-reduced-motion: reduce) {
+    .spinner {
+      animation-duration: 3s;
+    }
+  }
+
   .preview {
     display: block;
     width: 100%;

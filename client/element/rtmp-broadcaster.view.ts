@@ -1,8 +1,8 @@
 // What <rtmp-broadcaster> shows under its preview with `controls`: the buttons, the status line,
 // the microphone meter, the device pickers and the error alert, from the element's current state.
 import { html, nothing, type TemplateResult } from 'lit';
-import type { BroadcastState } from '../broadcast-client.js';
-import type { BroadcastStats, ErrorCode } from '../protocol.js';
+import type { BroadcastState, ClientStats } from '../broadcast-client.js';
+import type { ErrorCode } from '../protocol.js';
 import { errorMessageKey, type ErrorMessageKey, type RtmpBroadcasterStrings } from './rtmp-broadcaster.strings.js';
 
 /** What the error line shows: a code the strings table explains, and the words that came with it. */
@@ -23,7 +23,11 @@ export interface ControlsView {
   previewing: boolean;
   /** The page gave its own stream: there is nothing to preview. */
   pageStream: boolean;
-  stats: BroadcastStats | undefined;
+  stats: ClientStats | undefined;
+  /** The destinations' hosts (never their keys), for "Connecting to…"; empty when the server chooses. */
+  hosts: string;
+  /** While reconnecting: seconds until the next try (a destination) or the deadline, and why. */
+  reconnect: { seconds: number; cause: 'destination' | 'offline' | 'server' } | undefined;
   /** The average of the bitrates reported while on air, for the end summary. */
   averageKbps: number | undefined;
   errorLine: ErrorLine | undefined;
@@ -73,8 +77,8 @@ export function renderControls(view: ControlsView) {
       </div>
       <div part="status" class="status">
         <slot name="status">
-          <span part="state" class="state" role="status">${view.previewing ? strings.previewing : strings.states[state]}</span>
-          ${isRunning(state) ? renderLiveFigures(view) : renderSummary(view)}
+          <span part="state" class="state" role="status">${stateText(view)}</span>
+          ${state === 'reconnecting' ? renderReconnect(view) : isRunning(state) ? renderLiveFigures(view) : renderSummary(view)}
         </slot>
       </div>
       ${
@@ -88,17 +92,47 @@ export function renderControls(view: ControlsView) {
     </div>
     <div role="alert">
       <p part="error-help" class="error-help">${help ?? nothing}</p>
-      <p part="error" class="error">${errorLine && errorLine.message !== help ? errorLine.message : nothing}</p>
+      <p part="error" class="error">${errorLine && errorLine.message !== help && !errorLine.mediaFailure ? errorLine.message : nothing}</p>
     </div>
   `;
 }
 
-/** Elapsed time and bitrate, only while a broadcast runs: never stale figures after it. */
-function renderLiveFigures({ strings, stats }: ControlsView) {
+/** The status line's words: the green room, "Connecting to host…", or the state. */
+function stateText({ state, strings, previewing, hosts }: ControlsView): string {
+  if (previewing) return strings.previewing;
+  return state === 'connecting' && hosts ? strings.connectingTo.replace('{host}', hosts) : strings.states[state];
+}
+
+/** Elapsed time, upload, frames/s and delay to the server, only while a broadcast runs: never stale figures after it. */
+function renderLiveFigures({ state, strings, stats }: ControlsView) {
+  const slow = isOnAir(state) && (stats?.backlogRatio ?? 0) >= SLOW_NETWORK_RATIO;
   return html`
     <span part="elapsed"><span class="visually-hidden">${strings.elapsedTime} </span>${formatElapsed(stats?.durationMs ?? 0)}</span>
     <span part="bitrate">${Math.round(stats?.kbps ?? 0)} ${strings.kbps}</span>
+    ${
+      stats && isOnAir(state)
+        ? html`<span part="fps">${Math.round(stats.fps)} ${strings.fps}</span>
+          <span part="delay">${stats.ackRttMs === undefined ? nothing : strings.delay.replace('{ms}', String(stats.ackRttMs))}</span>`
+        : nothing
+    }
+    ${slow ? html`<span part="network-warning" class="network-warning">${strings.networkSlow}</span>` : nothing}
   `;
+}
+
+/** The backlog share from which the element warns that the network does not keep up (at 1 the broadcast ends). */
+export const SLOW_NETWORK_RATIO = 0.25;
+
+/** While reconnecting: a spinner, why, and the seconds left; never the frozen live figures. */
+function renderReconnect({ strings, reconnect }: ControlsView) {
+  if (!reconnect) return nothing;
+  const words = strings.reconnecting[reconnect.cause].replace('{seconds}', String(reconnect.seconds));
+  return html`<span part="spinner" class="spinner" aria-hidden="true"></span><span part="reconnect">${words}</span>`;
+}
+
+/** The on-air badge over the preview while live or paused: LIVE and the elapsed time. */
+export function renderBadge(state: BroadcastState, stats: ClientStats | undefined, strings: RtmpBroadcasterStrings) {
+  if (state !== 'live' && state !== 'paused') return nothing;
+  return html`<div part="badge" class="badge">${strings.onAir} <span part="badge-elapsed">${formatElapsed(stats?.durationMs ?? 0)}</span></div>`;
 }
 
 /** After a broadcast that went on air: how long it lasted and its average bitrate (how it ended is the state beside). */

@@ -54,10 +54,16 @@ describe('<rtmp-broadcaster> going on air', () => {
     element.addEventListener('rtmp-statechange', (event) => states.push(event.detail.state));
     const ended = new Promise<CustomEvent>((resolve) => element.addEventListener('rtmp-ended', resolve as EventListener, { once: true }));
 
-    const outcome = await element.start().then(
+    const started = element.start().then(
       () => 'resolved',
       (error: { code?: string }) => error.code,
     );
+    await element.updateComplete;
+    // The host only, never the path or key; the audit while connecting.
+    const status = element.shadowRoot!.querySelector('[part~="state"]')!.textContent;
+    expect(status).to.equal(`Connecting to ${rtmpUrl.split('/')[2]}…`);
+    await expect(element).to.be.accessible();
+    const outcome = await started;
 
     expect(outcome, 'start() rejects with the code').to.equal('DESTINATION_UNREACHABLE');
     expect(states).to.deep.equal(['connecting', 'error']);

@@ -211,6 +211,10 @@ describe('<rtmp-broadcaster>', () => {
     await element.updateComplete;
     expect(part(element, 'elapsed').textContent).to.match(/\d\d:\d\d$/);
     expect(part(element, 'bitrate').textContent).to.match(/^[1-9]\d* kbps$/);
+    expect(part(element, 'badge').textContent).to.match(/^LIVE \d\d:\d\d$/);
+    expect(part(element, 'fps').textContent).to.match(/^\d+ fps$/);
+    expect(part(element, 'delay').textContent).to.match(/^\d+ ms delay$/);
+    expect(element.shadowRoot!.querySelector('[part~="network-warning"]'), 'a loopback keeps up').to.equal(null);
 
     const paused = stateReached(element, 'paused');
     part<HTMLButtonElement>(element, 'pause-button').click();
@@ -246,6 +250,16 @@ describe('<rtmp-broadcaster>', () => {
     expect(element.getAttribute('state')).to.equal('reconnecting');
     expect(element.hasAttribute('live')).to.equal(true, 'a reconnecting broadcast is still on air');
     expect(part(element, 'state').textContent).to.equal('Reconnecting…');
+    // A spinner and a countdown, not a frozen Live; the server's silence told from being offline.
+    expect(element.shadowRoot!.querySelector('[part~="elapsed"], [part~="badge"]'), 'no frozen live figures').to.equal(null);
+    part(element, 'spinner');
+    expect(part(element, 'reconnect').textContent).to.match(/^The server stopped answering; trying again, ([1-9]|10) s left$/);
+    Object.defineProperty(navigator, 'onLine', { value: false, configurable: true });
+    element.requestUpdate();
+    await element.updateComplete;
+    delete (navigator as { onLine?: boolean }).onLine;
+    expect(part(element, 'reconnect').textContent).to.match(/^You are offline; waiting for the network, \d+ s left$/);
+    await expect(element).to.be.accessible();
     expect(part(element, 'pause-button').getAttribute('aria-disabled')).to.equal('true');
     expect(part(element, 'stop-button').getAttribute('aria-disabled')).to.equal('false');
     const states: BroadcastState[] = [];
@@ -338,7 +352,8 @@ describe('<rtmp-broadcaster>', () => {
     expect(element.client).to.equal(undefined);
     expect(await startRequest('element-no-camera')).to.equal(null);
     await element.updateComplete;
-    expect(part(element, 'error').textContent).to.equal(message);
+    // The browser's own words go to the page in the event, not on screen.
+    expect(part(element, 'error').textContent).to.equal('');
   });
 
   it('rejects start() at once with a TypeError when the page’s stream is missing or not a video stream', async () => {
@@ -366,6 +381,17 @@ describe('<rtmp-broadcaster>', () => {
 
     expect(() => element.pause()).to.throw(BroadcastError, 'Only a broadcast on air can be paused; it is idle.');
     expect(() => element.resume()).to.throw(BroadcastError, 'Only a broadcast on air can be resumed; it is idle.');
+  });
+
+  it('hands its recorder attribute to the client, which checks it', async () => {
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster recorder="vp9" rtmp-url="rtmp://h/a/k"></rtmp-broadcaster>`);
+
+    const error = await element.start().catch((caught: unknown) => caught);
+
+    expect(error)
+      .to.be.an.instanceOf(TypeError)
+      .with.property('message')
+      .that.matches(/^Expected `recorder` to be one of 'auto', 'webcodecs', 'mediarecorder'/);
   });
 
   it('rejects a second start() while one is running with ALREADY_STARTED', async () => {

@@ -3,7 +3,10 @@
 // with their fake camera and microphone, against the real BroadcastServer.
 /// <reference types="mocha" />
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
+import { sendKeys, setViewport } from '@web/test-runner-commands';
+import { render } from 'lit';
+import { stringsFor } from '../../client/element/rtmp-broadcaster.strings.js';
+import { renderControls } from '../../client/element/rtmp-broadcaster.view.js';
 // Registers <rtmp-broadcaster>; the name is used only as a type.
 import '../../client/element/rtmp-broadcaster.js';
 import type { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
@@ -77,8 +80,8 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     expect(part(element, 'error-help').textContent).to.equal('No camera or microphone was found. Plug one in, then press Go live again.');
     await failCamera(element, 'NotReadableError');
     expect(part(element, 'error-help').textContent).to.match(/^The camera or microphone is busy in another application\./);
-    // The browser's own words stay beside it, for whoever helps.
-    expect(part(element, 'error').textContent).to.equal('Could not open the camera or the microphone (NotReadableError: Nope).');
+    // The browser's raw words are not shown; the page has them in rtmp-error.
+    expect(part(element, 'error').textContent).to.equal('');
   });
 
   it('speaks French under lang="fr", and takes the page’s own words from `strings`', async () => {
@@ -272,5 +275,77 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     element.setAttribute('lang', 'fr');
     await element.updateComplete;
     expect(part(element, 'error-help').textContent).to.match(/^L'URL du flux doit commencer par rtmp:\/\/ ou rtmps:\/\//);
+  });
+
+  it('keeps every control inside itself and a 360×740 screen: idle, in the green room and live', async () => {
+    await setViewport({ width: 360, height: 740 });
+    try {
+      const { server, rtmpUrl } = await broadcastConfig('element-phone');
+      const element = await fixture<RtmpBroadcaster>(
+        html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+      );
+      const outside = () => {
+        const host = element.getBoundingClientRect();
+        return [...element.shadowRoot!.querySelectorAll('button, select, [part~="meter"], [part~="badge"]')]
+          .map((control) => ({ name: control.getAttribute('part'), box: control.getBoundingClientRect() }))
+          .filter(
+            ({ box }) =>
+              box.left < host.left ||
+              box.right > host.right ||
+              box.top < host.top ||
+              box.bottom > host.bottom ||
+              box.left < 0 ||
+              box.right > 360,
+          )
+          .map(({ name }) => name);
+      };
+      expect(outside(), 'idle').to.deep.equal([]);
+      await element.preview();
+      await element.updateComplete;
+      expect(outside(), 'in the green room').to.deep.equal([]);
+      await element.start();
+      await element.updateComplete;
+      expect(outside(), 'live').to.deep.equal([]);
+      await element.stop();
+    } finally {
+      await setViewport({ width: 800, height: 600 });
+    }
+  });
+
+  it('warns while the upload falls behind, from a quarter of the send backlog', async () => {
+    const container = document.createElement('div');
+    const noop = () => {};
+    const show = (backlogRatio: number) => {
+      const stats = { durationMs: 5000, frames: 150, fps: 30, kbps: 2500, speed: 1, ackRttMs: 40, backlogRatio };
+      const view = {
+        state: 'live',
+        strings: stringsFor('en'),
+        previewing: false,
+        pageStream: false,
+        stats,
+        hosts: '',
+        reconnect: undefined,
+      };
+      const on = { preview: noop, start: noop, pause: noop, stop: noop, mute: noop };
+      render(
+        renderControls({
+          ...view,
+          averageKbps: 2500,
+          errorLine: undefined,
+          audioMuted: false,
+          videoMuted: false,
+          hasAudio: false,
+          meterLevel: undefined,
+          devices: html``,
+          on,
+        } as Parameters<typeof renderControls>[0]),
+        container,
+      );
+      return container.querySelector('[part~="network-warning"]')?.textContent;
+    };
+
+    expect(show(0.1)).to.equal(undefined);
+    expect(show(0.5)).to.equal('Your connection is falling behind: close other uploads or lower the quality.');
+    expect(container.querySelector('[part~="delay"]')!.textContent).to.equal('40 ms delay');
   });
 });
