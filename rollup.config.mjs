@@ -5,6 +5,7 @@
 // Rollup makes only this file. The npm entry points (`.`, `./client`, `./server`) and their .d.ts
 // come from `tsc -p tsconfig.build.json`: module for module, with lit and socket.io-client left as
 // imports for the app's bundler to share and dedupe, so there is nothing for rollup to add there.
+import { fileURLToPath } from 'node:url';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import esbuild from 'rollup-plugin-esbuild';
@@ -14,12 +15,20 @@ export default {
   output: {
     dir: 'dist',
     entryFileNames: 'rtmp-broadcaster.min.js',
-    // The WebCodecs recorder is imported on demand: its own file beside the bundle, loaded by pages that use it.
+    // The WebCodecs recorder and the WASM AAC encoder are imported on demand: files of their own
+    // beside the bundle, loaded by pages that use them (the WASM is inside the encoder's chunk).
     chunkFileNames: 'rtmp-broadcaster-[name]-[hash].min.js',
     format: 'es',
     sourcemap: true,
   },
   plugins: [
+    // @mediabunny/aac-encoder (the WASM AAC chunk) needs only a few names of `mediabunny`: the
+    // recorder's own stand-in gives them and hands the encoder's class to the recorder.
+    {
+      name: 'mediabunny-shim',
+      resolveId: (source) =>
+        source === 'mediabunny' ? fileURLToPath(new URL('client/recorder/mediabunny-shim.ts', import.meta.url)) : null,
+    },
     // Browser builds: socket.io's "node" and debug builds pull in `ws`, `debug` and CommonJS.
     nodeResolve({ browser: true, exportConditions: ['browser'] }),
     esbuild({

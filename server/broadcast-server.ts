@@ -219,6 +219,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         destinations: info.destinations.map((each) => each.destination),
         ...(recording === undefined ? {} : { recording }),
         video: media.video,
+        // 'copy' where the browser sent AAC; absent where the server encodes AAC from Opus.
+        ...(media.audio ? { audio: media.audio } : {}),
         pid: info.pid,
       });
       this.emit('session-start', info);

@@ -5,6 +5,7 @@ import { BroadcastError } from '../protocol.js';
 import { audioFrames, opusPackets, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
 import { MatroskaWriter } from './matroska-writer.js';
 import type { RecorderOptions, TrackKind } from './media-recorder.js';
+import { type AudioEncoding, startAudioEncoder } from './webcodecs-audio.js';
 import { audioSetup, blackFrame, blackPixels, videoConfig, type AudioSetup } from './webcodecs-config.js';
 
 export { avcCodec, canEncodeH264 } from './webcodecs-config.js';
@@ -29,7 +30,7 @@ export class WebCodecsRecorder {
   readonly #videoConfig: VideoEncoderConfig;
   readonly #audio: AudioSetup | undefined;
   #videoEncoder: VideoEncoder | undefined;
-  #audioEncoder: AudioEncoder | undefined;
+  #audioEncoder: AudioEncoding | undefined;
   #writer: MatroskaWriter | undefined;
   #sources: FrameSource[] = [];
   /** Bytes written since the last chunk was handed out. */
@@ -81,10 +82,12 @@ export class WebCodecsRecorder {
       videoEncoder.configure(this.#videoConfig);
       this.#videoEncoder = videoEncoder;
       const audioConfig = this.#audio?.config;
-      if (audioConfig) {
-        const audioEncoder = new AudioEncoder({ output: (chunk) => this.#onAudio(chunk), error: (error) => this.#fail(error) });
-        audioEncoder.configure(audioConfig);
-        this.#audioEncoder = audioEncoder;
+      if (this.#audio && audioConfig) {
+        this.#audioEncoder = await startAudioEncoder(
+          { ...this.#audio, config: audioConfig },
+          (data, timestamp) => this.#writeAudio(data, timestamp),
+          (error) => this.#fail(error),
+        );
       }
       const origin = performance.now();
       this.#sources.push(
@@ -192,7 +195,7 @@ export class WebCodecsRecorder {
 
   #encodeAudio(data: AudioData): void {
     const encoder = this.#audioEncoder;
-    if (this.#stopped || !encoder || encoder.state !== 'configured') {
+    if (this.#stopped || !encoder) {
       data.close();
       return;
     }
@@ -241,12 +244,6 @@ export class WebCodecsRecorder {
     }
   }
 
-  #onAudio(chunk: EncodedAudioChunk): void {
-    const data = new Uint8Array(chunk.byteLength);
-    chunk.copyTo(data);
-    this.#writeAudio(data, chunk.timestamp);
-  }
-
   #writeAudio(data: Uint8Array, timestampUs: number): void {
     if (!this.#writer || this.#headerDue || this.#discarded) return;
     this.#pending.push(this.#writer.audio(data, timestampUs));
@@ -266,7 +263,7 @@ export class WebCodecsRecorder {
     this.#options.onChunk(chunk.buffer);
   }
 
-  #fail(error: DOMException): void {
+  #fail(error: Error): void {
     if (this.#stopped) return;
     this.discard();
     this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser stopped encoding: ${error.message}`));
@@ -286,7 +283,8 @@ export class WebCodecsRecorder {
 
   #close(): void {
     clearInterval(this.#flushTimer);
-    for (const encoder of [this.#videoEncoder, this.#audioEncoder]) if (encoder && encoder.state !== 'closed') encoder.close();
+    if (this.#videoEncoder && this.#videoEncoder.state !== 'closed') this.#videoEncoder.close();
+    this.#audioEncoder?.close();
     this.#restarted?.();
     this.#restarted = undefined;
   }

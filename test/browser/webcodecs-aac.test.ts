@@ -1,0 +1,53 @@
+// The WebCodecs recorder's audio where AudioEncoder has no AAC (Chromium and Firefox on Linux):
+// Chromium reads raw audio (MediaStreamTrackProcessor), so AAC is made by the WASM encoder loaded
+// on demand and the server copies it; Firefox reads none, so it sends Opus and the server encodes.
+/// <reference types="mocha" />
+import { expect } from '@open-wc/testing';
+import { BroadcastClient } from '../../client/core.js';
+import { broadcastConfig, openCamera, probeLevels, probeRecording, record, serverLog, startRequest, stopTracks } from './commands.js';
+
+const readsRawAudio = 'MediaStreamTrackProcessor' in globalThis;
+
+describe('WebCodecs recorder audio without a native AAC encoder', () => {
+  it(`${readsRawAudio ? 'AAC from the WASM encoder, copied by the server' : 'Opus, encoded to AAC by the server'}, its duration the broadcast's`, async function () {
+    this.timeout(60_000);
+    const camera = await openCamera();
+    const native = await AudioEncoder.isConfigSupported({ codec: 'mp4a.40.2', sampleRate: 48_000, numberOfChannels: 2, bitrate: 128_000 })
+      .then(({ supported }) => supported === true)
+      .catch(() => false);
+    const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-aac')), recorder: 'webcodecs' });
+    const startedAt = performance.now();
+    await client.start(camera);
+    const sessionId = client.sessionId!;
+    await record(4_000);
+    await client.stop();
+    const wallSec = (performance.now() - startedAt) / 1_000;
+    stopTracks(camera);
+
+    const request = await startRequest('webcodecs-aac');
+    const started = (await serverLog(sessionId)).split('\n').find((line) => line.includes('broadcast started'));
+    expect(started, 'the server logged the start').to.be.a('string');
+    const wasmLoaded = performance.getEntriesByType('resource').some(({ name }) => name.includes('wasm-aac'));
+    if (readsRawAudio) {
+      expect(request?.mimeType).to.equal('video/x-matroska;codecs=avc1,mp4a.40.2');
+      expect(started).to.include('"audio":"copy"', 'the server copies the audio');
+      // Only where the browser has no AAC of its own is the encoder's chunk fetched.
+      expect(wasmLoaded).to.equal(!native, 'the WASM chunk was loaded');
+    } else {
+      expect(request?.mimeType).to.equal('video/x-matroska;codecs=avc1,opus');
+      expect(started).to.not.include('"audio"', 'the server encodes the audio');
+      expect(wasmLoaded).to.equal(false, 'the WASM chunk was not loaded');
+    }
+    const received = await probeRecording('webcodecs-aac');
+    expect(received.audio?.codec).to.equal('aac');
+    expect(received.durationSec).to.be.within(3, wallSec + 0.5);
+    const { audio } = await probeLevels('webcodecs-aac');
+    const audioEnd = audio.at(-1)?.time ?? 0;
+    // The audio runs as long as the picture (to a frame or two), and carries the microphone's sound.
+    expect(audioEnd).to.be.within(received.durationSec - 0.5, received.durationSec + 0.1);
+    expect(audio.some(({ peakDb }) => peakDb !== null && peakDb > -40)).to.equal(true, 'sound, not silence');
+    console.log(
+      `webcodecs-aac ${navigator.userAgent.includes('Firefox') ? 'firefox' : 'chromium'}: ${request?.mimeType}, audio ends ${audioEnd.toFixed(2)} s of ${received.durationSec.toFixed(2)} s`,
+    );
+  });
+});
