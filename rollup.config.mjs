@@ -18,6 +18,11 @@ export default {
     // The WebCodecs recorder and the WASM AAC encoder are imported on demand: files of their own
     // beside the bundle, loaded by pages that use them (the WASM is inside the encoder's chunk).
     chunkFileNames: 'rtmp-broadcaster-[name]-[hash].min.js',
+    // socket.io's client loads when a broadcast starts (client/socket.ts): one chunk, named for it.
+    manualChunks: (id) =>
+      /[/\\]node_modules[/\\](socket\.io-client|socket\.io-parser|engine\.io-client|engine\.io-parser|@socket\.io)[/\\]/.test(id)
+        ? 'socket-io'
+        : undefined,
     format: 'es',
     sourcemap: true,
   },

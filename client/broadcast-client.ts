@@ -4,7 +4,7 @@
 
 // socket.js first: it puts socket.io-client ahead of this package's code in the CDN bundle, which
 // then gzips about 600 bytes smaller (this code sits beside Lit's, which it resembles).
-import { ask, connected, connectError, openSocket, type ClientSocket, type ConnectError } from './socket.js';
+import { ask, connected, connectError, loadSocketIo, openSocket, type ClientSocket, type ConnectError } from './socket.js';
 import type { BroadcastClientEventMap, BroadcastState, ClientStats } from './events.js';
 import { ChunkSender } from './chunk-sender.js';
 import { checkBoolean, resolveOptions, startRequest, typeError, type BroadcastClientOptions, type ResolvedOptions } from './options.js';
@@ -204,6 +204,9 @@ export class BroadcastClient extends EventTarget {
     this.#reset();
     this.#setState('connecting');
     try {
+      // The connection code loads (on demand, see socket.ts) while the recorder is being made.
+      const socketIo = loadSocketIo();
+      socketIo.catch(() => {});
       const creating = createRecorder(this.#options.recorder, stream, {
         videoBitsPerSecond: this.#options.videoBitsPerSecond,
         audioBitsPerSecond: this.#options.audioBitsPerSecond,
@@ -223,6 +226,7 @@ export class BroadcastClient extends EventTarget {
       recorder.setMuted('audio', this.#audioMuted);
       recorder.setMuted('video', this.#videoMuted);
       this.#recorder = recorder;
+      await this.#until(socketIo);
       const socket = this.#connect();
       await this.#until(connected(socket));
       const request = startRequest(this.#options, recorder.mimeType);
