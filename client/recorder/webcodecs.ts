@@ -152,9 +152,9 @@ export class WebCodecsRecorder {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#stopSources();
+    const draining = this.#stopSources();
     try {
-      await Promise.all([this.#videoEncoder?.flush(), this.#audioEncoder?.flush()]);
+      await Promise.all([this.#videoEncoder?.flush(), this.#audioEncoder?.flush(), draining]);
     } catch (caught) {
       if (!this.#discarded)
         this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser could not finish encoding: ${describe(caught)}`));
@@ -274,11 +274,13 @@ export class WebCodecsRecorder {
     if (!this.#stopped) this.#options.onEnd();
   }
 
-  #stopSources(): void {
-    for (const source of this.#sources) source.stop();
+  /** Resolves once the sources handed out their last data (Firefox's Opus: its last blob), at most 1 s. */
+  #stopSources(): Promise<unknown> {
+    const stopped = Promise.all(this.#sources.map((source) => source.stop()));
     this.#sources = [];
     this.#videoTrack.stop();
     this.#audioTrack?.stop();
+    return Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 1_000))]);
   }
 
   #close(): void {
