@@ -1,6 +1,7 @@
 // The WebCodecs recorder's audio encoder: the browser's AudioEncoder (AAC or Opus), or where it
 // has no AAC, ffmpeg's AAC encoder built to WASM (@mediabunny/aac-encoder), loaded on demand as
 // its own chunk, so the server copies AAC instead of encoding it.
+import { type FrameSource, opusPackets, type SourceClock } from './frame-sources.js';
 import type { AudioSetup } from './webcodecs-config.js';
 
 /** Where an encoded frame goes: its bytes and its timestamp in microseconds. */
@@ -54,4 +55,41 @@ export async function startAudioEncoder(
       if (encoder.state !== 'closed') encoder.close();
     },
   };
+}
+
+/**
+ * Audio of `track` as AudioData where no raw audio can be read (Firefox): the Opus packets of an
+ * audio-only MediaRecorder, decoded by AudioDecoder, for the WASM AAC encoder. Its stop() resolves
+ * once the last packets are decoded and handed to `sink`.
+ */
+export async function decodedOpus(
+  track: MediaStreamTrack,
+  channels: number,
+  timeslice: number,
+  clock: SourceClock,
+  sink: (data: AudioData) => void,
+  onError: (error: Error) => void,
+): Promise<FrameSource> {
+  const decoder = new AudioDecoder({ output: sink, error: onError });
+  decoder.configure({ codec: 'opus', sampleRate: 48_000, numberOfChannels: channels });
+  const packets = await opusPackets(track, timeslice, clock, (data, timestamp) => {
+    if (decoder.state === 'configured') decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, data }));
+  });
+  return {
+    async stop() {
+      await packets.stop();
+      if (decoder.state === 'configured') await decoder.flush().catch(() => {});
+      if (decoder.state !== 'closed') decoder.close();
+    },
+  };
+}
+
+/** Whether Opus can be decoded here (for {@link decodedOpus}). */
+export async function decodesOpus(channels: number): Promise<boolean> {
+  if (typeof AudioDecoder === 'undefined') return false;
+  try {
+    return (await AudioDecoder.isConfigSupported({ codec: 'opus', sampleRate: 48_000, numberOfChannels: channels })).supported === true;
+  } catch {
+    return false;
+  }
 }

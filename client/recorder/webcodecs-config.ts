@@ -5,7 +5,7 @@ import { BroadcastError } from '../protocol.js';
 import { readsRawAudio } from './frame-sources.js';
 import type { MatroskaAudioTrack } from './matroska-writer.js';
 import type { RecorderOptions } from './media-recorder.js';
-import { loadsWasmAac } from './webcodecs-audio.js';
+import { decodesOpus, loadsWasmAac } from './webcodecs-audio.js';
 
 /** How long a test encode may take before H.264 counts as not working. */
 const PROBE_TIMEOUT_MS = 3_000;
@@ -90,6 +90,8 @@ export interface AudioSetup {
   config?: AudioEncoderConfig;
   /** AAC by the WASM encoder (webcodecs-audio.ts loads it), where AudioEncoder has no AAC. */
   wasm?: boolean;
+  /** Read as Opus from an audio-only MediaRecorder and decoded (Firefox), for the WASM encoder. */
+  fromOpus?: boolean;
   track: MatroskaAudioTrack;
   mime: string;
 }
@@ -98,9 +100,13 @@ export async function audioSetup(track: MediaStreamTrack, options: RecorderOptio
   const settings = track.getSettings();
   const channels = Math.min(Math.max(settings.channelCount ?? 2, 1), 2);
   if (!readsRawAudio()) {
-    if (MediaRecorder.isTypeSupported('audio/webm;codecs=opus'))
-      return { mime: 'opus', track: { codec: 'opus', sampleRate: 48_000, channels } };
-    throw new BroadcastError('INVALID_MEDIA', 'This browser can read no audio for WebCodecs.');
+    if (!MediaRecorder.isTypeSupported('audio/webm;codecs=opus'))
+      throw new BroadcastError('INVALID_MEDIA', 'This browser can read no audio for WebCodecs.');
+    // Firefox: its Opus, decoded, becomes AAC by the WASM encoder where it can run.
+    const config = { codec: 'mp4a.40.2', sampleRate: 48_000, numberOfChannels: channels, bitrate: options.audioBitsPerSecond };
+    if (wasmRuns() && (await decodesOpus(channels)) && (await loadsWasmAac()))
+      return { config, mime: 'mp4a.40.2', track: { codec: 'aac', sampleRate: 48_000, channels }, wasm: true, fromOpus: true };
+    return { mime: 'opus', track: { codec: 'opus', sampleRate: 48_000, channels } };
   }
   for (const { codec, webCodecs, mime } of AUDIO_CODECS) {
     // AAC encoders take 44.1 or 48 kHz; Opus always runs at 48 kHz.

@@ -5,7 +5,7 @@ import { BroadcastError } from '../protocol.js';
 import { audioFrames, opusPackets, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
 import { MatroskaWriter } from './matroska-writer.js';
 import type { RecorderOptions, TrackKind } from './media-recorder.js';
-import { type AudioEncoding, startAudioEncoder } from './webcodecs-audio.js';
+import { type AudioEncoding, decodedOpus, startAudioEncoder } from './webcodecs-audio.js';
 import { audioSetup, blackFrame, blackPixels, videoConfig, type AudioSetup } from './webcodecs-config.js';
 
 export { avcCodec, canEncodeH264 } from './webcodecs-config.js';
@@ -99,8 +99,13 @@ export class WebCodecsRecorder {
         ),
       );
       if (this.#audioTrack && audioConfig) {
+        const clock = new SourceClock(origin);
+        const channels = audioConfig.numberOfChannels;
+        const encode = (data: AudioData) => this.#encodeAudio(data);
         this.#sources.push(
-          audioFrames(this.#audioTrack, audioConfig.numberOfChannels, new SourceClock(origin), (data) => this.#encodeAudio(data)),
+          this.#audio?.fromOpus
+            ? await decodedOpus(this.#audioTrack, channels, this.#options.timeslice, clock, encode, (error) => this.#fail(error))
+            : audioFrames(this.#audioTrack, channels, clock, encode),
         );
       } else if (this.#audioTrack) {
         this.#sources.push(
@@ -154,7 +159,8 @@ export class WebCodecsRecorder {
     this.#stopped = true;
     const draining = this.#stopSources();
     try {
-      await Promise.all([this.#videoEncoder?.flush(), this.#audioEncoder?.flush(), draining]);
+      // The sources' last audio goes to the audio encoder before it is flushed.
+      await Promise.all([this.#videoEncoder?.flush(), draining.then(() => this.#audioEncoder?.flush())]);
     } catch (caught) {
       if (!this.#discarded)
         this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser could not finish encoding: ${describe(caught)}`));
@@ -195,7 +201,8 @@ export class WebCodecsRecorder {
 
   #encodeAudio(data: AudioData): void {
     const encoder = this.#audioEncoder;
-    if (this.#stopped || !encoder) {
+    // After stop(), the sources' last audio still comes (a stopping source's stop() waits for it).
+    if (this.#discarded || !encoder) {
       data.close();
       return;
     }
