@@ -56,6 +56,15 @@ export class RtmpBroadcasterAttributes extends LitElement {
   /** Shows the buttons, the status line and the error message under the preview. */
   @property({ type: Boolean, reflect: true }) controls = false;
 
+  /**
+   * Shows the destination form: a service (YouTube, Twitch, Facebook Live, Custom), its server URL
+   * and a masked stream key, joined as URL + '/' + key into the destination, which replaces `rtmp-url`.
+   */
+  @property({ attribute: 'destination-form', type: Boolean }) destinationForm = false;
+
+  /** Keeps the destination form's stream key in localStorage; without it the key is never stored. */
+  @property({ attribute: 'remember-key', type: Boolean }) rememberKey = false;
+
   /** Opens the green room (`preview()`) as soon as the element is on the page. */
   @property({ type: Boolean }) autopreview = false;
 

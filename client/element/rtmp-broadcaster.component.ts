@@ -4,6 +4,7 @@ import { html, nothing } from 'lit';
 import { query, state } from 'lit/decorators.js';
 import { BroadcastClient, type BroadcastState } from '../broadcast-client.js';
 import { BroadcastError, type BroadcastStats } from '../protocol.js';
+import { destinationOf, renderDestinationForm } from './destination-form.js';
 import { DevicePickerController } from './device-picker.controller.js';
 import { LevelMeterController } from './level-meter.controller.js';
 import { MediaSourceController, mediaError, type BroadcastSource } from './media-source.controller.js';
@@ -45,6 +46,7 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  *
  * @csspart base - The wrapper around everything.
  * @csspart preview - The `<video>` showing what is broadcast.
+ * @csspart destination-form - The destination form (`destination-form`), under the preview; exports `fieldset`, `preset-select`, `url-input`, `key-input`, `key-toggle`.
  * @csspart bar - The row under the preview holding the controls and the status.
  * @csspart controls - The wrapper around the buttons.
  * @csspart button - Every built-in button.
@@ -154,18 +156,15 @@ export class RtmpBroadcaster extends RtmpBroadcasterAttributes {
   start(): Promise<void> {
     if (isRunning(this.broadcastState)) return Promise.reject(new BroadcastError('ALREADY_STARTED'));
     let client: BroadcastClient;
+    const { rtmpUrl, invalid } = destinationOf(this);
     try {
       checkMedia(this);
-      client = new BroadcastClient(clientOptions(this));
+      client = new BroadcastClient(clientOptions(this, rtmpUrl));
     } catch (error) {
       return Promise.reject(error);
     }
-    // Caught before connecting: a URL pasted without its scheme is the most common slip.
-    if ([this.rtmpUrl ?? []].flat().some((url) => !/^rtmps?:\/\//i.test(url))) {
-      const error = new BroadcastError('INVALID_REQUEST', 'The stream URL must start with rtmp:// or rtmps://.');
-      this.#fail(error, undefined, 'MISSING_SCHEME');
-      return Promise.reject(error);
-    }
+    // Caught before connecting: a URL without its scheme, a service's key left empty.
+    if (invalid) return Promise.reject(this.#fail(invalid.error, undefined, invalid.key));
     return this.#start(client);
   }
 
@@ -284,12 +283,13 @@ export class RtmpBroadcaster extends RtmpBroadcasterAttributes {
   }
 
   /** A failure before the client took over: the element reports it the way the client would. */
-  #fail(error: BroadcastError, mediaFailure?: string, helpKey?: ErrorMessageKey): void {
+  #fail(error: BroadcastError, mediaFailure?: string, helpKey?: ErrorMessageKey): BroadcastError {
     this.#setState('error');
     this.errorLine = { code: error.code, mediaFailure, helpKey, message: error.message };
     const payload = error.toJSON();
     this.#emit('rtmp-error', payload);
     this.#emit('rtmp-ended', { reason: 'error', error: payload });
+    return error;
   }
 
   #setState(state: BroadcastState): void {
@@ -368,6 +368,7 @@ export class RtmpBroadcaster extends RtmpBroadcasterAttributes {
     return html`
       <div part="base" class="base">
         <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true}></video>
+        ${renderDestinationForm(this, this.#strings(), isRunning(state))}
         ${
           this.controls
             ? renderControls({

@@ -30,12 +30,12 @@ export function checkMedia({ source, stream }: Pick<ElementSettings, 'source' | 
   }
 }
 
-/** The client's options from the element's attributes and properties. */
-export function clientOptions(element: ElementSettings): BroadcastClientOptions {
+/** The client's options from the element's attributes and properties; `rtmpUrl` (the destination form's) replaces the element's. */
+export function clientOptions(element: ElementSettings, rtmpUrl = element.rtmpUrl): BroadcastClientOptions {
   // Removed number attributes read as null; the client wants them absent to apply its defaults.
   return {
     server: element.server ?? location.origin,
-    rtmpUrl: [element.rtmpUrl ?? []].flat().length ? element.rtmpUrl : undefined,
+    rtmpUrl: [rtmpUrl ?? []].flat().length ? rtmpUrl : undefined,
     auth: element.auth,
     videoBitsPerSecond: element.videoBitrate ?? undefined,
     audioBitsPerSecond: element.audioBitrate ?? undefined,
@@ -49,4 +49,9 @@ export function clientOptions(element: ElementSettings): BroadcastClientOptions 
 export function destinationList(value: string | null): string | string[] | undefined {
   const urls = (value ?? '').split(/\s+/).filter(Boolean);
   return urls.length > 1 ? urls : urls[0];
+}
+
+/** Caught before connecting: a URL pasted without its scheme is the most common slip. */
+export function missingScheme(rtmpUrl: string | string[] | undefined): boolean {
+  return [rtmpUrl ?? []].flat().some((url) => !/^rtmps?:\/\//i.test(url));
 }
