@@ -1,13 +1,11 @@
 // <rtmp-destination-form>: where <rtmp-broadcaster destination-form> broadcasts, as a streaming
 // service hands it out: a server URL (filled in by a preset) and a stream key, kept apart and
 // joined as URL + '/' + key. The key is masked (a show toggle reveals it), stays in memory unless
-// the page opts in with `remember-key`, and is never put in an event, a message or a log.
-import { css, html, LitElement, nothing } from 'lit';
+// the page opts in with `remember-key`, and is never put in an event, a message or a log. Loaded
+// on demand by rtmp-broadcaster.destination.ts, so pages without the form do not carry it.
+import { css, html, LitElement } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { BroadcastError } from '../protocol.js';
-import type { RtmpBroadcasterAttributes } from './rtmp-broadcaster.attributes.js';
-import { missingScheme } from './rtmp-broadcaster.options.js';
-import type { ErrorMessageKey, RtmpBroadcasterStrings } from './rtmp-broadcaster.strings.js';
+import type { RtmpBroadcasterStrings } from './rtmp-broadcaster.strings.js';
 import { en } from './strings/en.js';
 
 /** A streaming service's ingest: the server URL it hands out beside the stream key. */
@@ -155,9 +153,9 @@ export class RtmpDestinationForm extends LitElement {
   /** Locks the fields while a broadcast runs. */
   @property({ type: Boolean, reflect: true }) disabled = false;
 
-  /** The chosen service: a preset's id, or `custom`. */
-  @state() preset = 'youtube';
-  @state() private url = DESTINATION_PRESETS[0]!.url;
+  /** The chosen service: a preset's id, or `custom` (the first choice: no URL, so `rtmp-url` or the server decides). */
+  @state() preset = 'custom';
+  @state() private url = '';
   @state() private key = '';
   @state() private keyShown = false;
 
@@ -260,38 +258,6 @@ export class RtmpDestinationForm extends LitElement {
       </fieldset>
     `;
   }
-}
-
-/** The form inside <rtmp-broadcaster>, with `destination-form`; its parts are exported. */
-export function renderDestinationForm(host: RtmpBroadcasterAttributes, strings: DestinationFormStrings, disabled: boolean) {
-  if (!host.destinationForm) return nothing;
-  return html`<rtmp-destination-form
-    part="destination-form"
-    exportparts="fieldset, preset-select, url-input, key-input, key-toggle"
-    .strings=${strings}
-    ?remember-key=${host.rememberKey}
-    ?disabled=${disabled}
-  ></rtmp-destination-form>`;
-}
-
-/**
- * Where `start()` broadcasts: the destination form's URL + '/' + key when the form has a URL, else
- * `rtmp-url`; and what is wrong with it, caught before connecting (the message names no key).
- */
-export function destinationOf(host: RtmpBroadcasterAttributes): {
-  rtmpUrl: string | string[] | undefined;
-  invalid?: { key: ErrorMessageKey; error: BroadcastError };
-} {
-  const form = host.destinationForm ? host.renderRoot.querySelector('rtmp-destination-form') : null;
-  const rtmpUrl = form?.destination ?? host.rtmpUrl;
-  if (form?.destination && form.missingKey) {
-    return { rtmpUrl, invalid: { key: 'MISSING_KEY', error: new BroadcastError('INVALID_REQUEST', 'The stream key is empty.') } };
-  }
-  if (missingScheme(rtmpUrl)) {
-    const error = new BroadcastError('INVALID_REQUEST', 'The stream URL must start with rtmp:// or rtmps://.');
-    return { rtmpUrl, invalid: { key: 'MISSING_SCHEME', error } };
-  }
-  return { rtmpUrl };
 }
 
 if (!customElements.get('rtmp-destination-form')) customElements.define('rtmp-destination-form', RtmpDestinationForm);

@@ -60,9 +60,11 @@ describe('<rtmp-broadcaster destination-form>', () => {
     await formOf(element).updateComplete;
     const url = field<HTMLInputElement>(element, 'url-input');
     const select = field<HTMLSelectElement>(element, 'preset-select');
-    expect(select.value).to.equal('youtube');
-    expect(url.value).to.equal('rtmp://a.rtmp.youtube.com/live2');
+    // Nothing chosen yet: no URL, so the page's `rtmp-url` or the server decides.
+    expect(select.value).to.equal('custom');
+    expect(url.value).to.equal('');
     const presets: Record<string, string> = {
+      youtube: 'rtmp://a.rtmp.youtube.com/live2',
       'youtube-rtmps': 'rtmps://a.rtmps.youtube.com:443/live2',
       twitch: 'rtmp://live.twitch.tv/app',
       facebook: 'rtmps://live-api-s.facebook.com:443/rtmp/',
@@ -133,6 +135,7 @@ describe('<rtmp-broadcaster destination-form>', () => {
     const codes: string[] = [];
     element.addEventListener('rtmp-error', (event) => codes.push(event.detail.code));
 
+    await fill(element, 'preset-select', 'twitch');
     const noKey = await element.start().catch((error: { code: string }) => error.code);
     expect(noKey).to.equal('INVALID_REQUEST');
     await element.updateComplete;
