@@ -58,7 +58,8 @@ export class RtmpBroadcasterAttributes extends LitElement {
 
   /**
    * Shows the destination form: a service (YouTube, Twitch, Facebook Live, Custom), its server URL
-   * and a masked stream key, joined as URL + '/' + key into the destination, which replaces `rtmp-url`.
+   * and a masked stream key, joined as URL + '/' + key into the destination; once its server URL is
+   * filled in, that destination replaces `rtmp-url`. See docs/element.md#destination-form.
    */
   @property({ attribute: 'destination-form', type: Boolean }) destinationForm = false;
 
