@@ -3,7 +3,7 @@
 // the error line, the events or the server's log. Runs in Chromium and Firefox.
 /// <reference types="mocha" />
 import { expect, fixture, html } from '@open-wc/testing';
-import { setViewport } from '@web/test-runner-commands';
+import { sendKeys, setViewport } from '@web/test-runner-commands';
 // Registers <rtmp-broadcaster>; the name is used only as a type.
 import '../../client/element/rtmp-broadcaster.js';
 import { joinDestination, type RtmpDestinationForm } from '../../client/element/destination-form.js';
@@ -88,6 +88,7 @@ describe('<rtmp-broadcaster destination-form>', () => {
     for (const control of root.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')) {
       expect(control.labels?.[0]?.textContent?.trim(), control.getAttribute('part')!).to.be.oneOf(['Service', 'Server URL', 'Stream key']);
     }
+    await expect(element).to.be.accessible();
     // The choice of service and URL is remembered, never the key without remember-key.
     expect(JSON.parse(localStorage.getItem('rtmp-broadcaster:destination')!)).to.deep.equal({
       preset: 'custom',
@@ -109,6 +110,7 @@ describe('<rtmp-broadcaster destination-form>', () => {
     expect(key.type).to.equal('text');
     expect(toggle.getAttribute('aria-pressed')).to.equal('true');
     expect(key.value).to.equal('secret-1');
+    await expect(element, 'with the key shown').to.be.accessible();
     toggle.click();
     await formOf(element).updateComplete;
     expect(key.type).to.equal('password');
@@ -126,6 +128,22 @@ describe('<rtmp-broadcaster destination-form>', () => {
     await again.updateComplete;
     await formOf(again).updateComplete;
     expect(localStorage.getItem('rtmp-broadcaster:stream-key')).to.equal(null);
+  });
+
+  it('is operable by keyboard: Tab goes service, URL, key, show-key toggle; Enter presses the toggle', async () => {
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls destination-form></rtmp-broadcaster>`);
+    await formOf(element).updateComplete;
+    const focused = () => formOf(element).shadowRoot!.activeElement?.getAttribute('part');
+    field(element, 'preset-select').focus();
+    expect(focused()).to.equal('preset-select');
+    for (const part of ['url-input', 'key-input', 'key-toggle']) {
+      await sendKeys({ press: 'Tab' });
+      expect(focused()).to.equal(part);
+    }
+    await sendKeys({ press: 'Enter' });
+    await formOf(element).updateComplete;
+    expect(field(element, 'key-toggle').getAttribute('aria-pressed')).to.equal('true');
+    expect(field<HTMLInputElement>(element, 'key-input').type).to.equal('text');
   });
 
   it('catches a URL without rtmp:// and a service without its key before connecting, naming no key', async () => {
@@ -150,6 +168,7 @@ describe('<rtmp-broadcaster destination-form>', () => {
     await element.updateComplete;
     expect(help()).to.match(/^The stream URL must start with rtmp:\/\/ or rtmps:\/\//);
     expect(codes).to.deep.equal(['INVALID_REQUEST', 'INVALID_REQUEST']);
+    await expect(element, 'in the error state').to.be.accessible();
     expect(watched.said()).to.not.include(key);
   });
 
