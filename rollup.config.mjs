@@ -11,6 +11,9 @@ import esbuild from 'rollup-plugin-esbuild';
 
 export default {
   input: 'client/index.ts',
+  // The parts imported on demand import what they share (Lit, the strings) from the bundle itself,
+  // which may export more than client/index.ts does, rather than through a third file.
+  preserveEntrySignatures: 'allow-extension',
   output: {
     dir: 'dist',
     entryFileNames: 'rtmp-broadcaster.min.js',

@@ -27,6 +27,14 @@ export const en: RtmpBroadcasterStrings = {
   camera: 'Camera',
   microphone: 'Microphone',
   microphoneLevel: 'Microphone level',
+  destination: 'Destination',
+  service: 'Service',
+  customService: 'Custom',
+  serverUrl: 'Server URL',
+  streamKey: 'Stream key',
+  showKey: 'Show key',
+  streamKeyHint:
+    'Paste the server URL and the stream key from your streaming service. The key is sent only to the broadcast server, never shown.',
   states: {
     idle: 'Ready',
     connecting: 'Connecting…',
@@ -43,6 +51,7 @@ export const en: RtmpBroadcasterStrings = {
     MEDIA_IN_USE: 'The camera or microphone is busy in another application. Close it, then press Go live again.',
     MISSING_SCHEME:
       'The stream URL must start with rtmp:// or rtmps://. Copy the server URL from your streaming service as it is (for example rtmp://a.rtmp.youtube.com/live2), then press Go live again.',
+    MISSING_KEY: 'Paste the stream key from your streaming service into the Stream key field, then press Go live again.',
     MEDIA_UNAVAILABLE:
       'The camera, microphone or screen could not be opened. Check that they are connected and allowed, then press Go live again.',
     INVALID_REQUEST: 'The broadcast settings were refused as invalid. Ask the site owner to check them.',
