@@ -11,7 +11,14 @@ import { fr } from './strings/fr.js';
  * stream URL without `rtmp://` or `rtmps://`, or a service picked in the destination form without
  * its stream key, both caught before connecting.
  */
-export type ErrorMessageKey = ErrorCode | 'MEDIA_DENIED' | 'MEDIA_NOT_FOUND' | 'MEDIA_IN_USE' | 'MISSING_SCHEME' | 'MISSING_KEY';
+export type ErrorMessageKey =
+  | ErrorCode
+  | 'MEDIA_DENIED'
+  | 'MEDIA_NOT_FOUND'
+  | 'MEDIA_IN_USE'
+  | 'MISSING_SCHEME'
+  | 'MISSING_KEY'
+  | 'OFFLINE';
 
 /** Every text the element shows. */
 export interface RtmpBroadcasterStrings {

@@ -72,7 +72,9 @@ export const en: RtmpBroadcasterStrings = {
     IDLE_TIMEOUT: 'No video reached the server for too long, so the broadcast ended. Check your connection, then press Go live.',
     NETWORK_TOO_SLOW: 'Your connection is too slow for this quality. Close other uploads or lower the quality, then try again.',
     BUFFER_FULL: 'The server could not keep up with the video, so the broadcast ended. Lower the quality, then try again.',
-    DISCONNECTED: 'The connection to the broadcast server was lost. Check your internet connection, then press Go live.',
+    DISCONNECTED:
+      'The broadcast server stopped answering, so the broadcast ended. Press Go live to try again; if it keeps happening, the server may be down.',
+    OFFLINE: 'This device went offline, so the broadcast ended. Check your internet connection, then press Go live.',
     SERVER_SHUTDOWN: 'The broadcast server restarted; your broadcast ended. Press Go live to go live again.',
     INTERNAL: 'Something went wrong on the broadcast server. Try again in a moment.',
   },

@@ -78,7 +78,9 @@ export const fr: RtmpBroadcasterStrings = {
     NETWORK_TOO_SLOW: 'Votre connexion est trop lente pour cette qualité. Fermez les autres envois ou baissez la qualité, puis réessayez.',
     BUFFER_FULL: "Le serveur n'a pas suivi le débit de la vidéo : la diffusion s'est arrêtée. Baissez la qualité, puis réessayez.",
     DISCONNECTED:
-      'La connexion au serveur de diffusion a été perdue. Vérifiez votre connexion Internet, puis appuyez sur Passer en direct.',
+      "Le serveur de diffusion ne répond plus : la diffusion s'est arrêtée. Appuyez sur Passer en direct pour réessayer ; si cela se répète, le serveur est peut-être en panne.",
+    OFFLINE:
+      "Cet appareil s'est retrouvé hors ligne : la diffusion s'est arrêtée. Vérifiez votre connexion Internet, puis appuyez sur Passer en direct.",
     SERVER_SHUTDOWN:
       'Le serveur de diffusion a redémarré ; votre diffusion est terminée. Appuyez sur Passer en direct pour repasser en direct.',
     INTERNAL: "Une erreur s'est produite sur le serveur de diffusion. Réessayez dans un instant.",
