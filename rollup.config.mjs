@@ -12,6 +12,9 @@ import esbuild from 'rollup-plugin-esbuild';
 
 export default {
   input: 'client/index.ts',
+  // The parts imported on demand import what they share (Lit, the strings) from the bundle itself,
+  // which may export more than client/index.ts does, rather than through a third file.
+  preserveEntrySignatures: 'allow-extension',
   output: {
     dir: 'dist',
     entryFileNames: 'rtmp-broadcaster.min.js',
@@ -44,6 +47,20 @@ export default {
       // itself, which skips the "browser" field map that swaps engine.io-client's Node transports.
       loaders: { '.js': false },
     }),
+    // The WASM AAC encoder's map would carry its 1 MB source (the WebAssembly as a string) into
+    // the package: its map keeps the names and lines, not the library's text.
+    {
+      name: 'slim-vendor-maps',
+      generateBundle(_options, bundle) {
+        for (const file of Object.values(bundle)) {
+          if (file.type !== 'asset' || !file.fileName.endsWith('.map')) continue;
+          const map = JSON.parse(String(file.source));
+          if (!map.sources?.some((source) => source.includes('@mediabunny'))) continue;
+          map.sourcesContent = map.sources.map((source, i) => (source.includes('@mediabunny') ? null : map.sourcesContent?.[i]));
+          file.source = JSON.stringify(map);
+        }
+      },
+    },
     terser({ ecma: 2020, module: true, compress: { passes: 2 }, format: { comments: false } }),
   ],
 };

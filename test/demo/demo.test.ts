@@ -120,7 +120,7 @@ describe('the demo', () => {
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     const html = await page.text();
     assert.match(html, /<script type="module" src="\/rtmp-broadcaster\.min\.js"><\/script>/);
-    assert.match(html, /<rtmp-broadcaster controls>/);
+    assert.match(html, /<rtmp-broadcaster controls destination-form>/);
 
     const bundle = await fetch(`${demo.url}/rtmp-broadcaster.min.js`);
     assert.equal(bundle.status, 200, 'dist/rtmp-broadcaster.min.js comes from `npm run build` (npm test and npm start run it first)');
