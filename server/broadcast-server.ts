@@ -289,14 +289,9 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
 
   /** Every error a client is told about reaches the log, the `error` listeners and the error hook. */
   #reportError(context: ErrorContext, error: BroadcastError, repeated = false): void {
-    this.#log[repeated ? 'debug' : 'warn'](error.message, {
-      code: error.code,
-      sessionId: context.sessionId,
-      remoteAddress: context.remoteAddress,
-    });
-    if (this.listenerCount('error') > 0) {
-      this.emit('error', error, { sessionId: context.sessionId, remoteAddress: context.remoteAddress });
-    }
+    const about = { sessionId: context.sessionId, remoteAddress: context.remoteAddress };
+    this.#log[repeated ? 'debug' : 'warn'](error.message, { code: error.code, ...about });
+    if (this.listenerCount('error') > 0) this.emit('error', error, about);
     void runHook(this.#log, 'error', () => this.#options.hooks?.error?.(context, error), this.#settings.hookTimeoutMs);
   }
 }
