@@ -2,6 +2,7 @@
 // looking for the next element it knows), or garbage declared as fragmented MP4 (the demuxer skips
 // "atoms" of absurd sizes waiting for its moov). ffmpeg keeps reading, so the client keeps getting
 // acks, yet nothing comes out: without this watch the broadcast ended only at its idle timeout.
+// Only media that keeps coming is judged: a pause starts the watch again.
 import { BroadcastError, type BroadcastStats } from '../../client/protocol.js';
 
 /** Media ffmpeg may read without its output advancing before the broadcast is ended. */
@@ -9,6 +10,11 @@ export const STALL_BYTES = 128 * 1024;
 /** ...and for how long: ffmpeg reports its progress every second. */
 export const STALL_MS = 2_000;
 const CHECK_MS = 250;
+/**
+ * A pause in the input this long starts the watch again: what ffmpeg holds when the client pauses
+ * (the muxer waits for a packet of every stream) is not lost, it comes out with the next media.
+ */
+export const PAUSE_MS = 1_500;
 
 /** What the watch needs of an ffmpeg: the bytes it was given and those not read yet. */
 export interface InputCounter {
@@ -18,7 +24,8 @@ export interface InputCounter {
 
 /**
  * Watches one ffmpeg: once it has read {@link STALL_BYTES} since its output last advanced and
- * {@link STALL_MS} passed since it began reading them, `onStall` gets INVALID_MEDIA (once).
+ * {@link STALL_MS} passed since it began reading them, with no pause of {@link PAUSE_MS} in its
+ * input, `onStall` gets INVALID_MEDIA (once).
  */
 export class InputStallWatch {
   readonly #onStall: (error: BroadcastError) => void;
@@ -28,6 +35,9 @@ export class InputStallWatch {
   #mark = 0;
   /** When ffmpeg first read past {@link #mark}. */
   #since: number | undefined;
+  /** Bytes read at the last check, and when that amount last grew. */
+  #lastRead = 0;
+  #lastReadAt = Date.now();
   #frames = 0;
   #durationMs = 0;
 
@@ -61,9 +71,19 @@ export class InputStallWatch {
   }
 
   #check(): void {
-    const unused = this.#read() - this.#mark;
-    if (unused <= 0) return;
     const now = Date.now();
+    const read = this.#read();
+    if (read > this.#lastRead) {
+      this.#lastRead = read;
+      this.#lastReadAt = now;
+    } else if (now - this.#lastReadAt >= PAUSE_MS) {
+      // The client paused (a lost connection, a hidden tab): only media that keeps coming counts.
+      this.#mark = read;
+      this.#since = undefined;
+      return;
+    }
+    const unused = read - this.#mark;
+    if (unused <= 0) return;
     this.#since ??= now;
     if (unused < STALL_BYTES || now - this.#since < STALL_MS) return;
     this.stop();
