@@ -25,7 +25,7 @@ export interface InputCounter {
 /**
  * Watches one ffmpeg: once it has read {@link STALL_BYTES} since its output last advanced and
  * {@link STALL_MS} passed since it began reading them, with no pause of {@link PAUSE_MS} in its
- * input, `onStall` gets INVALID_MEDIA (once).
+ * input, and it is still reading, `onStall` gets INVALID_MEDIA (once).
  */
 export class InputStallWatch {
   readonly #onStall: (error: BroadcastError) => void;
@@ -73,15 +73,16 @@ export class InputStallWatch {
   #check(): void {
     const now = Date.now();
     const read = this.#read();
-    if (read > this.#lastRead) {
-      this.#lastRead = read;
-      this.#lastReadAt = now;
-    } else if (now - this.#lastReadAt >= PAUSE_MS) {
-      // The client paused (a lost connection, a hidden tab): only media that keeps coming counts.
-      this.#mark = read;
-      this.#since = undefined;
+    if (read <= this.#lastRead) {
+      // Judged only while ffmpeg reads; a pause (a lost connection, a hidden tab) starts the watch again.
+      if (now - this.#lastReadAt >= PAUSE_MS) {
+        this.#mark = read;
+        this.#since = undefined;
+      }
       return;
     }
+    this.#lastRead = read;
+    this.#lastReadAt = now;
     const unused = read - this.#mark;
     if (unused <= 0) return;
     this.#since ??= now;
