@@ -1,12 +1,13 @@
 // Starting the processes of a planned broadcast: the fan-out's copy-only ffmpegs (several
 // destinations or a recording), then the broadcast's own ffmpeg, whose log is watched for frames
-// over `maxPixels` (it would drop them all and run on).
+// over `maxPixels` (it would drop them all and run on) and for input it reads without using (garbage).
 import type { ErrorPayload } from '../client/protocol.js';
 import { Broadcast } from './broadcast.js';
 import type { BroadcastOptions } from './broadcast-options.js';
 import { FanOut } from './fanout.js';
 import type { InputMedia } from './ffmpeg/args.js';
 import { frameOverLimit } from './ffmpeg/frame-limit.js';
+import { InputStallWatch } from './ffmpeg/input-stall.js';
 import { FfmpegProcess } from './ffmpeg/process.js';
 import type { HookContext } from './hooks.js';
 import type { Logger } from './logger.js';
@@ -45,14 +46,19 @@ export async function launchBroadcast(input: LaunchInput): Promise<Broadcast> {
         maxBufferedBytes,
       })
     : undefined;
-  const broadcast = await Broadcast.start({
+  let broadcast: Broadcast | undefined;
+  broadcast = await Broadcast.start({
     context,
     video: media.video,
     inputFormat: media.inputFormat,
     recording,
     fanOut,
-    spawn: (request) =>
-      FfmpegProcess.start({
+    spawn: async (request) => {
+      // Garbage after a good header: ffmpeg reads it (the client is acknowledged) and nothing comes out.
+      const stall = new InputStallWatch((error) => {
+        if (broadcast?.accepting) void broadcast.stop(error.toJSON());
+      });
+      const process = await FfmpegProcess.start({
         ffmpegPath,
         args: plan.args,
         destination: destinations[0]!,
@@ -60,7 +66,15 @@ export async function launchBroadcast(input: LaunchInput): Promise<Broadcast> {
         stopTimeoutMs,
         killTimeoutMs,
         ...request,
-      }),
+        onStats: (stats) => {
+          stall.progress(stats);
+          request.onStats(stats);
+        },
+      });
+      stall.watch(process);
+      void process.ended.then(() => stall.stop());
+      return process;
+    },
     idleTimeoutMs: settings.idleTimeoutMs,
     maxDurationMs: settings.maxDurationMs,
     maxBufferedBytes,
@@ -72,9 +86,10 @@ export async function launchBroadcast(input: LaunchInput): Promise<Broadcast> {
     report: input.report,
     log,
   });
-  broadcast.on('output', (line) => {
+  const started = broadcast;
+  started.on('output', (line) => {
     const tooLarge = frameOverLimit(line);
-    if (tooLarge && broadcast.accepting) void broadcast.stop(tooLarge.toJSON());
+    if (tooLarge && started.accepting) void started.stop(tooLarge.toJSON());
   });
-  return broadcast;
+  return started;
 }

@@ -145,6 +145,11 @@ export class FfmpegProcess implements MediaProcess {
     return this.#stdin.writableLength;
   }
 
+  /** Bytes handed to ffmpeg's stdin so far (those still {@link buffered} included). */
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
   /** Hands one chunk to ffmpeg; `done` runs once the bytes left our buffer for ffmpeg's stdin. */
   write(chunk: Uint8Array, done: (error?: ErrorPayload) => void): void {
     if (this.#stopRequested || this.#exited || !this.#stdin.writable) {

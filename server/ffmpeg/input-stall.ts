@@ -1,0 +1,100 @@
+// Media ffmpeg reads but cannot use: garbage after a valid Matroska header (the demuxer skips it,
+// looking for the next element it knows), or garbage declared as fragmented MP4 (the demuxer skips
+// "atoms" of absurd sizes waiting for its moov). ffmpeg keeps reading, so the client keeps getting
+// acks, yet nothing comes out: without this watch the broadcast ended only at its idle timeout.
+// Only media that keeps coming is judged: a pause starts the watch again.
+import { BroadcastError, type BroadcastStats } from '../../client/protocol.js';
+
+/** Media ffmpeg may read without its output advancing before the broadcast is ended. */
+export const STALL_BYTES = 128 * 1024;
+/** ...and for how long: ffmpeg reports its progress every second. */
+export const STALL_MS = 2_000;
+const CHECK_MS = 250;
+/**
+ * A pause in the input this long starts the watch again: what ffmpeg holds when the client pauses
+ * (the muxer waits for a packet of every stream) is not lost, it comes out with the next media.
+ */
+export const PAUSE_MS = 1_500;
+
+/** What the watch needs of an ffmpeg: the bytes it was given and those not read yet. */
+export interface InputCounter {
+  readonly bytesWritten: number;
+  readonly buffered: number;
+}
+
+/**
+ * Watches one ffmpeg: once it has read {@link STALL_BYTES} since its output last advanced and
+ * {@link STALL_MS} passed since it began reading them, with no pause of {@link PAUSE_MS} in its
+ * input, and it is still reading, `onStall` gets INVALID_MEDIA (once).
+ */
+export class InputStallWatch {
+  readonly #onStall: (error: BroadcastError) => void;
+  #input: InputCounter | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** Bytes read when the output last advanced. */
+  #mark = 0;
+  /** When ffmpeg first read past {@link #mark}. */
+  #since: number | undefined;
+  /** Bytes read at the last check, and when that amount last grew. */
+  #lastRead = 0;
+  #lastReadAt = Date.now();
+  #frames = 0;
+  #durationMs = 0;
+
+  constructor(onStall: (error: BroadcastError) => void) {
+    this.#onStall = onStall;
+  }
+
+  /** Starts watching `input` (an ffmpeg that started). */
+  watch(input: InputCounter): void {
+    this.#input = input;
+    this.#timer = setInterval(() => this.#check(), CHECK_MS);
+    this.#timer.unref();
+  }
+
+  /** A progress report: frames or media time that advanced reset the watch. */
+  progress(stats: BroadcastStats): void {
+    if (stats.frames <= this.#frames && stats.durationMs <= this.#durationMs) return;
+    this.#frames = Math.max(this.#frames, stats.frames);
+    this.#durationMs = Math.max(this.#durationMs, stats.durationMs);
+    this.#mark = this.#read();
+    this.#since = undefined;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #read(): number {
+    return this.#input ? this.#input.bytesWritten - this.#input.buffered : 0;
+  }
+
+  #check(): void {
+    const now = Date.now();
+    const read = this.#read();
+    if (read <= this.#lastRead) {
+      // Judged only while ffmpeg reads; a pause (a lost connection, a hidden tab) starts the watch again.
+      if (now - this.#lastReadAt >= PAUSE_MS) {
+        this.#mark = read;
+        this.#since = undefined;
+      }
+      return;
+    }
+    this.#lastRead = read;
+    this.#lastReadAt = now;
+    const unused = read - this.#mark;
+    if (unused <= 0) return;
+    this.#since ??= now;
+    if (unused < STALL_BYTES || now - this.#since < STALL_MS) return;
+    this.stop();
+    const kb = Math.round(unused / 1024);
+    const seconds = ((now - this.#since) / 1000).toFixed(1);
+    this.#onStall(
+      new BroadcastError(
+        'INVALID_MEDIA',
+        `ffmpeg read ${kb} KB of media over ${seconds} s and could not use any of it: the media is damaged or not of the type the start request declared.`,
+      ),
+    );
+  }
+}

@@ -1,0 +1,138 @@
+// The server process's memory (RSS) under each abusive client, with the server in a child process
+// of its own: a client that floods acknowledged messages and never reads, clients that leave
+// multi-attachment messages unfinished, and many idle connections. Measured after a garbage
+// collection in the server, so that it counts what the server holds, not what it has yet to collect.
+import assert from 'node:assert/strict';
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket as NetSocket } from 'node:net';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { io as connect, type Socket } from 'socket.io-client';
+
+const MB = 1024 * 1024;
+/** Small chunks keep the attachment case cheap to send; the server's frame limit follows it (+1 MiB). */
+const MAX_CHUNK_BYTES = 2 * MB;
+
+let server: ChildProcess;
+let url: string;
+
+/** The server's memory after a garbage collection. */
+async function measure(): Promise<NodeJS.MemoryUsage> {
+  const answer = new Promise<{ memory: NodeJS.MemoryUsage }>((resolve) =>
+    server.once('message', (m) => resolve(m as { memory: NodeJS.MemoryUsage })),
+  );
+  server.send('measure');
+  return (await answer).memory;
+}
+
+/** The server's RSS in MB, after a garbage collection. */
+async function rssMb(): Promise<number> {
+  return (await measure()).rss / MB;
+}
+
+/** What the server's JavaScript holds (heap, buffers) in MB, after a garbage collection: RSS keeps pages V8 has freed. */
+async function heldMb(): Promise<number> {
+  const memory = await measure();
+  return (memory.heapUsed + memory.external) / MB;
+}
+
+function client(): Promise<Socket> {
+  const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A fresh server for each client: RSS does not shrink back once grown.
+beforeEach(async () => {
+  server = fork('test/helpers/server-child.ts', [JSON.stringify({ maxChunkBytes: MAX_CHUNK_BYTES })], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const { port } = await new Promise<{ port: number }>((resolve) => server.once('message', (m) => resolve(m as { port: number })));
+  url = `http://127.0.0.1:${port}`;
+});
+
+afterEach(async () => {
+  const gone = new Promise((resolve) => server.once('exit', resolve));
+  server.kill();
+  await gone;
+});
+
+describe('server memory under abusive clients (RSS of the server process)', () => {
+  test('a client that floods acknowledged messages and never reads: dropped, the server holds under 8 MB more (RSS under +100 MB)', async () => {
+    const base = await rssMb();
+    const baseHeld = await heldMb();
+    const socket = await client();
+    const tcp = (socket.io.engine as unknown as { transport: { ws: { _socket: NetSocket } } }).transport.ws._socket;
+    tcp.pause();
+    // Bounded: 400 000 `stop`s (~60 MB of replies), or until the server drops the connection.
+    let sent = 0;
+    for (let batch = 0; batch < 400 && socket.connected; batch++, sent += 1_000) {
+      for (let i = 0; i < 1_000; i++) socket.emit('stop', () => {});
+      await tick();
+    }
+    // The client still connected (without the budget) and not reading: what the server holds for it.
+    await pause(200);
+    const held = await rssMb();
+    const js = (await heldMb()) - baseHeld;
+    const connected = socket.connected;
+    socket.disconnect();
+    console.log(
+      `unread flood (${sent} stops sent): RSS ${base.toFixed(0)} MB before, ${held.toFixed(0)} MB after (+${(held - base).toFixed(0)} MB); heap and buffers +${js.toFixed(0)} MB`,
+    );
+    assert.equal(connected, false, 'the server dropped the connection');
+    // What the server still holds for it: nothing (without the budget: the replies, +150 MB after 400 000).
+    assert.ok(js < 8, `holds ${js.toFixed(0)} MB more`);
+    // RSS keeps the pages V8 used while parsing the flood (+50 to +70 MB measured, +100 to +130 MB without the budget).
+    assert.ok(held - base < 100, `RSS grew by ${(held - base).toFixed(0)} MB`);
+  });
+
+  test('four clients leaving 9-attachment messages unfinished: the server holds under 8 MB more (RSS under +60 MB)', async () => {
+    const base = await rssMb();
+    const baseHeld = await heldMb();
+    const sockets = await Promise.all([client(), client(), client(), client()]);
+    const attachment = new Uint8Array(MAX_CHUNK_BYTES);
+    const placeholders = Array.from({ length: 10 }, (_, num) => ({ _placeholder: true, num }));
+    for (const socket of sockets) {
+      const engine = socket.io.engine as unknown as { write(data: string | Uint8Array): void };
+      // (engine.io adds its message type, 4.) A BINARY_EVENT announcing ten attachments, then nine of them and never the tenth.
+      engine.write(`510-${JSON.stringify(['data', ...placeholders])}`);
+      for (let i = 0; i < 9; i++) engine.write(attachment);
+    }
+    // Until every frame left the client (or the server closed the connection).
+    const flushed = (socket: Socket) => {
+      const engine = socket.io.engine as unknown as { writeBuffer: unknown[]; transport?: { ws?: { bufferedAmount: number } } };
+      return !socket.connected || (engine.writeBuffer.length === 0 && (engine.transport?.ws?.bufferedAmount ?? 0) === 0);
+    };
+    for (let i = 0; i < 100 && !sockets.every(flushed); i++) await pause(50);
+    // Then what the server holds once it read them (the most of a few measures).
+    let held = 0;
+    let js = 0;
+    for (let i = 0; i < 5; i++, await pause(100)) {
+      held = Math.max(held, await rssMb());
+      js = Math.max(js, (await heldMb()) - baseHeld);
+    }
+    for (const socket of sockets) socket.disconnect();
+    console.log(
+      `unfinished attachments: RSS ${base.toFixed(0)} MB before, ${held.toFixed(0)} MB after (+${(held - base).toFixed(0)} MB); heap and buffers +${js.toFixed(0)} MB`,
+    );
+    // Held: nothing (without the limit: the 36 attachments, 72 MB, for as long as the connections live).
+    assert.ok(js < 8, `holds ${js.toFixed(0)} MB more`);
+    // RSS keeps the pages the frames were read into before the connections closed.
+    assert.ok(held - base < 60, `RSS grew by ${(held - base).toFixed(0)} MB`);
+  });
+
+  test('300 idle connections: the server holds under 30 MB more', async () => {
+    const base = await rssMb();
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 300; i += 30) sockets.push(...(await Promise.all(Array.from({ length: 30 }, client))));
+    const held = await rssMb();
+    for (const socket of sockets) socket.disconnect();
+    console.log(`300 connections: RSS ${base.toFixed(0)} MB before, ${held.toFixed(0)} MB with them (+${(held - base).toFixed(0)} MB)`);
+    assert.ok(held - base < 30, `holds ${(held - base).toFixed(0)} MB more`);
+  });
+});
