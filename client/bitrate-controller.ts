@@ -1,0 +1,154 @@
+// Adaptive bitrate, the decisions only: from the acknowledgements of sent chunks (their round trip
+// and size) and what waits to be acknowledged, the video bitrate (and frame rate) the encoder
+// should aim for so the upload keeps up. Pure and clock-free: the caller passes the time in.
+
+/** What a BitrateController works between. */
+export interface BitrateControllerOptions {
+  /** The configured video bitrate: the target never goes above it, and climbs back to it. */
+  maxBitsPerSecond: number;
+  /** The floor: below it the frame rate is lowered instead. */
+  minBitsPerSecond: number;
+  /** What else shares the upload (the audio), subtracted from the measured throughput. */
+  otherBitsPerSecond: number;
+}
+
+/** What the encoder should aim for. */
+export interface BitrateTarget {
+  videoBitsPerSecond: number;
+  /** 1: every frame; 2: every other frame (at the floor and still congested). */
+  frameDivisor: 1 | 2;
+}
+
+/** How the upload looks at one moment. */
+export interface UploadSample {
+  /** Milliseconds, any origin (the same for every call). */
+  now: number;
+  /** Bytes sent or waiting to be sent and not yet acknowledged. */
+  unackedBytes: number;
+}
+
+/** Decisions at most this often. */
+export const TICK_MS = 500;
+/** Throughput is measured over the acknowledgements of this long. */
+const RATE_WINDOW_MS = 2_000;
+/** The lowest round trip is remembered this long (the network's own delay, without queueing). */
+const BASE_RTT_WINDOW_MS = 30_000;
+/** Outstanding bytes and no acknowledgement for longer than this: the link stalls (chunks go every timeslice, 200 ms by default). */
+const STALL_MS = 1_000;
+/** Queueing beyond this (in time of the measured throughput) means the upload does not keep up. */
+const CONGESTED_DELAY_MS = 400;
+/** Below this the upload keeps up with room to spare, and the bitrate may climb. */
+const CLEAR_DELAY_MS = 150;
+/** After a decrease, another comes no sooner (its effect takes a moment to show). */
+const DECREASE_HOLD_MS = 1_000;
+/** After a decrease, climbing waits this long. */
+const INCREASE_HOLD_MS = 2_000;
+/** Each decision while clear raises the target by this factor (about +20 % a second). */
+const INCREASE_FACTOR = 1.1;
+/** Near the bitrate of the last congestion (from 85 % to 110 % of it), the climb slows to this factor. */
+const CAUTIOUS_FACTOR = 1.03;
+/** Queued media is drained within about this long once the target is lowered. */
+const DRAIN_MS = 4_000;
+
+/**
+ * Lowers the target when acknowledgements say the network cannot keep up (queueing delay: the
+ * latest round trips above the lowest of the last 30 s, or no acknowledgement for over a second),
+ * to below the measured throughput so the queue drains; raises it back while the upload is clear.
+ */
+export class BitrateController {
+  readonly #options: BitrateControllerOptions;
+  #target: BitrateTarget;
+  /** Acknowledgements of the last BASE_RTT_WINDOW_MS (the throughput counts those of the last RATE_WINDOW_MS). */
+  #acks: { at: number; rttMs: number; bytes: number }[] = [];
+  #firstAckAt: number | undefined;
+  #lastDecision = -Infinity;
+  #lastDecrease = -Infinity;
+  #congestedAtFloorSince: number | undefined;
+  /** The target when congestion was last seen: climbing near it goes slowly. */
+  #ceiling = Infinity;
+
+  constructor(options: BitrateControllerOptions) {
+    this.#options = options;
+    this.#target = { videoBitsPerSecond: options.maxBitsPerSecond, frameDivisor: 1 };
+  }
+
+  get target(): BitrateTarget {
+    return this.#target;
+  }
+
+  /** A chunk of `bytes` was acknowledged `rttMs` after it was sent. */
+  acknowledged(now: number, rttMs: number, bytes: number): void {
+    this.#acks.push({ at: now, rttMs, bytes });
+    this.#firstAckAt ??= now;
+    const oldest = now - BASE_RTT_WINDOW_MS;
+    while (this.#acks.length > 0 && this.#acks[0]!.at < oldest) this.#acks.shift();
+  }
+
+  /** Decides, at most every TICK_MS; returns the new target when it changed. */
+  update(sample: UploadSample): BitrateTarget | undefined {
+    const { now } = sample;
+    if (now - this.#lastDecision < TICK_MS) return undefined;
+    this.#lastDecision = now;
+    const delay = this.#queueDelayMs(sample);
+    if (delay === undefined) return undefined;
+    const previous = this.#target;
+    if (delay.ms > CONGESTED_DELAY_MS) this.#decrease(now, delay.ms, delay.rate);
+    else {
+      this.#congestedAtFloorSince = undefined;
+      if (delay.ms < CLEAR_DELAY_MS && now - this.#lastDecrease >= INCREASE_HOLD_MS) this.#increase();
+    }
+    const next = this.#target;
+    return next.videoBitsPerSecond === previous.videoBitsPerSecond && next.frameDivisor === previous.frameDivisor ? undefined : next;
+  }
+
+  /** The queueing delay and the throughput, once acknowledgements tell. */
+  #queueDelayMs({ now, unackedBytes }: UploadSample): { ms: number; rate: number } | undefined {
+    const last = this.#acks.at(-1);
+    // Nothing acknowledged yet: nothing to say.
+    if (!last || this.#firstAckAt === undefined) return undefined;
+    const baseRtt = Math.min(...this.#acks.map((ack) => ack.rttMs));
+    const latest = this.#acks.slice(-3);
+    const rtt = latest.reduce((sum, ack) => sum + ack.rttMs, 0) / latest.length;
+    const from = now - RATE_WINDOW_MS;
+    const span = Math.max(TICK_MS, Math.min(RATE_WINDOW_MS, now - this.#firstAckAt));
+    const bytes = this.#acks.reduce((sum, ack) => (ack.at >= from ? sum + ack.bytes : sum), 0);
+    const rate = (bytes * 8 * 1_000) / span;
+    // Bytes outstanding and no acknowledgement for long: the link stalled, and the latest round trips do not show it yet.
+    const stalled = unackedBytes > 0 ? now - last.at - STALL_MS : 0;
+    return { ms: Math.max(rtt - baseRtt, stalled), rate };
+  }
+
+  #decrease(now: number, delayMs: number, rate: number): void {
+    const { minBitsPerSecond, otherBitsPerSecond } = this.#options;
+    const current = this.#target.videoBitsPerSecond;
+    if (current <= minBitsPerSecond) {
+      // At the floor and still congested for a while: fewer frames.
+      this.#congestedAtFloorSince ??= now;
+      if (now - this.#congestedAtFloorSince >= DECREASE_HOLD_MS) this.#target = { videoBitsPerSecond: minBitsPerSecond, frameDivisor: 2 };
+      return;
+    }
+    if (now - this.#lastDecrease < DECREASE_HOLD_MS) return;
+    // The first decrease of a congestion episode says where the link ended.
+    if (now - this.#lastDecrease > INCREASE_HOLD_MS + TICK_MS) this.#ceiling = current;
+    this.#lastDecrease = now;
+    // Below what gets through, by enough to drain the queue in about DRAIN_MS.
+    const drain = Math.max(0.5, 1 - delayMs / DRAIN_MS);
+    const fits = rate > 0 ? rate * 0.9 * drain - otherBitsPerSecond : current * 0.7;
+    const next = Math.max(minBitsPerSecond, Math.min(current * 0.9, fits));
+    this.#target = { videoBitsPerSecond: Math.round(next), frameDivisor: 1 };
+  }
+
+  #increase(): void {
+    const { maxBitsPerSecond } = this.#options;
+    const { videoBitsPerSecond, frameDivisor } = this.#target;
+    // Every frame again first, then a higher bitrate.
+    if (frameDivisor === 2) {
+      this.#target = { videoBitsPerSecond, frameDivisor: 1 };
+      return;
+    }
+    if (videoBitsPerSecond >= maxBitsPerSecond) return;
+    const near = videoBitsPerSecond >= this.#ceiling * 0.85 && videoBitsPerSecond < this.#ceiling * 1.1;
+    const next = Math.round(videoBitsPerSecond * (near ? CAUTIOUS_FACTOR : INCREASE_FACTOR));
+    this.#target = { videoBitsPerSecond: Math.min(maxBitsPerSecond, next), frameDivisor: 1 };
+  }
+}
