@@ -45,10 +45,12 @@ const DECREASE_HOLD_MS = 1_000;
 const INCREASE_HOLD_MS = 2_000;
 /** Each decision while clear raises the target by this factor (about +20 % a second). */
 const INCREASE_FACTOR = 1.1;
-/** Near the bitrate of the last congestion (from 85 % to 110 % of it), the climb slows to this factor. */
+/** Near the video bitrate that got through at the last congestion (85 % to 110 % of it), the climb slows to this factor. */
 const CAUTIOUS_FACTOR = 1.03;
 /** Queued media is drained within about this long once the target is lowered. */
-const DRAIN_MS = 4_000;
+const DRAIN_MS = 8_000;
+/** The queue shrinks when what waits now is under 90 % of what waited this long ago. */
+const SHRINK_WINDOW_MS = 1_000;
 
 /**
  * Lowers the target when acknowledgements say the network cannot keep up (queueing delay: the
@@ -64,7 +66,9 @@ export class BitrateController {
   #lastDecision = -Infinity;
   #lastDecrease = -Infinity;
   #congestedAtFloorSince: number | undefined;
-  /** The target when congestion was last seen: climbing near it goes slowly. */
+  /** What waited unacknowledged at each decision of the last moments: whether the queue shrinks. */
+  #queue: { at: number; bytes: number }[] = [];
+  /** The video bitrate that got through when congestion was last seen: climbing near it goes slowly. */
   #ceiling = Infinity;
 
   constructor(options: BitrateControllerOptions) {
@@ -87,12 +91,15 @@ export class BitrateController {
   /** Decides, at most every TICK_MS; returns the new target when it changed. */
   update(sample: UploadSample): BitrateTarget | undefined {
     const { now } = sample;
-    if (now - this.#lastDecision < TICK_MS) return undefined;
+    // Timers fire a little early or late: a tick 480 ms after the last still counts.
+    if (now - this.#lastDecision < TICK_MS * 0.8) return undefined;
     this.#lastDecision = now;
+    this.#queue.push({ at: now, bytes: sample.unackedBytes });
+    while (this.#queue.length > 0 && this.#queue[0]!.at < now - SHRINK_WINDOW_MS * 2) this.#queue.shift();
     const delay = this.#queueDelayMs(sample);
     if (delay === undefined) return undefined;
     const previous = this.#target;
-    if (delay.ms > CONGESTED_DELAY_MS) this.#decrease(now, delay.ms, delay.rate);
+    if (delay.ms > CONGESTED_DELAY_MS) this.#decrease(now, delay.rate, sample.unackedBytes);
     else {
       this.#congestedAtFloorSince = undefined;
       if (delay.ms < CLEAR_DELAY_MS && now - this.#lastDecrease >= INCREASE_HOLD_MS) this.#increase();
@@ -118,22 +125,28 @@ export class BitrateController {
     return { ms: Math.max(rtt - baseRtt, stalled), rate };
   }
 
-  #decrease(now: number, delayMs: number, rate: number): void {
+  #decrease(now: number, rate: number, unackedBytes: number): void {
     const { minBitsPerSecond, otherBitsPerSecond } = this.#options;
     const current = this.#target.videoBitsPerSecond;
+    // Already below what gets through, the queue drains: wait for it rather than go lower.
+    const before = this.#queue.filter((entry) => entry.at <= now - SHRINK_WINDOW_MS).at(-1);
+    const shrinking = before !== undefined && unackedBytes < before.bytes * 0.9;
     if (current <= minBitsPerSecond) {
-      // At the floor and still congested for a while: fewer frames.
-      this.#congestedAtFloorSince ??= now;
-      if (now - this.#congestedAtFloorSince >= DECREASE_HOLD_MS) this.#target = { videoBitsPerSecond: minBitsPerSecond, frameDivisor: 2 };
+      // At the floor and still congested, the queue not shrinking for a while: fewer frames.
+      if (shrinking) this.#congestedAtFloorSince = undefined;
+      else this.#congestedAtFloorSince ??= now;
+      if (this.#congestedAtFloorSince !== undefined && now - this.#congestedAtFloorSince >= DECREASE_HOLD_MS) {
+        this.#target = { videoBitsPerSecond: minBitsPerSecond, frameDivisor: 2 };
+      }
       return;
     }
-    if (now - this.#lastDecrease < DECREASE_HOLD_MS) return;
-    // The first decrease of a congestion episode says where the link ended.
-    if (now - this.#lastDecrease > INCREASE_HOLD_MS + TICK_MS) this.#ceiling = current;
+    if (now - this.#lastDecrease < DECREASE_HOLD_MS || (shrinking && now - this.#lastDecrease < INCREASE_HOLD_MS * 2)) return;
+    // The first decrease of a congestion episode says where the link ends: what got through.
+    if (now - this.#lastDecrease > INCREASE_HOLD_MS * 2 + TICK_MS)
+      this.#ceiling = rate > 0 ? Math.min(current, rate - otherBitsPerSecond) : current;
     this.#lastDecrease = now;
-    // Below what gets through, by enough to drain the queue in about DRAIN_MS.
-    const drain = Math.max(0.5, 1 - delayMs / DRAIN_MS);
-    const fits = rate > 0 ? rate * 0.9 * drain - otherBitsPerSecond : current * 0.7;
+    // Below what gets through, by enough to drain what waits in about DRAIN_MS.
+    const fits = rate > 0 ? rate * 0.95 - otherBitsPerSecond - (unackedBytes * 8 * 1_000) / DRAIN_MS : current * 0.7;
     const next = Math.max(minBitsPerSecond, Math.min(current * 0.9, fits));
     this.#target = { videoBitsPerSecond: Math.round(next), frameDivisor: 1 };
   }
