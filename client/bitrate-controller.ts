@@ -15,7 +15,7 @@ export interface BitrateControllerOptions {
 /** What the encoder should aim for. */
 export interface BitrateTarget {
   videoBitsPerSecond: number;
-  /** 1: every frame; 2: every other frame (at the floor and still congested). */
+  /** 1: every frame; 2: every other frame (at the floor, or with an encoder far above its target, and still congested). */
   frameDivisor: 1 | 2;
 }
 
@@ -45,12 +45,15 @@ const DECREASE_HOLD_MS = 1_000;
 const INCREASE_HOLD_MS = 2_000;
 /** Each decision while clear raises the target by this factor (about +20 % a second). */
 const INCREASE_FACTOR = 1.1;
+/** Clear this long without a break, the climb speeds up to this factor (the link got faster), except near the last congestion. */
+const CLEAR_STREAK_MS = 6_000;
+const FAST_INCREASE_FACTOR = 1.2;
 /** Near the video bitrate that got through at the last congestion (85 % to 110 % of it), the climb slows to this factor. */
 const CAUTIOUS_FACTOR = 1.03;
 /** Queued media is drained within about this long once the target is lowered. */
 const DRAIN_MS = 8_000;
-/** The queue shrinks when what waits now is under 90 % of what waited this long ago. */
-const SHRINK_WINDOW_MS = 1_000;
+/** The queue shrinks when what waits now is under 95 % of what waited this long ago. */
+const SHRINK_WINDOW_MS = 2_000;
 
 /**
  * Lowers the target when acknowledgements say the network cannot keep up (queueing delay: the
@@ -66,6 +69,8 @@ export class BitrateController {
   #lastDecision = -Infinity;
   #lastDecrease = -Infinity;
   #congestedAtFloorSince: number | undefined;
+  /** Since when the upload has been clear without a break. */
+  #clearSince: number | undefined;
   /** What waited unacknowledged at each decision of the last moments: whether the queue shrinks. */
   #queue: { at: number; bytes: number }[] = [];
   /** The video bitrate that got through when congestion was last seen: climbing near it goes slowly. */
@@ -99,10 +104,12 @@ export class BitrateController {
     const delay = this.#queueDelayMs(sample);
     if (delay === undefined) return undefined;
     const previous = this.#target;
+    if (delay.ms < CLEAR_DELAY_MS) this.#clearSince ??= now;
+    else this.#clearSince = undefined;
     if (delay.ms > CONGESTED_DELAY_MS) this.#decrease(now, delay.rate, sample.unackedBytes);
     else {
       this.#congestedAtFloorSince = undefined;
-      if (delay.ms < CLEAR_DELAY_MS && now - this.#lastDecrease >= INCREASE_HOLD_MS) this.#increase();
+      if (delay.ms < CLEAR_DELAY_MS && now - this.#lastDecrease >= INCREASE_HOLD_MS) this.#increase(now);
     }
     const next = this.#target;
     return next.videoBitsPerSecond === previous.videoBitsPerSecond && next.frameDivisor === previous.frameDivisor ? undefined : next;
@@ -130,7 +137,17 @@ export class BitrateController {
     const current = this.#target.videoBitsPerSecond;
     // Already below what gets through, the queue drains: wait for it rather than go lower.
     const before = this.#queue.filter((entry) => entry.at <= now - SHRINK_WINDOW_MS).at(-1);
-    const shrinking = before !== undefined && unackedBytes < before.bytes * 0.9;
+    const shrinking = before !== undefined && unackedBytes < before.bytes * 0.95;
+    // What the recorder made meanwhile: acknowledged, plus what the queue grew by. An encoder well
+    // above its target (a busy picture at a low bitrate) gets no lower by a lower target: fewer frames then.
+    const acked = this.#acks.reduce((sum, ack) => (before && ack.at > before.at ? sum + ack.bytes : sum), 0);
+    const made = before ? ((acked + unackedBytes - before.bytes) * 8 * 1_000) / (now - before.at) : 0;
+    const overshoots = made > (current + otherBitsPerSecond) * 1.3;
+    if (this.#target.frameDivisor === 1 && overshoots && !shrinking && now - this.#lastDecrease >= DECREASE_HOLD_MS) {
+      this.#lastDecrease = now;
+      this.#target = { videoBitsPerSecond: current, frameDivisor: 2 };
+      return;
+    }
     if (current <= minBitsPerSecond) {
       // At the floor and still congested, the queue not shrinking for a while: fewer frames.
       if (shrinking) this.#congestedAtFloorSince = undefined;
@@ -146,12 +163,14 @@ export class BitrateController {
       this.#ceiling = rate > 0 ? Math.min(current, rate - otherBitsPerSecond) : current;
     this.#lastDecrease = now;
     // Below what gets through, by enough to drain what waits in about DRAIN_MS.
-    const fits = rate > 0 ? rate * 0.95 - otherBitsPerSecond - (unackedBytes * 8 * 1_000) / DRAIN_MS : current * 0.7;
+    // (At most 30 % of the throughput goes to draining: the picture should not collapse for it.)
+    const drain = Math.min(rate * 0.3, (unackedBytes * 8 * 1_000) / DRAIN_MS);
+    const fits = rate > 0 ? rate * 0.95 - otherBitsPerSecond - drain : current * 0.7;
     const next = Math.max(minBitsPerSecond, Math.min(current * 0.9, fits));
-    this.#target = { videoBitsPerSecond: Math.round(next), frameDivisor: 1 };
+    this.#target = { videoBitsPerSecond: Math.round(next), frameDivisor: this.#target.frameDivisor };
   }
 
-  #increase(): void {
+  #increase(now: number): void {
     const { maxBitsPerSecond } = this.#options;
     const { videoBitsPerSecond, frameDivisor } = this.#target;
     // Every frame again first, then a higher bitrate.
@@ -161,7 +180,8 @@ export class BitrateController {
     }
     if (videoBitsPerSecond >= maxBitsPerSecond) return;
     const near = videoBitsPerSecond >= this.#ceiling * 0.85 && videoBitsPerSecond < this.#ceiling * 1.1;
-    const next = Math.round(videoBitsPerSecond * (near ? CAUTIOUS_FACTOR : INCREASE_FACTOR));
+    const fast = now - (this.#clearSince ?? now) >= CLEAR_STREAK_MS;
+    const next = Math.round(videoBitsPerSecond * (near ? CAUTIOUS_FACTOR : fast ? FAST_INCREASE_FACTOR : INCREASE_FACTOR));
     this.#target = { videoBitsPerSecond: Math.min(maxBitsPerSecond, next), frameDivisor: 1 };
   }
 }

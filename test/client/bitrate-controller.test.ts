@@ -18,7 +18,7 @@ interface Sent {
 }
 
 /** A broadcast over a link whose capacity (bits/s) `capacity(t)` says, for `seconds`; the target over time. */
-function simulate(capacity: (ms: number) => number, seconds: number, { baseRttMs = 20 } = {}) {
+function simulate(capacity: (ms: number) => number, seconds: number, { baseRttMs = 20, encoderFloor = 0 } = {}) {
   const controller = new BitrateController({ maxBitsPerSecond: MAX, minBitsPerSecond: MIN, otherBitsPerSecond: AUDIO });
   let target: BitrateTarget = controller.target;
   const backlog: number[] = [];
@@ -29,8 +29,8 @@ function simulate(capacity: (ms: number) => number, seconds: number, { baseRttMs
   const timeline: { ms: number; target: BitrateTarget; unacked: number }[] = [];
   for (let now = 0; now <= seconds * 1_000; now += STEP_MS) {
     if (now % 200 === 0) {
-      // Dropping every other frame halves what the encoder makes at the floor.
-      const video = target.videoBitsPerSecond / target.frameDivisor;
+      // An encoder makes no less than its floor for the picture; dropping every other frame halves it.
+      const video = Math.max(target.videoBitsPerSecond, encoderFloor) / target.frameDivisor;
       backlog.push(Math.round(((video + AUDIO) * 0.2) / 8));
     }
     while (backlog.length > 0 && (inFlight === 0 || inFlight + backlog[0]! <= WINDOW)) {
@@ -105,6 +105,16 @@ describe('BitrateController', () => {
     assert.equal(full.target.videoBitsPerSecond, MIN, 'every frame again before the bitrate rises');
     assert.equal(at(39_000).frameDivisor, 1);
     assert.ok(at(39_000).videoBitsPerSecond > MIN);
+  });
+
+  test('an encoder that makes 1.1 Mb/s whatever its target, under a 1.2 Mb/s cap: half the frames, and the queue drains', () => {
+    const { at, between, maxUnacked } = simulate(() => 1_200_000, 30, { encoderFloor: 1_100_000 });
+    const halved = between(0, 30_000).find(({ target }) => target.frameDivisor === 2);
+    assert.ok(halved && halved.ms < 8_000, `every other frame from ${halved?.ms} ms`);
+    assert.ok(maxUnacked < 2 * WINDOW, `at most ${maxUnacked} bytes unacknowledged`);
+    const late = between(20_000, 30_000);
+    assert.ok(Math.max(...late.map(({ unacked }) => unacked)) < 200_000, 'the queue stays short');
+    assert.ok(at(29_000).videoBitsPerSecond >= MIN);
   });
 
   test('decides at most every 500 ms', () => {
