@@ -63,6 +63,11 @@ export default {
   plugins: [
     // The tsconfig carries experimentalDecorators and useDefineForClassFields: false, which Lit's decorators need.
     esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('tsconfig.json', import.meta.url)) }),
+    // As in rollup.config.mjs: the WASM AAC encoder gets the recorder's stand-in for `mediabunny`.
+    {
+      name: 'mediabunny-shim',
+      resolveImport: ({ source }) => (source === 'mediabunny' ? '/client/recorder/mediabunny-shim.ts' : undefined),
+    },
     broadcastServerPlugin(),
     // The Vue, Svelte, React and Angular demo apps, each bundled with its framework's compiler.
     frameworkAppsPlugin(),

@@ -14,19 +14,14 @@ export interface AdaptiveBitrateOptions {
 
 /** One client's adaptive bitrate, started with each broadcast's recorder and stopped at its end. */
 export class AdaptiveBitrate {
-  readonly #options: AdaptiveBitrateOptions;
   #controller: BitrateController | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
-  #target: number;
-
-  constructor(options: AdaptiveBitrateOptions) {
-    this.#options = options;
-    this.#target = options.videoBitsPerSecond;
-  }
+  /** The video bitrate the encoder is asked for; undefined before the first broadcast. */
+  #target: number | undefined;
 
   /** For the client's stats: the video bitrate the encoder is asked for now. */
-  get stats(): { targetVideoBitsPerSecond: number } {
-    return { targetVideoBitsPerSecond: this.#target };
+  get stats(): { targetVideoBitsPerSecond?: number } {
+    return this.#target === undefined ? {} : { targetVideoBitsPerSecond: this.#target };
   }
 
   /** The server acknowledged a chunk of `bytes`, `rttMs` after it was sent. */
@@ -35,12 +30,13 @@ export class AdaptiveBitrate {
   };
 
   /**
-   * Follows the upload with `recorder` until {@link stop}: `sender` says what waits to be
+   * Follows the upload with `recorder`, from `options.videoBitsPerSecond`, until {@link stop}: `sender` says what waits to be
    * acknowledged; while `held` (the connection is down) nothing is decided.
    */
-  start(recorder: StreamRecorder, sender: { readonly unackedBytes: number }, held: () => boolean): void {
+  start(options: AdaptiveBitrateOptions, recorder: StreamRecorder, sender: { readonly unackedBytes: number }, held: () => boolean): void {
     this.stop();
-    const { adaptiveBitrate, videoBitsPerSecond, minVideoBitsPerSecond, audioBitsPerSecond } = this.#options;
+    const { adaptiveBitrate, videoBitsPerSecond, minVideoBitsPerSecond, audioBitsPerSecond } = options;
+    this.#target = videoBitsPerSecond;
     if (!adaptiveBitrate || !recorder.setVideoBitrate) return;
     const controller = new BitrateController({
       maxBitsPerSecond: videoBitsPerSecond,
@@ -62,6 +58,5 @@ export class AdaptiveBitrate {
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#controller = undefined;
-    this.#target = this.#options.videoBitsPerSecond;
   }
 }

@@ -4,7 +4,7 @@
 
 // socket.js first: it puts socket.io-client ahead of this package's code in the CDN bundle, which
 // then gzips about 600 bytes smaller (this code sits beside Lit's, which it resembles).
-import { ask, connected, connectError, openSocket, type ClientSocket, type ConnectError } from './socket.js';
+import { ask, connected, connectError, loadSocketIo, openSocket, type ClientSocket, type ConnectError } from './socket.js';
 import type { BroadcastClientEventMap, BroadcastState, ClientStats } from './events.js';
 import { ChunkSender } from './chunk-sender.js';
 import { checkBoolean, resolveOptions, startRequest, typeError, type BroadcastClientOptions, type ResolvedOptions } from './options.js';
@@ -65,16 +65,13 @@ export class BroadcastClient extends EventTarget {
   /** Settles when the broadcast ends: resolves when it stopped, rejects with what failed it. */
   #outcome: Promise<void> = Promise.resolve();
   #settle: { resolve(): void; reject(error: BroadcastError): void } | undefined;
-  readonly #bitrate: AdaptiveBitrate;
+  readonly #bitrate = new AdaptiveBitrate();
 
   /** Throws a TypeError naming the first option that is wrong. */
   constructor(options: BroadcastClientOptions) {
     super();
     this.#options = resolveOptions(options);
-    const { maxInFlightBytes, maxBacklogBytes } = this.#options;
-    this.#bitrate = new AdaptiveBitrate(this.#options);
-    const onAck = this.#bitrate.acknowledged;
-    this.#sender = new ChunkSender({ maxInFlightBytes, maxBacklogBytes, onError: (error) => this.#fail(error), onAck });
+    this.#sender = new ChunkSender({ ...this.#options, onError: (error) => this.#fail(error), onAck: this.#bitrate.acknowledged });
     const self = this;
     const host: ReconnectionHost = {
       get state() {
@@ -208,6 +205,9 @@ export class BroadcastClient extends EventTarget {
     this.#reset();
     this.#setState('connecting');
     try {
+      // The connection code loads (on demand, see socket.ts) while the recorder is being made.
+      const socketIo = loadSocketIo();
+      socketIo.catch(() => {});
       const creating = createRecorder(this.#options.recorder, stream, {
         videoBitsPerSecond: this.#options.videoBitsPerSecond,
         audioBitsPerSecond: this.#options.audioBitsPerSecond,
@@ -227,6 +227,8 @@ export class BroadcastClient extends EventTarget {
       recorder.setMuted('audio', this.#audioMuted);
       recorder.setMuted('video', this.#videoMuted);
       this.#recorder = recorder;
+      this.#bitrate.start(this.#options, recorder, this.#sender, () => this.#state === 'reconnecting');
+      await this.#until(socketIo);
       const socket = this.#connect();
       await this.#until(connected(socket));
       const request = startRequest(this.#options, recorder.mimeType);
@@ -238,7 +240,6 @@ export class BroadcastClient extends EventTarget {
       this.#resumeToken = answer.resumeToken;
       this.#videoMode = answer.video;
       await this.#until(recorder.start());
-      this.#bitrate.start(recorder, this.#sender, () => this.#state === 'reconnecting');
       const onAir = this.#onAir!;
       onAir.waiting = true;
       await this.#until(onAir.promise);

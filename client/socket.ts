@@ -1,6 +1,6 @@
 // The client's socket.io connection to a BroadcastServer: how it is opened, and what it means when
 // the server refuses it or does not answer.
-import { io, type Socket } from 'socket.io-client';
+import type { io as connect, Socket } from 'socket.io-client';
 import type { ResolvedOptions } from './options.js';
 import { BroadcastError, type ClientToServerEvents, type ServerToClientEvents, type StartRequest } from './protocol.js';
 
@@ -10,8 +10,34 @@ export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** A failed connection attempt as socket.io reports it. */
 export type ConnectError = Error & { data?: { code?: unknown; message?: unknown } };
 
-/** A fresh socket to the server, connecting at once. */
+/** socket.io's client, once {@link loadSocketIo} has loaded it. */
+let io: typeof connect | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Loads socket.io's client (its own chunk in the CDN bundle, ~40 % of the code: the first script
+ * a page loads stays small, and the connection code comes when a broadcast starts). Rejects with
+ * DISCONNECTED if it cannot be fetched, and tries again on the next call.
+ */
+export function loadSocketIo(): Promise<void> {
+  loading ??= import('socket.io-client').then(
+    (module) => {
+      io = module.io;
+    },
+    (caught: unknown) => {
+      loading = undefined;
+      throw new BroadcastError(
+        'DISCONNECTED',
+        `Could not load the connection code: ${caught instanceof Error ? caught.message : String(caught)}`,
+      );
+    },
+  );
+  return loading;
+}
+
+/** A fresh socket to the server, connecting at once; after {@link loadSocketIo}. */
 export function openSocket({ server, auth, socketio }: Pick<ResolvedOptions, 'server' | 'auth' | 'socketio'>): ClientSocket {
+  if (!io) throw new BroadcastError('DISCONNECTED', 'The connection code is not loaded yet.');
   return io(server, {
     // WebSocket only: long-polling would need sticky sessions and CORS, and costs more per chunk.
     transports: ['websocket'],

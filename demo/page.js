@@ -1,7 +1,7 @@
-// The demo page: passes the form to <rtmp-broadcaster>, lists what it dispatches, and shows how to
-// watch what reaches the demo's own RTMP server (its list comes from /streams.json).
+// The demo page: passes the settings to <rtmp-broadcaster> (whose own destination form picks the
+// service and key), lists what it dispatches, and shows how to watch what reaches the demo's own
+// RTMP server (its list comes from /streams.json).
 const broadcaster = document.querySelector('rtmp-broadcaster');
-const destination = document.querySelector('#destination');
 const source = document.querySelector('#source');
 const noAudio = document.querySelector('#no-audio');
 const streamList = document.querySelector('#streams');
@@ -15,9 +15,6 @@ const MAX_EVENTS = 50;
 
 // Attributes, as markup would set them; the element reads them when Go live is pressed.
 function applySettings() {
-  const url = destination.value.trim();
-  if (url) broadcaster.setAttribute('rtmp-url', url);
-  else broadcaster.removeAttribute('rtmp-url');
   broadcaster.setAttribute('source', source.value);
   broadcaster.toggleAttribute('no-audio', noAudio.checked);
 }

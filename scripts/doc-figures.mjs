@@ -14,6 +14,10 @@ const MARKER = /(<!-- figure: ([\w-]+) -->)([^<]*)(<!-- \/figure -->)/g;
 const FIGURES = {
   // KB of 1000 bytes, to a tenth: gzip -9 of dist/rtmp-broadcaster.min.js, as a CDN serves it.
   'bundle-gzip-kb': () => (gzipSync(readFileSync(new URL('dist/rtmp-broadcaster.min.js', root)), { level: 9 }).length / 1000).toFixed(1),
+  // The same, for the parts the bundle loads on demand (dist/rtmp-broadcaster-<name>-<hash>.min.js).
+  'socketio-gzip-kb': () => partGzipKb('socket-io'),
+  'webcodecs-gzip-kb': () => partGzipKb('webcodecs'),
+  'wasm-aac-gzip-kb': () => partGzipKb('wasm-aac'),
   // KB of the tarball `npm pack` makes, to the nearest 5 (so that editing a doc seldom moves it).
   'pack-kb': () => {
     const [pack] = JSON.parse(
@@ -26,6 +30,13 @@ const FIGURES = {
     return String(Math.round(pack.size / 5000) * 5);
   },
 };
+
+function partGzipKb(name) {
+  const dist = new URL('dist/', root);
+  const file = readdirSync(dist).find((each) => each.startsWith(`rtmp-broadcaster-${name}-`) && each.endsWith('.min.js'));
+  if (!file) throw new Error(`No dist/rtmp-broadcaster-${name}-*.min.js: run \`npm run build\`.`);
+  return (gzipSync(readFileSync(new URL(file, dist)), { level: 9 }).length / 1000).toFixed(1);
+}
 
 const files = [
   'README.md',

@@ -1,5 +1,5 @@
 // Screenshots of <rtmp-broadcaster> on the demo page for the README (docs/element-*.png): idle,
-// the green room (desktop and a 390 px phone), live (desktop, a 390 px phone, dark), live with the microphone muted, and with an error. Runs the demo in-process and drives headless Chromium's fake camera.
+// the green room (desktop and a 390 px phone), live (desktop, a 390 px phone, dark), live with the microphone muted, with an error, and the destination form. Runs the demo in-process and drives headless Chromium's fake camera.
 // Usage: npm run build && node --import tsx scripts/screenshots.mjs
 import puppeteer from 'puppeteer-core';
 import { startDemo } from '../demo/server.ts';
@@ -65,6 +65,23 @@ try {
       .catch(() => {});
   });
   await shoot('error');
+
+  // The destination form (`destination-form`, on in the demo): a service picked, its key typed and
+  // masked. A fresh page, and nothing is sent from it.
+  await page.goto(demo.url);
+  await page.waitForFunction(
+    () => document.querySelector('rtmp-broadcaster').shadowRoot.querySelector('rtmp-destination-form')?.shadowRoot,
+  );
+  await page.evaluate(() => {
+    const form = document.querySelector('rtmp-broadcaster').shadowRoot.querySelector('rtmp-destination-form').shadowRoot;
+    const select = form.querySelector('[part~=preset-select]');
+    select.value = 'twitch';
+    select.dispatchEvent(new Event('change'));
+    const key = form.querySelector('[part~=key-input]');
+    key.value = 'live_0123456789_example';
+    key.dispatchEvent(new Event('input'));
+  });
+  await shoot('destination-form');
 } finally {
   await browser.close();
   await demo.close();

@@ -76,7 +76,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       resumeWindowMs: () => (this.#closing ? 0 : this.#settings.resumeWindowMs),
       start: (sessionId, raw, base) => this.#start(sessionId, raw, base),
       find: (sessionId) => this.#broadcasts.get(sessionId),
-      reportError: (context, error) => this.#reportError(context, error),
+      reportError: (context, error, repeated) => this.#reportError(context, error, repeated),
       forClient: (error) => this.#forClient(error),
     };
     this.io.use((socket, next) => next(this.#admit(socket)));
@@ -219,6 +219,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         destinations: info.destinations.map((each) => each.destination),
         ...(recording === undefined ? {} : { recording }),
         video: media.video,
+        // 'copy' where the browser sent AAC; absent where the server encodes AAC from Opus.
+        ...(media.audio ? { audio: media.audio } : {}),
         pid: info.pid,
       });
       this.emit('session-start', info);
@@ -286,11 +288,10 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   }
 
   /** Every error a client is told about reaches the log, the `error` listeners and the error hook. */
-  #reportError(context: ErrorContext, error: BroadcastError): void {
-    this.#log.warn(error.message, { code: error.code, sessionId: context.sessionId, remoteAddress: context.remoteAddress });
-    if (this.listenerCount('error') > 0) {
-      this.emit('error', error, { sessionId: context.sessionId, remoteAddress: context.remoteAddress });
-    }
+  #reportError(context: ErrorContext, error: BroadcastError, repeated = false): void {
+    const about = { sessionId: context.sessionId, remoteAddress: context.remoteAddress };
+    this.#log[repeated ? 'debug' : 'warn'](error.message, { code: error.code, ...about });
+    if (this.listenerCount('error') > 0) this.emit('error', error, about);
     void runHook(this.#log, 'error', () => this.#options.hooks?.error?.(context, error), this.#settings.hookTimeoutMs);
   }
 }

@@ -18,14 +18,17 @@ export interface ConnectionHost {
   start(sessionId: string, raw: unknown, base: ConnectionContext): Promise<Broadcast>;
   /** A running broadcast, by id. */
   find(sessionId: string): Broadcast | undefined;
-  /** Tells the logs, listeners and the error hook about an error a client is told. */
-  reportError(context: ErrorContext, error: BroadcastError): void;
+  /** Tells the logs (at debug level when `repeated`), listeners and the error hook about an error a client is told. */
+  reportError(context: ErrorContext, error: BroadcastError, repeated?: boolean): void;
   /** What a client may see of an error. */
   forClient(error: ErrorPayload): ErrorPayload;
 }
 
 /** What every hook learns of the connection, before a broadcast exists. */
 export type ConnectionContext = Omit<HookContext, 'sessionId' | 'request'>;
+
+/** Warnings the log gets per error code and connection; repeats go to the debug level. */
+const WARNINGS_PER_CODE = 3;
 
 /** The answer to every chunk that went well: one object, encoded anew by socket.io for each ack. */
 const OK: Ack = Object.freeze({ ok: true });
@@ -46,6 +49,8 @@ export class Connection {
   #broadcast: Broadcast | undefined;
   /** A start is under way (hooks, admission, spawning). */
   #starting = false;
+  /** How often each error code was refused on this connection. */
+  readonly #refusals = new Map<string, number>();
   /** Closed by the server for not reading: nothing to resume. */
   #dropped = false;
 
@@ -81,7 +86,10 @@ export class Connection {
 
   /** Reports an error and gives what the client may see of it. */
   #fail(error: BroadcastError, extra: Partial<ErrorContext> = {}): ErrorPayload {
-    this.#host.reportError({ ...this.#base, ...extra }, error);
+    // A client repeating a refused message (a flood before `start`) writes one warning per code, not one per message.
+    const seen = this.#refusals.get(error.code) ?? 0;
+    this.#refusals.set(error.code, seen + 1);
+    this.#host.reportError({ ...this.#base, ...extra }, error, seen >= WARNINGS_PER_CODE);
     return this.#host.forClient(error.toJSON());
   }
 

@@ -54,6 +54,16 @@ export class RtmpBroadcasterAttributes extends LangAwareElement {
   /** Shows the buttons, the status line and the error message under the preview. */
   @property({ type: Boolean, reflect: true }) controls = false;
 
+  /**
+   * Shows the destination form: a service (YouTube, Twitch, Facebook Live, Custom), its server URL
+   * and a masked stream key, joined as URL + '/' + key into the destination; once its server URL is
+   * filled in, that destination replaces `rtmp-url`. See docs/element.md#destination-form.
+   */
+  @property({ attribute: 'destination-form', type: Boolean }) destinationForm = false;
+
+  /** Keeps the destination form's stream key in localStorage; without it the key is never stored. */
+  @property({ attribute: 'remember-key', type: Boolean }) rememberKey = false;
+
   /** Opens the green room (`preview()`) as soon as the element is on the page. */
   @property({ type: Boolean }) autopreview = false;
 

@@ -10,7 +10,8 @@ import { LevelMeterController } from './level-meter.controller.js';
 import { MediaSourceController, mediaError, type BroadcastSource } from './media-source.controller.js';
 import { stringsOf, type RtmpBroadcasterStrings } from './rtmp-broadcaster.strings.js';
 import { RtmpBroadcasterAttributes } from './rtmp-broadcaster.attributes.js';
-import { checkMedia, clientOptions, destinationHosts, schemeError } from './rtmp-broadcaster.options.js';
+import { destinationOf, renderDestinationForm } from './rtmp-broadcaster.destination.js';
+import { checkMedia, clientOptions, destinationHosts } from './rtmp-broadcaster.options.js';
 import styles from './rtmp-broadcaster.styles.js';
 import { isRunning, renderBadge, renderControls } from './rtmp-broadcaster.view.js';
 
@@ -47,6 +48,7 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  * @csspart preview - The `<video>` showing what is broadcast.
  * @csspart badge - The on-air badge over the preview (LIVE and the elapsed time), with `controls`, while live or paused.
  * @csspart badge-elapsed - The elapsed time (mm:ss) in the badge.
+ * @csspart destination-form - The destination form (`destination-form`), under the preview; exports `fieldset`, `preset-select`, `url-input`, `key-input`, `key-toggle`.
  * @csspart bar - The row under the preview holding the controls and the status.
  * @csspart controls - The wrapper around the buttons.
  * @csspart button - Every built-in button.
@@ -155,15 +157,15 @@ export class RtmpBroadcaster extends RtmpBroadcasterAttributes {
   start(): Promise<void> {
     if (isRunning(this.#broadcast.state)) return Promise.reject(new BroadcastError('ALREADY_STARTED'));
     let client: BroadcastClient;
+    const { rtmpUrl, invalid } = destinationOf(this);
     try {
       checkMedia(this);
-      client = new BroadcastClient(clientOptions(this));
+      client = new BroadcastClient(clientOptions(this, rtmpUrl));
     } catch (error) {
       return Promise.reject(error);
     }
-    // Caught before connecting: a URL pasted without its scheme is the most common slip.
-    const noScheme = schemeError(this.rtmpUrl);
-    if (noScheme) return Promise.reject(this.#broadcast.fail(noScheme, undefined, 'MISSING_SCHEME'));
+    // Caught before connecting: a URL without its scheme, a service's key left empty.
+    if (invalid) return Promise.reject(this.#broadcast.fail(invalid.error, undefined, invalid.key));
     return this.#start(client);
   }
 
@@ -287,6 +289,7 @@ export class RtmpBroadcaster extends RtmpBroadcasterAttributes {
       <div part="base" class="base">
         <video part="preview" class=${this.videoMuted ? 'preview preview--hidden' : 'preview'} tabindex="-1" muted playsinline autoplay .muted=${true}></video>
         ${this.controls ? renderBadge(state, this.#broadcast.stats, strings) : nothing}
+        ${renderDestinationForm(this, strings, isRunning(state))}
         ${
           this.controls
             ? renderControls({
@@ -295,7 +298,7 @@ export class RtmpBroadcaster extends RtmpBroadcasterAttributes {
                 previewing: this.previewing,
                 pageStream: this.stream !== undefined,
                 ...this.#broadcast.view,
-                hosts: destinationHosts(this.rtmpUrl),
+                hosts: destinationHosts(destinationOf(this).rtmpUrl),
                 audioMuted: this.audioMuted,
                 videoMuted: this.videoMuted,
                 hasAudio: (this.broadcastStream?.getAudioTracks().length ?? 0) > 0,

@@ -1,7 +1,6 @@
 // What <rtmp-broadcaster> makes of its attributes and properties: checks on the media to open,
 // the options of its BroadcastClient, and the `rtmp-url` attribute's list.
 import type { BroadcastClientOptions } from '../broadcast-client.js';
-import { BroadcastError } from '../protocol.js';
 import type { RecorderChoice } from '../recorder/create.js';
 import type { BroadcastSource } from './media-source.controller.js';
 
@@ -33,12 +32,12 @@ export function checkMedia({ source, stream }: Pick<ElementSettings, 'source' | 
   }
 }
 
-/** The client's options from the element's attributes and properties. */
-export function clientOptions(element: ElementSettings): BroadcastClientOptions {
+/** The client's options from the element's attributes and properties; `rtmpUrl` (the destination form's) replaces the element's. */
+export function clientOptions(element: ElementSettings, rtmpUrl = element.rtmpUrl): BroadcastClientOptions {
   // Removed number attributes read as null; the client wants them absent to apply its defaults.
   return {
     server: element.server ?? location.origin,
-    rtmpUrl: [element.rtmpUrl ?? []].flat().length ? element.rtmpUrl : undefined,
+    rtmpUrl: [rtmpUrl ?? []].flat().length ? rtmpUrl : undefined,
     auth: element.auth,
     videoBitsPerSecond: element.videoBitrate ?? undefined,
     audioBitsPerSecond: element.audioBitrate ?? undefined,
@@ -47,12 +46,6 @@ export function clientOptions(element: ElementSettings): BroadcastClientOptions 
     timeslice: element.timeslice ?? undefined,
     recorder: element.recorder ?? undefined,
   };
-}
-
-/** The error for a destination without `rtmp://` or `rtmps://`, the most common slip; undefined when all have one. */
-export function schemeError(rtmpUrl: string | string[] | undefined): BroadcastError | undefined {
-  if ([rtmpUrl ?? []].flat().every((url) => /^rtmps?:\/\//i.test(url))) return undefined;
-  return new BroadcastError('INVALID_REQUEST', 'The stream URL must start with rtmp:// or rtmps://.');
 }
 
 /** The hosts of the destinations, without scheme, path or key: `a.rtmp.youtube.com, live.twitch.tv`. */
@@ -68,4 +61,9 @@ export function destinationHosts(rtmpUrl: string | string[] | undefined): string
 export function destinationList(value: string | null): string | string[] | undefined {
   const urls = (value ?? '').split(/\s+/).filter(Boolean);
   return urls.length > 1 ? urls : urls[0];
+}
+
+/** Caught before connecting: a URL pasted without its scheme is the most common slip. */
+export function missingScheme(rtmpUrl: string | string[] | undefined): boolean {
+  return [rtmpUrl ?? []].flat().some((url) => !/^rtmps?:\/\//i.test(url));
 }

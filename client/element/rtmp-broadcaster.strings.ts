@@ -8,9 +8,17 @@ import { fr } from './strings/fr.js';
 /**
  * What the error line can say: every error code, plus the camera and microphone failures told
  * apart by the browser's reason (`NotAllowedError`, `NotFoundError`, `NotReadableError`), and a
- * stream URL without `rtmp://` or `rtmps://`, caught before connecting.
+ * stream URL without `rtmp://` or `rtmps://`, or a service picked in the destination form without
+ * its stream key, both caught before connecting.
  */
-export type ErrorMessageKey = ErrorCode | 'MEDIA_DENIED' | 'MEDIA_NOT_FOUND' | 'MEDIA_IN_USE' | 'MISSING_SCHEME';
+export type ErrorMessageKey =
+  | ErrorCode
+  | 'MEDIA_DENIED'
+  | 'MEDIA_NOT_FOUND'
+  | 'MEDIA_IN_USE'
+  | 'MISSING_SCHEME'
+  | 'MISSING_KEY'
+  | 'OFFLINE';
 
 /** Every text the element shows. */
 export interface RtmpBroadcasterStrings {
@@ -46,6 +54,16 @@ export interface RtmpBroadcasterStrings {
   camera: string;
   microphone: string;
   microphoneLevel: string;
+  /** The destination form (`destination-form`): its legend, fields, and the show-key toggle (same word when pressed). */
+  destination: string;
+  service: string;
+  /** The service choice that takes any server URL. */
+  customService: string;
+  serverUrl: string;
+  streamKey: string;
+  showKey: string;
+  /** Under the key: where it goes and where it is kept. */
+  streamKeyHint: string;
   states: Record<BroadcastState, string>;
   errors: Record<ErrorMessageKey, string>;
 }

@@ -8,7 +8,8 @@ export type FrameSink<T> = (frame: T) => void;
 
 /** A running source of frames; `stop()` ends it and releases what it opened. */
 export interface FrameSource {
-  stop(): void;
+  /** Stops; a source that hands out its last data after that resolves once it has. */
+  stop(): void | Promise<void>;
 }
 
 /** Chromium's MediaStreamTrackProcessor, not yet in TypeScript's DOM types. */
@@ -166,7 +167,16 @@ export function opusPackets(
       'start',
       () => {
         clock.time(0);
-        resolve({ stop: () => recorder.state !== 'inactive' && recorder.stop() });
+        resolve({
+          // The last packets (up to a timeslice of them) come in a blob after stop(): wait for them.
+          stop: () =>
+            recorder.state === 'inactive'
+              ? reading
+              : new Promise<void>((done) => {
+                  recorder.addEventListener('stop', () => done(reading.catch(() => {})), { once: true });
+                  recorder.stop();
+                }),
+        });
       },
       { once: true },
     );

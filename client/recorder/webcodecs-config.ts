@@ -5,6 +5,7 @@ import { BroadcastError } from '../protocol.js';
 import { readsRawAudio } from './frame-sources.js';
 import type { MatroskaAudioTrack } from './matroska-writer.js';
 import type { RecorderOptions } from './media-recorder.js';
+import { decodesOpus, loadsWasmAac } from './webcodecs-audio.js';
 
 /** How long a test encode may take before H.264 counts as not working. */
 const PROBE_TIMEOUT_MS = 3_000;
@@ -81,11 +82,16 @@ export async function canEncodeH264(track: MediaStreamTrack, options: RecorderOp
 }
 
 /**
- * How a sound track is encoded: with AudioEncoder (AAC where the browser has it, else Opus) where
- * raw audio can be read; else (`config` absent) as Opus by an audio-only MediaRecorder.
+ * How a sound track is encoded where raw audio can be read: AAC by AudioEncoder where the browser
+ * has it, else AAC by the WASM encoder (`wasm`), else Opus by AudioEncoder; where raw audio cannot
+ * be read (`config` absent), Opus by an audio-only MediaRecorder.
  */
 export interface AudioSetup {
   config?: AudioEncoderConfig;
+  /** AAC by the WASM encoder (webcodecs-audio.ts loads it), where AudioEncoder has no AAC. */
+  wasm?: boolean;
+  /** Read as Opus from an audio-only MediaRecorder and decoded (Firefox), for the WASM encoder. */
+  fromOpus?: boolean;
   track: MatroskaAudioTrack;
   mime: string;
 }
@@ -94,21 +100,32 @@ export async function audioSetup(track: MediaStreamTrack, options: RecorderOptio
   const settings = track.getSettings();
   const channels = Math.min(Math.max(settings.channelCount ?? 2, 1), 2);
   if (!readsRawAudio()) {
-    if (MediaRecorder.isTypeSupported('audio/webm;codecs=opus'))
-      return { mime: 'opus', track: { codec: 'opus', sampleRate: 48_000, channels } };
-    throw new BroadcastError('INVALID_MEDIA', 'This browser can read no audio for WebCodecs.');
+    if (!MediaRecorder.isTypeSupported('audio/webm;codecs=opus'))
+      throw new BroadcastError('INVALID_MEDIA', 'This browser can read no audio for WebCodecs.');
+    // Firefox: its Opus, decoded, becomes AAC by the WASM encoder where it can run.
+    const config = { codec: 'mp4a.40.2', sampleRate: 48_000, numberOfChannels: channels, bitrate: options.audioBitsPerSecond };
+    if (wasmRuns() && (await decodesOpus(channels)) && (await loadsWasmAac()))
+      return { config, mime: 'mp4a.40.2', track: { codec: 'aac', sampleRate: 48_000, channels }, wasm: true, fromOpus: true };
+    return { mime: 'opus', track: { codec: 'opus', sampleRate: 48_000, channels } };
   }
   for (const { codec, webCodecs, mime } of AUDIO_CODECS) {
     // AAC encoders take 44.1 or 48 kHz; Opus always runs at 48 kHz.
     const sampleRate = codec === 'aac' && settings.sampleRate === 44_100 ? 44_100 : 48_000;
     const config: AudioEncoderConfig = { codec: webCodecs, sampleRate, numberOfChannels: channels, bitrate: options.audioBitsPerSecond };
+    const track: MatroskaAudioTrack = { codec, sampleRate, channels };
     try {
-      if ((await AudioEncoder.isConfigSupported(config)).supported) return { config, mime, track: { codec, sampleRate, channels } };
+      if ((await AudioEncoder.isConfigSupported(config)).supported) return { config, mime, track };
     } catch {
       // Not this codec.
     }
+    if (codec === 'aac' && wasmRuns() && (await loadsWasmAac())) return { config, mime, track, wasm: true };
   }
   throw new BroadcastError('INVALID_MEDIA', 'This browser encodes neither AAC nor Opus with WebCodecs.');
+}
+
+/** Whether the WASM AAC encoder can run here: WebAssembly in a worker. */
+function wasmRuns(): boolean {
+  return typeof WebAssembly === 'object' && typeof Worker === 'function';
 }
 
 /** A black I420 picture: Y 16, U and V 128 (studio range). */

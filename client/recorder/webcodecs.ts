@@ -5,6 +5,7 @@ import { BroadcastError } from '../protocol.js';
 import { audioFrames, opusPackets, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
 import { MatroskaWriter } from './matroska-writer.js';
 import type { RecorderOptions, TrackKind } from './media-recorder.js';
+import { type AudioEncoding, decodedOpus, startAudioEncoder } from './webcodecs-audio.js';
 import { audioSetup, blackFrame, blackPixels, videoConfig, type AudioSetup } from './webcodecs-config.js';
 
 export { avcCodec, canEncodeH264 } from './webcodecs-config.js';
@@ -29,7 +30,7 @@ export class WebCodecsRecorder {
   readonly #videoConfig: VideoEncoderConfig;
   readonly #audio: AudioSetup | undefined;
   #videoEncoder: VideoEncoder | undefined;
-  #audioEncoder: AudioEncoder | undefined;
+  #audioEncoder: AudioEncoding | undefined;
   #writer: MatroskaWriter | undefined;
   #sources: FrameSource[] = [];
   /** Bytes written since the last chunk was handed out. */
@@ -84,10 +85,12 @@ export class WebCodecsRecorder {
       videoEncoder.configure(this.#videoConfig);
       this.#videoEncoder = videoEncoder;
       const audioConfig = this.#audio?.config;
-      if (audioConfig) {
-        const audioEncoder = new AudioEncoder({ output: (chunk) => this.#onAudio(chunk), error: (error) => this.#fail(error) });
-        audioEncoder.configure(audioConfig);
-        this.#audioEncoder = audioEncoder;
+      if (this.#audio && audioConfig) {
+        this.#audioEncoder = await startAudioEncoder(
+          { ...this.#audio, config: audioConfig },
+          (data, timestamp) => this.#writeAudio(data, timestamp),
+          (error) => this.#fail(error),
+        );
       }
       const origin = performance.now();
       this.#sources.push(
@@ -99,8 +102,13 @@ export class WebCodecsRecorder {
         ),
       );
       if (this.#audioTrack && audioConfig) {
+        const clock = new SourceClock(origin);
+        const channels = audioConfig.numberOfChannels;
+        const encode = (data: AudioData) => this.#encodeAudio(data);
         this.#sources.push(
-          audioFrames(this.#audioTrack, audioConfig.numberOfChannels, new SourceClock(origin), (data) => this.#encodeAudio(data)),
+          this.#audio?.fromOpus
+            ? await decodedOpus(this.#audioTrack, channels, this.#options.timeslice, clock, encode, (error) => this.#fail(error))
+            : audioFrames(this.#audioTrack, channels, clock, encode),
         );
       } else if (this.#audioTrack) {
         this.#sources.push(
@@ -161,9 +169,10 @@ export class WebCodecsRecorder {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#stopSources();
+    const draining = this.#stopSources();
     try {
-      await Promise.all([this.#videoEncoder?.flush(), this.#audioEncoder?.flush()]);
+      // The sources' last audio goes to the audio encoder before it is flushed.
+      await Promise.all([this.#videoEncoder?.flush(), draining.then(() => this.#audioEncoder?.flush())]);
     } catch (caught) {
       if (!this.#discarded)
         this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser could not finish encoding: ${describe(caught)}`));
@@ -208,7 +217,8 @@ export class WebCodecsRecorder {
 
   #encodeAudio(data: AudioData): void {
     const encoder = this.#audioEncoder;
-    if (this.#stopped || !encoder || encoder.state !== 'configured') {
+    // After stop(), the sources' last audio still comes (a stopping source's stop() waits for it).
+    if (this.#discarded || !encoder) {
       data.close();
       return;
     }
@@ -257,12 +267,6 @@ export class WebCodecsRecorder {
     }
   }
 
-  #onAudio(chunk: EncodedAudioChunk): void {
-    const data = new Uint8Array(chunk.byteLength);
-    chunk.copyTo(data);
-    this.#writeAudio(data, chunk.timestamp);
-  }
-
   #writeAudio(data: Uint8Array, timestampUs: number): void {
     if (!this.#writer || this.#headerDue || this.#discarded) return;
     this.#pending.push(this.#writer.audio(data, timestampUs));
@@ -282,7 +286,7 @@ export class WebCodecsRecorder {
     this.#options.onChunk(chunk.buffer);
   }
 
-  #fail(error: DOMException): void {
+  #fail(error: Error): void {
     if (this.#stopped) return;
     this.discard();
     this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser stopped encoding: ${error.message}`));
@@ -293,16 +297,19 @@ export class WebCodecsRecorder {
     if (!this.#stopped) this.#options.onEnd();
   }
 
-  #stopSources(): void {
-    for (const source of this.#sources) source.stop();
+  /** Resolves once the sources handed out their last data (Firefox's Opus: its last blob), at most 1 s. */
+  #stopSources(): Promise<unknown> {
+    const stopped = Promise.all(this.#sources.map((source) => source.stop()));
     this.#sources = [];
     this.#videoTrack.stop();
     this.#audioTrack?.stop();
+    return Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 1_000))]);
   }
 
   #close(): void {
     clearInterval(this.#flushTimer);
-    for (const encoder of [this.#videoEncoder, this.#audioEncoder]) if (encoder && encoder.state !== 'closed') encoder.close();
+    if (this.#videoEncoder && this.#videoEncoder.state !== 'closed') this.#videoEncoder.close();
+    this.#audioEncoder?.close();
     this.#restarted?.();
     this.#restarted = undefined;
   }

@@ -257,8 +257,17 @@ describe('<rtmp-broadcaster>', () => {
     Object.defineProperty(navigator, 'onLine', { value: false, configurable: true });
     element.requestUpdate();
     await element.updateComplete;
-    delete (navigator as { onLine?: boolean }).onLine;
     expect(part(element, 'reconnect').textContent).to.match(/^You are offline; waiting for the network, \d+ s left$/);
+    // Were the client to give up now (as it does after 10 s), the help would say why: offline, or the server's silence.
+    const lost = () =>
+      new CustomEvent('error', { detail: { code: 'DISCONNECTED', message: 'The connection to the broadcast server was lost.' } });
+    element.client!.dispatchEvent(lost());
+    await element.updateComplete;
+    expect(part(element, 'error-help').textContent).to.match(/^This device went offline/);
+    delete (navigator as { onLine?: boolean }).onLine;
+    element.client!.dispatchEvent(lost());
+    await element.updateComplete;
+    expect(part(element, 'error-help').textContent).to.match(/^The broadcast server stopped answering/);
     await expect(element).to.be.accessible();
     expect(part(element, 'pause-button').getAttribute('aria-disabled')).to.equal('true');
     expect(part(element, 'stop-button').getAttribute('aria-disabled')).to.equal('false');

@@ -312,19 +312,19 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     }
   });
 
-  it('warns while the upload falls behind, from a quarter of the send backlog', async () => {
+  it('warns while the upload falls behind, from a quarter of the send backlog; while reconnecting, says what it waits for', async () => {
     const container = document.createElement('div');
     const noop = () => {};
-    const show = (backlogRatio: number) => {
+    const show = (backlogRatio: number, reconnect?: { seconds: number; cause: 'destination' | 'offline' | 'server' }) => {
       const stats = { durationMs: 5000, frames: 150, fps: 30, kbps: 2500, speed: 1, ackRttMs: 40, backlogRatio };
       const view = {
-        state: 'live',
+        state: reconnect ? 'reconnecting' : 'live',
         strings: stringsFor('en'),
         previewing: false,
         pageStream: false,
         stats,
         hosts: '',
-        reconnect: undefined,
+        reconnect,
       };
       const on = { preview: noop, start: noop, pause: noop, stop: noop, mute: noop };
       render(
@@ -347,5 +347,13 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     expect(show(0.1)).to.equal(undefined);
     expect(show(0.5)).to.equal('Your connection is falling behind: close other uploads or lower the quality.');
     expect(container.querySelector('[part~="delay"]')!.textContent).to.equal('40 ms delay');
+    const waiting = (cause: 'destination' | 'offline' | 'server') => {
+      show(0, { seconds: 3, cause });
+      return container.querySelector('[part~="reconnect"]')?.textContent;
+    };
+    expect(waiting('destination')).to.equal('The streaming service dropped the broadcast; next try in 3 s');
+    expect(waiting('server')).to.equal('The server stopped answering; trying again, 3 s left');
+    expect(waiting('offline')).to.equal('You are offline; waiting for the network, 3 s left');
+    expect(container.querySelector('[part~="spinner"]'), 'a spinner while reconnecting').to.not.equal(null);
   });
 });

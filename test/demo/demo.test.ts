@@ -120,17 +120,30 @@ describe('the demo', () => {
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     const html = await page.text();
     assert.match(html, /<script type="module" src="\/rtmp-broadcaster\.min\.js"><\/script>/);
-    assert.match(html, /<rtmp-broadcaster controls>/);
+    assert.match(html, /<rtmp-broadcaster controls destination-form>/);
 
     const bundle = await fetch(`${demo.url}/rtmp-broadcaster.min.js`);
     assert.equal(bundle.status, 200, 'dist/rtmp-broadcaster.min.js comes from `npm run build` (npm test and npm start run it first)');
     assert.match(bundle.headers.get('content-type') ?? '', /^text\/javascript/);
     const bundleText = await bundle.text();
     assert.match(bundleText, /rtmp-broadcaster/);
-    // The parts the bundle imports on demand (the WebCodecs recorder) are served beside it.
-    const parts = [...bundleText.matchAll(/\.\/(rtmp-broadcaster-[\w-]+\.min\.js)/g)].map((match) => match[1]);
-    assert.ok(parts.length > 0, 'the bundle imports its WebCodecs part');
-    for (const part of parts) assert.equal((await fetch(`${demo.url}/${part}`)).status, 200, part);
+    // The parts the bundle imports on demand (socket.io's client, the WebCodecs recorder, and the
+    // WASM AAC encoder the latter imports) are served beside it.
+    const parts = new Set<string>();
+    const importsOf = (text: string) => [...text.matchAll(/\.\/(rtmp-broadcaster-[\w-]+\.min\.js)/g)].map((match) => match[1]!);
+    const pending = importsOf(bundleText);
+    for (let part = pending.pop(); part !== undefined; part = pending.pop()) {
+      if (parts.has(part)) continue;
+      parts.add(part);
+      const response = await fetch(`${demo.url}/${part}`);
+      assert.equal(response.status, 200, part);
+      pending.push(...importsOf(await response.text()));
+    }
+    for (const name of ['socket-io', 'webcodecs', 'wasm-aac'])
+      assert.ok(
+        [...parts].some((part) => part.startsWith(`rtmp-broadcaster-${name}-`)),
+        `the ${name} part: ${[...parts].join(', ')}`,
+      );
     for (const path of ['/page.js', '/demo.css', '/vendor/mpegts.js']) {
       const response = await fetch(`${demo.url}${path}`);
       assert.equal(response.status, 200, path);

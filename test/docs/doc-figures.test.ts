@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 test('every figure between <!-- figure --> markers in README.md and docs/ is the measured one', () => {
@@ -37,4 +38,17 @@ test('every CDN URL in README.md and docs/ names a version range this package is
       `${file}: ${url} should name @${version.split('.').slice(0, 2).join('.')}`,
     );
   }
+});
+
+test('the first script a CDN page loads is at most 30 KB gzipped, and loads no other part before it runs', () => {
+  const bundle = readFileSync(new URL('../../dist/rtmp-broadcaster.min.js', import.meta.url));
+  const text = bundle.toString('utf8');
+  // A static import of a part would load with the first script: only import() (on demand) may name one.
+  const staticParts = [...text.matchAll(/(?:^|[;}])\s*import\s*[^(]*?["']\.\/(rtmp-broadcaster-[\w-]+\.min\.js)["']/g)].map(
+    (match) => match[1],
+  );
+  assert.deepEqual(staticParts, [], 'parts loaded with the first script');
+  assert.ok(text.includes('rtmp-broadcaster-socket-io-'), 'socket.io comes on demand');
+  const kb = gzipSync(bundle, { level: 9 }).length / 1000;
+  assert.ok(kb <= 30, `dist/rtmp-broadcaster.min.js is ${kb.toFixed(1)} KB gzipped`);
 });

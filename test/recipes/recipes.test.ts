@@ -238,19 +238,22 @@ test('CDN, from docs/recipes.md: the page on another origin goes live in Chromiu
     ALLOWED_ORIGINS: pageOrigin,
   });
   await relay.waitFor(/listening/i);
-  // What unpkg would serve: the bundle of the installed package.
-  const bundle = readFileSync(join(work, 'node_modules/rtmp-broadcaster/dist/rtmp-broadcaster.min.js'));
+  // What unpkg would serve: the bundle of the installed package, and the parts it loads on demand
+  // (socket.io's client when the broadcast starts, the WebCodecs recorder, the WASM AAC encoder).
+  const served: string[] = [];
   const browser = await puppeteer.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
   try {
     const tab = await browser.newPage();
     await tab.setRequestInterception(true);
     tab.on('request', (request) => {
-      if (/^https:\/\/unpkg\.com\/rtmp-broadcaster@[\d.]+\/dist\/rtmp-broadcaster\.min\.js$/.test(request.url())) {
+      const file = /^https:\/\/unpkg\.com\/rtmp-broadcaster@[\d.]+\/dist\/(rtmp-broadcaster[\w-]*\.min\.js)$/.exec(request.url())?.[1];
+      if (file) {
+        served.push(file);
         void request.respond({
           status: 200,
           contentType: 'text/javascript',
           headers: { 'access-control-allow-origin': '*' },
-          body: bundle,
+          body: readFileSync(join(work, 'node_modules/rtmp-broadcaster/dist', file)),
         });
       } else if (request.url().startsWith('https://')) void request.abort();
       else void request.continue();
@@ -261,6 +264,10 @@ test('CDN, from docs/recipes.md: the page on another origin goes live in Chromiu
       await (document.querySelector('rtmp-broadcaster') as unknown as { start(): Promise<void> }).start();
     });
     await rtmp.published(stream);
+    assert.ok(
+      served.some((file) => file.startsWith('rtmp-broadcaster-socket-io-')),
+      `socket.io's client came from the CDN beside the bundle: ${served.join(', ')}`,
+    );
     // Two seconds on air, as a person would before leaving.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const ended = tab.evaluate(

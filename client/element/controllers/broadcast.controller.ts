@@ -84,7 +84,9 @@ export class BroadcastController implements ReactiveController {
       this.emit('rtmp-stats', event.detail);
     });
     client.addEventListener('error', (event) => {
-      this.showError({ code: event.detail.code, message: event.detail.message });
+      // A lost connection is the server's silence unless the device itself is offline.
+      const offline = event.detail.code === 'DISCONNECTED' && navigator.onLine === false;
+      this.showError({ code: event.detail.code, message: event.detail.message, ...(offline ? { helpKey: 'OFFLINE' as const } : {}) });
       this.emit('rtmp-error', event.detail);
     });
     client.addEventListener('ended', (event) => {

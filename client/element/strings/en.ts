@@ -27,6 +27,14 @@ export const en: RtmpBroadcasterStrings = {
   camera: 'Camera',
   microphone: 'Microphone',
   microphoneLevel: 'Microphone level',
+  destination: 'Destination',
+  service: 'Service',
+  customService: 'Custom',
+  serverUrl: 'Server URL',
+  streamKey: 'Stream key',
+  showKey: 'Show key',
+  streamKeyHint:
+    'Paste the server URL and the stream key from your streaming service. The key is sent only to the broadcast server, never shown.',
   states: {
     idle: 'Ready',
     connecting: 'Connecting…',
@@ -43,6 +51,7 @@ export const en: RtmpBroadcasterStrings = {
     MEDIA_IN_USE: 'The camera or microphone is busy in another application. Close it, then press Go live again.',
     MISSING_SCHEME:
       'The stream URL must start with rtmp:// or rtmps://. Copy the server URL from your streaming service as it is (for example rtmp://a.rtmp.youtube.com/live2), then press Go live again.',
+    MISSING_KEY: 'Paste the stream key from your streaming service into the Stream key field, then press Go live again.',
     MEDIA_UNAVAILABLE:
       'The camera, microphone or screen could not be opened. Check that they are connected and allowed, then press Go live again.',
     INVALID_REQUEST: 'The broadcast settings were refused as invalid. Ask the site owner to check them.',
@@ -63,7 +72,9 @@ export const en: RtmpBroadcasterStrings = {
     IDLE_TIMEOUT: 'No video reached the server for too long, so the broadcast ended. Check your connection, then press Go live.',
     NETWORK_TOO_SLOW: 'Your connection is too slow for this quality. Close other uploads or lower the quality, then try again.',
     BUFFER_FULL: 'The server could not keep up with the video, so the broadcast ended. Lower the quality, then try again.',
-    DISCONNECTED: 'The connection to the broadcast server was lost. Check your internet connection, then press Go live.',
+    DISCONNECTED:
+      'The broadcast server stopped answering, so the broadcast ended. Press Go live to try again; if it keeps happening, the server may be down.',
+    OFFLINE: 'This device went offline, so the broadcast ended. Check your internet connection, then press Go live.',
     SERVER_SHUTDOWN: 'The broadcast server restarted; your broadcast ended. Press Go live to go live again.',
     INTERNAL: 'Something went wrong on the broadcast server. Try again in a moment.',
   },

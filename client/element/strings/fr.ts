@@ -27,6 +27,14 @@ export const fr: RtmpBroadcasterStrings = {
   camera: 'Caméra',
   microphone: 'Micro',
   microphoneLevel: 'Niveau du micro',
+  destination: 'Destination',
+  service: 'Service',
+  customService: 'Personnalisé',
+  serverUrl: 'URL du serveur',
+  streamKey: 'Clé de stream',
+  showKey: 'Afficher la clé',
+  streamKeyHint:
+    "Collez l'URL du serveur et la clé de stream données par votre service de diffusion. La clé n'est envoyée qu'au serveur de diffusion, jamais affichée.",
   states: {
     idle: 'Prêt',
     connecting: 'Connexion…',
@@ -44,6 +52,8 @@ export const fr: RtmpBroadcasterStrings = {
     MEDIA_IN_USE: 'La caméra ou le micro est occupé par une autre application. Fermez-la, puis appuyez de nouveau sur Passer en direct.',
     MISSING_SCHEME:
       "L'URL du flux doit commencer par rtmp:// ou rtmps://. Copiez telle quelle l'URL du serveur donnée par votre service de diffusion (par exemple rtmp://a.rtmp.youtube.com/live2), puis appuyez de nouveau sur Passer en direct.",
+    MISSING_KEY:
+      'Collez la clé de stream donnée par votre service de diffusion dans le champ Clé de stream, puis appuyez de nouveau sur Passer en direct.',
     MEDIA_UNAVAILABLE:
       "La caméra, le micro ou l'écran n'a pas pu être ouvert. Vérifiez qu'ils sont branchés et autorisés, puis appuyez de nouveau sur Passer en direct.",
     INVALID_REQUEST: 'Les réglages de la diffusion ont été refusés. Demandez au responsable du site de les vérifier.',
@@ -68,7 +78,9 @@ export const fr: RtmpBroadcasterStrings = {
     NETWORK_TOO_SLOW: 'Votre connexion est trop lente pour cette qualité. Fermez les autres envois ou baissez la qualité, puis réessayez.',
     BUFFER_FULL: "Le serveur n'a pas suivi le débit de la vidéo : la diffusion s'est arrêtée. Baissez la qualité, puis réessayez.",
     DISCONNECTED:
-      'La connexion au serveur de diffusion a été perdue. Vérifiez votre connexion Internet, puis appuyez sur Passer en direct.',
+      "Le serveur de diffusion ne répond plus : la diffusion s'est arrêtée. Appuyez sur Passer en direct pour réessayer ; si cela se répète, le serveur est peut-être en panne.",
+    OFFLINE:
+      "Cet appareil s'est retrouvé hors ligne : la diffusion s'est arrêtée. Vérifiez votre connexion Internet, puis appuyez sur Passer en direct.",
     SERVER_SHUTDOWN:
       'Le serveur de diffusion a redémarré ; votre diffusion est terminée. Appuyez sur Passer en direct pour repasser en direct.',
     INTERNAL: "Une erreur s'est produite sur le serveur de diffusion. Réessayez dans un instant.",
