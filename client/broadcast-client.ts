@@ -11,6 +11,7 @@ import { checkBoolean, resolveOptions, startRequest, typeError, type BroadcastCl
 import { BroadcastError, type Ack, type StartAck, type VideoMode } from './protocol.js';
 import { onAirSignal, showsOnAir, type OnAir } from './on-air.js';
 import { Reconnection, type ReconnectionHost } from './reconnection.js';
+import { AdaptiveBitrate } from './adaptive-bitrate.js';
 import { createRecorder, type StreamRecorder } from './recorder/create.js';
 
 export type { BroadcastClientEventMap, BroadcastState, ClientStats, FfmpegOutputDetail, StateChangeDetail } from './events.js';
@@ -64,13 +65,13 @@ export class BroadcastClient extends EventTarget {
   /** Settles when the broadcast ends: resolves when it stopped, rejects with what failed it. */
   #outcome: Promise<void> = Promise.resolve();
   #settle: { resolve(): void; reject(error: BroadcastError): void } | undefined;
+  readonly #bitrate = new AdaptiveBitrate();
 
   /** Throws a TypeError naming the first option that is wrong. */
   constructor(options: BroadcastClientOptions) {
     super();
     this.#options = resolveOptions(options);
-    const { maxInFlightBytes, maxBacklogBytes } = this.#options;
-    this.#sender = new ChunkSender({ maxInFlightBytes, maxBacklogBytes, onError: (error) => this.#fail(error) });
+    this.#sender = new ChunkSender({ ...this.#options, onError: (error) => this.#fail(error), onAck: this.#bitrate.acknowledged });
     const self = this;
     const host: ReconnectionHost = {
       get state() {
@@ -226,6 +227,7 @@ export class BroadcastClient extends EventTarget {
       recorder.setMuted('audio', this.#audioMuted);
       recorder.setMuted('video', this.#videoMuted);
       this.#recorder = recorder;
+      this.#bitrate.start(this.#options, recorder, this.#sender, () => this.#state === 'reconnecting');
       await this.#until(socketIo);
       const socket = this.#connect();
       await this.#until(connected(socket));
@@ -276,7 +278,7 @@ export class BroadcastClient extends EventTarget {
     socket.on('stats', (stats) => {
       // A server that predates `on-air` tells it by its stats.
       if (showsOnAir(stats)) this.#onAir?.resolve();
-      this.#stats = { ...stats, ...this.#sender.health };
+      this.#stats = { ...stats, ...this.#sender.health, ...this.#bitrate.stats };
       this.#emit('stats', this.#stats);
     });
     socket.on('ffmpeg-output', (line) => this.#emit('ffmpeg-output', { line }));
@@ -371,6 +373,7 @@ export class BroadcastClient extends EventTarget {
   #teardown(): void {
     this.#recorder?.discard();
     this.#recorder = undefined;
+    this.#bitrate.stop();
     // First, so what the socket still calls back as it closes (pending answers) is ignored.
     this.#connection++;
     this.#socket?.removeAllListeners();

@@ -13,6 +13,8 @@ export interface ChunkSenderOptions {
   maxBacklogBytes: number;
   /** The server refused a chunk, or the backlog grew past its bound. */
   onError(error: BroadcastError): void;
+  /** The server acknowledged a chunk of `bytes`, `rttMs` after it was sent (for adaptive bitrate). */
+  onAck?(rttMs: number, bytes: number): void;
 }
 
 /** The sending half of a broadcast; the client says when the connection is up, down, and back. */
@@ -43,6 +45,11 @@ export class ChunkSender {
   get health(): { ackRttMs?: number; backlogRatio: number } {
     const backlogRatio = Math.min(1, this.#window.backlogBytes / this.#options.maxBacklogBytes);
     return this.#ackRttMs === undefined ? { backlogRatio } : { ackRttMs: Math.round(this.#ackRttMs), backlogRatio };
+  }
+
+  /** Bytes recorded and not yet acknowledged: waiting, or sent. */
+  get unackedBytes(): number {
+    return this.#window.backlogBytes + this.#window.inFlightBytes;
   }
 
   /** Queues a recorded chunk and sends what the window allows. */
@@ -96,6 +103,7 @@ export class ChunkSender {
         if (!this.#window.acknowledge(chunk)) return;
         const rtt = performance.now() - sentAt;
         this.#ackRttMs = this.#ackRttMs === undefined ? rtt : this.#ackRttMs * 0.8 + rtt * 0.2;
+        this.#options.onAck?.(rtt, chunk.bytes.byteLength);
         if (!answer.ok) {
           this.#options.onError(BroadcastError.from(answer.error));
           return;

@@ -49,4 +49,10 @@ export interface ClientStats extends BroadcastStats {
   ackRttMs?: number;
   /** How full the queue of chunks waiting to be sent is, 0–1; at 1 the broadcast ends with NETWORK_TOO_SLOW. */
   backlogRatio: number;
+  /**
+   * The video bitrate the encoder aims for now: `videoBitsPerSecond`, lowered by adaptive bitrate
+   * (WebCodecs recorder) while the upload cannot keep up, never below `minVideoBitsPerSecond`.
+   * Always set by the client (optional for stats made elsewhere, e.g. by tests).
+   */
+  targetVideoBitsPerSecond?: number;
 }

@@ -32,6 +32,15 @@ export interface BroadcastClientOptions {
   replyTimeoutMs?: number;
   /** Which recorder encodes: `mediarecorder` (default), `webcodecs` (H.264 + AAC or Opus from WebCodecs, in Matroska), or `auto` (WebCodecs where this browser encodes H.264, else MediaRecorder). */
   recorder?: RecorderChoice;
+  /**
+   * Whether the video bitrate follows the upload: lowered (down to `minVideoBitsPerSecond`, then
+   * half the frames) while the network cannot keep up, raised back to `videoBitsPerSecond` when it
+   * can. Needs the WebCodecs recorder (`recorder: 'webcodecs'` or `'auto'` where it is picked):
+   * MediaRecorder cannot change bitrate mid-stream. Default true.
+   */
+  adaptiveBitrate?: boolean;
+  /** The lowest video bitrate adaptive bitrate goes to before it drops frames. Default 300 000. */
+  minVideoBitsPerSecond?: number;
   /** Other socket.io client options, applied last. */
   socketio?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -52,11 +61,20 @@ export const DEFAULTS = {
   resumeTimeoutMs: DEFAULT_RESUME_WINDOW_MS,
   replyTimeoutMs: 20_000,
   recorder: 'mediarecorder',
+  adaptiveBitrate: true,
+  minVideoBitsPerSecond: 300_000,
   socketio: {},
 } satisfies Partial<BroadcastClientOptions>;
 
 /** Numbers that stay in the browser; those sent to the server must also be within REQUEST_LIMITS. */
-const POSITIVE_NUMBERS = ['timeslice', 'maxInFlightBytes', 'maxBacklogBytes', 'resumeTimeoutMs', 'replyTimeoutMs'] as const;
+const POSITIVE_NUMBERS = [
+  'minVideoBitsPerSecond',
+  'timeslice',
+  'maxInFlightBytes',
+  'maxBacklogBytes',
+  'resumeTimeoutMs',
+  'replyTimeoutMs',
+] as const;
 
 /** Applies the defaults and throws a TypeError naming the first wrong option. */
 export function resolveOptions(options: BroadcastClientOptions): ResolvedOptions {
@@ -94,6 +112,7 @@ export function resolveOptions(options: BroadcastClientOptions): ResolvedOptions
   if (recorder !== undefined && !RECORDER_CHOICES.includes(recorder)) {
     throw typeError('recorder', `one of ${RECORDER_CHOICES.map((choice) => `'${choice}'`).join(', ')}`, recorder);
   }
+  if (options.adaptiveBitrate !== undefined) checkBoolean('adaptiveBitrate', options.adaptiveBitrate);
   const { audioSampleRate } = options;
   if (audioSampleRate !== undefined && !AAC_SAMPLE_RATES.includes(audioSampleRate as (typeof AAC_SAMPLE_RATES)[number])) {
     throw typeError('audioSampleRate', `one of ${AAC_SAMPLE_RATES.join(', ')}`, audioSampleRate);

@@ -8,7 +8,10 @@ export type RecorderChoice = 'auto' | 'webcodecs' | 'mediarecorder';
 export const RECORDER_CHOICES: readonly RecorderChoice[] = ['auto', 'webcodecs', 'mediarecorder'];
 
 /** What the client needs of a recorder, whichever records. */
-export type StreamRecorder = Pick<Recorder, 'mimeType' | 'start' | 'stop' | 'discard' | 'restart' | 'setPaused' | 'setMuted'>;
+export type StreamRecorder = Pick<Recorder, 'mimeType' | 'start' | 'stop' | 'discard' | 'restart' | 'setPaused' | 'setMuted'> & {
+  /** Aims the video encoder at a new bitrate, and every frame (1) or every other (2); only recorders that can (WebCodecs). */
+  setVideoBitrate?(bitsPerSecond: number, frameDivisor: 1 | 2): void;
+};
 
 /**
  * The recorder for `stream`. The WebCodecs one loads on demand, so pages that never use it do

@@ -46,6 +46,9 @@ export class WebCodecsRecorder {
   readonly #muted = new Set<TrackKind>();
   #stopped = false;
   #discarded = false;
+  /** 2 while adaptive bitrate halves the frame rate: every other frame is dropped before encoding. */
+  #frameDivisor: 1 | 2 = 1;
+  #framesSeen = 0;
   /** A black picture's pixels, made at the first pause or video mute. */
   #blackPixels: Uint8Array | undefined;
 
@@ -153,6 +156,15 @@ export class WebCodecsRecorder {
     return this.#restarting;
   }
 
+  /** Aims the H.264 encoder at a new bitrate mid-stream, with every frame (1) or every other (2). */
+  setVideoBitrate(bitsPerSecond: number, frameDivisor: 1 | 2): void {
+    const encoder = this.#videoEncoder;
+    if (this.#stopped || !encoder || encoder.state !== 'configured') return;
+    const framerate = (this.#videoConfig.framerate ?? 30) / frameDivisor;
+    encoder.configure({ ...this.#videoConfig, bitrate: Math.round(bitsPerSecond), framerate });
+    this.#frameDivisor = frameDivisor;
+  }
+
   /** Stops recording; resolves once the encoders' last frames have been handed out. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -180,6 +192,10 @@ export class WebCodecsRecorder {
   #encodeVideo(captured: VideoFrame): void {
     const encoder = this.#videoEncoder;
     if (this.#stopped || !encoder || encoder.state !== 'configured' || encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
+      captured.close();
+      return;
+    }
+    if (this.#frameDivisor > 1 && this.#framesSeen++ % this.#frameDivisor !== 0) {
       captured.close();
       return;
     }

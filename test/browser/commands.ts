@@ -37,6 +37,11 @@ export async function blip(ms: number): Promise<void> {
   await executeServerCommand<boolean, { ms: number }>('blip', { ms });
 }
 
+/** Caps the upload through the proxy (page to server) at `bitsPerSecond`; null lifts the cap. */
+export async function throttleUpload(bitsPerSecond: number | null): Promise<void> {
+  await executeServerCommand<boolean, { bitsPerSecond: number | null }>('throttle-upload', { bitsPerSecond });
+}
+
 /** What the RTMP server notified about `stream`, oldest first: 'publish', 'publish_done', 'record_done'. */
 export async function rtmpEvents(stream: string): Promise<string[]> {
   const answer = await executeServerCommand<RtmpEventsAnswer, { stream: string }>('rtmp-events', { stream: streamName(stream) });

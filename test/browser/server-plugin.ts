@@ -321,6 +321,12 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
           running().stack.proxy.cut(ms);
           return true;
         }
+        case 'throttle-upload': {
+          // Caps what goes from the pages to the server through the proxy; null lifts the cap.
+          const { bitsPerSecond } = payload as { bitsPerSecond: number | null };
+          running().stack.proxy.throttleUpload(bitsPerSecond ?? undefined);
+          return true;
+        }
         case 'start-request': {
           // What the page's client asked the server for when it started publishing `stream`.
           const { stream } = payload as { stream: string };

@@ -20,6 +20,8 @@ describe('client options', () => {
     assert.equal(options.maxBacklogBytes, 8 * 1024 * 1024);
     assert.equal(options.replyTimeoutMs, 20_000);
     assert.equal(options.recorder, 'mediarecorder');
+    assert.equal(options.adaptiveBitrate, true);
+    assert.equal(options.minVideoBitsPerSecond, 300_000);
   });
 
   test('keep what was given and treat undefined as not given', () => {
@@ -57,6 +59,19 @@ describe('client options', () => {
     assert.throws(() => resolveOptions({ server, recorder: 'webrtc' as never }), {
       name: 'TypeError',
       message: "Expected `recorder` to be one of 'auto', 'webcodecs', 'mediarecorder', got `\"webrtc\"`",
+    });
+  });
+
+  test('take adaptiveBitrate as a boolean and minVideoBitsPerSecond as a positive number', () => {
+    assert.equal(resolveOptions({ server, adaptiveBitrate: false }).adaptiveBitrate, false);
+    assert.equal(resolveOptions({ server, minVideoBitsPerSecond: 500_000 }).minVideoBitsPerSecond, 500_000);
+    assert.throws(() => resolveOptions({ server, adaptiveBitrate: 'no' as never }), {
+      name: 'TypeError',
+      message: 'Expected `adaptiveBitrate` to be a boolean, got `"no"`',
+    });
+    assert.throws(() => resolveOptions({ server, minVideoBitsPerSecond: 0 }), {
+      name: 'TypeError',
+      message: 'Expected `minVideoBitsPerSecond` to be a positive number, got `0`',
     });
   });
 });

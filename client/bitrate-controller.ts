@@ -1,0 +1,187 @@
+// Adaptive bitrate, the decisions only: from the acknowledgements of sent chunks (their round trip
+// and size) and what waits to be acknowledged, the video bitrate (and frame rate) the encoder
+// should aim for so the upload keeps up. Pure and clock-free: the caller passes the time in.
+
+/** What a BitrateController works between. */
+export interface BitrateControllerOptions {
+  /** The configured video bitrate: the target never goes above it, and climbs back to it. */
+  maxBitsPerSecond: number;
+  /** The floor: below it the frame rate is lowered instead. */
+  minBitsPerSecond: number;
+  /** What else shares the upload (the audio), subtracted from the measured throughput. */
+  otherBitsPerSecond: number;
+}
+
+/** What the encoder should aim for. */
+export interface BitrateTarget {
+  videoBitsPerSecond: number;
+  /** 1: every frame; 2: every other frame (at the floor, or with an encoder far above its target, and still congested). */
+  frameDivisor: 1 | 2;
+}
+
+/** How the upload looks at one moment. */
+export interface UploadSample {
+  /** Milliseconds, any origin (the same for every call). */
+  now: number;
+  /** Bytes sent or waiting to be sent and not yet acknowledged. */
+  unackedBytes: number;
+}
+
+/** Decisions at most this often. */
+export const TICK_MS = 500;
+/** Throughput is measured over the acknowledgements of this long. */
+const RATE_WINDOW_MS = 2_000;
+/** The lowest round trip is remembered this long (the network's own delay, without queueing). */
+const BASE_RTT_WINDOW_MS = 30_000;
+/** Outstanding bytes and no acknowledgement for longer than this: the link stalls (chunks go every timeslice, 200 ms by default). */
+const STALL_MS = 1_000;
+/** Queueing beyond this (in time of the measured throughput) means the upload does not keep up. */
+const CONGESTED_DELAY_MS = 400;
+/** Below this the upload keeps up with room to spare, and the bitrate may climb. */
+const CLEAR_DELAY_MS = 150;
+/** After a decrease, another comes no sooner (its effect takes a moment to show). */
+const DECREASE_HOLD_MS = 1_000;
+/** After a decrease, climbing waits this long. */
+const INCREASE_HOLD_MS = 2_000;
+/** Each decision while clear raises the target by this factor (about +20 % a second). */
+const INCREASE_FACTOR = 1.1;
+/** Clear this long without a break, the climb speeds up to this factor (the link got faster), except near the last congestion. */
+const CLEAR_STREAK_MS = 6_000;
+const FAST_INCREASE_FACTOR = 1.2;
+/** Near the video bitrate that got through at the last congestion (85 % to 110 % of it), the climb slows to this factor. */
+const CAUTIOUS_FACTOR = 1.03;
+/** Queued media is drained within about this long once the target is lowered. */
+const DRAIN_MS = 8_000;
+/** The queue shrinks when what waits now is under 95 % of what waited this long ago. */
+const SHRINK_WINDOW_MS = 2_000;
+
+/**
+ * Lowers the target when acknowledgements say the network cannot keep up (queueing delay: the
+ * latest round trips above the lowest of the last 30 s, or no acknowledgement for over a second),
+ * to below the measured throughput so the queue drains; raises it back while the upload is clear.
+ */
+export class BitrateController {
+  readonly #options: BitrateControllerOptions;
+  #target: BitrateTarget;
+  /** Acknowledgements of the last BASE_RTT_WINDOW_MS (the throughput counts those of the last RATE_WINDOW_MS). */
+  #acks: { at: number; rttMs: number; bytes: number }[] = [];
+  #firstAckAt: number | undefined;
+  #lastDecision = -Infinity;
+  #lastDecrease = -Infinity;
+  #congestedAtFloorSince: number | undefined;
+  /** Since when the upload has been clear without a break. */
+  #clearSince: number | undefined;
+  /** What waited unacknowledged at each decision of the last moments: whether the queue shrinks. */
+  #queue: { at: number; bytes: number }[] = [];
+  /** The video bitrate that got through when congestion was last seen: climbing near it goes slowly. */
+  #ceiling = Infinity;
+
+  constructor(options: BitrateControllerOptions) {
+    this.#options = options;
+    this.#target = { videoBitsPerSecond: options.maxBitsPerSecond, frameDivisor: 1 };
+  }
+
+  get target(): BitrateTarget {
+    return this.#target;
+  }
+
+  /** A chunk of `bytes` was acknowledged `rttMs` after it was sent. */
+  acknowledged(now: number, rttMs: number, bytes: number): void {
+    this.#acks.push({ at: now, rttMs, bytes });
+    this.#firstAckAt ??= now;
+    const oldest = now - BASE_RTT_WINDOW_MS;
+    while (this.#acks.length > 0 && this.#acks[0]!.at < oldest) this.#acks.shift();
+  }
+
+  /** Decides, at most every TICK_MS; returns the new target when it changed. */
+  update(sample: UploadSample): BitrateTarget | undefined {
+    const { now } = sample;
+    // Timers fire a little early or late: a tick 480 ms after the last still counts.
+    if (now - this.#lastDecision < TICK_MS * 0.8) return undefined;
+    this.#lastDecision = now;
+    this.#queue.push({ at: now, bytes: sample.unackedBytes });
+    while (this.#queue.length > 0 && this.#queue[0]!.at < now - SHRINK_WINDOW_MS * 2) this.#queue.shift();
+    const delay = this.#queueDelayMs(sample);
+    if (delay === undefined) return undefined;
+    const previous = this.#target;
+    if (delay.ms < CLEAR_DELAY_MS) this.#clearSince ??= now;
+    else this.#clearSince = undefined;
+    if (delay.ms > CONGESTED_DELAY_MS) this.#decrease(now, delay.rate, sample.unackedBytes);
+    else {
+      this.#congestedAtFloorSince = undefined;
+      if (delay.ms < CLEAR_DELAY_MS && now - this.#lastDecrease >= INCREASE_HOLD_MS) this.#increase(now);
+    }
+    const next = this.#target;
+    return next.videoBitsPerSecond === previous.videoBitsPerSecond && next.frameDivisor === previous.frameDivisor ? undefined : next;
+  }
+
+  /** The queueing delay and the throughput, once acknowledgements tell. */
+  #queueDelayMs({ now, unackedBytes }: UploadSample): { ms: number; rate: number } | undefined {
+    const last = this.#acks.at(-1);
+    // Nothing acknowledged yet: nothing to say.
+    if (!last || this.#firstAckAt === undefined) return undefined;
+    const baseRtt = Math.min(...this.#acks.map((ack) => ack.rttMs));
+    const latest = this.#acks.slice(-3);
+    const rtt = latest.reduce((sum, ack) => sum + ack.rttMs, 0) / latest.length;
+    const from = now - RATE_WINDOW_MS;
+    const span = Math.max(TICK_MS, Math.min(RATE_WINDOW_MS, now - this.#firstAckAt));
+    const bytes = this.#acks.reduce((sum, ack) => (ack.at >= from ? sum + ack.bytes : sum), 0);
+    const rate = (bytes * 8 * 1_000) / span;
+    // Bytes outstanding and no acknowledgement for long: the link stalled, and the latest round trips do not show it yet.
+    const stalled = unackedBytes > 0 ? now - last.at - STALL_MS : 0;
+    return { ms: Math.max(rtt - baseRtt, stalled), rate };
+  }
+
+  #decrease(now: number, rate: number, unackedBytes: number): void {
+    const { minBitsPerSecond, otherBitsPerSecond } = this.#options;
+    const current = this.#target.videoBitsPerSecond;
+    // Already below what gets through, the queue drains: wait for it rather than go lower.
+    const before = this.#queue.filter((entry) => entry.at <= now - SHRINK_WINDOW_MS).at(-1);
+    const shrinking = before !== undefined && unackedBytes < before.bytes * 0.95;
+    // What the recorder made meanwhile: acknowledged, plus what the queue grew by. An encoder well
+    // above its target (a busy picture at a low bitrate) gets no lower by a lower target: fewer frames then.
+    const acked = this.#acks.reduce((sum, ack) => (before && ack.at > before.at ? sum + ack.bytes : sum), 0);
+    const made = before ? ((acked + unackedBytes - before.bytes) * 8 * 1_000) / (now - before.at) : 0;
+    const overshoots = made > (current + otherBitsPerSecond) * 1.3;
+    if (this.#target.frameDivisor === 1 && overshoots && !shrinking && now - this.#lastDecrease >= DECREASE_HOLD_MS) {
+      this.#lastDecrease = now;
+      this.#target = { videoBitsPerSecond: current, frameDivisor: 2 };
+      return;
+    }
+    if (current <= minBitsPerSecond) {
+      // At the floor and still congested, the queue not shrinking for a while: fewer frames.
+      if (shrinking) this.#congestedAtFloorSince = undefined;
+      else this.#congestedAtFloorSince ??= now;
+      if (this.#congestedAtFloorSince !== undefined && now - this.#congestedAtFloorSince >= DECREASE_HOLD_MS) {
+        this.#target = { videoBitsPerSecond: minBitsPerSecond, frameDivisor: 2 };
+      }
+      return;
+    }
+    if (now - this.#lastDecrease < DECREASE_HOLD_MS || (shrinking && now - this.#lastDecrease < INCREASE_HOLD_MS * 2)) return;
+    // The first decrease of a congestion episode says where the link ends: what got through.
+    if (now - this.#lastDecrease > INCREASE_HOLD_MS * 2 + TICK_MS)
+      this.#ceiling = rate > 0 ? Math.min(current, rate - otherBitsPerSecond) : current;
+    this.#lastDecrease = now;
+    // Below what gets through, by enough to drain what waits in about DRAIN_MS.
+    // (At most 30 % of the throughput goes to draining: the picture should not collapse for it.)
+    const drain = Math.min(rate * 0.3, (unackedBytes * 8 * 1_000) / DRAIN_MS);
+    const fits = rate > 0 ? rate * 0.95 - otherBitsPerSecond - drain : current * 0.7;
+    const next = Math.max(minBitsPerSecond, Math.min(current * 0.9, fits));
+    this.#target = { videoBitsPerSecond: Math.round(next), frameDivisor: this.#target.frameDivisor };
+  }
+
+  #increase(now: number): void {
+    const { maxBitsPerSecond } = this.#options;
+    const { videoBitsPerSecond, frameDivisor } = this.#target;
+    // Every frame again first, then a higher bitrate.
+    if (frameDivisor === 2) {
+      this.#target = { videoBitsPerSecond, frameDivisor: 1 };
+      return;
+    }
+    if (videoBitsPerSecond >= maxBitsPerSecond) return;
+    const near = videoBitsPerSecond >= this.#ceiling * 0.85 && videoBitsPerSecond < this.#ceiling * 1.1;
+    const fast = now - (this.#clearSince ?? now) >= CLEAR_STREAK_MS;
+    const next = Math.round(videoBitsPerSecond * (near ? CAUTIOUS_FACTOR : fast ? FAST_INCREASE_FACTOR : INCREASE_FACTOR));
+    this.#target = { videoBitsPerSecond: Math.min(maxBitsPerSecond, next), frameDivisor: 1 };
+  }
+}

@@ -1,0 +1,127 @@
+// The adaptive bitrate controller against a simulated uplink: a FIFO link of a given capacity,
+// chunks every 200 ms sized by the target, a 1 MiB send window, acknowledgements after the base
+// round trip. Pure and deterministic: a simulated clock in 10 ms steps.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BitrateController, type BitrateTarget } from '../../client/bitrate-controller.js';
+
+const MAX = 2_500_000;
+const MIN = 300_000;
+const AUDIO = 128_000;
+const WINDOW = 1024 * 1024;
+const STEP_MS = 10;
+
+interface Sent {
+  bytes: number;
+  sentAt: number;
+  left: number;
+}
+
+/** A broadcast over a link whose capacity (bits/s) `capacity(t)` says, for `seconds`; the target over time. */
+function simulate(capacity: (ms: number) => number, seconds: number, { baseRttMs = 20, encoderFloor = 0 } = {}) {
+  const controller = new BitrateController({ maxBitsPerSecond: MAX, minBitsPerSecond: MIN, otherBitsPerSecond: AUDIO });
+  let target: BitrateTarget = controller.target;
+  const backlog: number[] = [];
+  const link: Sent[] = [];
+  const acks: { at: number; rtt: number; bytes: number }[] = [];
+  let inFlight = 0;
+  let maxUnacked = 0;
+  const timeline: { ms: number; target: BitrateTarget; unacked: number }[] = [];
+  for (let now = 0; now <= seconds * 1_000; now += STEP_MS) {
+    if (now % 200 === 0) {
+      // An encoder makes no less than its floor for the picture; dropping every other frame halves it.
+      const video = Math.max(target.videoBitsPerSecond, encoderFloor) / target.frameDivisor;
+      backlog.push(Math.round(((video + AUDIO) * 0.2) / 8));
+    }
+    while (backlog.length > 0 && (inFlight === 0 || inFlight + backlog[0]! <= WINDOW)) {
+      const bytes = backlog.shift()!;
+      inFlight += bytes;
+      link.push({ bytes, sentAt: now, left: bytes });
+    }
+    let budget = (capacity(now) * STEP_MS) / 1_000 / 8;
+    while (budget > 0 && link.length > 0) {
+      const head = link[0]!;
+      const sent = Math.min(budget, head.left);
+      head.left -= sent;
+      budget -= sent;
+      if (head.left > 0) break;
+      link.shift();
+      acks.push({ at: now + baseRttMs, rtt: now + baseRttMs - head.sentAt, bytes: head.bytes });
+    }
+    while (acks.length > 0 && acks[0]!.at <= now) {
+      const ack = acks.shift()!;
+      inFlight -= ack.bytes;
+      controller.acknowledged(now, ack.rtt, ack.bytes);
+    }
+    const unacked = inFlight + backlog.reduce((sum, bytes) => sum + bytes, 0);
+    maxUnacked = Math.max(maxUnacked, unacked);
+    target = controller.update({ now, unackedBytes: unacked }) ?? target;
+    timeline.push({ ms: now, target, unacked });
+  }
+  const at = (ms: number) => timeline.find((entry) => entry.ms >= ms)!.target;
+  const between = (from: number, to: number) => timeline.filter((entry) => entry.ms >= from && entry.ms < to);
+  return { timeline, at, between, maxUnacked };
+}
+
+describe('BitrateController', () => {
+  test('keeps the configured bitrate on a link with room to spare', () => {
+    const { timeline } = simulate(() => 10_000_000, 30);
+    assert.ok(timeline.every(({ target }) => target.videoBitsPerSecond === MAX && target.frameDivisor === 1));
+  });
+
+  test('keeps the configured bitrate on a slow but sufficient link (3 Mb/s, 150 ms round trip)', () => {
+    const { timeline } = simulate(() => 3_000_000, 30, { baseRttMs: 150 });
+    assert.equal(Math.min(...timeline.map(({ target }) => target.videoBitsPerSecond)), MAX);
+  });
+
+  test('under a 1.2 Mb/s cap goes below it within 5 s and keeps the queue far from the 8 MiB bound', () => {
+    const { at, between, maxUnacked } = simulate(() => 1_200_000, 40);
+    assert.ok(at(5_000).videoBitsPerSecond + AUDIO < 1_200_000, `target at 5 s: ${at(5_000).videoBitsPerSecond}`);
+    const settled = between(10_000, 40_000).map(({ target }) => target.videoBitsPerSecond);
+    // Probing above the link comes back down; on average it fits, and it uses the link (not stuck at the floor).
+    assert.ok(Math.max(...settled) + AUDIO <= 1_200_000 * 1.25, `at most ${Math.max(...settled)} once settled`);
+    assert.ok(Math.min(...settled) >= MIN);
+    const mean = settled.reduce((sum, bits) => sum + bits, 0) / settled.length;
+    assert.ok(mean + AUDIO <= 1_200_000 && mean > 600_000, `mean target ${Math.round(mean)}`);
+    assert.ok(maxUnacked < 2 * WINDOW, `at most ${maxUnacked} bytes unacknowledged`);
+  });
+
+  test('climbs back within 20 % of the configured bitrate within 20 s of the cap lifting', () => {
+    const { at, between } = simulate((ms) => (ms < 20_000 ? 1_200_000 : 20_000_000), 45);
+    assert.ok(at(19_000).videoBitsPerSecond < 1_200_000);
+    const back = between(20_000, 45_000).find(({ target }) => target.videoBitsPerSecond >= MAX * 0.8);
+    assert.ok(back, 'back near the configured bitrate');
+    assert.ok(back.ms - 20_000 <= 20_000, `back after ${back.ms - 20_000} ms`);
+    assert.equal(at(44_000).videoBitsPerSecond, MAX);
+  });
+
+  test('at the floor and still congested, halves the frame rate; clear again, every frame comes back first', () => {
+    const { at, between } = simulate((ms) => (ms < 20_000 ? 250_000 : 20_000_000), 40);
+    assert.equal(at(15_000).videoBitsPerSecond, MIN);
+    assert.equal(at(15_000).frameDivisor, 2);
+    assert.ok(between(0, 20_000).every(({ target }) => target.videoBitsPerSecond >= MIN));
+    const after = between(20_000, 40_000);
+    const full = after.find(({ target }) => target.frameDivisor === 1)!;
+    assert.equal(full.target.videoBitsPerSecond, MIN, 'every frame again before the bitrate rises');
+    assert.equal(at(39_000).frameDivisor, 1);
+    assert.ok(at(39_000).videoBitsPerSecond > MIN);
+  });
+
+  test('an encoder that makes 1.1 Mb/s whatever its target, under a 1.2 Mb/s cap: half the frames, and the queue drains', () => {
+    const { at, between, maxUnacked } = simulate(() => 1_200_000, 30, { encoderFloor: 1_100_000 });
+    const halved = between(0, 30_000).find(({ target }) => target.frameDivisor === 2);
+    assert.ok(halved && halved.ms < 8_000, `every other frame from ${halved?.ms} ms`);
+    assert.ok(maxUnacked < 2 * WINDOW, `at most ${maxUnacked} bytes unacknowledged`);
+    const late = between(20_000, 30_000);
+    assert.ok(Math.max(...late.map(({ unacked }) => unacked)) < 200_000, 'the queue stays short');
+    assert.ok(at(29_000).videoBitsPerSecond >= MIN);
+  });
+
+  test('decides at most every 500 ms', () => {
+    const controller = new BitrateController({ maxBitsPerSecond: MAX, minBitsPerSecond: MIN, otherBitsPerSecond: AUDIO });
+    controller.acknowledged(0, 20, 60_000);
+    // Acknowledged long ago, much outstanding: congested.
+    assert.ok(controller.update({ now: 3_000, unackedBytes: 500_000 }));
+    assert.equal(controller.update({ now: 3_400, unackedBytes: 500_000 }), undefined);
+  });
+});
