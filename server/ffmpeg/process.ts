@@ -152,9 +152,15 @@ export class FfmpegProcess implements MediaProcess {
 
   /** Hands one chunk to ffmpeg; `done` runs once the bytes left our buffer for ffmpeg's stdin. */
   write(chunk: Uint8Array, done: (error?: ErrorPayload) => void): void {
-    if (this.#stopRequested || this.#exited || !this.#stdin.writable) {
+    if (this.#stopRequested) {
       // The reason the server is ending it, when it has one: the client hears it before `ended`.
       done(this.#endError ?? new BroadcastError('NOT_STARTED', 'The broadcast is ending and takes no more media.').toJSON());
+      return;
+    }
+    if (this.#exited || !this.#stdin.writable) {
+      // ffmpeg ended on its own (a destination that timed out…) and its exit is being read: the
+      // client hears why, not NOT_STARTED ahead of the `ended` message that will say it.
+      void this.ended.then((outcome) => done(outcome.error ?? new BroadcastError('FFMPEG_EXITED').toJSON()));
       return;
     }
     this.#bytesWritten += chunk.byteLength;

@@ -405,8 +405,24 @@ describe('ffmpeg failures', () => {
       const socket = await stack.client();
       const message = ended(socket);
       assert.ok((await start(socket, { mimeType: H264_MIME, rtmpUrl: rtmp.url('gone-quiet') })).ok);
-      await sendAll(socket, splitChunks(await makeFixture('h264-opus', { seconds: 2 }), 10_000)).catch(() => []);
+      // A chunk that finds ffmpeg gone is told why, never NOT_STARTED ahead of the `ended` that says why.
+      let endedSeen = false;
+      socket.on('ended', () => (endedSeen = true));
+      const early: string[] = [];
+      const chunks = splitChunks(await makeFixture('h264-opus', { seconds: 2 }), 10_000);
+      const acks: Promise<unknown>[] = [];
+      for (let i = 0; i < chunks.length; i++) {
+        if (i >= 4) await acks[i - 4];
+        acks.push(
+          send(socket, chunks[i]).then(
+            (ack) => !ack.ok && !endedSeen && early.push(ack.error.code),
+            () => {},
+          ),
+        );
+      }
+      await Promise.all(acks);
       const { reason, error } = await message;
+      assert.ok(!early.includes('NOT_STARTED'), `refused before \`ended\`: ${early.join(', ')}`);
       assert.equal(reason, 'error');
       assert.equal(error?.code, 'FFMPEG_EXITED');
       assert.match(error!.message, /on its own/);
