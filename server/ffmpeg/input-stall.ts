@@ -7,6 +7,8 @@ import { BroadcastError, type BroadcastStats } from '../../client/protocol.js';
 
 /** Media ffmpeg may read without its output advancing before the broadcast is ended. */
 export const STALL_BYTES = 128 * 1024;
+/** The same before ffmpeg's first progress report: more than its pipe and input buffers can hold. */
+export const UNREPORTED_STALL_BYTES = 512 * 1024;
 /** ...and for how long: ffmpeg reports its progress every second. */
 export const STALL_MS = 2_000;
 const CHECK_MS = 250;
@@ -40,6 +42,15 @@ export class InputStallWatch {
   #lastReadAt = Date.now();
   #frames = 0;
   #durationMs = 0;
+  /**
+   * Whether ffmpeg reports progress yet. Before that it may be opening its output (an RTMP
+   * handshake with a slow or silent ingest) while what we send piles up in the pipe's kernel
+   * buffers (208 KB here) and its input buffer, which looks like media read and not used: it takes
+   * {@link UNREPORTED_STALL_BYTES} to judge then (a demuxer that never finds its streams, as with
+   * garbage declared as fMP4, never reports progress).
+   */
+  #reporting = false;
+  #stalled = false;
 
   constructor(onStall: (error: BroadcastError) => void) {
     this.#onStall = onStall;
@@ -54,6 +65,7 @@ export class InputStallWatch {
 
   /** A progress report: frames or media time that advanced reset the watch. */
   progress(stats: BroadcastStats): void {
+    this.#reporting = true;
     if (stats.frames <= this.#frames && stats.durationMs <= this.#durationMs) return;
     this.#frames = Math.max(this.#frames, stats.frames);
     this.#durationMs = Math.max(this.#durationMs, stats.durationMs);
@@ -86,8 +98,10 @@ export class InputStallWatch {
     const unused = read - this.#mark;
     if (unused <= 0) return;
     this.#since ??= now;
-    if (unused < STALL_BYTES || now - this.#since < STALL_MS) return;
+    if (unused < (this.#reporting ? STALL_BYTES : UNREPORTED_STALL_BYTES) || now - this.#since < STALL_MS) return;
     this.stop();
+    if (this.#stalled) return;
+    this.#stalled = true;
     const kb = Math.round(unused / 1024);
     const seconds = ((now - this.#since) / 1000).toFixed(1);
     this.#onStall(

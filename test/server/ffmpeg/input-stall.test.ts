@@ -1,0 +1,79 @@
+// The watch that ends a broadcast whose media ffmpeg reads and cannot use, on a simulated ffmpeg:
+// bytes read (written less what waits in the pipe), progress reports, and a mocked clock.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, mock, test } from 'node:test';
+import type { BroadcastStats } from '../../../client/protocol.js';
+import { InputStallWatch, STALL_BYTES, UNREPORTED_STALL_BYTES } from '../../../server/ffmpeg/input-stall.js';
+
+/** An ffmpeg fed `bytesPerSecond`, of which it reads at most `readable` bytes in all (the rest waits in the pipe). */
+function feed(bytesPerSecond: number, readable = Infinity) {
+  const input = { bytesWritten: 0, buffered: 0 };
+  return {
+    input,
+    tick(ms: number) {
+      input.bytesWritten += (bytesPerSecond * ms) / 1000;
+      input.buffered = Math.max(0, input.bytesWritten - readable);
+    },
+  };
+}
+
+const stats = (frames: number): BroadcastStats => ({ durationMs: frames * 33, frames, fps: 30, kbps: 2500, speed: 1 });
+
+describe('InputStallWatch', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setInterval', 'Date'] }));
+  afterEach(() => mock.timers.reset());
+
+  /** Runs `seconds` of input in 250 ms steps; `report` is called each second. */
+  function run(fed: ReturnType<typeof feed>, seconds: number, report?: (second: number) => void) {
+    for (let step = 1; step <= seconds * 4; step++) {
+      fed.tick(250);
+      mock.timers.tick(250);
+      if (report && step % 4 === 0) report(step / 4);
+    }
+  }
+
+  test('an ffmpeg opening a silent destination (nothing read past its buffers, no report) is never judged', () => {
+    const stalls: string[] = [];
+    const watch = new InputStallWatch((error) => stalls.push(error.code));
+    // What the pipe's kernel buffers and ffmpeg's input buffer hold before it blocks on its output.
+    // A camera's 500 kb/s fills them in over 4 s: read at that pace, 128 KB would have ended it.
+    const fed = feed(64_000, 280 * 1024);
+    watch.watch(fed.input);
+    run(fed, 20);
+    watch.stop();
+    assert.deepEqual(stalls, []);
+    assert.ok(280 * 1024 < UNREPORTED_STALL_BYTES);
+  });
+
+  test('media read and never used ends as INVALID_MEDIA: 128 KB over 2 s once ffmpeg reports, 512 KB before', () => {
+    const reported: string[] = [];
+    const reporting = new InputStallWatch((error) => reported.push(error.message));
+    const fed = feed(320_000);
+    reporting.watch(fed.input);
+    reporting.progress(stats(0));
+    run(fed, 3);
+    reporting.stop();
+    assert.equal(reported.length, 1);
+    assert.match(reported[0]!, /could not use any of it/);
+
+    const silent: string[] = [];
+    const unreported = new InputStallWatch((error) => silent.push(error.code));
+    const garbage = feed(320_000);
+    unreported.watch(garbage.input);
+    run(garbage, 1);
+    assert.deepEqual(silent, [], `${STALL_BYTES} bytes are not enough before a report`);
+    run(garbage, 2);
+    unreported.stop();
+    assert.deepEqual(silent, ['INVALID_MEDIA']);
+  });
+
+  test('frames coming out keep a broadcast alive, however much it reads', () => {
+    const stalls: string[] = [];
+    const watch = new InputStallWatch((error) => stalls.push(error.code));
+    const fed = feed(1_000_000);
+    watch.watch(fed.input);
+    run(fed, 10, (second) => watch.progress(stats(second * 30)));
+    watch.stop();
+    assert.deepEqual(stalls, []);
+  });
+});
