@@ -1,4 +1,4 @@
-// `npm run bench` (up to 19 minutes), `-- --quick` (under a minute), `-- --capacity` (the ramps alone) or `-- --herd` (the start herd alone): the real
+// `npm run bench` (up to 19 minutes), `-- --quick` (under a minute), `-- --capacity` (the ramps alone), `-- --herd` (the start herd alone) or `-- --glass` (browsers: bench/glass.ts): the real
 // BroadcastServer in its own process, a real nginx-rtmp on loopback, and simulated browsers in this
 // process. Ramps the number of H.264 broadcasts until real time is lost, sets transcoding beside
 // passthrough, times a herd of starts; prints tables and writes bench/results.json (not committed).
@@ -421,6 +421,7 @@ async function herd(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--destinations')) await destinations();
+if (process.argv.includes('--glass')) await import('./glass.js');
+else if (process.argv.includes('--destinations')) await destinations();
 else if (process.argv.includes('--herd')) await herd();
 else await main();
