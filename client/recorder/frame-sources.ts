@@ -103,8 +103,8 @@ function readAll<T>(readable: ReadableStream<T>, each: (value: T) => void, onEnd
  * Frames of a playing, detached video element, one per new picture (requestVideoFrameCallback),
  * stamped by the picture's media time. Firefox stops calling back in a hidden tab (0.4 frames a
  * second measured, bench/glass.ts), so a Worker's timer, which is not throttled there, also ticks at
- * the track's frame rate and takes the element's current picture whenever no callback came for
- * two frame intervals, stamped by the media clock carried on from the last callback.
+ * the track's frame rate and, while no callback came for two frame intervals, takes the element's
+ * current picture at each tick, stamped by the media clock carried on from the last frame.
  */
 async function videoElementFrames(
   track: MediaStreamTrack,
@@ -130,14 +130,17 @@ async function videoElementFrames(
       // No picture yet (0×0): the next callback will have one.
     }
   };
+  // When requestVideoFrameCallback last called back: the timer takes over while it is silent.
+  let calledBackAt = 0;
   const onFrame = (_now: number, metadata: VideoFrameCallbackMetadata): void => {
     if (stopped) return;
+    calledBackAt = performance.now();
     grab(metadata.mediaTime * 1_000_000);
     video.requestVideoFrameCallback(onFrame);
   };
   const intervalMs = 1000 / (track.getSettings().frameRate || 30);
   const timer = backgroundTimer(intervalMs, () => {
-    if (lastUs > Number.NEGATIVE_INFINITY && performance.now() - lastAt > 2 * intervalMs) {
+    if (lastUs > Number.NEGATIVE_INFINITY && performance.now() - calledBackAt > 2 * intervalMs) {
       grab(lastUs + (performance.now() - lastAt) * 1000);
     }
   });
@@ -159,8 +162,9 @@ async function videoElementFrames(
 }
 
 /** Calls `tick` every `intervalMs` from a Worker's timer (unthrottled in a hidden tab); undefined where no Worker can start (a CSP without blob: workers). */
-function backgroundTimer(intervalMs: number, tick: () => void): { terminate(): void } | undefined {
+export function backgroundTimer(intervalMs: number, tick: () => void): { terminate(): void } | undefined {
   const code = `setInterval(() => postMessage(0), ${Math.max(10, Math.round(intervalMs))})`;
+  if (typeof Worker === 'undefined') return undefined;
   const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
   try {
     const worker = new Worker(url);

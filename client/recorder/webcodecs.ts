@@ -2,7 +2,7 @@
 // keyframe every 2 s and on request) and AAC (where AudioEncoder has it) or Opus, written live
 // into Matroska and handed out in chunks every `timeslice`, like the MediaRecorder recorder.
 import { BroadcastError } from '../protocol.js';
-import { audioFrames, opusPackets, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
+import { audioFrames, backgroundTimer, opusPackets, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
 import { MatroskaWriter } from './matroska-writer.js';
 import type { RecorderOptions, TrackKind } from './media-recorder.js';
 import { type AudioEncoding, decodedOpus, startAudioEncoder } from './webcodecs-audio.js';
@@ -35,7 +35,7 @@ export class WebCodecsRecorder {
   #sources: FrameSource[] = [];
   /** Bytes written since the last chunk was handed out. */
   #pending: Uint8Array[] = [];
-  #flushTimer: ReturnType<typeof setInterval> | undefined;
+  #flushTimer: { terminate(): void } | undefined;
   #lastKeyframeUs = -Infinity;
   #keyframeRequested = false;
   /** Settles restart() once the keyframe asked for has been written behind a new header. */
@@ -121,7 +121,10 @@ export class WebCodecsRecorder {
       this.discard();
       throw new BroadcastError('INVALID_MEDIA', `The browser cannot encode this stream: ${describe(caught)}`);
     }
-    this.#flushTimer = setInterval(() => this.#flush(), this.#options.timeslice);
+    // A Worker's timer: a page's own timers run once a second in a hidden tab (Firefox), which
+    // would send a chunk a second; a page that cannot start a Worker keeps setInterval.
+    const flush = () => this.#flush();
+    this.#flushTimer = backgroundTimer(this.#options.timeslice, flush) ?? intervalTimer(this.#options.timeslice, flush);
   }
 
   /** Paused, the recording carries black frames and silence instead of the tracks' content. */
@@ -307,7 +310,7 @@ export class WebCodecsRecorder {
   }
 
   #close(): void {
-    clearInterval(this.#flushTimer);
+    this.#flushTimer?.terminate();
     if (this.#videoEncoder && this.#videoEncoder.state !== 'closed') this.#videoEncoder.close();
     this.#audioEncoder?.close();
     this.#restarted?.();
@@ -323,4 +326,9 @@ function bytesOf(source: AllowSharedBufferSource): Uint8Array {
 
 function describe(caught: unknown): string {
   return caught instanceof Error ? caught.message : String(caught);
+}
+
+function intervalTimer(intervalMs: number, tick: () => void): { terminate(): void } {
+  const timer = setInterval(tick, intervalMs);
+  return { terminate: () => clearInterval(timer) };
 }
