@@ -1,4 +1,4 @@
-// `npm run bench -- --glass [--browser chromium|firefox] [--recorder webcodecs|mediarecorder] [--seconds 15]`:
+// `npm run bench -- --glass [--browser chromium|firefox] [--recorder webcodecs|mediarecorder] [--seconds 15] [--hidden-source canvas]`:
 // real Chromium and Firefox broadcast through the built client (dist/, so `npm run build` first) and
 // the real BroadcastServer to nginx-rtmp on loopback, one process and one clock. For each browser
 // and recorder: glass-to-ingest (the wall-clock time drawn into a canvas, read back from the frames
@@ -58,6 +58,9 @@ export interface GlassResult {
     hiddenFps: number;
     /** The longest gap between frames arriving while hidden, ms. */
     hiddenMaxGapMs: number;
+    /** With `--hidden-source canvas`: distinct pictures (drawn times) per second while hidden, and their glass → ingest p95. */
+    hiddenDistinctFps?: number;
+    hiddenGlassP95Ms?: number;
   };
   errors: string[];
 }
@@ -221,8 +224,8 @@ async function measure(
   const decodes = frames.flatMap((frame) => (frame.decodedAt === undefined ? [] : [frame.decodedAt - frame.arrivedAt]));
   const span = frames.length > 1 ? (frames.at(-1)!.arrivedAt - frames[0]!.arrivedAt) / 1000 : NaN;
 
-  // Background: the fake camera, visible for a while, then a second tab in front.
-  const camera = await openPage(browser, origin, 'camera');
+  // Background: the fake camera (or the canvas, to see whether the pictures stay fresh), visible for a while, then a second tab in front.
+  const camera = await openPage(browser, origin, argValues('hidden-source')[0] === 'canvas' ? 'canvas' : 'camera');
   const backgroundKey = `${key}-background`;
   let hiddenAt = 0;
   let shownAt = 0;
@@ -247,6 +250,9 @@ async function measure(
   const visibleFrom = Math.max(backgroundRun.liveAt + 1000, hiddenAt - 3000);
   const hidden = arrivals(hiddenAt + 1000, shownAt);
   const gaps = hidden.slice(1).map((time, i) => time - hidden[i]!);
+  const hiddenCoded = backgroundRun.frames.filter(
+    (f) => f.drawnAt !== undefined && f.arrivedAt >= hiddenAt + 1000 && f.arrivedAt < shownAt,
+  );
   return {
     browser: name,
     recorder,
@@ -271,6 +277,13 @@ async function measure(
       visibleFps: round(arrivals(visibleFrom, hiddenAt).length / ((hiddenAt - visibleFrom) / 1000), 1),
       hiddenFps: round(hidden.length / ((shownAt - hiddenAt - 1000) / 1000), 1),
       hiddenMaxGapMs: gaps.length > 0 ? Math.max(...gaps) : NaN,
+      ...(hiddenCoded.length > 0 && {
+        hiddenDistinctFps: round(new Set(hiddenCoded.map((f) => f.drawnAt)).size / ((shownAt - hiddenAt - 1000) / 1000), 1),
+        hiddenGlassP95Ms: percentile(
+          hiddenCoded.map((f) => f.arrivedAt - f.drawnAt!),
+          95,
+        ),
+      }),
     },
     errors: [...glassRun.errors, ...backgroundRun.errors],
   };
