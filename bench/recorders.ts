@@ -136,20 +136,7 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 /** The side-by-side table: CPU-s per media-second per broadcast and the ratio to WebCodecs AAC. */
 export function recordersTable(results: readonly RecorderResult[]): string {
   return table(
-    [
-      'path',
-      'sends',
-      'server does',
-      'N',
-      'Node',
-      'ffmpeg',
-      'CPU-s/media-s',
-      '× WC AAC',
-      'rounds kept',
-      'complete',
-      'busy %',
-      'load',
-    ],
+    ['path', 'sends', 'server does', 'N', 'Node', 'ffmpeg', 'CPU-s/media-s', '× WC AAC', 'rounds kept', 'complete', 'busy %', 'load'],
     results.map((r) => [
       r.label,
       r.sends,
