@@ -119,7 +119,7 @@ export type SignalSource = (live: readonly { buffered: number }[]) => Omit<Sampl
 export const headroomTesting: { source: (() => SignalSource) | undefined } = { source: undefined };
 
 /** The real signals: event-loop delay, machine CPU, and ffmpeg pipes over BEHIND_BYTES twice in a row. */
-function machineSignals(): SignalSource & { stop(): void } {
+export function machineSignals(): SignalSource & { stop(): void } {
   const delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
   let cpu = cpuTimes();
