@@ -50,6 +50,7 @@ const http = createServer();
 const broadcaster = new BroadcastServer(http, {
   allowedDestinations: [config.allowedPrefix],
   ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
+  ...(config.loadShedding ? {} : { loadShedding: false as const }),
   logger: { debug: () => {}, info: () => {}, warn: forward('warn'), error: forward('error') },
   logLevel: 'warn',
 });
