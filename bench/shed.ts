@@ -59,9 +59,13 @@ export async function runShedBench(options: { publishers: number; seconds: numbe
         const publisher = new Publisher(origin, fixture, stream, rtmp.url(stream));
         attempts++;
         try {
-          await publisher.connect();
-          await publisher.publish();
-          const { refusal } = publisher.trace;
+          // A connection that times out (a machine too loaded to accept it) is a refusal too, retried like one.
+          const connected = await publisher.connect().then(
+            () => true,
+            () => false,
+          );
+          if (connected) await publisher.publish();
+          const refusal = connected ? publisher.trace.refusal : { code: 'CONNECT_FAILED', message: 'no connection', retryAfterMs: 2_000 };
           if (!refusal) {
             await publisher.stop();
             outcomes.push({ trace: publisher.trace, firstTry: attempt === 0 });
