@@ -51,8 +51,14 @@ const broadcaster = new BroadcastServer(http, {
   allowedDestinations: [config.allowedPrefix],
   ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
   ...(config.loadShedding ? {} : { loadShedding: false as const }),
-  logger: { debug: () => {}, info: () => {}, warn: forward('warn'), error: forward('error') },
-  logLevel: 'warn',
+  logger: {
+    debug: () => {},
+    // Only load shedding's "headroom is back" is wanted from the info lines (`--shed`).
+    info: (message, fields) => (message.startsWith('load shedding') ? forward('warn')(message, fields) : undefined),
+    warn: forward('warn'),
+    error: forward('error'),
+  },
+  logLevel: config.loadShedding ? 'info' : 'warn',
 });
 broadcaster.io.on('connection', (socket) => {
   socket.use(([event, request], next) => {

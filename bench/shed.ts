@@ -34,6 +34,10 @@ export interface ShedResult {
   slowestRatio: number;
   peakLive: number;
   loadAverageBefore: number[];
+  /** Each admitted broadcast's real-time ratio, in the order they were admitted (0: failed). */
+  ratiosInAdmissionOrder: number[];
+  /** The server's load-shedding log lines (out of headroom / back), with their signals. */
+  sheddingLog: string[];
 }
 
 export async function runShedBench(options: { publishers: number; seconds: number; log: (line: string) => void }): Promise<ShedResult> {
@@ -52,6 +56,7 @@ export async function runShedBench(options: { publishers: number; seconds: numbe
   }, 1000);
   const outcomes: { trace: PublisherTrace; firstTry: boolean }[] = [];
   const lastRefusal: (string | undefined)[] = [];
+  const sheddingLog: string[] = [];
   try {
     const offer = async (index: number): Promise<void> => {
       for (let attempt = 0; ; attempt++) {
@@ -84,6 +89,7 @@ export async function runShedBench(options: { publishers: number; seconds: numbe
     await Promise.all(Array.from({ length: publishers }, (_, index) => offer(index)));
   } finally {
     clearInterval(sampler);
+    sheddingLog.push(...server.logs.filter((line) => line.message.startsWith('load shedding')).map((line) => line.message));
     await server.close();
     await rtmp.close();
   }
@@ -101,6 +107,10 @@ export async function runShedBench(options: { publishers: number; seconds: numbe
     slowestRatio: Math.round(Math.min(...ratios, Infinity) * 1000) / 1000,
     peakLive,
     loadAverageBefore,
+    ratiosInAdmissionOrder: [...outcomes]
+      .sort((a, b) => a.trace.startAckAt - b.trace.startAckAt)
+      .map(({ trace }) => Math.round((trace.error ? 0 : realtimeOf(trace, fixture)) * 100) / 100),
+    sheddingLog,
   };
   return result;
 }

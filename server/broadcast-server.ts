@@ -57,7 +57,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     this.#settings = resolveSettings(options);
     this.#log = createLogger(options.logger, options.logLevel);
     this.#slots = new StreamSlots(this.#settings.maxStreams, this.#settings.maxStreamsPerAddress);
-    this.#headroom = Headroom.create(options.loadShedding, () => [...this.#broadcasts.values()]);
+    this.#headroom = Headroom.create(options.loadShedding, () => [...this.#broadcasts.values()], this.#log);
     // An operator who set only `cors.origin` meant those pages to connect over WebSocket too.
     this.#allowedOrigins = options.allowedOrigins ?? originsFromCors(options.cors as { origin?: unknown } | undefined);
     this.#connectionLimiter =

@@ -26,6 +26,7 @@
 import { cpus } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { BroadcastError } from '../client/protocol.js';
+import type { Logger } from './logger.js';
 
 /** The `loadShedding` server option: admission by measured headroom. */
 export interface LoadSheddingOptions {
@@ -162,20 +163,24 @@ export class Headroom {
   readonly #source: SignalSource;
   readonly #stopSource: (() => void) | undefined;
   readonly #timer: NodeJS.Timeout;
+  readonly #log: Logger | undefined;
+  /** Whether the last sample left the server out of headroom, for logging the changes only. */
+  #wasBusy = false;
   #recent: boolean[] = [];
   #turns = 0;
   #starting = 0;
   readonly #waiting = new Set<() => void>();
 
   /** A Headroom for the `loadShedding` option, or undefined when it is off. */
-  static create(option: unknown, live: () => readonly { buffered: number }[]): Headroom | undefined {
+  static create(option: unknown, live: () => readonly { buffered: number }[], log?: Logger): Headroom | undefined {
     const options = resolveLoadShedding(option);
-    return options && new Headroom(options, live);
+    return options && new Headroom(options, live, log);
   }
 
-  constructor(options: Required<LoadSheddingOptions>, live: () => readonly { buffered: number }[]) {
+  constructor(options: Required<LoadSheddingOptions>, live: () => readonly { buffered: number }[], log?: Logger) {
     this.#options = options;
     this.#live = live;
+    this.#log = log;
     const machine = headroomTesting.source ? undefined : machineSignals();
     this.#source = headroomTesting.source?.() ?? machine!;
     this.#stopSource = machine?.stop;
@@ -242,6 +247,18 @@ export class Headroom {
     this.#recent.push(underPressure(sample, this.#options));
     const keep = Math.max(1, Math.round(this.#options.sustainMs / SAMPLE_MS));
     if (this.#recent.length > keep) this.#recent = this.#recent.slice(-keep);
+    const busy = this.busy;
+    if (busy !== this.#wasBusy) {
+      const fields = {
+        loopDelayMs: Math.round(sample.loopDelayMs),
+        cpuBusy: Math.round(sample.cpuBusy * 100) / 100,
+        behind: sample.behind,
+        live: sample.live,
+      };
+      if (busy) this.#log?.warn('load shedding: out of headroom, new starts wait then get SERVER_BUSY', fields);
+      else this.#log?.info('load shedding: headroom is back', fields);
+    }
+    this.#wasBusy = busy;
     this.#wake();
   }
 
