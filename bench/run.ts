@@ -423,10 +423,16 @@ async function herd(): Promise<void> {
   }
 }
 
-/** `--shed [--publishers 150] [--seconds 40]`: a herd offered to a load-shedding server (bench/shed.ts). */
+/** `--shed [--publishers 150] [--seconds 40] [--min-streams N]`: a herd offered to a load-shedding server (bench/shed.ts). */
 async function shed(): Promise<void> {
   requireTools();
-  const result = await runShedBench({ publishers: numberArgument('publishers', 150), seconds: numberArgument('seconds', 40), log });
+  const minStreams = process.argv.includes('--min-streams') ? numberArgument('min-streams', 10) : undefined;
+  const result = await runShedBench({
+    publishers: numberArgument('publishers', 150),
+    seconds: numberArgument('seconds', 40),
+    minStreams,
+    log,
+  });
   console.log(`\n== shed: ${result.offered} offered at once ==\n${JSON.stringify(result, null, 2)}`);
   await writeFile(fileURLToPath(new URL('./results-shed.json', import.meta.url)), `${JSON.stringify(result, null, 2)}\n`);
 }

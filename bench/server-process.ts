@@ -50,7 +50,7 @@ const http = createServer();
 const broadcaster = new BroadcastServer(http, {
   allowedDestinations: [config.allowedPrefix],
   ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
-  ...(config.loadShedding ? {} : { loadShedding: false as const }),
+  ...(config.loadShedding ? (config.loadShedding === true ? {} : { loadShedding: config.loadShedding }) : { loadShedding: false as const }),
   logger: {
     debug: () => {},
     // Only load shedding's "headroom is back" is wanted from the info lines (`--shed`).

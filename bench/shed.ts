@@ -40,13 +40,21 @@ export interface ShedResult {
   sheddingLog: string[];
 }
 
-export async function runShedBench(options: { publishers: number; seconds: number; log: (line: string) => void }): Promise<ShedResult> {
-  const { publishers, seconds, log } = options;
+export async function runShedBench(options: {
+  publishers: number;
+  seconds: number;
+  /** The server's `loadShedding.minStreams`; its default when absent. */
+  minStreams?: number;
+  log: (line: string) => void;
+}): Promise<ShedResult> {
+  const { publishers, seconds, minStreams, log } = options;
   const loadAverageBefore = loadavg().map((each) => Math.round(each * 100) / 100);
-  log(`shed: ${publishers} publishers at once, ${seconds} s each, ${cpus().length} CPUs, load average ${loadAverageBefore.join(' ')}`);
+  log(
+    `shed: ${publishers} publishers at once, ${seconds} s each, minStreams ${minStreams ?? 'default'}, ${cpus().length} CPUs, load average ${loadAverageBefore.join(' ')}`,
+  );
   const fixture = firstSeconds(await makeFixture('h264', seconds, 250), seconds);
   const rtmp = await startRtmpServer();
-  const server = await startServerProcess({ allowedPrefix: rtmp.url(''), loadShedding: true });
+  const server = await startServerProcess({ allowedPrefix: rtmp.url(''), loadShedding: minStreams === undefined ? true : { minStreams } });
   const { origin } = server;
   const windowEnds = now() + (seconds * 1000) / 2;
   let attempts = 0;
