@@ -1,4 +1,5 @@
-// `npm run bench` (up to 19 minutes), `-- --quick` (under a minute), `-- --capacity` (the ramps alone) or `-- --herd` (the start herd alone): the real
+// `npm run bench` (up to 19 minutes), `-- --quick` (under a minute), `-- --capacity` (the ramps alone), `-- --herd` (the start herd alone)
+// or `-- --shed` (150 offered at once to a load-shedding server, bench/shed.ts): the real
 // BroadcastServer in its own process, a real nginx-rtmp on loopback, and simulated browsers in this
 // process. Ramps the number of H.264 broadcasts until real time is lost, sets transcoding beside
 // passthrough, times a herd of starts; prints tables and writes bench/results.json (not committed).
@@ -16,6 +17,7 @@ import { CACHE_DIR, firstSeconds, makeFixture, type Fixture } from './fixtures.j
 import { cpuRatio, modeTable, realtimeTable, resourceTable } from './report.js';
 import { startServerProcess, type ServerProcess } from './server-control.js';
 import { percentile } from './stats.js';
+import { runShedBench } from './shed.js';
 import { runStep, type StepResult } from './step.js';
 
 interface Plan {
@@ -421,6 +423,21 @@ async function herd(): Promise<void> {
   }
 }
 
+/** `--shed [--publishers 150] [--seconds 40] [--min-streams N]`: a herd offered to a load-shedding server (bench/shed.ts). */
+async function shed(): Promise<void> {
+  requireTools();
+  const minStreams = process.argv.includes('--min-streams') ? numberArgument('min-streams', 10) : undefined;
+  const result = await runShedBench({
+    publishers: numberArgument('publishers', 150),
+    seconds: numberArgument('seconds', 40),
+    minStreams,
+    log,
+  });
+  console.log(`\n== shed: ${result.offered} offered at once ==\n${JSON.stringify(result, null, 2)}`);
+  await writeFile(fileURLToPath(new URL('./results-shed.json', import.meta.url)), `${JSON.stringify(result, null, 2)}\n`);
+}
+
 if (process.argv.includes('--destinations')) await destinations();
 else if (process.argv.includes('--herd')) await herd();
+else if (process.argv.includes('--shed')) await shed();
 else await main();
