@@ -1,5 +1,6 @@
 // `npm run bench` (up to 19 minutes), `-- --quick` (under a minute), `-- --capacity` (the ramps alone), `-- --webcodecs` (the
-// WebCodecs AAC ramp alone), `-- --recorders` (each browser's path side by side) or `-- --herd` (the start herd alone): the real
+// WebCodecs AAC ramp alone), `-- --recorders` (each browser's path side by side), `-- --herd` (the start herd alone)
+// or `-- --shed` (150 offered at once to a load-shedding server, bench/shed.ts): the real
 // BroadcastServer in its own process, a real nginx-rtmp on loopback, and simulated browsers in this
 // process. Ramps the number of H.264 broadcasts until real time is lost, sets transcoding beside
 // passthrough, times a herd of starts; prints tables and writes bench/results.json (not committed).
@@ -15,6 +16,7 @@ import { CACHE_DIR, firstSeconds, makeFixture, type Fixture } from './fixtures.j
 import { cpuRatio, cpuShares, describeStep, modeTable, projectedCapacity, realtimeTable, resourceTable } from './report.js';
 import { recordersTable, runRecordersBench } from './recorders.js';
 import { startServerProcess, type ServerProcess } from './server-control.js';
+import { runShedBench } from './shed.js';
 import { runStep, type StepResult } from './step.js';
 import { bundleSize, ffmpegLaunchMs, findStaticFfmpeg, numberArgument, requireTools } from './tools.js';
 
@@ -376,7 +378,22 @@ async function recorders(): Promise<void> {
   log(`wrote ${resultsFile('recorders')}`);
 }
 
+/** `--shed [--publishers 150] [--seconds 40] [--min-streams N]`: a herd offered to a load-shedding server (bench/shed.ts). */
+async function shed(): Promise<void> {
+  requireTools();
+  const minStreams = process.argv.includes('--min-streams') ? numberArgument('min-streams', 10) : undefined;
+  const result = await runShedBench({
+    publishers: numberArgument('publishers', 150),
+    seconds: numberArgument('seconds', 40),
+    minStreams,
+    log,
+  });
+  console.log(`\n== shed: ${result.offered} offered at once ==\n${JSON.stringify(result, null, 2)}`);
+  await writeFile(fileURLToPath(new URL('./results-shed.json', import.meta.url)), `${JSON.stringify(result, null, 2)}\n`);
+}
+
 if (process.argv.includes('--destinations')) await destinations();
 else if (process.argv.includes('--recorders')) await recorders();
 else if (process.argv.includes('--herd')) await herd();
+else if (process.argv.includes('--shed')) await shed();
 else await main();

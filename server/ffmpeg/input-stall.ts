@@ -5,8 +5,13 @@
 // Only media that keeps coming is judged: a pause starts the watch again.
 import { BroadcastError, type BroadcastStats } from '../../client/protocol.js';
 
-/** Media ffmpeg may read without its output advancing before the broadcast is ended. */
-export const STALL_BYTES = 128 * 1024;
+/**
+ * Media ffmpeg may read without its output advancing before the broadcast is ended: more than the
+ * pipe's kernel buffers and ffmpeg's input buffer hold (208 KB measured), which fill while an ffmpeg
+ * is blocked on its output (an ingest or a machine short of CPU). 128 KB, under that, ended 1-9
+ * healthy broadcasts per run of 30-68 on a 2-core machine at load 9-16 (`npm run bench -- --shed`).
+ */
+export const STALL_BYTES = 384 * 1024;
 /** The same before ffmpeg's first progress report: more than its pipe and input buffers can hold. */
 export const UNREPORTED_STALL_BYTES = 512 * 1024;
 /** ...and for how long: ffmpeg reports its progress every second. */
