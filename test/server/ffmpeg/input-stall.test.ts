@@ -20,7 +20,7 @@ function feed(bytesPerSecond: number, readable = Infinity) {
 const stats = (frames: number): BroadcastStats => ({ durationMs: frames * 33, frames, fps: 30, kbps: 2500, speed: 1 });
 
 describe('InputStallWatch', () => {
-  beforeEach(() => mock.timers.enable({ apis: ['setInterval', 'Date'] }));
+  beforeEach(() => mock.timers.enable({ apis: ['setInterval', 'setImmediate', 'Date'] }));
   afterEach(() => mock.timers.reset());
 
   /** Runs `seconds` of input in 250 ms steps; `report` is called each second. */
