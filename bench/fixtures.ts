@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chunkLiveMatroska, type RecordedChunk, type VideoFrame } from './matroska.js';
+import { chunkWebCodecsMatroska } from './matroska-webcodecs.js';
 import { chunkFragmentedMp4 } from './mp4.js';
 
 const run = promisify(execFile);
@@ -19,9 +20,14 @@ const run = promisify(execFile);
  * (Chrome on Windows and macOS, Safari: both copied). The Opus is mono, as Chromium records a
  * microphone opened with getUserMedia's defaults (echo cancellation on: `channelCount` 1, checked
  * in Chromium 156); `h264-stereo` is the same with stereo Opus (a stereo source with the audio
- * processing turned off), the costlier case for the AAC encoder.
+ * processing turned off), the costlier case for the AAC encoder. `webcodecs-aac` and
+ * `webcodecs-opus` are what the WebCodecs recorder sends (client/recorder/matroska-writer.ts): the
+ * same H.264 and mono audio, AAC-LC 128 kb/s 48 kHz (ffmpeg's own AAC encoder, which the WASM
+ * encoder is) or the Opus of `h264`, in Matroska with a Cluster per keyframe and a chunk per timeslice.
  */
-export type FixtureCodec = 'h264' | 'h264-stereo' | 'vp8' | 'h264-aac';
+export type FixtureCodec = 'h264' | 'h264-stereo' | 'vp8' | 'h264-aac' | 'webcodecs-aac' | 'webcodecs-opus';
+
+const AAC_CODECS: readonly FixtureCodec[] = ['h264-aac', 'webcodecs-aac'];
 
 /** A recording cut the way a MediaRecorder with a timeslice delivers it. */
 export interface Fixture {
@@ -65,9 +71,9 @@ function encoderArgs(codec: FixtureCodec): string[] {
     codec !== 'vp8'
       ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-sc_threshold', '0', ...rate]
       : ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '16', '-threads', '2', ...rate];
-  const audio = codec === 'h264-aac' ? ['-c:a', 'aac', '-b:a', '128k'] : ['-c:a', 'libopus', '-b:a', '128k'];
+  const audio = AAC_CODECS.includes(codec) ? ['-c:a', 'aac', '-b:a', '128k'] : ['-c:a', 'libopus', '-b:a', '128k'];
   // The music-like stereo mixed down for a microphone's mono; kept stereo for Safari's AAC and h264-stereo.
-  const channels = codec === 'h264' || codec === 'vp8' ? '1' : '2';
+  const channels = codec === 'h264-aac' || codec === 'h264-stereo' ? '2' : '1';
   return [...video, '-pix_fmt', 'yuv420p', ...audio, '-ac', channels, '-ar', '48000'];
 }
 
@@ -88,7 +94,7 @@ async function encode(codec: FixtureCodec, seconds: number): Promise<string> {
     String(seconds),
     ...encoderArgs(codec),
   ];
-  return cachedMatroska(`${codec === 'h264-aac' ? codec : `${codec}-opus`}-${WIDTH}x${HEIGHT}p${FPS}-${seconds}s`, '.mkv', args);
+  return cachedMatroska(`${AAC_CODECS.includes(codec) ? codec : `${codec}-opus`}-${WIDTH}x${HEIGHT}p${FPS}-${seconds}s`, '.mkv', args);
 }
 
 /** Runs ffmpeg with `args` into Matroska once; the file is named by `name` and its arguments, so a changed recipe never reuses an old file. */
@@ -132,6 +138,22 @@ async function chunk(file: string, codec: FixtureCodec, timesliceMs: number): Pr
     );
     return chunkFragmentedMp4(stdout);
   }
+  if (codec === 'webcodecs-aac' || codec === 'webcodecs-opus') {
+    // A Cluster at each keyframe and nowhere else (ffmpeg opens one at a keyframe once 4 KiB are in
+    // the open Cluster, and at the limits, set out of reach); chunkWebCodecsMatroska cuts the timeslices.
+    const { stdout } = await run(
+      'ffmpeg',
+      ['-hide_banner', '-v', 'error', '-i', file, '-c', 'copy', '-f', 'matroska', '-live', '1'].concat([
+        '-cluster_time_limit',
+        String(3_600_000),
+        '-cluster_size_limit',
+        String(64 << 20),
+        'pipe:1',
+      ]),
+      { encoding: 'buffer', maxBuffer: 1 << 30 },
+    );
+    return chunkWebCodecsMatroska(stdout, timesliceMs);
+  }
   const { stdout } = await run(
     'ffmpeg',
     [
@@ -163,11 +185,15 @@ const MIME_TYPES: Record<FixtureCodec, string> = {
   'h264-stereo': 'video/x-matroska;codecs=avc1.42C01F,opus',
   vp8: 'video/webm;codecs=vp8,opus',
   'h264-aac': 'video/mp4;codecs=avc1.42C01F,mp4a.40.2',
+  // As WebCodecsRecorder names it: no profile in the codec string.
+  'webcodecs-aac': 'video/x-matroska;codecs=avc1,mp4a.40.2',
+  'webcodecs-opus': 'video/x-matroska;codecs=avc1,opus',
 };
 
 /** The fixture for `codec`, `seconds` long, cut into `timesliceMs` chunks. */
 export async function makeFixture(codec: FixtureCodec, seconds: number, timesliceMs: number): Promise<Fixture> {
-  const file = await encode(codec, seconds);
+  // The WebCodecs Opus path sends the MediaRecorder fixture's own encoding, laid out differently.
+  const file = await encode(codec === 'webcodecs-opus' ? 'h264' : codec, seconds);
   const { chunks, videoFrames } = await chunk(file, codec, timesliceMs);
   const durationMs = chunks.at(-1)!.endMs - chunks[0]!.startMs;
   const bytes = chunks.reduce((sum, c) => sum + c.data.byteLength, 0);

@@ -2,7 +2,7 @@
 // Clusters, no SeekHead, Cues or Tags) and cuts it into chunks, one Cluster each, remembering the
 // media time every chunk covers so output packets can be traced back to the chunk that carried them.
 
-const ID = {
+export const ID = {
   ebml: 0x1a45dfa3,
   segment: 0x18538067,
   info: 0x1549a966,
@@ -18,8 +18,8 @@ const ID = {
   block: 0xa1,
 } as const;
 // Written by ffmpeg for a seekable file, never by a live MediaRecorder.
-const DROPPED = new Set([0x114d9b74 /* SeekHead */, 0xec /* Void */, 0x1c53bb6b /* Cues */, 0x1254c367 /* Tags */]);
-const UNKNOWN_SIZE = Buffer.from([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+export const DROPPED = new Set([0x114d9b74 /* SeekHead */, 0xec /* Void */, 0x1c53bb6b /* Cues */, 0x1254c367 /* Tags */]);
+export const UNKNOWN_SIZE = Buffer.from([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 const TRACK_TYPE_VIDEO = 1;
 const MILLISECOND_SCALE = 1_000_000;
 
@@ -46,7 +46,7 @@ export interface ChunkedRecording {
   videoFrames: VideoFrame[];
 }
 
-interface Element {
+export interface Element {
   id: number;
   /** Where the element's header starts. */
   start: number;
@@ -62,7 +62,7 @@ function vintLength(first: number, max: number, at: number): number {
   throw new Error(`invalid EBML variable-size integer at byte ${at}`);
 }
 
-function readVint(buf: Buffer, at: number, keepMarker: boolean): { value: number; length: number; unknown: boolean } {
+export function readVint(buf: Buffer, at: number, keepMarker: boolean): { value: number; length: number; unknown: boolean } {
   const length = vintLength(buf[at]!, 8, at);
   let value = keepMarker ? buf[at]! : buf[at]! & (0xff >> length);
   let unknown = value === 0xff >> length;
@@ -73,14 +73,14 @@ function readVint(buf: Buffer, at: number, keepMarker: boolean): { value: number
   return { value, length, unknown: unknown && !keepMarker };
 }
 
-function readElement(buf: Buffer, start: number, parentEnd: number): Element {
+export function readElement(buf: Buffer, start: number, parentEnd: number): Element {
   const id = readVint(buf, start, true);
   const size = readVint(buf, start + id.length, false);
   const dataStart = start + id.length + size.length;
   return { id: id.value, start, sizeStart: start + id.length, dataStart, end: size.unknown ? parentEnd : dataStart + size.value };
 }
 
-function* children(buf: Buffer, parent: { dataStart: number; end: number }): Generator<Element> {
+export function* children(buf: Buffer, parent: { dataStart: number; end: number }): Generator<Element> {
   for (let at = parent.dataStart; at < parent.end; ) {
     const element = readElement(buf, at, parent.end);
     yield element;
@@ -88,13 +88,13 @@ function* children(buf: Buffer, parent: { dataStart: number; end: number }): Gen
   }
 }
 
-function readUint(buf: Buffer, element: Element): number {
+export function readUint(buf: Buffer, element: Element): number {
   let value = 0;
   for (let i = element.dataStart; i < element.end; i++) value = value * 256 + buf[i]!;
   return value;
 }
 
-function videoTrackNumber(buf: Buffer, tracks: Element): number {
+export function videoTrackNumber(buf: Buffer, tracks: Element): number {
   for (const entry of children(buf, tracks)) {
     if (entry.id !== ID.trackEntry) continue;
     let number: number | undefined;

@@ -3,7 +3,7 @@
 // with BroadcastClient's own send window and default bound (1 MiB unacknowledged, one chunk always allowed).
 import { io } from 'socket.io-client';
 import { DEFAULTS } from '../client/options.js';
-import { REQUEST_DEFAULTS, type Ack, type EndedMessage, type StartAck } from '../client/protocol.js';
+import { REQUEST_DEFAULTS, type Ack, type EndedMessage, type ErrorPayload, type StartAck } from '../client/protocol.js';
 import { SendWindow } from '../client/send-window.js';
 import type { ClientSocket } from '../client/socket.js';
 import type { Fixture } from './fixtures.js';
@@ -26,6 +26,8 @@ export interface PublisherTrace {
   ackAt: number[];
   /** The first error: a refused start, a failed ack, an `ended` with an error. */
   error?: string;
+  /** The server's answer to a refused start (its code, and `retryAfterMs` for SERVER_BUSY). */
+  refusal?: ErrorPayload;
 }
 
 /** One simulated browser publishing `fixture` to `rtmpUrl` through the server at `origin`. */
@@ -69,6 +71,7 @@ export class Publisher {
     });
     this.trace.startAckAt = now();
     if (!answer.ok) {
+      this.trace.refusal = answer.error;
       this.#fail(`start: ${answer.error.code} ${answer.error.message}`);
       return;
     }

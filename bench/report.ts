@@ -1,4 +1,5 @@
 // Plain-text tables of the results, for the terminal and for pasting into issues.
+import { loadavg } from 'node:os';
 import type { CpuPerBroadcast, StepResult } from './step.js';
 
 type Cell = string | number | undefined;
@@ -123,4 +124,43 @@ export function modeTable(pairs: { publishers: number; copy: StepResult; transco
 export function cpuRatio(copy: StepResult, transcode: StepResult): number {
   const [c, t] = [steadyOr(copy), steadyOr(transcode)];
   return Math.round(((t.serverNode + t.ffmpeg) / (c.serverNode + c.ffmpeg)) * 10) / 10;
+}
+
+/** One line per step for the log: real time, CPU per broadcast, machine load, completeness, latency. */
+export function describeStep(step: StepResult): string {
+  const core = (value: number) => `${Math.round(value * 1000) / 10}%`;
+  const cpu = step.steadyCpu ?? step.cpu;
+  const delay = step.delay ? `${step.delay.chunkToViewerMs.p50}/${step.delay.chunkToViewerMs.p95} ms` : '–';
+  return (
+    `${step.label} N=${step.publishers}: ${step.realtime.kept ? 'real time' : `LOST real time (${step.realtime.misses.join('; ')})`}, ` +
+    `slowest ${step.realtime.minRatio}x, Node ${core(cpu.serverNode)} + ffmpeg ${core(cpu.ffmpeg)} of a core per broadcast, ` +
+    `machine ${cpu.machineBusyPercent}% busy (load ${loadavg()[0]!.toFixed(2)}), ` +
+    `recordings ${step.completeness.within2Percent ? 'complete' : 'INCOMPLETE'}, start p50 ${step.startLatencyMs.p50} ms, delay p50/p95 ${delay}`
+  );
+}
+
+/** Where the CPU went in `step` (steady state), as shares of the whole machine. */
+export function cpuShares(step: StepResult, cores: number): string {
+  const cpu = step.steadyCpu ?? step.cpu;
+  // In the steady state every broadcast streams one media-second per wall-second.
+  const share = (perBroadcast: number) => `${Math.round(((perBroadcast * step.publishers) / cores) * 1000) / 10}%`;
+  return (
+    `server Node ${share(cpu.serverNode)}, ffmpeg ${share(cpu.ffmpeg)}, nginx ${share(cpu.nginx)}, ` +
+    `publishers ${share(cpu.publishers)} of ${cores} cores; the machine was ${cpu.machineBusyPercent}% busy, ` +
+    `${Math.round((cpu.machineBusyPercent - cpu.measuredPercent) * 10) / 10} points of it other processes`
+  );
+}
+
+/**
+ * Broadcasts the cores could carry at 100 % at the steady per-broadcast cost of `step`: with
+ * everything on this machine (server, ffmpeg, nginx, publishers), and with the server alone.
+ * Less noisy than the ramp on a shared machine, but optimistic: nothing runs well at 100 %.
+ */
+export function projectedCapacity(step: StepResult, cores: number): { fromStep: number; allOnThisMachine: number; serverOnly: number } {
+  const cpu = step.steadyCpu ?? step.cpu;
+  return {
+    fromStep: step.publishers,
+    allOnThisMachine: Math.floor(cores / (cpu.serverNode + cpu.ffmpeg + cpu.nginx + cpu.publishers)),
+    serverOnly: Math.floor(cores / (cpu.serverNode + cpu.ffmpeg)),
+  };
 }

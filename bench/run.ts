@@ -1,11 +1,12 @@
-// `npm run bench` (up to 19 minutes), `-- --quick` (under a minute), `-- --capacity` (the ramps alone), `-- --herd` (the start herd alone) or `-- --glass` (browsers: bench/glass.ts): the real
+// `npm run bench` (up to 19 minutes), `-- --quick` (under a minute), `-- --capacity` (the ramps alone), `-- --webcodecs` (the
+// WebCodecs AAC ramp alone), `-- --recorders` (each browser's path side by side), `-- --herd` (the start herd alone),
+// `-- --shed` (150 offered at once to a load-shedding server, bench/shed.ts) or `-- --glass` (real browsers,
+// bench/glass.ts): the real
 // BroadcastServer in its own process, a real nginx-rtmp on loopback, and simulated browsers in this
 // process. Ramps the number of H.264 broadcasts until real time is lost, sets transcoding beside
 // passthrough, times a herd of starts; prints tables and writes bench/results.json (not committed).
 // How each figure is measured: bench/README.md.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import { rename, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -13,13 +14,15 @@ import { startRtmpServer, type RtmpServer } from '../test/helpers/rtmp-server.js
 import { comparisonTable, runComparison, type Comparison, type ComparisonResult } from './compare.js';
 import { destinationsTable, runDestinationsBench } from './destinations.js';
 import { CACHE_DIR, firstSeconds, makeFixture, type Fixture } from './fixtures.js';
-import { cpuRatio, modeTable, realtimeTable, resourceTable } from './report.js';
+import { cpuRatio, cpuShares, describeStep, modeTable, projectedCapacity, realtimeTable, resourceTable } from './report.js';
+import { recordersTable, runRecordersBench } from './recorders.js';
 import { startServerProcess, type ServerProcess } from './server-control.js';
-import { percentile } from './stats.js';
+import { runShedBench } from './shed.js';
 import { runStep, type StepResult } from './step.js';
+import { bundleSize, ffmpegLaunchMs, findStaticFfmpeg, numberArgument, requireTools } from './tools.js';
 
 interface Plan {
-  name: 'quick' | 'full' | 'capacity';
+  name: 'quick' | 'full' | 'capacity' | 'webcodecs';
   /** Media each publisher sends per ramp step: long enough for a steady state after the start-ups. */
   seconds: number;
   /** Media per transcode step. */
@@ -28,6 +31,8 @@ interface Plan {
   ramp: number[];
   /** Publisher counts of the ramp where browsers send AAC in fragmented MP4 (nothing is encoded). */
   aacRamp: number[];
+  /** Publisher counts of the ramp sending what the WebCodecs recorder sends: Matroska H.264 + AAC, 200-ms chunks (copied). */
+  webcodecsRamp: number[];
   /** Transcode publisher counts (each also in `ramp`, for the side-by-side). */
   transcode: number[];
   /** N of the passthrough steps with stereo Opus (the mono microphone's ramp is `ramp`). */
@@ -48,6 +53,7 @@ const PLANS: Record<Plan['name'], Plan> = {
     shortSeconds: 12,
     ramp: [10, 20, 30, 40, 50, 60, 70, 80, 100],
     aacRamp: [40, 80, 120, 140, 160, 180, 200, 240],
+    webcodecsRamp: [],
     stereo: [],
     transcode: [],
     confirmMisses: true,
@@ -60,6 +66,7 @@ const PLANS: Record<Plan['name'], Plan> = {
     shortSeconds: 4,
     ramp: [1, 10],
     aacRamp: [10],
+    webcodecsRamp: [10],
     stereo: [],
     transcode: [1],
     confirmMisses: false,
@@ -67,12 +74,27 @@ const PLANS: Record<Plan['name'], Plan> = {
     budgetMs: Number.POSITIVE_INFINITY,
     herd: { publishers: 10, seconds: 3 },
   },
+  // The WebCodecs recorder's Matroska H.264 + AAC alone (about 4 minutes): issue 18's "≥ 150 publishers kept real time".
+  webcodecs: {
+    name: 'webcodecs',
+    seconds: 20,
+    shortSeconds: 12,
+    ramp: [],
+    aacRamp: [],
+    webcodecsRamp: [50, 100, 150, 200],
+    stereo: [],
+    transcode: [],
+    confirmMisses: true,
+    budgetMs: 10 * 60_000,
+    herd: { publishers: 0, seconds: 0 },
+  },
   full: {
     name: 'full',
     seconds: 20,
     shortSeconds: 12,
     ramp: [1, 4, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150, 200],
     aacRamp: [10, 40, 80, 120, 150, 200],
+    webcodecsRamp: [],
     stereo: [10],
     transcode: [1, 4],
     confirmMisses: true,
@@ -85,64 +107,14 @@ const PLANS: Record<Plan['name'], Plan> = {
 /** Length of the broadcast that warms each server process up (JIT, lazy modules, first spawn). */
 const WARM_UP_SECONDS = 2;
 
-const resultsFile = (plan: Plan['name']) =>
-  fileURLToPath(new URL(plan === 'capacity' ? './results-capacity.json' : './results.json', import.meta.url));
+const resultsFile = (plan: Plan['name'] | 'recorders') =>
+  fileURLToPath(new URL(plan === 'full' || plan === 'quick' ? './results.json' : `./results-${plan}.json`, import.meta.url));
 const began = Date.now();
 const elapsed = () => `${Math.round((Date.now() - began) / 1000)} s`;
 const log = (line: string) => console.log(`[${elapsed().padStart(5)}] ${line}`);
 
 /** Rough wall time of one step (media, starts, stop, probing the recordings), to keep within the budget. */
 const stepMs = (mediaSeconds: number, publishers: number) => mediaSeconds * 1000 + 4000 + publishers * 100;
-
-function requireTools(): void {
-  for (const [tool, args] of [
-    ['ffmpeg', ['-version']],
-    ['ffprobe', ['-version']],
-    ['nginx', ['-v']],
-    ['stdbuf', ['--version']],
-  ] as const) {
-    try {
-      execFileSync(tool, args, { stdio: 'ignore' });
-    } catch {
-      throw new Error(`The bench needs \`${tool}\` on PATH (Debian: apt-get install ffmpeg nginx libnginx-mod-rtmp coreutils).`);
-    }
-  }
-}
-
-/** Wall time to start the ffmpeg binary and have it exit (`-version`): a floor under every broadcast's start. */
-function ffmpegLaunchMs(): number {
-  const times = Array.from({ length: 5 }, () => {
-    const start = performance.now();
-    execFileSync('ffmpeg', ['-hide_banner', '-version'], { stdio: 'ignore' });
-    return performance.now() - start;
-  });
-  return Math.round(percentile(times, 50));
-}
-
-/** Size of the CDN bundle as a browser downloads it (gzip -9), if `npm run build` made it. */
-function bundleSize(): { file: string; bytes: number; gzipKb: number } | undefined {
-  const file = fileURLToPath(new URL('../dist/rtmp-broadcaster.min.js', import.meta.url));
-  if (!existsSync(file)) return undefined;
-  const bytes = readFileSync(file);
-  return {
-    file: 'dist/rtmp-broadcaster.min.js',
-    bytes: bytes.length,
-    gzipKb: Math.round(gzipSync(bytes, { level: 9 }).length / 102.4) / 10,
-  };
-}
-
-/** The static ffmpeg build @ffmpeg-installer ships (a devDependency), if it is installed and runs here. */
-async function findStaticFfmpeg(): Promise<string | undefined> {
-  try {
-    const installer = (await import('@ffmpeg-installer/ffmpeg')) as { default?: { path: string }; path?: string };
-    const path = installer.default?.path ?? installer.path;
-    if (!path) return undefined;
-    execFileSync(path, ['-version'], { stdio: 'ignore' });
-    return path;
-  } catch {
-    return undefined;
-  }
-}
 
 /** N starts within one second, with Debian's ffmpeg and (when installed) a static build. */
 function herdComparison(publishers: number, rounds: number, staticFfmpeg: string | undefined): Comparison {
@@ -158,45 +130,9 @@ function herdComparison(publishers: number, rounds: number, staticFfmpeg: string
   };
 }
 
-function describeStep(step: StepResult): string {
-  const core = (value: number) => `${Math.round(value * 1000) / 10}%`;
-  const cpu = step.steadyCpu ?? step.cpu;
-  const delay = step.delay ? `${step.delay.chunkToViewerMs.p50}/${step.delay.chunkToViewerMs.p95} ms` : '–';
-  return (
-    `${step.label} N=${step.publishers}: ${step.realtime.kept ? 'real time' : `LOST real time (${step.realtime.misses.join('; ')})`}, ` +
-    `slowest ${step.realtime.minRatio}x, Node ${core(cpu.serverNode)} + ffmpeg ${core(cpu.ffmpeg)} of a core per broadcast, ` +
-    `machine ${cpu.machineBusyPercent}% busy, start p50 ${step.startLatencyMs.p50} ms, delay p50/p95 ${delay}`
-  );
-}
-
-/** Where the CPU went in `step` (steady state), as shares of the whole machine. */
-function cpuShares(step: StepResult, cores: number): string {
-  const cpu = step.steadyCpu ?? step.cpu;
-  // In the steady state every broadcast streams one media-second per wall-second.
-  const share = (perBroadcast: number) => `${Math.round(((perBroadcast * step.publishers) / cores) * 1000) / 10}%`;
-  return (
-    `server Node ${share(cpu.serverNode)}, ffmpeg ${share(cpu.ffmpeg)}, nginx ${share(cpu.nginx)}, ` +
-    `publishers ${share(cpu.publishers)} of ${cores} cores; the machine was ${cpu.machineBusyPercent}% busy, ` +
-    `${Math.round((cpu.machineBusyPercent - cpu.measuredPercent) * 10) / 10} points of it other processes`
-  );
-}
-
-/**
- * Broadcasts the cores could carry at 100 % at the steady per-broadcast cost of `step`: with
- * everything on this machine (server, ffmpeg, nginx, publishers), and with the server alone.
- * Less noisy than the ramp on a shared machine, but optimistic: nothing runs well at 100 %.
- */
-function projectedCapacity(step: StepResult, cores: number): { fromStep: number; allOnThisMachine: number; serverOnly: number } {
-  const cpu = step.steadyCpu ?? step.cpu;
-  return {
-    fromStep: step.publishers,
-    allOnThisMachine: Math.floor(cores / (cpu.serverNode + cpu.ffmpeg + cpu.nginx + cpu.publishers)),
-    serverOnly: Math.floor(cores / (cpu.serverNode + cpu.ffmpeg)),
-  };
-}
-
 async function main(): Promise<void> {
-  const plan = PLANS[process.argv.includes('--quick') ? 'quick' : process.argv.includes('--capacity') ? 'capacity' : 'full'];
+  const flag = (['quick', 'capacity', 'webcodecs'] as const).find((name) => process.argv.includes(`--${name}`));
+  const plan = PLANS[flag ?? 'full'];
   requireTools();
   const servers = new Set<ServerProcess>();
   let rtmp: RtmpServer | undefined;
@@ -211,13 +147,16 @@ async function main(): Promise<void> {
   try {
     const cores = cpus().length;
     log(`${plan.name} run on ${cores} × ${cpus()[0]?.model.trim()}; fixtures in ${CACHE_DIR}`);
-    const [h264, vp8, h264Aac] = await Promise.all([
+    const ifUsed = (counts: number[], make: () => Promise<Fixture>) => (counts.length > 0 ? make() : undefined);
+    const [h264, vp8, h264Aac, webcodecsAac] = await Promise.all([
       makeFixture('h264', plan.seconds, 250),
-      makeFixture('vp8', plan.shortSeconds, 250),
-      makeFixture('h264-aac', plan.seconds, 250),
+      ifUsed(plan.transcode, () => makeFixture('vp8', plan.shortSeconds, 250)),
+      ifUsed(plan.aacRamp, () => makeFixture('h264-aac', plan.seconds, 250)),
+      // At the client's default timeslice (200 ms), as the WebCodecs recorder hands its chunks out.
+      ifUsed(plan.webcodecsRamp, () => makeFixture('webcodecs-aac', plan.seconds, 200)),
     ]);
-    const h264Stereo = plan.stereo.length > 0 ? await makeFixture('h264-stereo', plan.seconds, 250) : undefined;
-    const fixtures = [h264, vp8, h264Aac, ...(h264Stereo ? [h264Stereo] : [])];
+    const h264Stereo = await ifUsed(plan.stereo, () => makeFixture('h264-stereo', plan.seconds, 250));
+    const fixtures = [h264, vp8, h264Aac, webcodecsAac, h264Stereo].filter((f): f is Fixture => f !== undefined);
     for (const f of fixtures) {
       log(
         `fixture ${f.codec} ${f.timesliceMs} ms: ${f.chunks.length} chunks over ${f.durationMs / 1000} s, ` +
@@ -273,14 +212,15 @@ async function main(): Promise<void> {
     // The AAC ramp gets room for its first steps whatever the Opus ramp took.
     const aacReserve = plan.aacRamp.slice(0, 3).reduce((total, n) => total + stepMs(plan.seconds, n), 0);
     const { steps: passthrough, ceiling } = await ramp('passthrough', h264, plan.ramp, afterRamp + aacReserve);
-    const { steps: passthroughAac, ceiling: aacCeiling } = await ramp('passthrough, AAC in', h264Aac, plan.aacRamp, afterRamp);
+    const { steps: passthroughAac, ceiling: aacCeiling } = await ramp('passthrough, AAC in', h264Aac!, plan.aacRamp, afterRamp);
+    const { steps: webcodecs, ceiling: webcodecsCeiling } = await ramp('WebCodecs AAC', webcodecsAac!, plan.webcodecsRamp, afterRamp);
 
     // The same media with stereo Opus: what a stereo source costs the AAC encoder.
     const stereo: StepResult[] = [];
     for (const publishers of plan.stereo) stereo.push(await run('passthrough, stereo Opus', h264Stereo!, publishers));
 
     const transcode: StepResult[] = [];
-    for (const publishers of plan.transcode) transcode.push(await run('transcode', vp8, publishers));
+    for (const publishers of plan.transcode) transcode.push(await run('transcode', vp8!, publishers));
     const modes = transcode.flatMap((step) => {
       const copy = passthrough.find((p) => p.publishers === step.publishers);
       return copy ? [{ publishers: step.publishers, copy, transcode: step }] : [];
@@ -298,25 +238,31 @@ async function main(): Promise<void> {
     servers.clear();
     rtmp = undefined;
 
-    const steps = [...passthrough, ...passthroughAac, ...stereo, ...transcode];
+    const steps = [...passthrough, ...passthroughAac, ...webcodecs, ...stereo, ...transcode];
     console.log(`\n== Passthrough ramp and transcode: real time and latency ==\n${realtimeTable(steps)}`);
     console.log(`\n== CPU (% of one core per broadcast) and memory ==\n${resourceTable(steps)}`);
     if (modes.length) console.log(`\n== Passthrough vs transcode at the same N ==\n${modeTable(modes)}`);
     for (const comparison of comparisons) {
       console.log(`\n== ${comparison.title} (each side its own server process; rounds interleaved) ==\n${comparisonTable(comparison)}`);
     }
-    const last = passthrough.at(-1);
-    console.log(
-      `\nPassthrough kept real time up to N=${ceiling.publishers}` +
-        (ceiling.lostAt ? `; lost it at N=${ceiling.lostAt}: ${ceiling.stoppedBy}.` : ` (stopped by ${ceiling.stoppedBy}).`),
+    console.log('');
+    const summarize = (what: string, ran: StepResult[], reached: typeof ceiling, suffix: string) => {
+      if (ran.length === 0) return;
+      console.log(
+        `${what} kept real time up to N=${reached.publishers}` +
+          (reached.lostAt ? `; lost it at N=${reached.lostAt}: ${reached.stoppedBy}.` : ` (stopped by ${reached.stoppedBy}).`),
+      );
+      const last = ran.at(-1)!;
+      console.log(`CPU at N=${last.publishers}${suffix}: ${cpuShares(last, cores)}.`);
+    };
+    summarize('Passthrough', passthrough, ceiling, '');
+    summarize('With AAC from the browser in fMP4 (nothing encoded), passthrough', passthroughAac, aacCeiling, ' with AAC in');
+    summarize(
+      "With the WebCodecs recorder's Matroska H.264 + AAC (nothing encoded), passthrough",
+      webcodecs,
+      webcodecsCeiling,
+      ' (WebCodecs AAC)',
     );
-    if (last) console.log(`CPU at N=${last.publishers}: ${cpuShares(last, cores)}.`);
-    console.log(
-      `With AAC from the browser (nothing encoded), passthrough kept real time up to N=${aacCeiling.publishers}` +
-        (aacCeiling.lostAt ? `; lost it at N=${aacCeiling.lostAt}: ${aacCeiling.stoppedBy}.` : ` (stopped by ${aacCeiling.stoppedBy}).`),
-    );
-    const lastAac = passthroughAac.at(-1);
-    if (lastAac) console.log(`CPU at N=${lastAac.publishers} with AAC in: ${cpuShares(lastAac, cores)}.`);
     const largestKept = passthrough.filter((step) => step.realtime.kept).at(-1);
     const capacity = largestKept && projectedCapacity(largestKept, cores);
     if (capacity) {
@@ -359,9 +305,11 @@ async function main(): Promise<void> {
       bundle,
       ceiling,
       aacCeiling,
+      webcodecsCeiling,
       capacity,
       passthrough,
       passthroughAac,
+      webcodecs,
       stereo,
       transcode,
       modes: modes.map(({ publishers, copy, transcode: t }) => ({ publishers, transcodeOverPassthroughCpu: cpuRatio(copy, t) })),
@@ -385,15 +333,6 @@ async function destinations(): Promise<void> {
   console.log(
     `\n== CPU per broadcast by outputs (% of one core; H.264 passthrough, 2 broadcasts at once) ==\n${destinationsTable(results)}`,
   );
-}
-
-/** The value after `--name` on the command line, as a positive whole number. */
-function numberArgument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index < 0 ? fallback : Number(process.argv[index + 1]);
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new TypeError(`Expected \`--${name}\` to be a positive whole number, got \`${process.argv[index + 1]}\``);
-  return value;
 }
 
 /** `--herd [--publishers N] [--rounds R]`: only the start herd, with each side's per-start timeline. */
@@ -421,7 +360,42 @@ async function herd(): Promise<void> {
   }
 }
 
+/** `--recorders [--seconds S] [--rounds R] [--publishers N]`: every browser's recording path side by side (bench/recorders.ts). */
+async function recorders(): Promise<void> {
+  requireTools();
+  const options = {
+    seconds: numberArgument('seconds', 15),
+    rounds: numberArgument('rounds', 2),
+    publishers: numberArgument('publishers', 10),
+  };
+  const results = await runRecordersBench({ ...options, log });
+  console.log(
+    `\n== Server CPU per media-second per broadcast by recording path (steady state, rounds pooled) ==\n${recordersTable(results)}`,
+  );
+  await writeFile(
+    resultsFile('recorders'),
+    `${JSON.stringify({ startedAt: new Date(began).toISOString(), ...options, results }, null, 2)}\n`,
+  );
+  log(`wrote ${resultsFile('recorders')}`);
+}
+
+/** `--shed [--publishers 150] [--seconds 40] [--min-streams N]`: a herd offered to a load-shedding server (bench/shed.ts). */
+async function shed(): Promise<void> {
+  requireTools();
+  const minStreams = process.argv.includes('--min-streams') ? numberArgument('min-streams', 10) : undefined;
+  const result = await runShedBench({
+    publishers: numberArgument('publishers', 150),
+    seconds: numberArgument('seconds', 40),
+    minStreams,
+    log,
+  });
+  console.log(`\n== shed: ${result.offered} offered at once ==\n${JSON.stringify(result, null, 2)}`);
+  await writeFile(fileURLToPath(new URL('./results-shed.json', import.meta.url)), `${JSON.stringify(result, null, 2)}\n`);
+}
+
 if (process.argv.includes('--glass')) await import('./glass.js');
 else if (process.argv.includes('--destinations')) await destinations();
+else if (process.argv.includes('--recorders')) await recorders();
 else if (process.argv.includes('--herd')) await herd();
+else if (process.argv.includes('--shed')) await shed();
 else await main();

@@ -9,6 +9,8 @@ export interface ServerConfig {
   allowedPrefix: string;
   /** The ffmpeg to run (the herd's static build); default: ffmpeg on PATH. */
   ffmpegPath?: string;
+  /** Turn the server's load shedding on (`--shed`); the other modes measure raw capacity, so it is off there. */
+  loadShedding?: boolean | { minStreams: number };
 }
 
 /** When each step of one start happened in the server process (wall-clock ms, as the publishers' `now()`). */

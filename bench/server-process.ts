@@ -50,8 +50,15 @@ const http = createServer();
 const broadcaster = new BroadcastServer(http, {
   allowedDestinations: [config.allowedPrefix],
   ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
-  logger: { debug: () => {}, info: () => {}, warn: forward('warn'), error: forward('error') },
-  logLevel: 'warn',
+  ...(config.loadShedding ? (config.loadShedding === true ? {} : { loadShedding: config.loadShedding }) : { loadShedding: false as const }),
+  logger: {
+    debug: () => {},
+    // Only load shedding's "headroom is back" is wanted from the info lines (`--shed`).
+    info: (message, fields) => (message.startsWith('load shedding') ? forward('warn')(message, fields) : undefined),
+    warn: forward('warn'),
+    error: forward('error'),
+  },
+  logLevel: config.loadShedding ? 'info' : 'warn',
 });
 broadcaster.io.on('connection', (socket) => {
   socket.use(([event, request], next) => {

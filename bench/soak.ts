@@ -4,7 +4,6 @@
 // what ffmpeg did not get. Prints memory and process counts every minute; at the end checks that no
 // ffmpeg or nginx outlived its broadcast or the run, and that every recording is one whole publish.
 // Exits 1 if anything leaked or a broadcast broke. See bench/README.md, "Soak".
-import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { io } from 'socket.io-client';
 import { DEFAULTS } from '../client/options.js';
@@ -17,6 +16,8 @@ import { childrenOf, readStat } from './proc.js';
 import { ACK_TIMEOUT_MS, now } from './publisher.js';
 import { readRecording } from './recording.js';
 import { startServerProcess, type ServerProcess } from './server-control.js';
+import { seededRandom } from './stats.js';
+import { requireTools } from './tools.js';
 
 const TIMESLICE_MS = 250;
 const START_GAP_MS = 250;
@@ -59,17 +60,6 @@ const log = (line: string) => console.log(`[${stamp().padStart(5)}] ${line}`);
 const mb = (bytes: number) => `${Math.round(bytes / 1e5) / 10} MB`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** mulberry32: the same drops and absences for the same seed (the machine's timing still varies). */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = seededRandom(SEED);
 const between = (min: number, max: number) => min + random() * (max - min);
 
@@ -237,20 +227,6 @@ class ResumingPublisher {
   #fail(error: string): void {
     this.error ??= error;
     this.#done?.();
-  }
-}
-
-function requireTools(): void {
-  for (const [tool, arg] of [
-    ['ffmpeg', '-version'],
-    ['ffprobe', '-version'],
-    ['nginx', '-v'],
-  ] as const) {
-    try {
-      execFileSync(tool, [arg], { stdio: 'ignore' });
-    } catch {
-      throw new Error(`The soak needs \`${tool}\` on PATH (Debian: apt-get install ffmpeg nginx libnginx-mod-rtmp).`);
-    }
   }
 }
 

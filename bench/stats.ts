@@ -38,3 +38,15 @@ export function sum(values: readonly number[]): number {
 export function mean(values: readonly number[]): number {
   return values.length ? sum(values) / values.length : NaN;
 }
+
+/** mulberry32: the same drops and absences for the same seed (the machine's timing still varies). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

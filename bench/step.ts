@@ -2,17 +2,19 @@
 // nginx at once, while the server's Node process, its ffmpeg children, nginx and the publishers
 // are sampled from /proc; then the recordings are checked against what was sent.
 import { rm } from 'node:fs/promises';
-import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { probe } from '../test/helpers/probe.js';
 import type { RtmpServer } from '../test/helpers/rtmp-server.js';
 import type { Fixture } from './fixtures.js';
-import { childrenOf, machineCpu, privateBytes, readStat } from './proc.js';
+import { childrenOf, readStat } from './proc.js';
 import { now, Publisher, type PublisherTrace } from './publisher.js';
 import { measureDelay, startReader, type DelayReport } from './reader.js';
 import { readRecording } from './recording.js';
+import { type CpuPerBroadcast, type CpuSnapshot, cpuBetween, Sampler } from './sampler.js';
 import type { ServerProcess } from './server-control.js';
 import { mean, percentile, round, spread, sum, type Spread } from './stats.js';
+
+export type { CpuPerBroadcast } from './sampler.js';
 
 export interface StepOptions {
   /** What is being measured, e.g. 'passthrough' or 'transcode'. */
@@ -28,18 +30,6 @@ export interface StepOptions {
    * apart, each start is timed on its own.
    */
   startGapMs?: number;
-}
-
-/** CPU-seconds per media-second per broadcast (0.01 = 1 % of one core for each live broadcast). */
-export interface CpuPerBroadcast {
-  serverNode: number;
-  ffmpeg: number;
-  nginx: number;
-  publishers: number;
-  /** Share of all cores busy (the whole machine), in %. */
-  machineBusyPercent: number;
-  /** Share of all cores that the server, ffmpeg, nginx and the publishers used, in %: the rest of `machineBusyPercent` is other load. */
-  measuredPercent: number;
 }
 
 /** Everything measured in one step. */
@@ -120,7 +110,6 @@ export interface StepResult {
   };
 }
 
-const SAMPLE_EVERY_MS = 500;
 const REALTIME_MIN_RATIO = 0.98;
 /**
  * The steady state begins this long after the last start: new ffmpegs launch (~0.1 CPU-second
@@ -140,74 +129,6 @@ function withTimeout<T, F>(promise: Promise<T>, ms: number, fallback: F): Promis
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<F>((resolve) => (timer = setTimeout(resolve, ms, fallback)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** CPU counters of everything in the step at one moment, in CPU-seconds. */
-interface CpuSnapshot {
-  at: number;
-  server: number;
-  /** Per ffmpeg pid. */
-  ffmpeg: Map<number, number>;
-  nginx: number;
-  publishers: number;
-  machine: { busy: number; total: number };
-}
-
-/** Samples the server and its ffmpeg children; ffmpeg's CPU is read while it lives, since it exits at stop. */
-class Sampler {
-  /** Latest CPU-seconds, RSS and private memory of every ffmpeg seen. */
-  readonly ffmpeg = new Map<number, { cpuSeconds: number; rssBytes: number; privateBytes?: number }>();
-  serverPeakRss = 0;
-  readonly #serverPid: number;
-  readonly #nginxPid: number | undefined;
-  readonly #timer: NodeJS.Timeout;
-
-  constructor(serverPid: number, nginxPid: number | undefined) {
-    this.#serverPid = serverPid;
-    this.#nginxPid = nginxPid;
-    this.#timer = setInterval(() => this.snapshot(false), SAMPLE_EVERY_MS);
-  }
-
-  snapshot(withPrivate: boolean): CpuSnapshot {
-    const server = readStat(this.#serverPid);
-    if (server) this.serverPeakRss = Math.max(this.serverPeakRss, server.rssBytes);
-    for (const child of childrenOf(this.#serverPid, 'ffmpeg')) {
-      const privateSize = withPrivate ? privateBytes(child.pid) : undefined;
-      this.ffmpeg.set(child.pid, {
-        cpuSeconds: child.cpuSeconds,
-        rssBytes: child.rssBytes,
-        ...(privateSize === undefined ? {} : { privateBytes: privateSize }),
-      });
-    }
-    const own = process.cpuUsage();
-    return {
-      at: now(),
-      server: server?.cpuSeconds ?? NaN,
-      ffmpeg: new Map([...this.ffmpeg].map(([pid, seen]) => [pid, seen.cpuSeconds])),
-      nginx: this.#nginxPid === undefined ? NaN : (readStat(this.#nginxPid)?.cpuSeconds ?? NaN),
-      publishers: (own.user + own.system) / 1e6,
-      machine: machineCpu(),
-    };
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
-/** CPU per media-second per broadcast between two snapshots, `mediaSeconds` being all broadcasts' media together. */
-function cpuBetween(from: CpuSnapshot, to: CpuSnapshot, mediaSeconds: number): CpuPerBroadcast {
-  const per = (seconds: number) => round(seconds / mediaSeconds, 4);
-  const ffmpeg = sum([...to.ffmpeg].map(([pid, seconds]) => seconds - (from.ffmpeg.get(pid) ?? 0)));
-  const measured = to.server - from.server + ffmpeg + (to.nginx - from.nginx) + (to.publishers - from.publishers);
-  return {
-    serverNode: per(to.server - from.server),
-    ffmpeg: per(ffmpeg),
-    nginx: per(to.nginx - from.nginx),
-    publishers: per(to.publishers - from.publishers),
-    machineBusyPercent: round(((to.machine.busy - from.machine.busy) / (to.machine.total - from.machine.total)) * 100, 1),
-    measuredPercent: round((measured / (((to.at - from.at) / 1000) * cpus().length)) * 100, 1),
-  };
 }
 
 function realtimeOf(trace: PublisherTrace, fixture: Fixture): number {

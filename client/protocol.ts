@@ -24,6 +24,7 @@ export const ERRORS = {
   BUFFER_FULL: 'Media arrived faster than the server could pass it on, so the broadcast was ended to bound memory.',
   DISCONNECTED: 'The connection to the broadcast server was lost.',
   SERVER_SHUTDOWN: 'The broadcast server is shutting down, so the broadcast ended.',
+  SERVER_BUSY: 'The broadcast server has no capacity left for another broadcast right now. Try again in a few seconds.',
   INTERNAL: 'Something went wrong on the broadcast server.',
 } as const;
 
@@ -41,6 +42,8 @@ export interface ErrorPayload {
   message: string;
   /** What lay underneath (ffmpeg's last log lines, a hook's own error), redacted; sent only when the server's `sendErrorDetails` is on. */
   detail?: string;
+  /** When to try again (SERVER_BUSY), in milliseconds: a hint; a client retrying should add its own backoff. */
+  retryAfterMs?: number;
 }
 
 /** A failure with a stable code. Thrown by server hooks to refuse, rejected by the client. */
@@ -49,25 +52,32 @@ export class BroadcastError extends Error {
   readonly code: ErrorCode;
   /** What lay underneath, when the server shares it (see ErrorPayload). */
   readonly detail: string | undefined;
+  /** When to try again, in milliseconds (SERVER_BUSY), when the server says. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string = ERRORS[code], detail?: string) {
+  constructor(code: ErrorCode, message: string = ERRORS[code], detail?: string, retryAfterMs?: number) {
     super(message);
     this.code = code;
     this.detail = detail;
+    this.retryAfterMs = retryAfterMs;
   }
 
   /** The form sent over the wire. */
   toJSON(): ErrorPayload {
-    return this.detail === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, detail: this.detail };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.detail === undefined ? {} : { detail: this.detail }),
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
+    };
   }
 
   /** Rebuilds an error received over the wire (unknown codes become INTERNAL). */
-  static from(payload: { code?: unknown; message?: unknown; detail?: unknown }): BroadcastError {
+  static from(payload: { code?: unknown; message?: unknown; detail?: unknown; retryAfterMs?: unknown }): BroadcastError {
     const code = isErrorCode(payload.code) ? payload.code : 'INTERNAL';
     const message = typeof payload.message === 'string' && payload.message ? payload.message : ERRORS[code];
-    return new BroadcastError(code, message, typeof payload.detail === 'string' ? payload.detail : undefined);
+    const retryAfterMs = typeof payload.retryAfterMs === 'number' && payload.retryAfterMs >= 0 ? payload.retryAfterMs : undefined;
+    return new BroadcastError(code, message, typeof payload.detail === 'string' ? payload.detail : undefined, retryAfterMs);
   }
 }
 

@@ -5,14 +5,24 @@
 # folder until the end (its path is printed); a failed run's log is copied to the log folder (-k DIR,
 # default /tmp). Every run is its own process group, ended when the run ends or the soak is
 # interrupted, and a run that leaves a test process behind (scripts/check-leaks.mjs) counts as failed.
+# With -b BROWSER (chromium or firefox), each run is that browser's suite alone instead
+# (`BROWSERS=BROWSER npm run test:browser`, then the leak check), after one `npm ci` and build.
 #
-#   scripts/ci-soak.sh [-k DIR] N
+#   scripts/ci-soak.sh [-k DIR] [-b chromium|firefox] N
 set -uo pipefail
 
 keep=/tmp
-if [ "${1:-}" = "-k" ]; then keep=$2; shift 2; fi
+browser=""
+while [ $# -gt 1 ]; do
+  case "$1" in
+    -k) keep=$2; shift 2 ;;
+    -b) browser=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 runs=${1:-}
-case "$runs" in '' | *[!0-9]*) echo "usage: scripts/ci-soak.sh [-k DIR] N" >&2; exit 2 ;; esac
+case "$runs" in '' | *[!0-9]*) echo "usage: scripts/ci-soak.sh [-k DIR] [-b chromium|firefox] N" >&2; exit 2 ;; esac
+case "$browser" in '' | chromium | firefox) ;; *) echo "-b takes chromium or firefox" >&2; exit 2 ;; esac
 
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 commit=$(git -C "$repo" rev-parse HEAD)
@@ -37,7 +47,9 @@ trap 'echo "interrupted"; exit 130' INT TERM
 git clone -q --no-hardlinks "$repo" "$work/clone" && git -C "$work/clone" checkout -q "$commit" || exit 1
 # CI finds a copy of shared/ beside the clone.
 [ -d "$repo/../shared" ] && cp -r "$repo/../shared" "$work/shared"
-echo "soak: $runs run(s) of .ci/run at $(git -C "$repo" log -1 --format='%h %s' | cut -c1-72)"
+what=".ci/run"
+[ -n "$browser" ] && what="BROWSERS=$browser npm run test:browser"
+echo "soak: $runs run(s) of $what at $(git -C "$repo" log -1 --format='%h %s' | cut -c1-72)"
 echo "soak: clone in $work/clone"
 
 # The names of the failing tests in a run's log: node's test runner lists them under
@@ -49,12 +61,21 @@ failures() {
   grep -E '^Tests left [0-9]+ process' "$1" | sed 's/^/  /'
 }
 
+if [ -n "$browser" ]; then
+  (cd "$work/clone" && npm ci --no-audit --no-fund >"$work/setup.log" 2>&1 && npm run build >>"$work/setup.log" 2>&1) ||
+    { echo "soak: npm ci or the build failed:"; tail -n 15 "$work/setup.log"; exit 1; }
+fi
+
 passed=0
 for run in $(seq 1 "$runs"); do
   log="$work/run-$run.log"
   started=$(date +%s)
   # setsid: the run gets a process group of its own, so everything it starts can be ended with it.
-  (cd "$work/clone" && CI=true exec setsid bash .ci/run </dev/null >"$log" 2>&1) &
+  if [ -n "$browser" ]; then
+    (cd "$work/clone" && CI=true BROWSERS=$browser exec setsid sh -c 'npm run --silent test:browser && node scripts/check-leaks.mjs' </dev/null >"$log" 2>&1) &
+  else
+    (cd "$work/clone" && CI=true exec setsid bash .ci/run </dev/null >"$log" 2>&1) &
+  fi
   group=$!
   wait "$group"
   status=$?

@@ -11,6 +11,7 @@ import type { SessionInfo, StopSummary } from './session-info.js';
 import { Connection, type ConnectionContext, type ConnectionHost } from './connection.js';
 import { parseMimeType } from './ffmpeg/args.js';
 import { probeFfmpeg, type FfmpegCapabilities } from './ffmpeg/capabilities.js';
+import { Headroom } from './headroom.js';
 import { launchBroadcast } from './launch.js';
 import type { BroadcastServerEvents } from './server-events.js';
 import { broadcastParser } from './output-budget.js';
@@ -38,6 +39,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   readonly #log: Logger;
   readonly #broadcasts = new Map<string, Broadcast>();
   readonly #slots: StreamSlots;
+  readonly #headroom: Headroom | undefined;
   /** Starts in flight, each with what gives it up; close() waits for them. */
   readonly #starting = new Map<Promise<Broadcast>, AbortController>();
   #closing: Promise<void> | undefined;
@@ -55,6 +57,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     this.#settings = resolveSettings(options);
     this.#log = createLogger(options.logger, options.logLevel);
     this.#slots = new StreamSlots(this.#settings.maxStreams, this.#settings.maxStreamsPerAddress);
+    this.#headroom = Headroom.create(options.loadShedding, () => [...this.#broadcasts.values()], this.#log);
     // An operator who set only `cors.origin` meant those pages to connect over WebSocket too.
     this.#allowedOrigins = options.allowedOrigins ?? originsFromCors(options.cors as { origin?: unknown } | undefined);
     this.#connectionLimiter =
@@ -107,6 +110,7 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
       const refused = new BroadcastError('SERVER_SHUTDOWN', 'The server is shutting down and takes no new broadcasts.');
       for (const abort of this.#starting.values()) abort.abort(refused);
       await Promise.allSettled([...this.#starting.keys()]);
+      this.#headroom?.stop();
       const shutdown = new BroadcastError('SERVER_SHUTDOWN').toJSON();
       await Promise.all([...this.#broadcasts.values()].map((broadcast) => broadcast.stop(shutdown)));
       // Let every end report (ended message, stop hook) finish before the sockets go.
@@ -169,12 +173,14 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
     );
     const { admission } = this.#options;
     let admitted = false;
+    let paced: ((started: boolean) => void) | undefined;
     try {
       const context: HookContext = { sessionId, ...base, request };
       const limits = { timeoutMs: this.#settings.hookTimeoutMs, signal };
       const overrides = await runStartHook(this.#log, this.#options.hooks?.start, context, limits);
       const destinations = this.#chooseDestinations(context, overrides);
       const recording = await recordingPath(this.#log, this.#options.record, context, overrides, limits);
+      paced = await this.#headroom?.admit(signal);
       signal.throwIfAborted();
       await admission?.acquire({
         sessionId,
@@ -224,8 +230,10 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
         pid: info.pid,
       });
       this.emit('session-start', info);
+      paced?.(true);
       return broadcast;
     } catch (caught) {
+      paced?.(false);
       if (admitted) this.#release(sessionId);
       throw caught;
     } finally {
@@ -284,7 +292,8 @@ export class BroadcastServer extends EventEmitter<BroadcastServerEvents> {
   /** What a client may see of an error: its `detail` only when the operator shares details. */
   #forClient(error: ErrorPayload): ErrorPayload {
     if (this.#options.sendErrorDetails || error.detail === undefined) return error;
-    return { code: error.code, message: error.message };
+    const { detail: _, ...shared } = error;
+    return shared;
   }
 
   /** Every error a client is told about reaches the log, the `error` listeners and the error hook. */

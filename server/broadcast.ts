@@ -1,7 +1,6 @@
-// One broadcast's life, from its start to its end reported once: the chunks' sequence numbers, the
-// client's socket (replaced when it resumes after a drop), the media gate (restart points), the idle
-// and duration timers, and its outputs: one ffmpeg publishing itself, replaced when the destination
-// drops it; or one ffmpeg writing FLV to a fan-out of copy-only ffmpegs, one per destination.
+// One broadcast's life, from its start to its end reported once: chunk numbers, the client's socket
+// (replaced on resume), the media gate, the idle and duration timers, and its outputs: one ffmpeg
+// publishing itself (replaced when the destination drops it), or one feeding a fan-out of copy-only ffmpegs.
 import { EventEmitter } from 'node:events';
 import { BroadcastError, type BroadcastStats, type DestinationStatus, type ErrorPayload, type VideoMode } from '../client/protocol.js';
 import { ChunkOrder } from './chunk-order.js';
@@ -17,8 +16,7 @@ import type { DestinationRef, SessionInfo, StopSummary } from './session-info.js
 import { IdleTimer } from './idle-timer.js';
 
 /**
- * The one state machine of a broadcast:
- * live → stopping → ended (asked to stop, or its ffmpeg exited);
+ * The one state machine of a broadcast: live → stopping → ended (asked to stop, or its ffmpeg exited);
  * live → reconnecting (its destination dropped it; no ffmpeg) → restoring (a new ffmpeg, not yet publishing) → live.
  */
 type Phase = 'live' | 'reconnecting' | 'restoring' | 'stopping' | 'ended';
@@ -36,7 +34,6 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   /** Resolves with the error that ended the broadcast (none for a clean stop) once its end is reported. */
   readonly done: Promise<ErrorPayload | undefined>;
   context: HookContext;
-
   readonly #options: BroadcastOptions;
   readonly #gate: MediaGate;
   #phase: Phase = 'live';
@@ -108,6 +105,10 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   /** The ffmpeg process id. */
   get pid(): number | undefined {
     return this.#process.pid;
+  }
+  /** Media bytes waiting in the pipe to its ffmpeg (what ffmpeg has not read yet). */
+  get buffered(): number {
+    return this.#process.buffered;
   }
 
   /** Compares a resume token in constant time. */

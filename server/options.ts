@@ -8,6 +8,7 @@ import type { AllowedDestinations } from './destination.js';
 import { AAC_CODERS, AUDIO_CHANNELS, DEFAULT_MAX_PIXELS, type AacCoder, type AudioChannels } from './ffmpeg/args.js';
 import { locateFfmpeg } from './ffmpeg/locate.js';
 import type { BroadcastHooks, RecordOption } from './hooks.js';
+import { resolveLoadShedding, type LoadSheddingOptions } from './headroom.js';
 import type { Logger, LogLevel } from './logger.js';
 import type { AllowedOrigins } from './origin.js';
 
@@ -28,6 +29,8 @@ export interface BroadcastServerOptions {
   maxStreamsPerAddress?: number;
   /** A gate shared by several processes (a cluster-wide `maxStreams`): asked after the local limits and the start hook, before ffmpeg starts; released once the broadcast ended. See rtmp-broadcaster/redis and rtmp-broadcaster/cluster. */
   admission?: Admission;
+  /** Admission by measured headroom: starts are paced and, past capacity (sustained event-loop delay, or ffmpegs behind their input on a busy CPU), refused with SERVER_BUSY; never under `minStreams` live broadcasts. `false` turns it off. Default on, see LoadSheddingOptions. */
+  loadShedding?: false | LoadSheddingOptions;
   /** Most connections one remote address may open per minute; more get RATE_LIMITED. Default: no limit. */
   maxConnectionsPerMinute?: number;
   /** Pages allowed to connect besides the server's own origin on an IP address or localhost; a page on a DNS name must be listed, even one this server serves (DNS rebinding). Default: none. */
@@ -144,6 +147,7 @@ export function resolveSettings(options: BroadcastServerOptions): Settings {
     throw new TypeError("Expected `allowedOrigins` to be '*', an array of origins and RegExps, or a function");
   }
   checkAdmission(options.admission);
+  resolveLoadShedding(options.loadShedding);
   const record = options.record;
   if (record !== undefined && typeof record !== 'function' && !(typeof record === 'string' && isAbsolute(record))) {
     throw new TypeError(`Expected \`record\` to be an absolute directory or a function returning a path, got \`${String(record)}\``);

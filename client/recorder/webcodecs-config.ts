@@ -41,7 +41,8 @@ export function videoConfig(track: MediaStreamTrack, options: RecorderOptions): 
     bitrate: options.videoBitsPerSecond,
     bitrateMode: 'constant',
     latencyMode: 'realtime',
-    framerate: track.getSettings().frameRate ?? 30,
+    // A canvas captured without a rate reports none (or 0): 30 until frames say otherwise (frame-rate.ts).
+    framerate: track.getSettings().frameRate || 30,
     avc: { format: 'avc' },
   };
 }

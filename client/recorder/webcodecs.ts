@@ -2,6 +2,7 @@
 // keyframe every 2 s and on request) and AAC (where AudioEncoder has it) or Opus, written live
 // into Matroska and handed out in chunks every `timeslice`, like the MediaRecorder recorder.
 import { BroadcastError } from '../protocol.js';
+import { FrameRateMeter } from './frame-rate.js';
 import { audioFrames, backgroundTimer, opusPackets, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
 import { MatroskaWriter } from './matroska-writer.js';
 import type { RecorderOptions, TrackKind } from './media-recorder.js';
@@ -49,6 +50,11 @@ export class WebCodecsRecorder {
   /** 2 while adaptive bitrate halves the frame rate: every other frame is dropped before encoding. */
   #frameDivisor: 1 | 2 = 1;
   #framesSeen = 0;
+  /** The bitrate the encoder aims at now (adaptive bitrate moves it). */
+  #bitrate: number;
+  /** The frame rate the encoder is told: the rate frames really reach it (frame-rate.ts). */
+  #framerate: number;
+  readonly #frameRate = new FrameRateMeter();
   /** A black picture's pixels, made at the first pause or video mute. */
   #blackPixels: Uint8Array | undefined;
 
@@ -71,6 +77,8 @@ export class WebCodecsRecorder {
     this.#videoTrack = video.clone();
     this.#audioTrack = audio?.clone();
     this.#videoConfig = videoConfig(video, options);
+    this.#bitrate = this.#videoConfig.bitrate ?? options.videoBitsPerSecond;
+    this.#framerate = this.#videoConfig.framerate ?? 30;
     this.#audio = audioParts;
     this.mimeType = `video/x-matroska;codecs=avc1${audioParts ? `,${audioParts.mime}` : ''}`;
   }
@@ -161,11 +169,21 @@ export class WebCodecsRecorder {
 
   /** Aims the H.264 encoder at a new bitrate mid-stream, with every frame (1) or every other (2). */
   setVideoBitrate(bitsPerSecond: number, frameDivisor: 1 | 2): void {
+    if (frameDivisor !== this.#frameDivisor) {
+      // Every other frame dropped (or no longer): half (or twice) the rate, measured anew from there.
+      this.#framerate = Math.max(1, (this.#framerate * this.#frameDivisor) / frameDivisor);
+      this.#frameRate.reset();
+    }
+    this.#bitrate = Math.round(bitsPerSecond);
+    this.#frameDivisor = frameDivisor;
+    this.#reconfigure();
+  }
+
+  /** Tells the encoder the current bitrate and frame rate, mid-stream. */
+  #reconfigure(): void {
     const encoder = this.#videoEncoder;
     if (this.#stopped || !encoder || encoder.state !== 'configured') return;
-    const framerate = (this.#videoConfig.framerate ?? 30) / frameDivisor;
-    encoder.configure({ ...this.#videoConfig, bitrate: Math.round(bitsPerSecond), framerate });
-    this.#frameDivisor = frameDivisor;
+    encoder.configure({ ...this.#videoConfig, bitrate: this.#bitrate, framerate: this.#framerate });
   }
 
   /** Stops recording; resolves once the encoders' last frames have been handed out. */
@@ -208,6 +226,11 @@ export class WebCodecsRecorder {
       this.#blackPixels ??= blackPixels(width, height);
       frame = blackFrame(this.#blackPixels, width, height, captured.timestamp);
       captured.close();
+    }
+    const framerate = this.#frameRate.frame(frame.timestamp, this.#framerate, (this.#videoConfig.framerate ?? 30) / this.#frameDivisor);
+    if (framerate !== undefined) {
+      this.#framerate = framerate;
+      this.#reconfigure();
     }
     const keyFrame = this.#keyframeRequested || frame.timestamp - this.#lastKeyframeUs >= KEYFRAME_INTERVAL_US;
     if (keyFrame) {

@@ -5,8 +5,13 @@
 // Only media that keeps coming is judged: a pause starts the watch again.
 import { BroadcastError, type BroadcastStats } from '../../client/protocol.js';
 
-/** Media ffmpeg may read without its output advancing before the broadcast is ended. */
-export const STALL_BYTES = 128 * 1024;
+/**
+ * Media ffmpeg may read without its output advancing before the broadcast is ended: more than the
+ * pipe's kernel buffers and ffmpeg's input buffer hold (208 KB measured), which fill while an ffmpeg
+ * is blocked on its output (an ingest or a machine short of CPU). 128 KB, under that, ended 1-9
+ * healthy broadcasts per run of 30-68 on a 2-core machine at load 9-16 (`npm run bench -- --shed`).
+ */
+export const STALL_BYTES = 384 * 1024;
 /** The same before ffmpeg's first progress report: more than its pipe and input buffers can hold. */
 export const UNREPORTED_STALL_BYTES = 512 * 1024;
 /** ...and for how long: ffmpeg reports its progress every second. */
@@ -51,6 +56,8 @@ export class InputStallWatch {
    */
   #reporting = false;
   #stalled = false;
+  /** When the last check ran: a check that comes late says the event loop was held up. */
+  #lastCheckAt = Date.now();
 
   constructor(onStall: (error: BroadcastError) => void) {
     this.#onStall = onStall;
@@ -84,6 +91,11 @@ export class InputStallWatch {
 
   #check(): void {
     const now = Date.now();
+    // A loop held up (a starved machine: 1.2 s seen) runs this timer before it reads the progress
+    // reports that came meanwhile, so no verdict from such a tick. Without this a healthy broadcast
+    // was ended having "read 892 KB over 2.1 s" in a bench at load 6 (`npm run bench -- --recorders`).
+    const late = now - this.#lastCheckAt > 4 * CHECK_MS;
+    this.#lastCheckAt = now;
     const read = this.#read();
     if (read <= this.#lastRead) {
       // Judged only while ffmpeg reads; a pause (a lost connection, a hidden tab) starts the watch again.
@@ -98,12 +110,20 @@ export class InputStallWatch {
     const unused = read - this.#mark;
     if (unused <= 0) return;
     this.#since ??= now;
-    if (unused < (this.#reporting ? STALL_BYTES : UNREPORTED_STALL_BYTES) || now - this.#since < STALL_MS) return;
+    if (unused < (this.#reporting ? STALL_BYTES : UNREPORTED_STALL_BYTES) || now - this.#since < STALL_MS || late) return;
+    // The verdict waits for the I/O already in: a progress report in the pipe resets the watch first.
+    const since = this.#since;
+    setImmediate(() => {
+      if (this.#since === since && this.#timer) this.#stall(unused, now - since);
+    });
+  }
+
+  #stall(unused: number, ms: number): void {
     this.stop();
     if (this.#stalled) return;
     this.#stalled = true;
     const kb = Math.round(unused / 1024);
-    const seconds = ((now - this.#since) / 1000).toFixed(1);
+    const seconds = (ms / 1000).toFixed(1);
     this.#onStall(
       new BroadcastError(
         'INVALID_MEDIA',

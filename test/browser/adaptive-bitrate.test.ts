@@ -7,51 +7,13 @@ import { expect } from '@open-wc/testing';
 import { BroadcastClient } from '../../client/core.js';
 import type { ClientStats } from '../../client/events.js';
 import { eventually } from '../helpers/eventually.js';
-import { broadcastConfig, probeRecording, record, stopTracks, throttleUpload } from './commands.js';
+import { busyPicture } from './busy-picture.js';
+import { broadcastConfig, probeRecording, record, throttleUpload } from './commands.js';
 
 const CONFIGURED = 2_500_000;
 const CAP = 1_200_000;
 /** Long enough capped for the target to settle under the cap and the queue to drain (the issue asked 40 s; the unit tests cover the long run). */
 const CAPPED_MS = 15_000;
-
-/** A 1280×720 picture of moving noise at 30 fps, which no encoder squeezes under its bitrate, and the fake microphone. */
-async function busyPicture(): Promise<{ stream: MediaStream; stop(): void }> {
-  const width = 1280;
-  const height = 720;
-  // Noise drawn 16 times larger, smoothed, panning: a picture that changes everywhere, every frame
-  // (pixel-sized noise at random offsets fits no bitrate: 33 Mb/s came out for 2.5 asked).
-  const noise = document.createElement('canvas');
-  noise.width = (width + 256) / 16;
-  noise.height = (height + 256) / 16;
-  const noiseContext = noise.getContext('2d')!;
-  const pixels = noiseContext.createImageData(noise.width, noise.height);
-  const words = new Uint32Array(pixels.data.buffer);
-  for (let i = 0; i < words.length; i++) words[i] = (Math.random() * 0x1000000) | 0xff000000;
-  noiseContext.putImageData(pixels, 0, 0);
-  const canvas = document.createElement('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  const context = canvas.getContext('2d')!;
-  let frame = 0;
-  const draw = () => {
-    frame++;
-    const x = 128 + 120 * Math.sin(frame / 20);
-    const y = 128 + 120 * Math.cos(frame / 27);
-    context.drawImage(noise, -x, -y, noise.width * 16, noise.height * 16);
-  };
-  draw();
-  const timer = setInterval(draw, 1_000 / 30);
-  const video = canvas.captureStream(30);
-  const audio = await navigator.mediaDevices.getUserMedia({ audio: true });
-  const stream = new MediaStream([...video.getVideoTracks(), ...audio.getAudioTracks()]);
-  return {
-    stream,
-    stop() {
-      clearInterval(timer);
-      stopTracks(stream);
-    },
-  };
-}
 
 describe('Adaptive bitrate (WebCodecs recorder)', () => {
   afterEach(async () => {

@@ -4,6 +4,7 @@
 import { expect } from '@open-wc/testing';
 import { BroadcastClient } from '../../client/core.js';
 import { WebCodecsRecorder } from '../../client/recorder/webcodecs.js';
+import { busyPicture } from './busy-picture.js';
 import {
   broadcastConfig,
   openCamera,
@@ -70,6 +71,34 @@ describe('BroadcastClient with recorder: webcodecs', () => {
       `webcodecs ${navigator.userAgent.includes('Firefox') ? 'firefox' : 'chromium'}: ${received.videoPacketTimes.length} frames in ${received.durationSec.toFixed(2)} s (${fps.toFixed(1)} fps), ${(received.video.bitRate / 1000).toFixed(0)} kb/s video, request ${request?.mimeType}`,
     );
     expect(fps).to.be.at.least(10, 'frames keep coming');
+  });
+
+  it('without a cap, a busy 720p30 picture at 2.5 Mb/s reaches the RTMP server within 15 % of 2.5 Mb/s', async function () {
+    this.timeout(60_000);
+    const configured = 2_500_000;
+    const picture = await busyPicture();
+    const client = new BroadcastClient({
+      ...(await broadcastConfig('webcodecs-bitrate')),
+      recorder: 'webcodecs',
+      videoBitsPerSecond: configured,
+    });
+    const targets: number[] = [];
+    client.addEventListener('stats', (event) => targets.push(event.detail.targetVideoBitsPerSecond ?? 0));
+    try {
+      await client.start(picture.stream);
+      await record(6_000);
+      await client.stop();
+    } finally {
+      picture.stop();
+    }
+
+    const received = await probeRecording('webcodecs-bitrate');
+    const kbps = (bits: number) => Math.round(bits / 1000);
+    const fps = received.videoPacketTimes.length / received.durationSec;
+    const detail = `${kbps(received.video.bitRate)} kb/s, ${fps.toFixed(1)} fps over ${received.durationSec.toFixed(2)} s; targets ${targets.map(kbps).join(' ')} kb/s`;
+    console.log(`webcodecs bitrate ${navigator.userAgent.includes('Firefox') ? 'firefox' : 'chromium'}: ${detail}`);
+    expect(received.video.codec).to.equal('h264');
+    expect(received.video.bitRate).to.be.within(configured * 0.85, configured * 1.15, detail);
   });
 
   it('pausing sends black frames and silence, and the broadcast stays one publish', async function () {

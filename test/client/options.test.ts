@@ -1,5 +1,5 @@
 // The client's options: defaults applied in one place, and the start request they make.
-// (Wrong options and their TypeErrors: test/browser/broadcast-client.test.ts, in real browsers.)
+// (Wrong options and their TypeErrors: test/browser/broadcast-client.protocol.test.ts, in Chromium.)
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { resolveOptions, startRequest } from '../../client/options.js';

@@ -75,6 +75,7 @@ export const en: RtmpBroadcasterStrings = {
     DISCONNECTED:
       'The broadcast server stopped answering, so the broadcast ended. Press Go live to try again; if it keeps happening, the server may be down.',
     OFFLINE: 'This device went offline, so the broadcast ended. Check your internet connection, then press Go live.',
+    SERVER_BUSY: 'The broadcast server is full right now. Wait a few seconds, then press Go live again.',
     SERVER_SHUTDOWN: 'The broadcast server restarted; your broadcast ended. Press Go live to go live again.',
     INTERNAL: 'Something went wrong on the broadcast server. Try again in a moment.',
   },

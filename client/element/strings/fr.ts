@@ -81,6 +81,8 @@ export const fr: RtmpBroadcasterStrings = {
       "Le serveur de diffusion ne répond plus : la diffusion s'est arrêtée. Appuyez sur Passer en direct pour réessayer ; si cela se répète, le serveur est peut-être en panne.",
     OFFLINE:
       "Cet appareil s'est retrouvé hors ligne : la diffusion s'est arrêtée. Vérifiez votre connexion Internet, puis appuyez sur Passer en direct.",
+    SERVER_BUSY:
+      'Le serveur de diffusion est complet pour le moment. Attendez quelques secondes, puis appuyez de nouveau sur Passer en direct.',
     SERVER_SHUTDOWN:
       'Le serveur de diffusion a redémarré ; votre diffusion est terminée. Appuyez sur Passer en direct pour repasser en direct.',
     INTERNAL: "Une erreur s'est produite sur le serveur de diffusion. Réessayez dans un instant.",

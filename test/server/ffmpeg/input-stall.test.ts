@@ -20,7 +20,7 @@ function feed(bytesPerSecond: number, readable = Infinity) {
 const stats = (frames: number): BroadcastStats => ({ durationMs: frames * 33, frames, fps: 30, kbps: 2500, speed: 1 });
 
 describe('InputStallWatch', () => {
-  beforeEach(() => mock.timers.enable({ apis: ['setInterval', 'Date'] }));
+  beforeEach(() => mock.timers.enable({ apis: ['setInterval', 'setImmediate', 'Date'] }));
   afterEach(() => mock.timers.reset());
 
   /** Runs `seconds` of input in 250 ms steps; `report` is called each second. */
@@ -45,7 +45,7 @@ describe('InputStallWatch', () => {
     assert.ok(280 * 1024 < UNREPORTED_STALL_BYTES);
   });
 
-  test('media read and never used ends as INVALID_MEDIA: 128 KB over 2 s once ffmpeg reports, 512 KB before', () => {
+  test('media read and never used ends as INVALID_MEDIA: 384 KB over 2 s once ffmpeg reports, 512 KB before', () => {
     const reported: string[] = [];
     const reporting = new InputStallWatch((error) => reported.push(error.message));
     const fed = feed(320_000);
@@ -65,6 +65,19 @@ describe('InputStallWatch', () => {
     run(garbage, 2);
     unreported.stop();
     assert.deepEqual(silent, ['INVALID_MEDIA']);
+  });
+
+  test('an ffmpeg blocked on its output after reporting (its pipe and input buffers fill) is never judged', () => {
+    const stalls: string[] = [];
+    const watch = new InputStallWatch((error) => stalls.push(error.code));
+    // 2.5 Mb/s, and what the buffers hold (280 KB) is all it reads: 128 KB would have ended it.
+    const fed = feed(320_000, 280 * 1024);
+    watch.watch(fed.input);
+    watch.progress(stats(30));
+    run(fed, 10);
+    watch.stop();
+    assert.deepEqual(stalls, []);
+    assert.ok(280 * 1024 < STALL_BYTES);
   });
 
   test('frames coming out keep a broadcast alive, however much it reads', () => {

@@ -1,0 +1,46 @@
+// What the client tests in test/browser/ wait for: its events, as promises.
+import { oneEvent } from '@open-wc/testing';
+import type { BroadcastClient, BroadcastState, BroadcastStats, EndedMessage } from '../../client/core.js';
+import { broadcastOver } from './commands.js';
+
+/** Resolves with the first stats report from the server that satisfies `test`. */
+export function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => boolean): Promise<BroadcastStats> {
+  return new Promise((resolve) => {
+    const check = (event: CustomEvent<BroadcastStats>) => {
+      if (!test(event.detail)) return;
+      client.removeEventListener('stats', check);
+      resolve(event.detail);
+    };
+    client.addEventListener('stats', check);
+  });
+}
+
+/** Resolves with the time (performance.now()) of the client's next statechange to `state`. */
+export function stateReached(client: BroadcastClient, state: BroadcastState): Promise<number> {
+  return new Promise((resolve) => {
+    const check = (event: CustomEvent<{ state: BroadcastState }>) => {
+      if (event.detail.state !== state) return;
+      client.removeEventListener('statechange', check);
+      resolve(performance.now());
+    };
+    client.addEventListener('statechange', check);
+  });
+}
+
+/**
+ * Every `ended` the client emits from now until the server is done with the broadcast to
+ * `rtmpUrl`: the window opens before the broadcast starts and closes, after the first `ended`,
+ * once the server has seen the client leave and finished the broadcast.
+ */
+export async function endedUntilOver(client: BroadcastClient, rtmpUrl: string): Promise<EndedMessage[]> {
+  const ended: EndedMessage[] = [];
+  client.addEventListener('ended', (event) => ended.push(event.detail));
+  await oneEvent(client, 'ended');
+  await broadcastOver(rtmpUrl);
+  return ended;
+}
+
+/** An ended message as `reason` and, if it failed, the error's code. */
+export function endedSummary({ reason, error }: EndedMessage): string {
+  return error ? `${reason} ${error.code}` : reason;
+}
