@@ -103,8 +103,8 @@ function readAll<T>(readable: ReadableStream<T>, each: (value: T) => void, onEnd
  * Frames of a playing, detached video element, one per new picture (requestVideoFrameCallback),
  * stamped by the picture's media time. Firefox stops calling back in a hidden tab (0.4 frames a
  * second measured, bench/glass.ts), so a Worker's timer, which is not throttled there, also ticks at
- * the track's frame rate and, while no callback came for two frame intervals, takes the element's
- * current picture at each tick, stamped by the media clock carried on from the last frame.
+ * the track's frame rate and, while the page is hidden and no callback came for two frame intervals,
+ * takes the element's current picture at each tick, stamped by the media clock carried on from the last frame.
  */
 async function videoElementFrames(
   track: MediaStreamTrack,
@@ -140,7 +140,9 @@ async function videoElementFrames(
   };
   const intervalMs = 1000 / (track.getSettings().frameRate || 30);
   const timer = backgroundTimer(intervalMs, () => {
-    if (lastUs > Number.NEGATIVE_INFINITY && performance.now() - calledBackAt > 2 * intervalMs) {
+    // Only while hidden: in front, the callbacks alone decide (a busy page's late callbacks are not gaps).
+    const silent = performance.now() - calledBackAt > 2 * intervalMs;
+    if (document.visibilityState === 'hidden' && lastUs > Number.NEGATIVE_INFINITY && silent) {
       grab(lastUs + (performance.now() - lastAt) * 1000);
     }
   });
