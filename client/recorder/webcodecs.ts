@@ -129,10 +129,20 @@ export class WebCodecsRecorder {
       this.discard();
       throw new BroadcastError('INVALID_MEDIA', `The browser cannot encode this stream: ${describe(caught)}`);
     }
-    // A Worker's timer: a page's own timers run once a second in a hidden tab (Firefox), which
-    // would send a chunk a second; a page that cannot start a Worker keeps setInterval.
+    // The page's timer, and while the page is hidden a Worker's too: a hidden tab's own timers run
+    // once a second (Firefox), which would send a chunk a second. The page's timer stays the one
+    // that counts, so a Worker that cannot start (a CSP without blob: workers) changes nothing.
     const flush = () => this.#flush();
-    this.#flushTimer = backgroundTimer(this.#options.timeslice, flush) ?? intervalTimer(this.#options.timeslice, flush);
+    const page = setInterval(flush, this.#options.timeslice);
+    const hidden = backgroundTimer(this.#options.timeslice, () => {
+      if (document.visibilityState === 'hidden') flush();
+    });
+    this.#flushTimer = {
+      terminate() {
+        clearInterval(page);
+        hidden?.terminate();
+      },
+    };
   }
 
   /** Paused, the recording carries black frames and silence instead of the tracks' content. */
@@ -349,9 +359,4 @@ function bytesOf(source: AllowSharedBufferSource): Uint8Array {
 
 function describe(caught: unknown): string {
   return caught instanceof Error ? caught.message : String(caught);
-}
-
-function intervalTimer(intervalMs: number, tick: () => void): { terminate(): void } {
-  const timer = setInterval(tick, intervalMs);
-  return { terminate: () => clearInterval(timer) };
 }

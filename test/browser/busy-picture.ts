@@ -1,15 +1,19 @@
 // A picture no encoder squeezes under its bitrate, for the tests that measure bitrates.
 import { stopTracks } from './commands.js';
 
-/** A 1280×720 picture of moving noise at 30 fps, which no encoder squeezes under its bitrate, and the fake microphone. */
-export async function busyPicture(): Promise<{ stream: MediaStream; stop(): void }> {
-  const width = 1280;
-  const height = 720;
-  // Noise drawn 16 times larger, smoothed, panning: a picture that changes everywhere, every frame
-  // (pixel-sized noise at random offsets fits no bitrate: 33 Mb/s came out for 2.5 asked).
+/**
+ * A picture of moving noise at 30 fps (1280×720 unless told), which no encoder squeezes under its
+ * bitrate, and the fake microphone.
+ */
+export async function busyPicture(width = 1280, height = 720): Promise<{ stream: MediaStream; stop(): void }> {
+  // Noise drawn 16 times larger at 720p (as many cells at any size), smoothed, panning: a picture
+  // that changes everywhere, every frame (pixel-sized noise at random offsets fits no bitrate:
+  // 33 Mb/s came out for 2.5 asked).
+  const scale = width / 80;
+  const margin = 16 * scale;
   const noise = document.createElement('canvas');
-  noise.width = (width + 256) / 16;
-  noise.height = (height + 256) / 16;
+  noise.width = (width + margin) / scale;
+  noise.height = (height + margin) / scale;
   const noiseContext = noise.getContext('2d')!;
   const pixels = noiseContext.createImageData(noise.width, noise.height);
   const words = new Uint32Array(pixels.data.buffer);
@@ -22,9 +26,9 @@ export async function busyPicture(): Promise<{ stream: MediaStream; stop(): void
   let frame = 0;
   const draw = () => {
     frame++;
-    const x = 128 + 120 * Math.sin(frame / 20);
-    const y = 128 + 120 * Math.cos(frame / 27);
-    context.drawImage(noise, -x, -y, noise.width * 16, noise.height * 16);
+    const x = (margin / 2) * (1 + 0.94 * Math.sin(frame / 20));
+    const y = (margin / 2) * (1 + 0.94 * Math.cos(frame / 27));
+    context.drawImage(noise, -x, -y, noise.width * scale, noise.height * scale);
   };
   draw();
   const timer = setInterval(draw, 1_000 / 30);
