@@ -222,11 +222,22 @@ export class WebCodecsRecorder {
 
   #encodeVideo(captured: VideoFrame): void {
     const encoder = this.#videoEncoder;
-    if (this.#stopped || !encoder || encoder.state !== 'configured' || encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
+    if (this.#stopped || !encoder || encoder.state !== 'configured') {
       captured.close();
       return;
     }
     if (this.#frameDivisor > 1 && this.#framesSeen++ % this.#frameDivisor !== 0) {
+      captured.close();
+      return;
+    }
+    // The source's rate, measured before the encoder's backlog drops any: measured after, each new
+    // hint stalled Firefox's encoder, fewer frames went in, and the hint swung between 10 and 30.
+    const framerate = this.#frameRate.frame(captured.timestamp, this.#framerate, (this.#videoConfig.framerate ?? 30) / this.#frameDivisor);
+    if (framerate !== undefined) {
+      this.#framerate = framerate;
+      this.#reconfigure();
+    }
+    if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
       captured.close();
       return;
     }
@@ -236,11 +247,6 @@ export class WebCodecsRecorder {
       this.#blackPixels ??= blackPixels(width, height);
       frame = blackFrame(this.#blackPixels, width, height, captured.timestamp);
       captured.close();
-    }
-    const framerate = this.#frameRate.frame(frame.timestamp, this.#framerate, (this.#videoConfig.framerate ?? 30) / this.#frameDivisor);
-    if (framerate !== undefined) {
-      this.#framerate = framerate;
-      this.#reconfigure();
     }
     const keyFrame = this.#keyframeRequested || frame.timestamp - this.#lastKeyframeUs >= KEYFRAME_INTERVAL_US;
     if (keyFrame) {
