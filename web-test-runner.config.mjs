@@ -33,6 +33,7 @@ const firefoxFiles =
 const { broadcastServerPlugin } = await tsImport('./test/browser/server-plugin.ts', import.meta.url);
 const { frameworkAppsPlugin } = await tsImport('./test/browser/frameworks/apps-plugin.ts', import.meta.url);
 const { CHROMIUM_ARGS, CHROMIUM_PATH } = await tsImport('./test/helpers/chromium.ts', import.meta.url);
+const { FIREFOX_PATH, FIREFOX_PREFS } = await tsImport('./test/helpers/firefox.ts', import.meta.url);
 
 /** Debian's Chromium, with its fake camera (a test pattern) and microphone (a beep). */
 const chromium = chromeLauncher({
@@ -43,14 +44,9 @@ const chromium = chromeLauncher({
 const firefox = puppeteerLauncher({
   launchOptions: {
     browser: 'firefox',
-    executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
+    executablePath: FIREFOX_PATH,
     headless: true,
-    extraPrefsFirefox: {
-      'media.navigator.streams.fake': true,
-      'media.navigator.permission.disabled': true,
-      'media.autoplay.default': 0,
-      'media.autoplay.block-webaudio': false,
-    },
+    extraPrefsFirefox: FIREFOX_PREFS,
   },
 });
 

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { BroadcastServer } from '../server/index.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium.js';
+import { FIREFOX_PATH, FIREFOX_PREFS } from '../test/helpers/firefox.js';
 import { startRtmpServer, type RtmpServer } from '../test/helpers/rtmp-server.js';
 import { startGlassReader, type GlassFrame } from './glass-reader.js';
 import { glassPage } from './glass-page.js';
@@ -129,15 +130,9 @@ async function launch(name: BrowserName): Promise<Browser> {
   if (name === 'chromium') return puppeteer.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
   return puppeteer.launch({
     browser: 'firefox',
-    executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
+    executablePath: FIREFOX_PATH,
     headless: true,
-    // As web-test-runner.config.mjs: fake camera and microphone, no prompt.
-    extraPrefsFirefox: {
-      'media.navigator.streams.fake': true,
-      'media.navigator.permission.disabled': true,
-      'media.autoplay.default': 0,
-      'media.autoplay.block-webaudio': false,
-    },
+    extraPrefsFirefox: FIREFOX_PREFS,
   });
 }
 
