@@ -278,11 +278,19 @@ describe('BroadcastClient', () => {
     await statsWhere(client, (stats) => stats.durationMs >= 500); // on air at the destination
     const lostAt = oneEvent(client, 'statechange').then(() => Date.now());
     await executeServerCommand('cut-destination');
-    const back = await new Promise<number>((resolve) => {
+    // Live again, or a failure that says what happened (not a test timeout).
+    const errors: string[] = [];
+    client.addEventListener('error', ({ detail }) => errors.push(`${detail.code}: ${detail.message}`));
+    const back = await new Promise<number>((resolve, reject) => {
       client.addEventListener('statechange', function listener(event) {
-        if (event.detail.state !== 'live') return;
+        const { state } = event.detail;
+        if (state !== 'live' && state !== 'error' && state !== 'ended') return;
         client.removeEventListener('statechange', listener);
-        resolve(Date.now());
+        if (state === 'live') resolve(Date.now());
+        else
+          reject(
+            new Error(`${state}, not live again: states ${states.join(' ')}; ${destinationEvents.join('; ')}; errors ${errors.join('; ')}`),
+          );
       });
     });
     expect(back - (await lostAt)).to.be.below(5_000);
