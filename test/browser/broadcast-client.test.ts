@@ -282,10 +282,21 @@ describe('BroadcastClient', () => {
     const errors: string[] = [];
     client.addEventListener('error', ({ detail }) => errors.push(`${detail.code}: ${detail.message}`));
     const back = await new Promise<number>((resolve, reject) => {
+      // The assertion below is 5 s; past 15 s, fail with what is known rather than at mocha's timeout.
+      const stuck = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `still ${client.state} 15 s after the cut: states ${states.join(' ')}; ${destinationEvents.join('; ')}; errors ${errors.join('; ')}`,
+            ),
+          ),
+        15_000,
+      );
       client.addEventListener('statechange', function listener(event) {
         const { state } = event.detail;
         if (state !== 'live' && state !== 'error' && state !== 'ended') return;
         client.removeEventListener('statechange', listener);
+        clearTimeout(stuck);
         if (state === 'live') resolve(Date.now());
         else
           reject(
