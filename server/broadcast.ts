@@ -21,8 +21,8 @@ import { IdleTimer } from './idle-timer.js';
  */
 type Phase = 'live' | 'reconnecting' | 'restoring' | 'stopping' | 'ended';
 
-/** How long a client may take to answer `restart-recording`: ours answers at once, but a busy Firefox (CI) answered late, and the fallback, the next Cluster, is useless for its WebM (one keyframe, at the start). */
-const RESTART_ANSWER_MS = 5_000;
+/** How long a client may take to say it restarts its recording for a reconnected destination. */
+const RESTART_ANSWER_MS = 1_000;
 
 /** One broadcast from start to end. Create with {@link Broadcast.start}. */
 export class Broadcast extends EventEmitter<BroadcastEvents> {
