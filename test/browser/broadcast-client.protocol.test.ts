@@ -8,20 +8,11 @@
 import { expect, oneEvent } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { BroadcastClient, BroadcastError, ERRORS, type BroadcastState, type EndedMessage } from '../../client/core.js';
-import { endedSummary, endedUntilOver, stateReached, statsWhere } from './client-events.js';
-import { blip, broadcastConfig, openCamera, probeRecording, refusingDestination, serverLog, stopTracks } from './commands.js';
+import { endedSummary, endedUntilOver, stateReached, statsWhere, useCamera } from './client-events.js';
+import { blip, broadcastConfig, probeRecording, refusingDestination, serverLog } from './commands.js';
 
 describe('BroadcastClient protocol', () => {
-  let camera: MediaStream | undefined;
-
-  beforeEach(async () => {
-    camera = await openCamera();
-  });
-
-  afterEach(() => {
-    stopTracks(camera);
-    camera = undefined;
-  });
+  const camera = useCamera();
 
   it('ends with the server’s code when the server refuses to resume, and a stop() waiting for the reconnection rejects with it', async () => {
     const config = await broadcastConfig('resume-refused', { viaProxy: true });
@@ -30,7 +21,7 @@ describe('BroadcastClient protocol', () => {
     client.addEventListener('statechange', (event) => states.push(event.detail.state));
     const ended: EndedMessage[] = [];
     client.addEventListener('ended', (event) => ended.push(event.detail));
-    await client.start(camera!);
+    await client.start(camera());
     const reconnecting = stateReached(client, 'reconnecting');
 
     await blip(500);
@@ -48,7 +39,7 @@ describe('BroadcastClient protocol', () => {
     const ended = oneEvent(client, 'ended');
 
     // Nothing reaches a destination, so the broadcast never goes on air: start() rejects.
-    const error = await client.start(camera!).catch((caught: unknown) => caught);
+    const error = await client.start(camera()).catch((caught: unknown) => caught);
 
     expect(error).to.be.an.instanceOf(BroadcastError).with.property('code', 'NETWORK_TOO_SLOW');
     expect((await ended).detail).to.deep.equal({
@@ -64,7 +55,7 @@ describe('BroadcastClient protocol', () => {
     client.addEventListener('ffmpeg-output', (event) => lines.push(event.detail.line));
     const firstLine = oneEvent(client, 'ffmpeg-output');
 
-    await client.start(camera!);
+    await client.start(camera());
     const { detail } = await firstLine;
     await client.stop();
 
@@ -76,7 +67,7 @@ describe('BroadcastClient protocol', () => {
   it('asks for the AAC sample rate given as audioSampleRate, and the destination gets 48 kHz audio', async () => {
     const client = new BroadcastClient({ ...(await broadcastConfig('sample-rate')), audioSampleRate: 48_000 });
 
-    await client.start(camera!);
+    await client.start(camera());
     await statsWhere(client, (stats) => stats.durationMs >= 1_000);
     await client.stop();
 
@@ -89,7 +80,7 @@ describe('BroadcastClient protocol', () => {
     const client = new BroadcastClient({ ...(await broadcastConfig('error-detail')), auth: { unusableDestination: true } });
     const failed = oneEvent(client, 'error');
 
-    const error = await client.start(camera!).catch((caught: unknown) => caught);
+    const error = await client.start(camera()).catch((caught: unknown) => caught);
 
     const expected = {
       code: 'INTERNAL',
@@ -141,7 +132,7 @@ describe('BroadcastClient protocol', () => {
     const ended = endedUntilOver(client, config.rtmpUrl);
     const lost = oneEvent(client, 'destination-lost');
 
-    await client.start(camera!);
+    await client.start(camera());
     const { detail } = await lost;
     expect(detail).to.include({ index: 1, retrying: false, remaining: 1 });
     expect(detail.error.code).to.equal('DESTINATION_UNREACHABLE');
@@ -163,7 +154,7 @@ describe('BroadcastClient protocol', () => {
       const client = new BroadcastClient({ ...config, auth: { refuse: true } });
       const ended = endedUntilOver(client, config.rtmpUrl);
 
-      const error = await client.start(camera!).catch((caught: unknown) => caught);
+      const error = await client.start(camera()).catch((caught: unknown) => caught);
 
       expect(error).to.be.an.instanceOf(BroadcastError).and.include({ code: 'UNAUTHORIZED', message: 'Refused by test hook' });
       expect(client.state).to.equal('error');
@@ -178,7 +169,7 @@ describe('BroadcastClient protocol', () => {
       const ended = endedUntilOver(client, config.rtmpUrl);
       const failed = oneEvent(client, 'error');
 
-      await client.start(camera!);
+      await client.start(camera());
       await statsWhere(client, (stats) => stats.durationMs >= 500); // on air at the destination
       await executeServerCommand('destination-down');
       try {
@@ -202,7 +193,7 @@ describe('BroadcastClient protocol', () => {
       client.addEventListener('statechange', (event) => states.push(event.detail.state));
       const ended = endedUntilOver(client, config.rtmpUrl);
 
-      await client.start(camera!);
+      await client.start(camera());
       await oneEvent(client, 'stats');
       await executeServerCommand('kill-server');
 
@@ -219,7 +210,7 @@ describe('BroadcastClient protocol', () => {
       const ended = endedUntilOver(client, config.rtmpUrl);
       const startedAt = performance.now();
 
-      const error = await client.start(camera!).catch((caught: unknown) => caught);
+      const error = await client.start(camera()).catch((caught: unknown) => caught);
 
       const expected = { code: 'INTERNAL', message: 'The broadcast server did not answer `start` within 1 s.' };
       expect(error).to.be.an.instanceOf(BroadcastError).and.include(expected);
@@ -234,7 +225,7 @@ describe('BroadcastClient protocol', () => {
       const ended: EndedMessage[] = [];
       client.addEventListener('ended', (event) => ended.push(event.detail));
 
-      await client.start(camera!);
+      await client.start(camera());
       await oneEvent(client, 'stats');
       const error = await client.stop().catch((caught: unknown) => caught);
 
@@ -250,7 +241,7 @@ describe('BroadcastClient protocol', () => {
       const client = new BroadcastClient({ server, rtmpUrl });
       const ended = endedUntilOver(client, rtmpUrl);
 
-      const error = await client.start(camera!).catch((caught: unknown) => caught);
+      const error = await client.start(camera()).catch((caught: unknown) => caught);
 
       expect(error, 'never on air: start() rejects').to.be.an.instanceOf(BroadcastError).with.property('code', 'DESTINATION_UNREACHABLE');
       expect((await ended).map(endedSummary)).to.deep.equal(['error DESTINATION_UNREACHABLE']);

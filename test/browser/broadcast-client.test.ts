@@ -4,19 +4,8 @@
 import { expect, oneEvent } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { BroadcastClient, type BroadcastState, type EndedMessage } from '../../client/core.js';
-import { endedUntilOver, stateReached, statsWhere } from './client-events.js';
-import {
-  blip,
-  broadcastConfig,
-  expectedVideoMode,
-  openCamera,
-  probeLevels,
-  probeRecording,
-  record,
-  recordsH264,
-  rtmpEvents,
-  stopTracks,
-} from './commands.js';
+import { endedUntilOver, stateReached, statsWhere, useCamera } from './client-events.js';
+import { blip, broadcastConfig, expectedVideoMode, probeLevels, probeRecording, record, recordsH264, rtmpEvents } from './commands.js';
 
 /** The stretches (seconds) where every audio frame is silent (peak under -60 dBFS), in order. */
 function silences(audio: { time: number; peakDb: number | null }[]): { from: number; to: number }[] {
@@ -37,20 +26,11 @@ function silences(audio: { time: number; peakDb: number | null }[]): { from: num
 }
 
 describe('BroadcastClient', () => {
-  let camera: MediaStream | undefined;
-
-  beforeEach(async () => {
-    camera = await openCamera();
-  });
-
-  afterEach(() => {
-    stopTracks(camera);
-    camera = undefined;
-  });
+  const camera = useCamera();
 
   it('streams the camera for 5 s and the destination gets H.264 (copied, or transcoded from VP8 in Firefox) with AAC audio, at 1280x720', async () => {
     const client = new BroadcastClient(await broadcastConfig('camera'));
-    await client.start(camera!);
+    await client.start(camera());
     expect(client.state).to.equal('live');
     expect(client.videoMode).to.equal(expectedVideoMode);
     expect(client.sessionId).to.be.a('string');
@@ -79,16 +59,17 @@ describe('BroadcastClient', () => {
     const ended: EndedMessage[] = [];
     client.addEventListener('ended', (event) => ended.push(event.detail));
 
-    await client.start(camera!);
+    await client.start(camera());
     const beforePause = await statsWhere(client, (stats) => stats.durationMs >= 1_000);
     client.pause();
     // The destination keeps receiving (black frames and silence) for 2 s of media while paused.
     await statsWhere(client, (stats) => stats.durationMs >= beforePause.durationMs + 2_000);
     expect(client.state).to.equal('paused');
-    expect(camera!.getTracks().every((track) => track.enabled && track.readyState === 'live')).to.equal(
-      true,
-      'the page’s own tracks are untouched',
-    );
+    expect(
+      camera()
+        .getTracks()
+        .every((track) => track.enabled && track.readyState === 'live'),
+    ).to.equal(true, 'the page’s own tracks are untouched');
     client.resume();
     const afterResume = client.stats!.durationMs;
     await statsWhere(client, (stats) => stats.durationMs >= afterResume + 1_000);
@@ -111,7 +92,7 @@ describe('BroadcastClient', () => {
       return (await statsWhere(client, (stats) => stats.durationMs >= from + seconds * 1_000)).durationMs / 1_000;
     };
 
-    await client.start(camera!);
+    await client.start(camera());
     const startedAt = performance.now();
     // Each toggle's wall-clock time: the recording's timestamps are the browser's capture times, so
     // a span between two toggles is measured in them, whatever the server's lag. The output time
@@ -133,7 +114,11 @@ describe('BroadcastClient', () => {
     await client.stop();
 
     expect(states).to.deep.equal(['connecting', 'live', 'stopping', 'ended']);
-    expect(camera!.getTracks().every((track) => track.enabled)).to.equal(true, 'the page’s own tracks are untouched');
+    expect(
+      camera()
+        .getTracks()
+        .every((track) => track.enabled),
+    ).to.equal(true, 'the page’s own tracks are untouched');
     const { frames, audio } = await probeLevels('mute');
     const list = frames.map(({ time, luma }) => `${time.toFixed(2)}:${Math.round(luma)}`).join(' ');
     const black = frames.filter((frame) => frame.luma < 30);
@@ -196,7 +181,7 @@ describe('BroadcastClient', () => {
     client.setAudioMuted(true);
     expect(() => client.setVideoMuted('yes' as unknown as boolean)).to.throw(TypeError, 'Expected `muted` to be a boolean, got `"yes"`');
 
-    await client.start(camera!);
+    await client.start(camera());
     await statsWhere(client, (stats) => stats.durationMs >= 1_500);
     client.pause();
     client.resume();
@@ -231,11 +216,11 @@ describe('BroadcastClient', () => {
     const client = new BroadcastClient({ ...(await broadcastConfig('blip', { viaProxy: true })), auth: { dataDelayMs: 400 } });
     const states: BroadcastState[] = [];
     client.addEventListener('statechange', (event) => states.push(event.detail.state));
-    const fps = camera!.getVideoTracks()[0]!.getSettings().frameRate!;
+    const fps = camera().getVideoTracks()[0]!.getSettings().frameRate!;
 
     // Recording starts before the destination takes it, and start() resolves only then.
     const startedAt = performance.now();
-    await client.start(camera!);
+    await client.start(camera());
     await record(2_000);
     const reconnecting = stateReached(client, 'reconnecting');
     const back = stateReached(client, 'live');
@@ -274,7 +259,7 @@ describe('BroadcastClient', () => {
     );
     const ended = endedUntilOver(client, config.rtmpUrl);
 
-    await client.start(camera!);
+    await client.start(camera());
     await statsWhere(client, (stats) => stats.durationMs >= 500); // on air at the destination
     const lostAt = oneEvent(client, 'statechange').then(() => Date.now());
     await executeServerCommand('cut-destination');
@@ -337,7 +322,7 @@ describe('BroadcastClient', () => {
       const client = new BroadcastClient(config);
       const ended = endedUntilOver(client, config.rtmpUrl);
 
-      await client.start(camera!);
+      await client.start(camera());
       await client.stop();
 
       expect(await ended).to.deep.equal([{ reason: 'stopped' }]);
@@ -347,7 +332,7 @@ describe('BroadcastClient', () => {
       const config = await broadcastConfig('ended-stopped-video-only');
       const client = new BroadcastClient(config);
       const ended = endedUntilOver(client, config.rtmpUrl);
-      const video = new MediaStream(camera!.getVideoTracks());
+      const video = new MediaStream(camera().getVideoTracks());
 
       await client.start(video);
       await client.stop();

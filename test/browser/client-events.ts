@@ -1,7 +1,8 @@
-// What the client tests in test/browser/ wait for: its events, as promises.
+/// <reference types="mocha" />
+// What the client tests in test/browser/ share: their camera, and the client's events as promises.
 import { oneEvent } from '@open-wc/testing';
 import type { BroadcastClient, BroadcastState, BroadcastStats, EndedMessage } from '../../client/core.js';
-import { broadcastOver } from './commands.js';
+import { broadcastOver, openCamera, stopTracks } from './commands.js';
 
 /** Resolves with the first stats report from the server that satisfies `test`. */
 export function statsWhere(client: BroadcastClient, test: (stats: BroadcastStats) => boolean): Promise<BroadcastStats> {
@@ -43,4 +44,17 @@ export async function endedUntilOver(client: BroadcastClient, rtmpUrl: string): 
 /** An ended message as `reason` and, if it failed, the error's code. */
 export function endedSummary({ reason, error }: EndedMessage): string {
   return error ? `${reason} ${error.code}` : reason;
+}
+
+/** The fake camera and microphone, opened before each test of the suite and stopped after it. */
+export function useCamera(): () => MediaStream {
+  let camera: MediaStream | undefined;
+  beforeEach(async () => {
+    camera = await openCamera();
+  });
+  afterEach(() => {
+    stopTracks(camera);
+    camera = undefined;
+  });
+  return () => camera!;
 }

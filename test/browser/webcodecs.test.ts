@@ -5,29 +5,11 @@ import { expect } from '@open-wc/testing';
 import { BroadcastClient } from '../../client/core.js';
 import { WebCodecsRecorder } from '../../client/recorder/webcodecs.js';
 import { busyPicture } from './busy-picture.js';
-import {
-  broadcastConfig,
-  openCamera,
-  probeLevels,
-  probeRecording,
-  record,
-  rtmpEvents,
-  serverLog,
-  startRequest,
-  stopTracks,
-} from './commands.js';
+import { useCamera } from './client-events.js';
+import { broadcastConfig, probeLevels, probeRecording, record, rtmpEvents, serverLog, startRequest } from './commands.js';
 
 describe('BroadcastClient with recorder: webcodecs', () => {
-  let camera: MediaStream | undefined;
-
-  beforeEach(async () => {
-    camera = await openCamera();
-  });
-
-  afterEach(() => {
-    stopTracks(camera);
-    camera = undefined;
-  });
+  const camera = useCamera();
 
   it('streams the camera for 5 s as H.264 and AAC the server copies, at 1280x720, a keyframe at least every 2.5 s', async () => {
     // Where AudioEncoder has no AAC (Chromium and Firefox on Linux) the WASM encoder makes it,
@@ -38,7 +20,7 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs')), recorder: 'webcodecs' });
     // Recording starts inside start(), which resolves only once the destination took the broadcast.
     const startedAt = performance.now();
-    await client.start(camera!);
+    await client.start(camera());
     expect(client.videoMode).to.equal('copy');
     const sessionId = client.sessionId!;
     await record(5_000);
@@ -110,7 +92,7 @@ describe('BroadcastClient with recorder: webcodecs', () => {
   it('pausing sends black frames and silence, and the broadcast stays one publish', async function () {
     this.timeout(60_000);
     const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-pause')), recorder: 'webcodecs' });
-    await client.start(camera!);
+    await client.start(camera());
     await record(2_000);
     client.pause();
     await record(2_500);
@@ -132,7 +114,7 @@ describe('BroadcastClient with recorder: webcodecs', () => {
 
   it('auto takes WebCodecs where the browser encodes H.264, as both test browsers do', async () => {
     const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-auto')), recorder: 'auto' });
-    await client.start(camera!);
+    await client.start(camera());
     expect(client.videoMode).to.equal('copy');
     await record(1_000);
     await client.stop();
@@ -143,7 +125,7 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     this.timeout(30_000);
     const chunks: { at: number; bytes: Uint8Array }[] = [];
     const errors: unknown[] = [];
-    const recorder = await WebCodecsRecorder.create(camera!, {
+    const recorder = await WebCodecsRecorder.create(camera(), {
       videoBitsPerSecond: 2_500_000,
       audioBitsPerSecond: 128_000,
       timeslice: 200,
