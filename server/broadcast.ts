@@ -9,7 +9,7 @@ import { toBroadcastError } from './errors.js';
 import type { FanOut } from './fanout.js';
 import type { MediaProcess } from './ffmpeg/process.js';
 import type { BroadcastSocket, HookContext } from './hooks.js';
-import { MediaGate } from './restart-point.js';
+import { askForNewRecording, MediaGate } from './restart-point.js';
 import { retryDelay } from './retry.js';
 import type { BroadcastEvents, BroadcastOptions } from './broadcast-options.js';
 import type { DestinationRef, SessionInfo, StopSummary } from './session-info.js';
@@ -20,9 +20,6 @@ import { IdleTimer } from './idle-timer.js';
  * live → reconnecting (its destination dropped it; no ffmpeg) → restoring (a new ffmpeg, not yet publishing) → live.
  */
 type Phase = 'live' | 'reconnecting' | 'restoring' | 'stopping' | 'ended';
-
-/** How long a client may take to say it restarts its recording for a reconnected destination. */
-const RESTART_ANSWER_MS = 1_000;
 
 /** One broadcast from start to end. Create with {@link Broadcast.start}. */
 export class Broadcast extends EventEmitter<BroadcastEvents> {
@@ -310,8 +307,8 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
 
   /**
    * Starts a new ffmpeg for a broadcast whose destination dropped it. It must start at a keyframe:
-   * the client is asked to restart its recording (Firefox makes no keyframe after the first); a
-   * client that does not answer within a second is waited for at the next Cluster of its
+   * the client is asked to restart its recording (Firefox makes no keyframe after the first). A
+   * client that cannot, or does not answer in time, is waited for at the next Cluster of its
    * recording, fed after the recording's header (Chromium starts every Cluster on a keyframe).
    */
   async #reconnect(): Promise<void> {
@@ -329,17 +326,15 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
     this.#process = next;
     this.#phase = 'restoring';
     const socket = this.#socket;
-    this.#gate.restart(socket ? 'new-recording' : 'recording-or-cluster');
     const declined = () => {
       if (!this.#gate.mp4) return this.#gate.restart('recording-or-cluster');
       const message =
         'The destination dropped the broadcast, and the client could not restart its recording, which MP4 media must start from.';
       void this.stop(new BroadcastError('DESTINATION_UNREACHABLE', message).toJSON());
     };
-    if (!socket) declined();
-    socket?.timeout(RESTART_ANSWER_MS).emit('restart-recording', (error: Error | null, answer?: { ok?: unknown }) => {
-      if (this.#process === next && this.#gate.restartAt === 'new-recording' && (error || answer?.ok !== true)) declined();
-    });
+    const current = () => this.#phase === 'restoring' && this.#process === next;
+    if (socket) askForNewRecording(this.#gate, (answer) => socket.emit('restart-recording', answer), { current, declined });
+    else declined();
     this.#watch(next);
   }
 

@@ -134,3 +134,30 @@ export class MediaGate {
     return chunk;
   }
 }
+
+/** How long a client may take to answer whether it restarts its recording for a reconnected destination. */
+export const RESTART_ANSWER_MS = 5_000;
+
+/**
+ * Asks the client for a new recording (`ask` sends the question; its callback takes the answer),
+ * and makes the gate wait for it. A no, or no answer within `answerMs`, calls `declined` (the
+ * fallback). A yes that comes late still counts, while the new ffmpeg is `current` and the gate has
+ * not opened: a busy browser answers behind the media it has queued.
+ */
+export function askForNewRecording(
+  gate: MediaGate,
+  ask: (answer: (reply?: { ok?: unknown }) => void) => void,
+  options: { current: () => boolean; declined: () => void; answerMs?: number },
+): void {
+  gate.restart('new-recording');
+  const waiting = () => options.current() && gate.restartAt !== undefined;
+  const late = setTimeout(() => {
+    if (waiting() && gate.restartAt === 'new-recording') options.declined();
+  }, options.answerMs ?? RESTART_ANSWER_MS);
+  ask((reply) => {
+    clearTimeout(late);
+    if (!waiting()) return;
+    if (reply?.ok === true) gate.restart('new-recording');
+    else options.declined();
+  });
+}

@@ -1,5 +1,6 @@
 // An RTMP ingest that restarts mid-broadcast: the server reconnects it with a new ffmpeg (fed the
-// recording's header, then media from the next Cluster) and the broadcast goes on by itself.
+// recording's header, then media from the next Cluster: these clients say they cannot restart
+// their recording) and the broadcast goes on by itself.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { DestinationLostMessage } from '../../client/protocol.js';
@@ -20,6 +21,7 @@ describe('a destination that drops a live broadcast', () => {
     const stack = await startStack({ allowedDestinations: [rtmp.url('')], destinationRetryDelayMs: 300 });
     try {
       const socket = await stack.client();
+      socket.on('restart-recording', (ack) => ack({ ok: false }));
       const lost: DestinationLostMessage[] = [];
       socket.on('destination-lost', (message) => lost.push(message));
       const restored = new Promise<number>((resolve) => socket.once('destination-restored', () => resolve(Date.now())));
@@ -65,6 +67,7 @@ describe('a destination that drops a live broadcast', () => {
     });
     try {
       const socket = await stack.client();
+      socket.on('restart-recording', (ack) => ack({ ok: false }));
       const attempts: number[] = [];
       socket.on('destination-lost', (message) => attempts.push(message.attempt));
       const message = ended(socket);

@@ -17,13 +17,10 @@ function fakeSocket(restarts = true) {
   const socket = {
     sent,
     disconnected: false,
-    emit: (event: string, payload: unknown) => void sent.push([event, payload]),
-    timeout: () => ({
-      emit: (event: string, answer: (error: Error | null, reply?: unknown) => void) => {
-        sent.push([event, undefined]);
-        queueMicrotask(() => answer(null, { ok: restarts }));
-      },
-    }),
+    emit: (event: string, payload: unknown) => {
+      sent.push([event, typeof payload === 'function' ? undefined : payload]);
+      if (event === 'restart-recording') queueMicrotask(() => (payload as (reply: unknown) => void)({ ok: restarts }));
+    },
     disconnect: () => {},
   };
   return socket as unknown as BroadcastSocket & { sent: typeof sent };

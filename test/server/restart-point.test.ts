@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { findCluster, MatroskaHeader } from '../../server/restart-point.js';
+import { describe, test } from 'node:test';
+import { askForNewRecording, findCluster, MatroskaHeader, MediaGate } from '../../server/restart-point.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 
 test('the header is everything before the first Cluster, however the stream is chunked', async () => {
@@ -59,4 +59,57 @@ test('a stream with no Cluster in its first megabyte is given up on', () => {
   for (let i = 0; i < 20; i++) header.observe(new Uint8Array(100_000));
   header.observe(Uint8Array.from([0x1f, 0x43, 0xb6, 0x75]));
   assert.equal(header.bytes, undefined);
+});
+
+describe("askForNewRecording: the gate waits by the client's answer", () => {
+  const RECORDING = Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x01, 0x1f, 0x43, 0xb6, 0x75, 0x01]);
+  const CLUSTER = Buffer.from([0x00, 0x1f, 0x43, 0xb6, 0x75, 0x02]);
+
+  /** A gate that has seen a recording's header; `answer` is what the client's ack was given. */
+  function asked(answerMs = 1_000) {
+    const gate = new MediaGate('matroska');
+    gate.pass(RECORDING);
+    let answer: ((reply?: { ok?: unknown }) => void) | undefined;
+    let declined = 0;
+    const declines = () => {
+      declined++;
+      gate.restart('recording-or-cluster');
+    };
+    askForNewRecording(gate, (ack) => (answer = ack), { current: () => true, declined: declines, answerMs });
+    return { gate, answer: (reply?: { ok?: unknown }) => answer!(reply), declined: () => declined };
+  }
+
+  test('a yes: only the new recording opens the gate', () => {
+    const { gate, answer, declined } = asked();
+    answer({ ok: true });
+    assert.equal(gate.pass(CLUSTER), undefined, 'not at a Cluster of the old recording');
+    assert.deepEqual(gate.pass(RECORDING), RECORDING);
+    assert.equal(declined(), 0);
+  });
+
+  test('a no: the fallback at once, the next Cluster behind the header', () => {
+    const { gate, answer, declined } = asked();
+    answer({ ok: false });
+    assert.equal(declined(), 1);
+    assert.equal(gate.restartAt, 'recording-or-cluster');
+  });
+
+  test('no answer in time: the fallback; a yes after that still counts while the gate has not opened', async () => {
+    const { gate, answer, declined } = asked(20);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.equal(declined(), 1);
+    assert.equal(gate.restartAt, 'recording-or-cluster');
+    answer({ ok: true });
+    assert.equal(gate.restartAt, 'new-recording', 'waits for the new recording again');
+    assert.equal(gate.pass(CLUSTER), undefined);
+    assert.deepEqual(gate.pass(RECORDING), RECORDING);
+  });
+
+  test('a yes after the gate opened at a Cluster changes nothing', async () => {
+    const { gate, answer } = asked(20);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.ok(gate.pass(CLUSTER));
+    answer({ ok: true });
+    assert.equal(gate.restartAt, undefined);
+  });
 });
