@@ -1,7 +1,7 @@
 // `npm run bench` (up to 19 minutes), `-- --quick` (under a minute), `-- --capacity` (the ramps alone), `-- --webcodecs` (the
 // WebCodecs AAC ramp alone), `-- --recorders` (each browser's path side by side), `-- --herd` (the start herd alone),
-// `-- --shed` (150 offered at once to a load-shedding server, bench/shed.ts) or `-- --glass` (real browsers,
-// bench/glass.ts): the real
+// `-- --shed` (150 offered at once to a load-shedding server, bench/shed.ts), `-- --glass` (real browsers,
+// bench/glass.ts) or `-- --abr` (the adaptive-bitrate browser test capped 40 s, bench/abr.ts): the real
 // BroadcastServer in its own process, a real nginx-rtmp on loopback, and simulated browsers in this
 // process. Ramps the number of H.264 broadcasts until real time is lost, sets transcoding beside
 // passthrough, times a herd of starts; prints tables and writes bench/results.json (not committed).
@@ -17,6 +17,7 @@ import { CACHE_DIR, firstSeconds, makeFixture, type Fixture } from './fixtures.j
 import { cpuRatio, cpuShares, describeStep, modeTable, projectedCapacity, realtimeTable, resourceTable } from './report.js';
 import { recordersTable, runRecordersBench } from './recorders.js';
 import { startServerProcess, type ServerProcess } from './server-control.js';
+import type { LoadSheddingOptions } from '../server/headroom.js';
 import { runShedBench } from './shed.js';
 import { runStep, type StepResult } from './step.js';
 import { bundleSize, ffmpegLaunchMs, findStaticFfmpeg, numberArgument, requireTools } from './tools.js';
@@ -379,14 +380,19 @@ async function recorders(): Promise<void> {
   log(`wrote ${resultsFile('recorders')}`);
 }
 
-/** `--shed [--publishers 150] [--seconds 40] [--min-streams N]`: a herd offered to a load-shedding server (bench/shed.ts). */
+/**
+ * `--shed [--publishers 150] [--seconds 40] [--min-streams N] [--shedding JSON]`: a herd offered to a
+ * load-shedding server (bench/shed.ts); `--shedding '{"maxCpu":0.9}'` overrides its options.
+ */
 async function shed(): Promise<void> {
   requireTools();
-  const minStreams = process.argv.includes('--min-streams') ? numberArgument('min-streams', 10) : undefined;
+  const at = process.argv.indexOf('--shedding');
+  const shedding: LoadSheddingOptions = at > 0 ? JSON.parse(process.argv[at + 1] ?? '{}') : {};
+  if (process.argv.includes('--min-streams')) shedding.minStreams = numberArgument('min-streams', 10);
   const result = await runShedBench({
     publishers: numberArgument('publishers', 150),
     seconds: numberArgument('seconds', 40),
-    minStreams,
+    shedding,
     log,
   });
   console.log(`\n== shed: ${result.offered} offered at once ==\n${JSON.stringify(result, null, 2)}`);
@@ -394,6 +400,7 @@ async function shed(): Promise<void> {
 }
 
 if (process.argv.includes('--glass')) await import('./glass.js');
+else if (process.argv.includes('--abr')) await import('./abr.js');
 else if (process.argv.includes('--destinations')) await destinations();
 else if (process.argv.includes('--recorders')) await recorders();
 else if (process.argv.includes('--herd')) await herd();

@@ -2,6 +2,7 @@
 // to it over IPC: its pid and port when it listens, its memory and event-loop delay on request.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { LoadSheddingOptions } from '../server/headroom.js';
 
 /** How the server process is set up; passed to it as JSON in argv. */
 export interface ServerConfig {
@@ -10,7 +11,7 @@ export interface ServerConfig {
   /** The ffmpeg to run (the herd's static build); default: ffmpeg on PATH. */
   ffmpegPath?: string;
   /** Turn the server's load shedding on (`--shed`); the other modes measure raw capacity, so it is off there. */
-  loadShedding?: boolean | { minStreams: number };
+  loadShedding?: boolean | LoadSheddingOptions;
 }
 
 /** When each step of one start happened in the server process (wall-clock ms, as the publishers' `now()`). */

@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { startRtmpServer } from '../test/helpers/rtmp-server.js';
 import { firstSeconds, makeFixture, type Fixture } from './fixtures.js';
 import { now, Publisher, type PublisherTrace } from './publisher.js';
+import type { LoadSheddingOptions } from '../server/headroom.js';
 import { startServerProcess } from './server-control.js';
 
 const REALTIME_MIN_RATIO = 0.98;
@@ -43,18 +44,18 @@ export interface ShedResult {
 export async function runShedBench(options: {
   publishers: number;
   seconds: number;
-  /** The server's `loadShedding.minStreams`; its default when absent. */
-  minStreams?: number;
+  /** The server's `loadShedding` options (its defaults for the rest). */
+  shedding?: LoadSheddingOptions;
   log: (line: string) => void;
 }): Promise<ShedResult> {
-  const { publishers, seconds, minStreams, log } = options;
+  const { publishers, seconds, shedding = {}, log } = options;
   const loadAverageBefore = loadavg().map((each) => Math.round(each * 100) / 100);
   log(
-    `shed: ${publishers} publishers at once, ${seconds} s each, minStreams ${minStreams ?? 'default'}, ${cpus().length} CPUs, load average ${loadAverageBefore.join(' ')}`,
+    `shed: ${publishers} publishers at once, ${seconds} s each, loadShedding ${JSON.stringify(shedding)}, ${cpus().length} CPUs, load average ${loadAverageBefore.join(' ')}`,
   );
   const fixture = firstSeconds(await makeFixture('h264', seconds, 250), seconds);
   const rtmp = await startRtmpServer();
-  const server = await startServerProcess({ allowedPrefix: rtmp.url(''), loadShedding: minStreams === undefined ? true : { minStreams } });
+  const server = await startServerProcess({ allowedPrefix: rtmp.url(''), loadShedding: shedding });
   const { origin } = server;
   const windowEnds = now() + (seconds * 1000) / 2;
   let attempts = 0;

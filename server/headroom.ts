@@ -7,10 +7,12 @@
 //   cannot read chunks or send acks in time. (2) ffmpegs behind their input: media waits in OUR
 //   pipe to an ffmpeg (its stdin backlog) across two samples, i.e. ffmpeg does not read what is
 //   already here. A slow browser makes ffmpeg's `speed` drop below 1 with an empty pipe on our
-//   side, so `speed` alone is not used, and an empty pipe never counts. (3) The machine's CPU
-//   (busy share of every core over the sample, from the kernel's counters, /proc/stat on Linux):
-//   only together with (2), because a busy CPU alone is normal (CI runs browsers beside us at
-//   ~100 %), and a backlog alone can be one slow destination.
+//   side, so `speed` alone is not used, and an empty pipe never counts; a backlog on an idle CPU
+//   is slow destinations, so (2) counts only with the CPU over 85 % of `maxCpu`. (3) The machine's
+//   CPU (busy share of every core over the sample, from the kernel's counters, /proc/stat on
+//   Linux) over `maxCpu`: no core is left for another ffmpeg, whoever uses them. Event-loop delay
+//   alone tripped too late in the bench (at 70–96 live with the CPUs at 100 % for seconds, and
+//   the broadcasts admitted first had lost real time by then).
 // - Sustained evidence: a sample is taken every 500 ms; the server is out of headroom only when
 //   3 in 4 samples over the last `sustainMs` (default 2 s) show pressure. One GC pause, one
 //   spawn, one busy second does not refuse anyone.
@@ -36,7 +38,7 @@ export interface LoadSheddingOptions {
   sustainMs?: number;
   /** Mean event-loop delay over a sample that counts as pressure on its own. Default 100 ms. */
   maxEventLoopDelayMs?: number;
-  /** Machine CPU busy share (0–1) that, with ffmpegs behind their input, counts as pressure. Default 0.9. */
+  /** Machine CPU busy share (0–1) that counts as pressure (85 % of it, with ffmpegs behind their input). Default 0.9. */
   maxCpu?: number;
   /** Share (0–1) of the live broadcasts whose ffmpeg must be behind its input (its pipe backlog over 256 KiB twice in a row). Default 0.1. */
   minBehindShare?: number;
@@ -76,11 +78,14 @@ export interface Sample {
   behind: number;
 }
 
+/** Share of `maxCpu` over which ffmpegs behind their input count as pressure. */
+const BEHIND_CPU_SHARE = 0.85;
+
 /** Whether one sample shows the server short of headroom (the floor is checked apart). */
 export function underPressure(sample: Sample, options: Required<LoadSheddingOptions>): boolean {
-  if (sample.loopDelayMs >= options.maxEventLoopDelayMs) return true;
+  if (sample.loopDelayMs >= options.maxEventLoopDelayMs || sample.cpuBusy >= options.maxCpu) return true;
   const behind = sample.live > 0 && sample.behind >= Math.max(1, Math.ceil(sample.live * options.minBehindShare));
-  return behind && sample.cpuBusy >= options.maxCpu;
+  return behind && sample.cpuBusy >= options.maxCpu * BEHIND_CPU_SHARE;
 }
 
 /** Out of headroom: the last `sustainMs` of samples is complete and 3 in 4 of them show pressure. */
@@ -188,9 +193,9 @@ export class Headroom {
     this.#timer = setInterval(() => this.#sample(), SAMPLE_MS).unref();
   }
 
-  /** Whether the server is out of headroom now (sustained pressure, floor reached). */
+  /** Whether the server is out of headroom now (sustained pressure, past the floor). */
   get busy(): boolean {
-    return this.#live().length + this.#starting >= this.#options.minStreams && outOfHeadroom(this.#recent, this.#options);
+    return !this.#floor() && outOfHeadroom(this.#recent, this.#options);
   }
 
   /**
@@ -202,7 +207,7 @@ export class Headroom {
     this.#starting++;
     const deadline = Date.now() + this.#options.maxWaitMs;
     try {
-      while (!this.#floor() && (this.busy || this.#turns >= this.#options.concurrentStarts)) {
+      while (!this.#floor() && (outOfHeadroom(this.#recent, this.#options) || this.#turns >= this.#options.concurrentStarts)) {
         const left = deadline - Date.now();
         if (left <= 0) throw this.#refusal();
         await this.#wait(Math.min(left, SAMPLE_MS), signal);
@@ -232,7 +237,7 @@ export class Headroom {
     this.#wake();
   }
 
-  /** Under the floor nothing waits: a handful of broadcasts is never paced or refused. */
+  /** At or under the floor (this start counted) nothing waits: a handful of broadcasts is never paced or refused. */
   #floor(): boolean {
     return this.#live().length + this.#starting <= this.#options.minStreams;
   }

@@ -12,8 +12,11 @@ import { broadcastConfig, probeRecording, record, throttleUpload } from './comma
 
 const CONFIGURED = 2_500_000;
 const CAP = 1_200_000;
-/** Long enough capped for the target to settle under the cap and the queue to drain (the issue asked 40 s; the unit tests cover the long run). */
-const CAPPED_MS = 15_000;
+/**
+ * Long enough capped for the target to settle under the cap and the queue to drain. The issue's
+ * 40 s, in both browsers, is the bench's run of this test (`npm run bench -- --abr`, ABR_CAPPED_MS).
+ */
+const DEFAULT_CAPPED_MS = 15_000;
 
 describe('Adaptive bitrate (WebCodecs recorder)', () => {
   afterEach(async () => {
@@ -21,10 +24,11 @@ describe('Adaptive bitrate (WebCodecs recorder)', () => {
   });
 
   it('through a 1.2 Mb/s uplink a 2.5 Mb/s 720p30 broadcast stays live under the cap, and climbs back once it lifts', async function () {
-    this.timeout(90_000);
+    const { abrCappedMs: cappedMs = DEFAULT_CAPPED_MS, ...config } = await broadcastConfig('abr', { viaProxy: true });
+    this.timeout(75_000 + cappedMs);
     const picture = await busyPicture();
     const client = new BroadcastClient({
-      ...(await broadcastConfig('abr', { viaProxy: true })),
+      ...config,
       recorder: 'webcodecs',
       videoBitsPerSecond: CONFIGURED,
     });
@@ -36,7 +40,7 @@ describe('Adaptive bitrate (WebCodecs recorder)', () => {
       await throttleUpload(CAP);
       await client.start(picture.stream);
       const liveAt = performance.now();
-      await record(CAPPED_MS);
+      await record(cappedMs);
       expect(client.state).to.equal('live');
       expect(errors).to.deep.equal([]);
       const capped = stats.filter(({ at }) => at >= liveAt);
@@ -45,7 +49,7 @@ describe('Adaptive bitrate (WebCodecs recorder)', () => {
       // The server's ffmpeg kept pushing to the RTMP server all along: its progress kept coming and growing.
       const last = capped.at(-1)!;
       expect(performance.now() - last.at).to.be.below(3_000, 'the server still reports progress');
-      const middle = capped.find(({ at }) => at >= liveAt + CAPPED_MS / 2)!;
+      const middle = capped.find(({ at }) => at >= liveAt + cappedMs / 2)!;
       expect(last.durationMs - middle.durationMs).to.be.above((last.at - middle.at) * 0.7, 'media reaches the RTMP server in real time');
 
       await throttleUpload(null);
@@ -70,7 +74,7 @@ describe('Adaptive bitrate (WebCodecs recorder)', () => {
       const steady = capped.filter(({ at }) => at >= liveAt + 5_000);
       const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
       console.log(
-        `abr ${navigator.userAgent.includes('Firefox') ? 'firefox' : 'chromium'}: capped ${CAPPED_MS / 1000} s at ${CAP / 1e6} Mb/s: lowest target ${Math.round(lowest / 1000)} kb/s, ` +
+        `abr ${navigator.userAgent.includes('Firefox') ? 'firefox' : 'chromium'}: capped ${cappedMs / 1000} s at ${CAP / 1e6} Mb/s: lowest target ${Math.round(lowest / 1000)} kb/s, ` +
           `mean target after 5 s ${Math.round(mean(steady.map((each) => each.targetVideoBitsPerSecond ?? 0)) / 1000)} kb/s, ` +
           `mean server output ${Math.round(mean(steady.map((each) => each.kbps)))} kb/s, max backlog ${Math.max(...capped.map((each) => each.backlogRatio)).toFixed(3)}, ` +
           `max ack delay ${Math.max(...capped.map((each) => each.ackRttMs ?? 0))} ms; back to >= 80 % in ${(recoveredMs / 1000).toFixed(1)} s; ` +

@@ -22,6 +22,8 @@ export interface BroadcastConfigRequest {
 export interface BroadcastConfig {
   server: string;
   rtmpUrl: string;
+  /** How long the adaptive-bitrate test keeps its upload capped: ABR_CAPPED_MS (the bench's long run, `npm run bench -- --abr`), else its own default. */
+  abrCappedMs?: number;
 }
 
 /** What `probe-recording` answers: what the RTMP server recorded of a stream. */
@@ -290,7 +292,12 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
         case 'broadcast-config': {
           const { rtmp, stack } = running();
           const { stream, viaProxy } = payload as BroadcastConfigRequest;
-          return { server: viaProxy ? stack.proxy.origin : stack.origin, rtmpUrl: rtmp.url(stream) } satisfies BroadcastConfig;
+          const abrCappedMs = Number(process.env.ABR_CAPPED_MS) || undefined;
+          return {
+            server: viaProxy ? stack.proxy.origin : stack.origin,
+            rtmpUrl: rtmp.url(stream),
+            ...(abrCappedMs ? { abrCappedMs } : {}),
+          } satisfies BroadcastConfig;
         }
         case 'probe-recording': {
           const { stream } = payload as { stream: string };

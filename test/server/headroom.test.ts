@@ -1,5 +1,5 @@
 // Load shedding's decisions from synthetic signals: what counts as the server being short of
-// headroom (and what must not: a busy CPU alone, a slow browser, one bad sample), the floor, the
+// headroom (and what must not: a slow destination, a slow browser, one bad sample), the floor, the
 // pacing of starts and the SERVER_BUSY refusal.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -20,13 +20,15 @@ import {
 const defaults = { ...LOAD_SHEDDING_DEFAULTS };
 const calm: Sample = { loopDelayMs: 5, cpuBusy: 0.3, live: 40, behind: 0 };
 
-test('a sample shows pressure from event-loop delay alone, or ffmpegs behind their input on a busy CPU', () => {
+test('a sample shows pressure from event-loop delay alone, a CPU over maxCpu alone, or ffmpegs behind their input on a busy CPU', () => {
   assert.equal(underPressure(calm, defaults), false);
-  assert.equal(underPressure({ ...calm, loopDelayMs: 150 }, defaults), true, 'our own loop cannot keep up');
-  assert.equal(underPressure({ ...calm, cpuBusy: 1 }, defaults), false, 'a busy CPU alone (CI with browsers beside) is not pressure');
+  assert.equal(underPressure({ ...calm, loopDelayMs: defaults.maxEventLoopDelayMs }, defaults), true, 'our own loop cannot keep up');
+  assert.equal(underPressure({ ...calm, cpuBusy: defaults.maxCpu }, defaults), true, 'no CPU left for another ffmpeg');
   assert.equal(underPressure({ ...calm, behind: 20 }, defaults), false, 'backlogs on an idle CPU are slow destinations, not us');
-  assert.equal(underPressure({ ...calm, cpuBusy: 0.95, behind: 3 }, defaults), false, 'fewer than 10 % behind');
-  assert.equal(underPressure({ ...calm, cpuBusy: 0.95, behind: 4 }, defaults), true);
+  const busy = defaults.maxCpu * 0.9;
+  assert.equal(underPressure({ ...calm, cpuBusy: busy }, defaults), false, 'a busy CPU under maxCpu, nothing behind');
+  assert.equal(underPressure({ ...calm, cpuBusy: busy, behind: 3 }, defaults), false, 'fewer than 10 % behind');
+  assert.equal(underPressure({ ...calm, cpuBusy: busy, behind: 4 }, defaults), true);
 });
 
 test('an ffmpeg is behind only while media waits in our pipe to it across two samples: a slow browser (empty pipe) never counts', () => {
@@ -81,13 +83,18 @@ function withSignals(options: Partial<typeof defaults>, live: { buffered: number
 
 const never = new AbortController().signal;
 
-test('under the floor nothing waits, however loaded the server looks', async () => {
-  const { headroom, pressure } = withSignals({ minStreams: 3, sustainMs: SAMPLE_MS, concurrentStarts: 1 }, [{ buffered: 0 }]);
+test('up to the floor nothing waits, however loaded the server looks; the start past it does', async () => {
+  const { headroom, pressure } = withSignals({ minStreams: 3, sustainMs: SAMPLE_MS, concurrentStarts: 1, maxWaitMs: 200 }, [
+    { buffered: 0 },
+  ]);
   try {
     pressure.on = true;
     await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS + 100));
+    assert.equal(headroom.busy, false, 'one live broadcast: under the floor');
     const first = await headroom.admit(never);
     const second = await headroom.admit(never);
+    assert.equal(headroom.busy, false, 'three live or starting: at the floor');
+    await assert.rejects(headroom.admit(never), { code: 'SERVER_BUSY' }, 'the fourth is past it');
     first(true);
     second(true);
   } finally {
