@@ -92,8 +92,8 @@ window.glass = {
     const settings = stream.getVideoTracks()[0].getSettings();
     return { width: settings.width, height: settings.height };
   },
-  async start({ rtmpUrl, recorder }) {
-    client = new BroadcastClient({ server: location.origin, rtmpUrl, recorder, adaptiveBitrate: false });
+  async start({ rtmpUrl, recorder, timeslice }) {
+    client = new BroadcastClient({ server: location.origin, rtmpUrl, recorder, adaptiveBitrate: false, ...(timeslice ? { timeslice } : {}) });
     client.addEventListener('error', (event) => errors.push(String(event.detail?.code)));
     await client.start(stream);
   },

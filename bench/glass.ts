@@ -1,4 +1,4 @@
-// `npm run bench -- --glass [--browser chromium|firefox] [--recorder webcodecs|mediarecorder] [--seconds 15] [--hidden-source canvas]`:
+// `npm run bench -- --glass [--browser chromium|firefox] [--recorder webcodecs|mediarecorder[@timeslice]] [--seconds 15] [--hidden-source canvas]`:
 // real Chromium and Firefox broadcast through the built client (dist/, so `npm run build` first) and
 // the real BroadcastServer to nginx-rtmp on loopback, one process and one clock. For each browser
 // and recorder: glass-to-ingest (the wall-clock time drawn into a canvas, read back from the frames
@@ -22,7 +22,14 @@ import { readStat } from './proc.js';
 import { percentile, round } from './stats.js';
 
 type BrowserName = 'chromium' | 'firefox';
-type RecorderName = 'mediarecorder' | 'webcodecs';
+/** A recorder, and optionally the timeslice the page sets (`webcodecs@200`); without one, the client's default for it. */
+type RecorderName = 'mediarecorder' | 'webcodecs' | `${'mediarecorder' | 'webcodecs'}@${number}`;
+
+/** The client options a recorder spec stands for. */
+function recorderOptions(spec: RecorderName): { recorder: string; timeslice?: number } {
+  const [recorder, timeslice] = spec.split('@');
+  return { recorder: recorder!, ...(timeslice ? { timeslice: Number(timeslice) } : {}) };
+}
 
 /** What one browser and recorder measured. */
 export interface GlassResult {
@@ -139,7 +146,7 @@ async function launch(name: BrowserName): Promise<Browser> {
 type GlassWindow = {
   glass: {
     open(source: 'canvas' | 'camera'): Promise<{ width: number; height: number }>;
-    start(options: { rtmpUrl: string; recorder: RecorderName }): Promise<void>;
+    start(options: { rtmpUrl: string; recorder: string; timeslice?: number }): Promise<void>;
     stop(): Promise<string[]>;
     close(): void;
     visibility(): string;
@@ -167,7 +174,10 @@ async function broadcast(
   try {
     // ffmpeg's RTMP play must be subscribed before the publish (nginx keeps it waiting): give it a moment.
     await wait(1000);
-    await page.evaluate((options) => (window as unknown as GlassWindow).glass.start(options), { rtmpUrl: rtmp.url(key), recorder });
+    await page.evaluate((options) => (window as unknown as GlassWindow).glass.start(options), {
+      rtmpUrl: rtmp.url(key),
+      ...recorderOptions(recorder),
+    });
     await rtmp.published(key);
     const liveAt = Date.now();
     await during();
@@ -191,7 +201,7 @@ async function measure(
 ): Promise<GlassResult> {
   const pid = browser.process()?.pid;
   if (!pid) throw new Error('No browser process to measure');
-  const key = `glass-${name}-${recorder}-${Date.now()}`;
+  const key = `glass-${name}-${recorder.replace('@', '-')}-${Date.now()}`;
   const page = await openPage(browser, origin, 'canvas');
   await wait(2000);
   let cpu = 0;

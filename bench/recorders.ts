@@ -20,26 +20,40 @@ export interface RecorderPath {
   server: string;
   /** Re-encodes the video: ~0.5 core per broadcast, so only a few run at once. */
   transcodes?: boolean;
+  /** Milliseconds of media per chunk: the client's default for that recorder. */
+  timesliceMs: number;
 }
 
 export const RECORDER_PATHS: readonly RecorderPath[] = [
-  { label: 'WebCodecs, AAC', codec: 'webcodecs-aac', sends: 'Matroska H.264 + AAC', server: 'copies both' },
-  { label: 'Chromium MediaRecorder', codec: 'h264', sends: 'Matroska H.264 + Opus', server: 'copies H.264, Opus → AAC' },
-  { label: 'WebCodecs, Opus', codec: 'webcodecs-opus', sends: 'Matroska H.264 + Opus', server: 'copies H.264, Opus → AAC' },
+  { label: 'WebCodecs, AAC', codec: 'webcodecs-aac', sends: 'Matroska H.264 + AAC', server: 'copies both', timesliceMs: 100 },
+  {
+    label: 'WebCodecs, AAC, 200 ms chunks',
+    codec: 'webcodecs-aac',
+    sends: 'Matroska H.264 + AAC',
+    server: 'copies both',
+    timesliceMs: 200,
+  },
+  { label: 'Chromium MediaRecorder', codec: 'h264', sends: 'Matroska H.264 + Opus', server: 'copies H.264, Opus → AAC', timesliceMs: 200 },
+  {
+    label: 'WebCodecs, Opus',
+    codec: 'webcodecs-opus',
+    sends: 'Matroska H.264 + Opus',
+    server: 'copies H.264, Opus → AAC',
+    timesliceMs: 100,
+  },
   {
     label: 'Firefox MediaRecorder',
     codec: 'vp8',
     sends: 'WebM VP8 + Opus',
     server: 'VP8 → H.264 (x264 veryfast), Opus → AAC',
     transcodes: true,
+    timesliceMs: 200,
   },
-  { label: 'Safari MediaRecorder', codec: 'h264-aac', sends: 'fMP4 H.264 + AAC', server: 'copies both' },
+  { label: 'Safari MediaRecorder', codec: 'h264-aac', sends: 'fMP4 H.264 + AAC', server: 'copies both', timesliceMs: 200 },
 ];
 
 /** Transcoding broadcasts at once: each takes about half a core of the 2. */
 const TRANSCODE_PUBLISHERS = 2;
-/** Every fixture is cut at the client's default timeslice. */
-const TIMESLICE_MS = 200;
 
 /** One path's figures, pooled over the rounds. */
 export interface RecorderResult extends RecorderPath {
@@ -76,10 +90,15 @@ export interface RecordersOptions {
 /** Runs every path `rounds` times, alternating, and pools each path's steady CPU. */
 export async function runRecordersBench(options: RecordersOptions): Promise<RecorderResult[]> {
   const { seconds, rounds, publishers, log } = options;
-  const fixtures = new Map<FixtureCodec, Fixture>();
-  for (const path of RECORDER_PATHS) fixtures.set(path.codec, await makeFixture(path.codec, seconds, TIMESLICE_MS));
-  for (const [codec, f] of fixtures) {
-    log(`fixture ${codec}: ${f.chunks.length} chunks over ${f.durationMs / 1000} s, ${Math.round(f.bitsPerSecond / 1000)} kb/s`);
+  // Each fixture is cut at its recorder's default timeslice.
+  const fixtures = new Map<string, Fixture>();
+  const fixtureOf = (path: RecorderPath) => fixtures.get(`${path.codec}@${path.timesliceMs}`)!;
+  for (const path of RECORDER_PATHS) {
+    const key = `${path.codec}@${path.timesliceMs}`;
+    if (!fixtures.has(key)) fixtures.set(key, await makeFixture(path.codec, seconds, path.timesliceMs));
+  }
+  for (const [key, f] of fixtures) {
+    log(`fixture ${key} ms: ${f.chunks.length} chunks over ${f.durationMs / 1000} s, ${Math.round(f.bitsPerSecond / 1000)} kb/s`);
   }
   const rtmp = await startRtmpServer();
   const server = await startServerProcess({ allowedPrefix: rtmp.url('') });
@@ -87,13 +106,13 @@ export async function runRecordersBench(options: RecordersOptions): Promise<Reco
   try {
     log(`server process pid ${server.pid}; nginx-rtmp on port ${rtmp.port}`);
     let count = 0;
-    const warmUpFixture = firstSeconds(fixtures.get('h264')!, 2);
+    const warmUpFixture = firstSeconds(fixtureOf(RECORDER_PATHS[2]!), 2);
     await runStep({ label: 'warm-up', server, rtmp, fixture: warmUpFixture, publishers: 2, streamPrefix: `rec${count++}` });
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? RECORDER_PATHS : [...RECORDER_PATHS].reverse();
       for (const path of order) {
         const n = path.transcodes ? Math.min(publishers, TRANSCODE_PUBLISHERS) : publishers;
-        const fixture = fixtures.get(path.codec)!;
+        const fixture = fixtureOf(path);
         const step = await runStep({ label: path.label, server, rtmp, fixture, publishers: n, streamPrefix: `rec${count++}` });
         const load = round2(loadavg()[0]!);
         steps.get(path.label)!.push({ step, load });

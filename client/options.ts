@@ -20,7 +20,7 @@ export interface BroadcastClientOptions {
   framerate?: number;
   /** AAC sample rate of the output, one of {@link AAC_SAMPLE_RATES}. Default: the server's (44 100 unless its operator chose another). */
   audioSampleRate?: number;
-  /** Milliseconds of media per chunk. Default 200 (chosen with the bench, bench/README.md: the p95 delay to the destination stays under 250 ms). */
+  /** Milliseconds of media per chunk. Default: 200 with MediaRecorder (chosen with the bench, bench/README.md), 100 with the WebCodecs recorder (a shorter delay from glass to ingest, docs/performance.md). */
   timeslice?: number;
   /** Most bytes sent and not yet acknowledged by the server. Default 1 MiB. */
   maxInFlightBytes?: number;
@@ -46,7 +46,7 @@ export interface BroadcastClientOptions {
 }
 
 /** Options without a default, sent only when given. */
-type UnsetByDefault = 'rtmpUrl' | 'audioSampleRate';
+type UnsetByDefault = 'rtmpUrl' | 'audioSampleRate' | 'timeslice';
 
 /** The options with every default applied. */
 export type ResolvedOptions = Required<Omit<BroadcastClientOptions, UnsetByDefault>> & Pick<BroadcastClientOptions, UnsetByDefault>;
@@ -55,7 +55,6 @@ export type ResolvedOptions = Required<Omit<BroadcastClientOptions, UnsetByDefau
 export const DEFAULTS = {
   auth: {},
   ...REQUEST_DEFAULTS,
-  timeslice: 200,
   maxInFlightBytes: 1024 * 1024,
   maxBacklogBytes: 8 * 1024 * 1024,
   resumeTimeoutMs: DEFAULT_RESUME_WINDOW_MS,

@@ -14,18 +14,31 @@ export type StreamRecorder = Pick<Recorder, 'mimeType' | 'start' | 'stop' | 'dis
 };
 
 /**
+ * Milliseconds of media per chunk when the page sets no `timeslice`, per recorder. MediaRecorder's
+ * 200 ms was chosen with the bench; the WebCodecs recorder's chunks are its own Matroska blocks (its
+ * Clusters start on keyframes, not on chunks), so shorter ones cost the server little and shorten
+ * the delay from glass to ingest (docs/performance.md).
+ */
+export const DEFAULT_TIMESLICE = { mediarecorder: 200, webcodecs: 100 } as const;
+
+/**
  * The recorder for `stream`. The WebCodecs one loads on demand, so pages that never use it do
  * not download it. Throws INVALID_MEDIA when the chosen recorder cannot record this stream.
  */
-export async function createRecorder(choice: RecorderChoice, stream: MediaStream, options: RecorderOptions): Promise<StreamRecorder> {
-  if (choice === 'mediarecorder') return new Recorder(stream, options);
+export async function createRecorder(
+  choice: RecorderChoice,
+  stream: MediaStream,
+  given: Omit<RecorderOptions, 'timeslice'> & { timeslice?: number | undefined },
+): Promise<StreamRecorder> {
+  const options = (kind: keyof typeof DEFAULT_TIMESLICE) => ({ ...given, timeslice: given.timeslice ?? DEFAULT_TIMESLICE[kind] });
+  if (choice === 'mediarecorder') return new Recorder(stream, options('mediarecorder'));
   const [video] = stream.getVideoTracks();
   const webcodecs = await import('./webcodecs.js');
-  if (choice === 'webcodecs') return webcodecs.WebCodecsRecorder.create(stream, options);
-  if (video && (await webcodecs.canEncodeH264(video, options))) {
+  if (choice === 'webcodecs') return webcodecs.WebCodecsRecorder.create(stream, options('webcodecs'));
+  if (video && (await webcodecs.canEncodeH264(video, options('webcodecs')))) {
     // Still MediaRecorder if WebCodecs has H.264 but no audio codec the server reads.
-    const recorder = await webcodecs.WebCodecsRecorder.create(stream, options).catch(() => undefined);
+    const recorder = await webcodecs.WebCodecsRecorder.create(stream, options('webcodecs')).catch(() => undefined);
     if (recorder) return recorder;
   }
-  return new Recorder(stream, options);
+  return new Recorder(stream, options('mediarecorder'));
 }
