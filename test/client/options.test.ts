@@ -15,7 +15,7 @@ describe('client options', () => {
     assert.equal(options.audioBitsPerSecond, REQUEST_DEFAULTS.audioBitsPerSecond);
     assert.equal(options.framerate, REQUEST_DEFAULTS.framerate);
     assert.equal(options.resumeTimeoutMs, DEFAULT_RESUME_WINDOW_MS);
-    assert.equal(options.timeslice, 200);
+    assert.equal(options.timeslice, undefined, "unset: each recorder's own default applies (client/recorder/create.ts)");
     assert.equal(options.maxInFlightBytes, 1024 * 1024);
     assert.equal(options.maxBacklogBytes, 8 * 1024 * 1024);
     assert.equal(options.replyTimeoutMs, 20_000);
@@ -25,9 +25,9 @@ describe('client options', () => {
   });
 
   test('keep what was given and treat undefined as not given', () => {
-    const options = resolveOptions({ server, framerate: 25, timeslice: undefined });
+    const options = resolveOptions({ server, framerate: 25, maxInFlightBytes: undefined });
     assert.equal(options.framerate, 25);
-    assert.equal(options.timeslice, 200);
+    assert.equal(options.maxInFlightBytes, 1024 * 1024);
   });
 
   test('make a start request that leaves out the destination and sample rate unless given', () => {
