@@ -6,9 +6,9 @@
 // within 5 s, the target back to ≥ 80 % of 2.5 Mb/s within 20 s of the cap lifting); its one-line
 // summary is printed per browser.
 import { execa } from 'execa';
-import { numberArgument } from './tools.js';
+import { argValues, numberArgument } from './tools.js';
 
-const browsers = process.argv.flatMap((arg, i) => (arg === '--browser' && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
+const browsers = argValues('browser');
 const seconds = numberArgument('seconds', 40);
 const results: { browser: string; passed: boolean; summary: string }[] = [];
 

@@ -19,6 +19,7 @@ import { startRtmpServer, type RtmpServer } from '../test/helpers/rtmp-server.js
 import { startGlassReader, type GlassFrame } from './glass-reader.js';
 import { glassPage } from './glass-page.js';
 import { readStat } from './proc.js';
+import { argValues } from './tools.js';
 import { percentile, round } from './stats.js';
 
 type BrowserName = 'chromium' | 'firefox';
@@ -82,10 +83,6 @@ const HIDDEN_SECONDS = 10;
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const began = Date.now();
 const log = (line: string) => console.log(`[${String(Math.round((Date.now() - began) / 1000)).padStart(4)} s] ${line}`);
-
-function argValues(name: string): string[] {
-  return process.argv.flatMap((arg, i) => (arg === `--${name}` && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
-}
 
 /** utime + stime of `root` and every process under it (browsers run many), in seconds. */
 function treeCpuSeconds(root: number): number {

@@ -92,10 +92,10 @@ export async function runRecordersBench(options: RecordersOptions): Promise<Reco
   const { seconds, rounds, publishers, log } = options;
   // Each fixture is cut at its recorder's default timeslice.
   const fixtures = new Map<string, Fixture>();
-  const fixtureOf = (path: RecorderPath) => fixtures.get(`${path.codec}@${path.timesliceMs}`)!;
+  const keyOf = (path: RecorderPath) => `${path.codec}@${path.timesliceMs}`;
+  const fixtureOf = (path: RecorderPath) => fixtures.get(keyOf(path))!;
   for (const path of RECORDER_PATHS) {
-    const key = `${path.codec}@${path.timesliceMs}`;
-    if (!fixtures.has(key)) fixtures.set(key, await makeFixture(path.codec, seconds, path.timesliceMs));
+    if (!fixtures.has(keyOf(path))) fixtures.set(keyOf(path), await makeFixture(path.codec, seconds, path.timesliceMs));
   }
   for (const [key, f] of fixtures) {
     log(`fixture ${key} ms: ${f.chunks.length} chunks over ${f.durationMs / 1000} s, ${Math.round(f.bitsPerSecond / 1000)} kb/s`);
@@ -106,7 +106,7 @@ export async function runRecordersBench(options: RecordersOptions): Promise<Reco
   try {
     log(`server process pid ${server.pid}; nginx-rtmp on port ${rtmp.port}`);
     let count = 0;
-    const warmUpFixture = firstSeconds(fixtureOf(RECORDER_PATHS[2]!), 2);
+    const warmUpFixture = firstSeconds(fixtureOf(RECORDER_PATHS.find((path) => path.codec === 'h264')!), 2);
     await runStep({ label: 'warm-up', server, rtmp, fixture: warmUpFixture, publishers: 2, streamPrefix: `rec${count++}` });
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? RECORDER_PATHS : [...RECORDER_PATHS].reverse();

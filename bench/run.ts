@@ -20,7 +20,7 @@ import { startServerProcess, type ServerProcess } from './server-control.js';
 import type { LoadSheddingOptions } from '../server/headroom.js';
 import { runShedBench } from './shed.js';
 import { runStep, type StepResult } from './step.js';
-import { bundleSize, ffmpegLaunchMs, findStaticFfmpeg, numberArgument, requireTools } from './tools.js';
+import { argValues, bundleSize, ffmpegLaunchMs, findStaticFfmpeg, numberArgument, requireTools } from './tools.js';
 
 interface Plan {
   name: 'quick' | 'full' | 'capacity' | 'webcodecs';
@@ -386,8 +386,7 @@ async function recorders(): Promise<void> {
  */
 async function shed(): Promise<void> {
   requireTools();
-  const at = process.argv.indexOf('--shedding');
-  const shedding: LoadSheddingOptions = at > 0 ? JSON.parse(process.argv[at + 1] ?? '{}') : {};
+  const shedding: LoadSheddingOptions = JSON.parse(argValues('shedding')[0] ?? '{}');
   if (process.argv.includes('--min-streams')) shedding.minStreams = numberArgument('min-streams', 10);
   const result = await runShedBench({
     publishers: numberArgument('publishers', 150),

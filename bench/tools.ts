@@ -64,3 +64,8 @@ export function numberArgument(name: string, fallback: number): number {
     throw new TypeError(`Expected \`--${name}\` to be a positive whole number, got \`${process.argv[index + 1]}\``);
   return value;
 }
+
+/** Every value given after `--name` on the command line, in order (`--browser chromium --browser firefox`). */
+export function argValues(name: string): string[] {
+  return process.argv.flatMap((arg, i) => (arg === `--${name}` && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
+}
