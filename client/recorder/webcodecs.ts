@@ -253,8 +253,17 @@ export class WebCodecsRecorder {
       this.#keyframeRequested = false;
       this.#lastKeyframeUs = frame.timestamp;
     }
+    // A restart's keyframe goes out at once. Firefox's H.264 encoder holds ~40 frames (x264's
+    // lookahead, ~1.3 s) and flushing them costs ~0.6 s of encoding; they belong to the recording
+    // being replaced, so they are dropped, and the keyframe alone is flushed.
+    const restarting = keyFrame && this.#restarted !== undefined;
+    if (restarting) {
+      encoder.reset();
+      encoder.configure({ ...this.#videoConfig, bitrate: this.#bitrate, framerate: this.#framerate });
+    }
     encoder.encode(frame, { keyFrame });
     frame.close();
+    if (restarting) encoder.flush().catch(() => undefined);
   }
 
   #encodeAudio(data: AudioData): void {
