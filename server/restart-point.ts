@@ -154,6 +154,9 @@ export function askForNewRecording(
   const late = setTimeout(() => {
     if (waiting() && gate.restartAt === 'new-recording') options.declined();
   }, options.answerMs ?? RESTART_ANSWER_MS);
+  // Once the broadcast is over the timer does nothing (waiting() is false): it must not keep a
+  // closing process alive for its 5 s.
+  late.unref();
   ask((reply) => {
     clearTimeout(late);
     if (!waiting()) return;
