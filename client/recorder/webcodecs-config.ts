@@ -47,13 +47,26 @@ export function videoConfig(track: MediaStreamTrack, options: RecorderOptions): 
   };
 }
 
+/** Per VideoEncoder (a page may replace it), the configs (codec and size) a test frame came out of: no second test. */
+const encodes = new WeakMap<typeof VideoEncoder, Set<string>>();
+
 /**
  * Whether this browser encodes H.264 at this track's size: the config is supported *and* a
  * frame comes out (some Linux Firefox builds accept the config, then fail on the first frame).
+ * A yes is remembered for the page's next broadcasts; a no is not (a busy page may have been slow).
  */
 export async function canEncodeH264(track: MediaStreamTrack, options: RecorderOptions): Promise<boolean> {
   if (typeof VideoEncoder === 'undefined') return false;
   const config = videoConfig(track, options);
+  const key = `${config.codec} ${config.width}x${config.height}`;
+  const known = encodes.get(VideoEncoder) ?? new Set<string>();
+  if (known.has(key)) return true;
+  const works = await encodesAFrame(config);
+  if (works) encodes.set(VideoEncoder, known.add(key));
+  return works;
+}
+
+async function encodesAFrame(config: VideoEncoderConfig): Promise<boolean> {
   try {
     if (!(await VideoEncoder.isConfigSupported(config)).supported) return false;
   } catch {

@@ -253,17 +253,18 @@ export class WebCodecsRecorder {
       this.#keyframeRequested = false;
       this.#lastKeyframeUs = frame.timestamp;
     }
-    // A restart's keyframe goes out at once. Firefox's H.264 encoder holds ~40 frames (x264's
-    // lookahead, ~1.3 s) and flushing them costs ~0.6 s of encoding; they belong to the recording
-    // being replaced, so they are dropped, and the keyframe alone is flushed.
-    const restarting = keyFrame && this.#restarted !== undefined;
-    if (restarting) {
+    // A new recording's keyframe (the first, or a restart's) goes out at once, so the server can
+    // publish without waiting: Firefox's H.264 encoder holds ~40 frames (x264's lookahead, ~1.3 s)
+    // until flushed. Flushing what it holds costs ~0.6 s of encoding; on a restart those frames
+    // belong to the recording being replaced, so they are dropped and the keyframe alone is flushed.
+    const opening = keyFrame && this.#headerDue;
+    if (opening && this.#restarted) {
       encoder.reset();
       encoder.configure({ ...this.#videoConfig, bitrate: this.#bitrate, framerate: this.#framerate });
     }
     encoder.encode(frame, { keyFrame });
     frame.close();
-    if (restarting) encoder.flush().catch(() => undefined);
+    if (opening) encoder.flush().catch(() => undefined);
   }
 
   #encodeAudio(data: AudioData): void {
