@@ -21,12 +21,12 @@ function previewStream(element: RtmpBroadcaster): MediaStream {
 }
 
 describe('<rtmp-broadcaster>', () => {
-  it('hands its attributes to the client: the server, the destination, the bitrates, the frame rate, the sample rate and the timeslice', async () => {
+  it('hands its attributes to the client: the server, the destination, the bitrates, the frame rate, the sample rate, the recorder and the timeslice', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-options');
     const element = await fixture<RtmpBroadcaster>(html`
-      <rtmp-broadcaster server=${server} rtmp-url=${rtmpUrl} video-bitrate="1500000" audio-bitrate="96000" framerate="24" audio-sample-rate="48000" timeslice="500"></rtmp-broadcaster>
+      <rtmp-broadcaster server=${server} rtmp-url=${rtmpUrl} video-bitrate="1500000" audio-bitrate="96000" framerate="24" audio-sample-rate="48000" recorder="mediarecorder" timeslice="500"></rtmp-broadcaster>
     `);
-    // The timeslice stays in the browser: it is what the recorder is started with.
+    // The recorder and the timeslice stay in the browser: MediaRecorder is started with it.
     const timeslices: (number | undefined)[] = [];
     const start = MediaRecorder.prototype.start;
     MediaRecorder.prototype.start = function (this: MediaRecorder, timeslice?: number) {
