@@ -48,6 +48,8 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
   #durationTimer: NodeJS.Timeout | undefined;
   #detachTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
+  /** Per ffmpeg, settles once its exit has been handled (the broadcast reconnecting or ended). */
+  readonly #exits = new WeakMap<MediaProcess, Promise<void>>();
   #settle!: (error: ErrorPayload | undefined) => void;
 
   /** Starts the broadcast's ffmpeg; rejects (with its outputs ended) when it cannot run. */
@@ -130,7 +132,16 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
       return done(error);
     }
     this.#bytesIn += media.byteLength;
-    this.#process.write(media, done);
+    const process = this.#process;
+    process.write(media, (error) => {
+      if (!error) return done();
+      // ffmpeg died under this chunk. Once its exit is handled, a destination being reconnected
+      // keeps the broadcast going (the new ffmpeg starts at a restart point, not at this chunk):
+      // the chunk counts as taken. Answering with the exit's error would end a broadcast that lives on.
+      const exit = this.#exits.get(process);
+      if (!exit) return done(error);
+      void exit.then(() => done(this.#phase === 'ended' ? error : undefined));
+    });
   }
 
   /**
@@ -244,11 +255,12 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
 
   /** When this ffmpeg exits: with a fan-out, once every output has flushed (the recording included). */
   #watch(process: MediaProcess): void {
-    void process.ended.then(async ({ error }) => {
+    const exit = process.ended.then(async ({ error }) => {
       if (process === this.#process && (this.#phase === 'live' || this.#phase === 'restoring')) this.#phase = 'stopping';
       await this.#options.fanOut?.end();
       this.#onExit(process, error);
     });
+    this.#exits.set(process, exit);
   }
 
   #onStats(stats: BroadcastStats): void {

@@ -15,6 +15,7 @@ import {
   record,
   recordsH264,
   rtmpEvents,
+  serverLog,
   startRequest,
 } from './commands.js';
 
@@ -279,14 +280,15 @@ describe('BroadcastClient', () => {
       destinationEvents.push(`restored ${detail.index} attempt=${detail.attempt}`),
     );
     const ended = endedUntilOver(client, config.rtmpUrl);
+    const errors: string[] = [];
+    client.addEventListener('error', ({ detail }) => errors.push(`${detail.code}: ${detail.message}`));
 
     await client.start(camera());
+    const sessionId = client.sessionId ?? 'no session';
     await statsWhere(client, (stats) => stats.durationMs >= 500); // on air at the destination
     const lostAt = oneEvent(client, 'statechange').then(() => Date.now());
     await executeServerCommand('cut-destination');
     // Live again, or a failure that says what happened (not a test timeout).
-    const errors: string[] = [];
-    client.addEventListener('error', ({ detail }) => errors.push(`${detail.code}: ${detail.message}`));
     const back = await new Promise<number>((resolve, reject) => {
       // The assertion below is 5 s; past 15 s, fail with what is known rather than at mocha's timeout.
       const stuck = setTimeout(
@@ -305,8 +307,12 @@ describe('BroadcastClient', () => {
         clearTimeout(stuck);
         if (state === 'live') resolve(Date.now());
         else
-          reject(
-            new Error(`${state}, not live again: states ${states.join(' ')}; ${destinationEvents.join('; ')}; errors ${errors.join('; ')}`),
+          void serverLog(sessionId).then((log) =>
+            reject(
+              new Error(
+                `${state}, not live again: states ${states.join(' ')}; ${destinationEvents.join('; ')}; errors ${errors.join('; ')}; server: ${log}`,
+              ),
+            ),
           );
       });
     });

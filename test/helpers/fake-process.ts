@@ -12,6 +12,7 @@ export class FakeProcess implements MediaProcess {
   stopRequested = false;
   buffered = 0;
   #exit!: (outcome: ProcessOutcome) => void;
+  #exited = false;
 
   constructor(
     readonly request: { continues?: boolean; onStats(stats: BroadcastStats): void },
@@ -25,6 +26,11 @@ export class FakeProcess implements MediaProcess {
   }
 
   write(chunk: Uint8Array, done: (error?: ErrorPayload) => void): void {
+    if (this.#exited) {
+      // As ffmpeg's stdin after it died: the chunk is answered with the reason its exit gives.
+      void this.ended.then((outcome) => done(outcome.error ?? { code: 'FFMPEG_EXITED', message: 'ffmpeg exited' }));
+      return;
+    }
     this.written.push(chunk);
     done();
   }
@@ -36,6 +42,7 @@ export class FakeProcess implements MediaProcess {
   }
 
   exit(outcome: ProcessOutcome): void {
+    this.#exited = true;
     this.#exit(outcome);
   }
 

@@ -149,6 +149,24 @@ describe('Broadcast', () => {
     await broadcast.stop();
   });
 
+  test('a chunk that went to the ffmpeg whose destination dropped is acked when the broadcast reconnects, and answered with the error when it ends', async () => {
+    // The chunk reaches ffmpeg as it dies, before its exit is read: seen with Firefox's WebCodecs
+    // recorder, whose acked error (DESTINATION_UNREACHABLE) ended a broadcast that was reconnecting.
+    const reconnects = await startBroadcast();
+    await write(reconnects.broadcast, HEADER);
+    reconnects.processes[0]!.progress(1000);
+    reconnects.processes[0]!.exit({ error: { code: 'DESTINATION_UNREACHABLE', message: 'gone' } });
+    assert.equal(await write(reconnects.broadcast, MEDIA), undefined);
+    assert.equal(reconnects.broadcast.info().state, 'reconnecting');
+    await reconnects.broadcast.stop();
+
+    const ends = await startBroadcast();
+    await write(ends.broadcast, HEADER);
+    ends.processes[0]!.exit({ error: { code: 'DESTINATION_UNREACHABLE', message: 'refused' } });
+    assert.equal((await write(ends.broadcast, MEDIA))?.code, 'DESTINATION_UNREACHABLE', 'never published: not retried');
+    assert.equal((await ends.broadcast.done)?.code, 'DESTINATION_UNREACHABLE');
+  });
+
   test('a client that cannot restart its recording is fed the cached header and the next Cluster', async () => {
     const { broadcast, processes } = await startBroadcast({}, fakeSocket(false));
     await write(broadcast, HEADER);
