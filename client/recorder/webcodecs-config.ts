@@ -49,16 +49,30 @@ export function videoConfig(track: MediaStreamTrack, options: RecorderOptions): 
 
 /** Per VideoEncoder (a page may replace it), the configs (codec and size) a test frame came out of: no second test. */
 const encodes = new WeakMap<typeof VideoEncoder, Set<string>>();
+/** Per VideoEncoder, the configs whose encoder failed during a broadcast: `auto` takes MediaRecorder for them from then on. */
+const failed = new WeakMap<typeof VideoEncoder, Set<string>>();
+
+const configKey = (config: VideoEncoderConfig) => `${config.codec} ${config.width}x${config.height}`;
+
+/** The H.264 encoder failed mid-broadcast with `config`: this page's next `auto` broadcasts with it record with MediaRecorder. */
+export function encoderFailed(config: VideoEncoderConfig): void {
+  if (typeof VideoEncoder === 'undefined') return;
+  const key = configKey(config);
+  encodes.get(VideoEncoder)?.delete(key);
+  failed.set(VideoEncoder, (failed.get(VideoEncoder) ?? new Set<string>()).add(key));
+}
 
 /**
  * Whether this browser encodes H.264 at this track's size: the config is supported *and* a
  * frame comes out (some Linux Firefox builds accept the config, then fail on the first frame).
- * A yes is remembered for the page's next broadcasts; a no is not (a busy page may have been slow).
+ * A yes is remembered for the page's next broadcasts; a no is not (a busy page may have been slow);
+ * a config whose encoder failed during a broadcast is a no from then on.
  */
 export async function canEncodeH264(track: MediaStreamTrack, options: RecorderOptions): Promise<boolean> {
   if (typeof VideoEncoder === 'undefined') return false;
   const config = videoConfig(track, options);
-  const key = `${config.codec} ${config.width}x${config.height}`;
+  const key = configKey(config);
+  if (failed.get(VideoEncoder)?.has(key)) return false;
   const known = encodes.get(VideoEncoder) ?? new Set<string>();
   if (known.has(key)) return true;
   const works = await encodesAFrame(config);

@@ -7,7 +7,7 @@ import { audioFrames, backgroundTimer, opusPackets, SourceClock, videoFrames, ty
 import { MatroskaWriter } from './matroska-writer.js';
 import type { RecorderOptions, TrackKind } from './media-recorder.js';
 import { type AudioEncoding, decodedOpus, startAudioEncoder } from './webcodecs-audio.js';
-import { audioSetup, blackFrame, blackPixels, videoConfig, type AudioSetup } from './webcodecs-config.js';
+import { audioSetup, blackFrame, blackPixels, encoderFailed, videoConfig, type AudioSetup } from './webcodecs-config.js';
 
 export { avcCodec, canEncodeH264 } from './webcodecs-config.js';
 
@@ -88,7 +88,10 @@ export class WebCodecsRecorder {
     try {
       const videoEncoder = new VideoEncoder({
         output: (chunk, metadata) => this.#onVideo(chunk, metadata),
-        error: (error) => this.#fail(error),
+        error: (error) => {
+          encoderFailed(this.#videoConfig);
+          this.#fail(error);
+        },
       });
       videoEncoder.configure(this.#videoConfig);
       this.#videoEncoder = videoEncoder;

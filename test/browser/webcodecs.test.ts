@@ -152,6 +152,45 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     expect((await probeRecording('webcodecs-auto-fails')).video.codec).to.equal('h264');
   });
 
+  it('auto takes MediaRecorder in this page once the H.264 encoder failed during a broadcast', async function () {
+    this.timeout(40_000);
+    // An encoder that passes auto's test frame, then fails at its 60th frame of the broadcast.
+    const RealEncoder = globalThis.VideoEncoder;
+    class MidwayFailingEncoder extends RealEncoder {
+      readonly #error: (error: DOMException) => void;
+      #encoded = 0;
+      constructor(init: VideoEncoderInit) {
+        super(init);
+        this.#error = init.error;
+      }
+      override encode(frame: VideoFrame, options?: VideoEncoderEncodeOptions): void {
+        if (++this.#encoded < 60) return super.encode(frame, options);
+        frame.close();
+        if (this.#encoded === 60) queueMicrotask(() => this.#error(new DOMException('Encoding task failed.', 'EncodingError')));
+      }
+    }
+    globalThis.VideoEncoder = MidwayFailingEncoder;
+    try {
+      const first = new BroadcastClient({ ...(await broadcastConfig('webcodecs-fails-midway')), recorder: 'auto' });
+      const failed = new Promise<string>((resolve) =>
+        first.addEventListener('error', ({ detail }) => resolve(detail.code), { once: true }),
+      );
+      // The failure may come before the destination took the broadcast (a slow machine): start() rejects then.
+      await first.start(camera()).catch(() => undefined);
+      expect(await failed).to.equal('INVALID_MEDIA');
+      expect((await startRequest('webcodecs-fails-midway'))?.mimeType).to.match(/^video\/x-matroska;codecs=avc1,/);
+
+      const second = new BroadcastClient({ ...(await broadcastConfig('webcodecs-fails-midway-again')), recorder: 'auto' });
+      await second.start(camera());
+      expect(second.videoMode).to.equal(mediaRecorderVideoMode);
+      await record(1_000);
+      await second.stop();
+    } finally {
+      globalThis.VideoEncoder = RealEncoder;
+    }
+    expect((await startRequest('webcodecs-fails-midway-again'))?.mimeType).to.match(/^video\/webm;codecs=(h264|vp8),opus$/);
+  });
+
   it('restart() hands out a new recording (EBML header, then a keyframe Cluster) within 0.5 s', async function () {
     this.timeout(30_000);
     const chunks: { at: number; bytes: Uint8Array }[] = [];
