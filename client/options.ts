@@ -35,7 +35,7 @@ export interface BroadcastClientOptions {
   /**
    * Whether the video bitrate follows the upload: lowered (down to `minVideoBitsPerSecond`, then
    * half the frames) while the network cannot keep up, raised back to `videoBitsPerSecond` when it
-   * can. Needs the WebCodecs recorder (`recorder: 'webcodecs'` or `'auto'` where it is picked):
+   * can. Needs the WebCodecs recorder (`recorder: 'auto'`, the default, where it picks it, or `'webcodecs'`):
    * MediaRecorder cannot change bitrate mid-stream. Default true.
    */
   adaptiveBitrate?: boolean;
