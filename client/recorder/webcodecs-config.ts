@@ -47,19 +47,21 @@ export function videoConfig(track: MediaStreamTrack, options: RecorderOptions): 
   };
 }
 
-/** Per VideoEncoder (a page may replace it), the configs (codec and size) a test frame came out of: no second test. */
-const encodes = new WeakMap<typeof VideoEncoder, Set<string>>();
-/** Per VideoEncoder, the configs whose encoder failed during a broadcast: `auto` takes MediaRecorder for them from then on. */
-const failed = new WeakMap<typeof VideoEncoder, Set<string>>();
+/**
+ * Per VideoEncoder (a page may replace it), per config (codec and size): a test frame came out of
+ * it (no second test), or its encoder failed during a broadcast (`auto` takes MediaRecorder from then on).
+ */
+const verdicts = new WeakMap<typeof VideoEncoder, Map<string, 'encodes' | 'failed'>>();
 
 const configKey = (config: VideoEncoderConfig) => `${config.codec} ${config.width}x${config.height}`;
 
+function verdictsOfThisEncoder(): Map<string, 'encodes' | 'failed'> {
+  return verdicts.get(VideoEncoder) ?? verdicts.set(VideoEncoder, new Map()).get(VideoEncoder)!;
+}
+
 /** The H.264 encoder failed mid-broadcast with `config`: this page's next `auto` broadcasts with it record with MediaRecorder. */
 export function encoderFailed(config: VideoEncoderConfig): void {
-  if (typeof VideoEncoder === 'undefined') return;
-  const key = configKey(config);
-  encodes.get(VideoEncoder)?.delete(key);
-  failed.set(VideoEncoder, (failed.get(VideoEncoder) ?? new Set<string>()).add(key));
+  if (typeof VideoEncoder !== 'undefined') verdictsOfThisEncoder().set(configKey(config), 'failed');
 }
 
 /**
@@ -72,11 +74,11 @@ export async function canEncodeH264(track: MediaStreamTrack, options: RecorderOp
   if (typeof VideoEncoder === 'undefined') return false;
   const config = videoConfig(track, options);
   const key = configKey(config);
-  if (failed.get(VideoEncoder)?.has(key)) return false;
-  const known = encodes.get(VideoEncoder) ?? new Set<string>();
-  if (known.has(key)) return true;
+  const known = verdictsOfThisEncoder().get(key);
+  if (known) return known === 'encodes';
   const works = await encodesAFrame(config);
-  if (works) encodes.set(VideoEncoder, known.add(key));
+  // A failure during the test, or meanwhile, is not overwritten; a no is not remembered.
+  if (works && !verdictsOfThisEncoder().has(key)) verdictsOfThisEncoder().set(key, 'encodes');
   return works;
 }
 

@@ -196,7 +196,12 @@ export class WebCodecsRecorder {
   #reconfigure(): void {
     const encoder = this.#videoEncoder;
     if (this.#stopped || !encoder || encoder.state !== 'configured') return;
-    encoder.configure({ ...this.#videoConfig, bitrate: this.#bitrate, framerate: this.#framerate });
+    encoder.configure(this.#currentConfig());
+  }
+
+  /** The encoder's config with the bitrate and frame rate it aims at now. */
+  #currentConfig(): VideoEncoderConfig {
+    return { ...this.#videoConfig, bitrate: this.#bitrate, framerate: this.#framerate };
   }
 
   /** Stops recording; resolves once the encoders' last frames have been handed out. */
@@ -263,7 +268,7 @@ export class WebCodecsRecorder {
     const opening = keyFrame && this.#headerDue;
     if (opening && this.#restarted) {
       encoder.reset();
-      encoder.configure({ ...this.#videoConfig, bitrate: this.#bitrate, framerate: this.#framerate });
+      encoder.configure(this.#currentConfig());
     }
     encoder.encode(frame, { keyFrame });
     frame.close();

@@ -17,6 +17,33 @@ import {
   startRequest,
 } from './commands.js';
 
+/**
+ * Runs `body` with the page's VideoEncoder replaced by one whose `failAt`-th frame (counted per
+ * encoder) fails with an EncodingError; the frames before it are encoded as usual.
+ */
+async function withEncoderFailingAt(failAt: number, body: () => Promise<void>): Promise<void> {
+  const RealEncoder = globalThis.VideoEncoder;
+  class FailingEncoder extends RealEncoder {
+    readonly #error: (error: DOMException) => void;
+    #encoded = 0;
+    constructor(init: VideoEncoderInit) {
+      super(init);
+      this.#error = init.error;
+    }
+    override encode(frame: VideoFrame, options?: VideoEncoderEncodeOptions): void {
+      if (++this.#encoded < failAt) return super.encode(frame, options);
+      frame.close();
+      if (this.#encoded === failAt) queueMicrotask(() => this.#error(new DOMException('Encoding task failed.', 'EncodingError')));
+    }
+  }
+  globalThis.VideoEncoder = FailingEncoder;
+  try {
+    await body();
+  } finally {
+    globalThis.VideoEncoder = RealEncoder;
+  }
+}
+
 describe('BroadcastClient with recorder: webcodecs', () => {
   const camera = useCamera();
 
@@ -124,30 +151,16 @@ describe('BroadcastClient with recorder: webcodecs', () => {
   // `auto` taking WebCodecs where it works is the default recorder's test in broadcast-client.test.ts.
   it('auto falls back to MediaRecorder where the H.264 config is said to be supported but the first frame fails', async () => {
     // As Firefox does on some Linux machines: isConfigSupported() says yes, then encoding errors.
-    const RealEncoder = globalThis.VideoEncoder;
-    class FailingEncoder extends RealEncoder {
-      readonly #error: (error: DOMException) => void;
-      constructor(init: VideoEncoderInit) {
-        super(init);
-        this.#error = init.error;
-      }
-      override encode(frame: VideoFrame): void {
-        frame.close();
-        queueMicrotask(() => this.#error(new DOMException('Encoding task failed.', 'EncodingError')));
-      }
-    }
-    globalThis.VideoEncoder = FailingEncoder;
-    try {
-      expect((await FailingEncoder.isConfigSupported({ codec: 'avc1.42E01F', width: 1280, height: 720 })).supported).to.equal(true);
+    await withEncoderFailingAt(1, async () => {
+      const supported = await VideoEncoder.isConfigSupported({ codec: 'avc1.42E01F', width: 1280, height: 720 });
+      expect(supported.supported).to.equal(true);
       const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-auto-fails')), recorder: 'auto' });
       await client.start(camera());
       expect(client.videoMode).to.equal(mediaRecorderVideoMode);
       await record(1_000);
       await client.stop();
       expect(client.state).to.equal('ended');
-    } finally {
-      globalThis.VideoEncoder = RealEncoder;
-    }
+    });
     expect((await startRequest('webcodecs-auto-fails'))?.mimeType).to.match(/^video\/webm;codecs=(h264|vp8),opus$/);
     expect((await probeRecording('webcodecs-auto-fails')).video.codec).to.equal('h264');
   });
@@ -155,22 +168,7 @@ describe('BroadcastClient with recorder: webcodecs', () => {
   it('auto takes MediaRecorder in this page once the H.264 encoder failed during a broadcast', async function () {
     this.timeout(40_000);
     // An encoder that passes auto's test frame, then fails at its 60th frame of the broadcast.
-    const RealEncoder = globalThis.VideoEncoder;
-    class MidwayFailingEncoder extends RealEncoder {
-      readonly #error: (error: DOMException) => void;
-      #encoded = 0;
-      constructor(init: VideoEncoderInit) {
-        super(init);
-        this.#error = init.error;
-      }
-      override encode(frame: VideoFrame, options?: VideoEncoderEncodeOptions): void {
-        if (++this.#encoded < 60) return super.encode(frame, options);
-        frame.close();
-        if (this.#encoded === 60) queueMicrotask(() => this.#error(new DOMException('Encoding task failed.', 'EncodingError')));
-      }
-    }
-    globalThis.VideoEncoder = MidwayFailingEncoder;
-    try {
+    await withEncoderFailingAt(60, async () => {
       const first = new BroadcastClient({ ...(await broadcastConfig('webcodecs-fails-midway')), recorder: 'auto' });
       const failed = new Promise<string>((resolve) =>
         first.addEventListener('error', ({ detail }) => resolve(detail.code), { once: true }),
@@ -185,9 +183,7 @@ describe('BroadcastClient with recorder: webcodecs', () => {
       expect(second.videoMode).to.equal(mediaRecorderVideoMode);
       await record(1_000);
       await second.stop();
-    } finally {
-      globalThis.VideoEncoder = RealEncoder;
-    }
+    });
     expect((await startRequest('webcodecs-fails-midway-again'))?.mimeType).to.match(/^video\/webm;codecs=(h264|vp8),opus$/);
   });
 
