@@ -148,7 +148,7 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     expect((await rtmpEvents('webcodecs-pause')).filter((call) => call === 'publish')).to.have.length(1, 'one publish');
   });
 
-  // `auto` taking WebCodecs where it works is the default recorder's test in broadcast-client.test.ts.
+  // `auto` taking WebCodecs where it works is tested in broadcast-client.test.ts (the 5 s camera test).
   it('auto falls back to MediaRecorder where the H.264 config is said to be supported but the first frame fails', async () => {
     // As Firefox does on some Linux machines: isConfigSupported() says yes, then encoding errors.
     await withEncoderFailingAt(1, async () => {
