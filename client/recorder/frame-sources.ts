@@ -106,12 +106,7 @@ function readAll<T>(readable: ReadableStream<T>, each: (value: T) => void, onEnd
  * the track's frame rate and, while the page is hidden and no callback came for two frame intervals,
  * takes the element's current picture at each tick, stamped by the media clock carried on from the last frame.
  */
-async function videoElementFrames(
-  track: MediaStreamTrack,
-  clock: SourceClock,
-  sink: FrameSink<VideoFrame>,
-  onEnd: () => void,
-): Promise<FrameSource> {
+function videoElementFrames(track: MediaStreamTrack, clock: SourceClock, sink: FrameSink<VideoFrame>, onEnd: () => void): FrameSource {
   const video = document.createElement('video');
   video.muted = true;
   video.playsInline = true;
@@ -150,7 +145,9 @@ async function videoElementFrames(
     if (!stopped) onEnd();
   };
   track.addEventListener('ended', ended);
-  await video.play();
+  // Not awaited: play() settles only once the track sends its first picture, which a still canvas
+  // or a slow camera may not do for seconds; the recording goes on meanwhile (webcodecs.ts, STILL_US).
+  video.play().catch(() => {});
   video.requestVideoFrameCallback(onFrame);
   return {
     stop() {

@@ -15,6 +15,15 @@ export { avcCodec, canEncodeH264 } from './webcodecs-config.js';
 const KEYFRAME_INTERVAL_US = 2_000_000;
 /** Frames waiting in the encoder beyond which new ones are dropped: the encoder cannot keep up. */
 const MAX_ENCODE_QUEUE = 4;
+/**
+ * A picture at least this often, whatever the source does. A source may send nothing for seconds:
+ * a still screen share or canvas sends frames only when something changes, a camera may take
+ * seconds to send its first (Chromium's fake camera once sent none to a new track for 7.5 s and
+ * once for over 15 s, where the server ends a broadcast that sends nothing). Meanwhile the last
+ * picture (black before the first) is encoded again, so the recording starts, and goes on, with
+ * its sound and an unbroken picture.
+ */
+const STILL_US = 500_000;
 
 /**
  * Records with WebCodecs into live Matroska. Pausing or muting replaces the frames with black
@@ -50,6 +59,14 @@ export class WebCodecsRecorder {
   /** 2 while adaptive bitrate halves the frame rate: every other frame is dropped before encoding. */
   #frameDivisor: 1 | 2 = 1;
   #framesSeen = 0;
+  /** When the recording's clock starts (a performance.now()); its timestamps are microseconds from it. */
+  #origin = 0;
+  /** When the last frame came from the source, or was repeated, on the recording's clock. */
+  #lastFrameUs = 0;
+  /** The last frame's timestamp given to the encoder: timestamps only go forward. */
+  #lastEncodedUs = -Infinity;
+  /** The source's last picture, repeated while the source sends none (see STILL_US). */
+  #lastPicture: VideoFrame | undefined;
   /** The bitrate the encoder aims at now (adaptive bitrate moves it). */
   #bitrate: number;
   /** The frame rate the encoder is told: the rate frames really reach it (frame-rate.ts). */
@@ -104,11 +121,12 @@ export class WebCodecsRecorder {
         );
       }
       const origin = performance.now();
+      this.#origin = origin;
       this.#sources.push(
         await videoFrames(
           this.#videoTrack,
           new SourceClock(origin),
-          (frame) => this.#encodeVideo(frame),
+          (frame) => this.#sourceFrame(frame),
           () => this.#ended(),
         ),
       );
@@ -135,10 +153,13 @@ export class WebCodecsRecorder {
     // The page's timer, and while the page is hidden a Worker's too: a hidden tab's own timers run
     // once a second (Firefox), which would send a chunk a second. The page's timer stays the one
     // that counts, so a Worker that cannot start (a CSP without blob: workers) changes nothing.
-    const flush = () => this.#flush();
-    const page = setInterval(flush, this.#options.timeslice);
+    const tick = () => {
+      this.#keepPictureGoing();
+      this.#flush();
+    };
+    const page = setInterval(tick, this.#options.timeslice);
     const hidden = backgroundTimer(this.#options.timeslice, () => {
-      if (document.visibilityState === 'hidden') flush();
+      if (document.visibilityState === 'hidden') tick();
     });
     this.#flushTimer = {
       terminate() {
@@ -228,12 +249,16 @@ export class WebCodecsRecorder {
     this.#close();
   }
 
-  #encodeVideo(captured: VideoFrame): void {
+  /** A frame from the source: kept as the last picture, measured, and encoded unless the frame rate is halved. */
+  #sourceFrame(captured: VideoFrame): void {
     const encoder = this.#videoEncoder;
     if (this.#stopped || !encoder || encoder.state !== 'configured') {
       captured.close();
       return;
     }
+    this.#lastFrameUs = Math.max(this.#lastFrameUs, captured.timestamp);
+    this.#lastPicture?.close();
+    this.#lastPicture = captured.clone();
     if (this.#frameDivisor > 1 && this.#framesSeen++ % this.#frameDivisor !== 0) {
       captured.close();
       return;
@@ -245,10 +270,33 @@ export class WebCodecsRecorder {
       this.#framerate = framerate;
       this.#reconfigure();
     }
-    if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
+    this.#encodeVideo(captured);
+  }
+
+  /** Encodes the last picture again (black before the first) if the source sent none for STILL_US. */
+  #keepPictureGoing(): void {
+    const encoder = this.#videoEncoder;
+    if (this.#stopped || !encoder || encoder.state !== 'configured') return;
+    const now = (performance.now() - this.#origin) * 1000;
+    if (now - this.#lastFrameUs < STILL_US) return;
+    this.#lastFrameUs = now;
+    const { width, height } = this.#videoConfig;
+    if (this.#lastPicture) {
+      this.#encodeVideo(new VideoFrame(this.#lastPicture, { timestamp: now }));
+    } else {
+      this.#blackPixels ??= blackPixels(width, height);
+      this.#encodeVideo(blackFrame(this.#blackPixels, width, height, now));
+    }
+  }
+
+  /** Encodes a frame (black instead while paused or video is muted); a keyframe every 2 s, on request, and to open a recording. */
+  #encodeVideo(captured: VideoFrame): void {
+    const encoder = this.#videoEncoder!;
+    if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE || captured.timestamp <= this.#lastEncodedUs) {
       captured.close();
       return;
     }
+    this.#lastEncodedUs = captured.timestamp;
     let frame = captured;
     if (this.#paused || this.#muted.has('video')) {
       const { width, height } = this.#videoConfig;
@@ -368,6 +416,8 @@ export class WebCodecsRecorder {
 
   #close(): void {
     this.#flushTimer?.terminate();
+    this.#lastPicture?.close();
+    this.#lastPicture = undefined;
     if (this.#videoEncoder && this.#videoEncoder.state !== 'closed') this.#videoEncoder.close();
     this.#audioEncoder?.close();
     this.#restarted?.();

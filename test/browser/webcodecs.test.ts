@@ -148,6 +148,48 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     expect((await rtmpEvents('webcodecs-pause')).filter((call) => call === 'publish')).to.have.length(1, 'one publish');
   });
 
+  // A still screen share or canvas sends a frame only when its picture changes, and a camera may
+  // take seconds to send its first: the recording neither waits for a picture nor stops without one.
+  it('goes live before the source sends a picture, and repeats the last picture while it sends none', async function () {
+    this.timeout(40_000);
+    const canvas = Object.assign(document.createElement('canvas'), { width: 640, height: 360 });
+    // captureStream(0): the canvas sends a frame only when asked (requestFrame), none before.
+    const captured = canvas.captureStream(0);
+    const [still] = captured.getVideoTracks() as CanvasCaptureMediaStreamTrack[];
+    // Firefox asks the stream (CanvasCaptureMediaStream), Chromium the track.
+    const requestFrame = () =>
+      typeof still!.requestFrame === 'function'
+        ? still!.requestFrame()
+        : (captured as MediaStream & { requestFrame(): void }).requestFrame();
+    const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-still')), recorder: 'webcodecs' });
+    try {
+      // start() resolves once the destination took the broadcast: it did without a picture.
+      await client.start(new MediaStream([still!, ...camera().getAudioTracks()]));
+      await record(1_500);
+      const context = canvas.getContext('2d')!;
+      context.fillStyle = 'white';
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      requestFrame();
+      await record(3_000);
+      await client.stop();
+    } finally {
+      still!.stop();
+    }
+    expect(client.state).to.equal('ended');
+
+    const { frames, audio } = await probeLevels('webcodecs-still');
+    const list = frames.map(({ time, luma }) => `${time.toFixed(2)}:${Math.round(luma)}`).join(' ');
+    const gaps = frames.slice(1).map(({ time }, i) => time - frames[i]!.time);
+    expect(frames[0]!.luma).to.be.below(30, `black until the first picture (${list})`);
+    const white = frames.filter(({ luma }) => luma > 200);
+    expect(white.length).to.be.at.least(5, `the one picture sent, repeated (${list})`);
+    expect(frames.at(-1)!.luma).to.be.above(200, `still shown at the end (${list})`);
+    expect(frames.at(-1)!.time - white[0]!.time).to.be.at.least(2.5, list);
+    // A repeat every 0.5 s; a busy machine's timers run late.
+    expect(Math.max(...gaps)).to.be.at.most(1, list);
+    expect(audio.at(-1)!.time).to.be.within(frames.at(-1)!.time - 0.6, frames.at(-1)!.time + 0.6, 'the sound runs as long');
+  });
+
   // `auto` taking WebCodecs where it works is tested in broadcast-client.test.ts (the 5 s camera test).
   it('auto falls back to MediaRecorder where the H.264 config is said to be supported but the first frame fails', async () => {
     // As Firefox does on some Linux machines: isConfigSupported() says yes, then encoding errors.
