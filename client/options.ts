@@ -30,12 +30,12 @@ export interface BroadcastClientOptions {
   resumeTimeoutMs?: number;
   /** How long the server may take to answer `start` (its start hook included) and `stop` (ffmpeg's flush included) before the broadcast ends with INTERNAL. Default 20 000 ms. */
   replyTimeoutMs?: number;
-  /** Which recorder encodes: `mediarecorder` (default), `webcodecs` (H.264 + AAC or Opus from WebCodecs, in Matroska), or `auto` (WebCodecs where this browser really encodes H.264, else MediaRecorder). */
+  /** Which recorder encodes: `auto` (default: WebCodecs where this browser really encodes H.264, else MediaRecorder), `webcodecs` (H.264 + AAC or Opus from WebCodecs, in Matroska), or `mediarecorder`. */
   recorder?: RecorderChoice;
   /**
    * Whether the video bitrate follows the upload: lowered (down to `minVideoBitsPerSecond`, then
    * half the frames) while the network cannot keep up, raised back to `videoBitsPerSecond` when it
-   * can. Needs the WebCodecs recorder (`recorder: 'webcodecs'`, or `'auto'` where it picks it):
+   * can. Needs the WebCodecs recorder (`recorder: 'auto'`, the default, where it picks it, or `'webcodecs'`):
    * MediaRecorder cannot change bitrate mid-stream. Default true.
    */
   adaptiveBitrate?: boolean;
@@ -59,7 +59,7 @@ export const DEFAULTS = {
   maxBacklogBytes: 8 * 1024 * 1024,
   resumeTimeoutMs: DEFAULT_RESUME_WINDOW_MS,
   replyTimeoutMs: 20_000,
-  recorder: 'mediarecorder',
+  recorder: 'auto',
   adaptiveBitrate: true,
   minVideoBitsPerSecond: 300_000,
   socketio: {},

@@ -33,7 +33,7 @@ export class RtmpBroadcasterAttributes extends LangAwareElement {
   /** AAC sample rate of the output in Hz: 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100 or 48000 (default: the server's, 44 100 unless its operator chose another). */
   @property({ attribute: 'audio-sample-rate', type: Number }) audioSampleRate?: number;
 
-  /** Which recorder encodes: `mediarecorder` (client default), `webcodecs`, or `auto` (WebCodecs where this browser encodes H.264, else MediaRecorder). */
+  /** Which recorder encodes: `auto` (client default: WebCodecs where this browser encodes H.264, else MediaRecorder), `webcodecs`, or `mediarecorder`. */
   @property() recorder?: RecorderChoice;
 
   /** Ideal capture width in pixels. */

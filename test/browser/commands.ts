@@ -103,10 +103,10 @@ export const recordsH264 = MediaRecorder.isTypeSupported('video/webm;codecs=h264
 export const mediaRecorderVideoMode = recordsH264 ? 'copy' : 'transcode';
 
 /**
- * What the server does with this browser's video from `auto`: 'copy', as both test browsers
- * encode H.264 with WebCodecs; where a browser has no VideoEncoder, MediaRecorder's.
+ * What the server does with this browser's video from the default recorder (`auto`): 'copy', as
+ * both test browsers encode H.264 with WebCodecs; where a browser has no VideoEncoder, MediaRecorder's.
  */
-export const autoVideoMode = typeof VideoEncoder === 'function' ? 'copy' : mediaRecorderVideoMode;
+export const expectedVideoMode = typeof VideoEncoder === 'function' ? 'copy' : mediaRecorderVideoMode;
 
 /** The browser's fake camera (a test pattern) and microphone (a beep or tone). */
 export function openCamera(): Promise<MediaStream> {

@@ -190,7 +190,7 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     expect(audio.at(-1)!.time).to.be.within(frames.at(-1)!.time - 0.6, frames.at(-1)!.time + 0.6, 'the sound runs as long');
   });
 
-  // `auto` taking WebCodecs where it works is tested in broadcast-client.test.ts (the 5 s camera test).
+  // `auto` taking WebCodecs where it works is the default recorder's test in broadcast-client.test.ts.
   it('auto falls back to MediaRecorder where the H.264 config is said to be supported but the first frame fails', async () => {
     // As Firefox does on some Linux machines: isConfigSupported() says yes, then encoding errors.
     await withEncoderFailingAt(1, async () => {

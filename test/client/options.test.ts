@@ -19,7 +19,7 @@ describe('client options', () => {
     assert.equal(options.maxInFlightBytes, 1024 * 1024);
     assert.equal(options.maxBacklogBytes, 8 * 1024 * 1024);
     assert.equal(options.replyTimeoutMs, 20_000);
-    assert.equal(options.recorder, 'mediarecorder');
+    assert.equal(options.recorder, 'auto');
     assert.equal(options.adaptiveBitrate, true);
     assert.equal(options.minVideoBitsPerSecond, 300_000);
   });
