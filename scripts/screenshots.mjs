@@ -25,6 +25,8 @@ try {
   };
   await page.goto(demo.url);
   await page.waitForFunction(() => customElements.get('rtmp-broadcaster'));
+  // The pickers come once the browser listed the devices (with the fake UI, access is granted already).
+  await page.waitForFunction(() => document.querySelector('rtmp-broadcaster').shadowRoot.querySelector('[part~=camera-select]'));
   await shoot('idle');
 
   // The green room, opened with the element's own Preview button: camera and meter, nothing sent.
