@@ -12,11 +12,14 @@ export interface BitrateControllerOptions {
   otherBitsPerSecond: number;
 }
 
+/** Which frames are encoded: every one (1), every other (2), every fourth (4). */
+export type FrameDivisor = 1 | 2 | 4;
+
 /** What the encoder should aim for. */
 export interface BitrateTarget {
   videoBitsPerSecond: number;
-  /** 1: every frame; 2: every other frame (at the floor, or with an encoder far above its target, and still congested). */
-  frameDivisor: 1 | 2;
+  /** 1: every frame; 2, then 4: fewer frames, at the floor or with an encoder far above its target, and still congested. */
+  frameDivisor: FrameDivisor;
 }
 
 /** How the upload looks at one moment. */
@@ -54,6 +57,19 @@ const CAUTIOUS_FACTOR = 1.03;
 const DRAIN_MS = 8_000;
 /** The queue shrinks when what waits now is under 95 % of what waited this long ago. */
 const SHRINK_WINDOW_MS = 2_000;
+/**
+ * After the frames were cut, they are cut again no sooner than this: what the encoder makes must be
+ * measured after the change, and Firefox's H.264 encoder hands its frames out ~1.5 s late.
+ */
+const FEWER_FRAMES_HOLD_MS = 4_000;
+/**
+ * Frames come back (each step doubles the video's rate) once the upload has been clear this long;
+ * twice as long (up to MAX_MORE_FRAMES_HOLD_MS) each time they had to be cut again soon after.
+ */
+const MORE_FRAMES_HOLD_MS = 2_000;
+const MAX_MORE_FRAMES_HOLD_MS = 32_000;
+/** Frames cut within this long of coming back: they came back too soon. */
+const TOO_SOON_MS = 10_000;
 
 /**
  * Lowers the target when acknowledgements say the network cannot keep up (queueing delay: the
@@ -69,6 +85,9 @@ export class BitrateController {
   #lastDecision = -Infinity;
   #lastDecrease = -Infinity;
   #congestedAtFloorSince: number | undefined;
+  #lastFewerFrames = -Infinity;
+  #lastMoreFrames = -Infinity;
+  #moreFramesHoldMs = MORE_FRAMES_HOLD_MS;
   /** Since when the upload has been clear without a break. */
   #clearSince: number | undefined;
   /** What waited unacknowledged at each decision of the last moments: whether the queue shrinks. */
@@ -143,17 +162,19 @@ export class BitrateController {
     const acked = this.#acks.reduce((sum, ack) => (before && ack.at > before.at ? sum + ack.bytes : sum), 0);
     const made = before ? ((acked + unackedBytes - before.bytes) * 8 * 1_000) / (now - before.at) : 0;
     const overshoots = made > (current + otherBitsPerSecond) * 1.3;
-    if (this.#target.frameDivisor === 1 && overshoots && !shrinking && now - this.#lastDecrease >= DECREASE_HOLD_MS) {
+    const { frameDivisor } = this.#target;
+    const mayCutFrames = frameDivisor < 4 && now - this.#lastFewerFrames >= FEWER_FRAMES_HOLD_MS;
+    if (mayCutFrames && overshoots && !shrinking && now - this.#lastDecrease >= DECREASE_HOLD_MS) {
       this.#lastDecrease = now;
-      this.#target = { videoBitsPerSecond: current, frameDivisor: 2 };
+      this.#fewerFrames(now, current);
       return;
     }
     if (current <= minBitsPerSecond) {
       // At the floor and still congested, the queue not shrinking for a while: fewer frames.
       if (shrinking) this.#congestedAtFloorSince = undefined;
       else this.#congestedAtFloorSince ??= now;
-      if (this.#congestedAtFloorSince !== undefined && now - this.#congestedAtFloorSince >= DECREASE_HOLD_MS) {
-        this.#target = { videoBitsPerSecond: minBitsPerSecond, frameDivisor: 2 };
+      if (mayCutFrames && this.#congestedAtFloorSince !== undefined && now - this.#congestedAtFloorSince >= DECREASE_HOLD_MS) {
+        this.#fewerFrames(now, minBitsPerSecond);
       }
       return;
     }
@@ -170,12 +191,23 @@ export class BitrateController {
     this.#target = { videoBitsPerSecond: Math.round(next), frameDivisor: this.#target.frameDivisor };
   }
 
+  /** Every other frame, or every fourth if that was every other already. */
+  #fewerFrames(now: number, videoBitsPerSecond: number): void {
+    this.#lastFewerFrames = now;
+    this.#moreFramesHoldMs =
+      now - this.#lastMoreFrames < TOO_SOON_MS ? Math.min(MAX_MORE_FRAMES_HOLD_MS, this.#moreFramesHoldMs * 2) : MORE_FRAMES_HOLD_MS;
+    this.#target = { videoBitsPerSecond, frameDivisor: this.#target.frameDivisor === 1 ? 2 : 4 };
+  }
+
   #increase(now: number): void {
     const { maxBitsPerSecond } = this.#options;
     const { videoBitsPerSecond, frameDivisor } = this.#target;
-    // Every frame again first, then a higher bitrate.
-    if (frameDivisor === 2) {
-      this.#target = { videoBitsPerSecond, frameDivisor: 1 };
+    // Every frame again first (a step a decision), then a higher bitrate.
+    if (frameDivisor > 1) {
+      if (now - (this.#clearSince ?? now) < this.#moreFramesHoldMs) return;
+      this.#lastMoreFrames = now;
+      this.#clearSince = now;
+      this.#target = { videoBitsPerSecond, frameDivisor: frameDivisor === 4 ? 2 : 1 };
       return;
     }
     if (videoBitsPerSecond >= maxBitsPerSecond) return;

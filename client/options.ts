@@ -34,7 +34,7 @@ export interface BroadcastClientOptions {
   recorder?: RecorderChoice;
   /**
    * Whether the video bitrate follows the upload: lowered (down to `minVideoBitsPerSecond`, then
-   * half the frames) while the network cannot keep up, raised back to `videoBitsPerSecond` when it
+   * fewer frames) while the network cannot keep up, raised back to `videoBitsPerSecond` when it
    * can. Needs the WebCodecs recorder (`recorder: 'auto'`, the default, where it picks it, or `'webcodecs'`):
    * MediaRecorder cannot change bitrate mid-stream. Default true.
    */

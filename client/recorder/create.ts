@@ -1,4 +1,5 @@
 // Picks and builds the recorder for a broadcast: WebCodecs or MediaRecorder, as the `recorder` option says.
+import type { FrameDivisor } from '../bitrate-controller.js';
 import { Recorder, type RecorderOptions } from './media-recorder.js';
 
 /** Which recorder a broadcast uses: `auto` takes WebCodecs where this browser really encodes H.264, else MediaRecorder. */
@@ -9,8 +10,8 @@ export const RECORDER_CHOICES: readonly RecorderChoice[] = ['auto', 'webcodecs',
 
 /** What the client needs of a recorder, whichever records. */
 export type StreamRecorder = Pick<Recorder, 'mimeType' | 'start' | 'stop' | 'discard' | 'restart' | 'setPaused' | 'setMuted'> & {
-  /** Aims the video encoder at a new bitrate, and every frame (1) or every other (2); only recorders that can (WebCodecs). */
-  setVideoBitrate?(bitsPerSecond: number, frameDivisor: 1 | 2): void;
+  /** Aims the video encoder at a new bitrate, and every frame (1), every other (2) or every fourth (4); only recorders that can (WebCodecs). */
+  setVideoBitrate?(bitsPerSecond: number, frameDivisor: FrameDivisor): void;
 };
 
 /**

@@ -1,6 +1,7 @@
 // Records a MediaStream with WebCodecs: H.264 from VideoEncoder (constant bitrate, realtime, a
 // keyframe every 2 s and on request) and AAC (where AudioEncoder has it) or Opus, written live
 // into Matroska and handed out in chunks every `timeslice`, like the MediaRecorder recorder.
+import type { FrameDivisor } from '../bitrate-controller.js';
 import { BroadcastError } from '../protocol.js';
 import { FrameRateMeter } from './frame-rate.js';
 import { audioFrames, backgroundTimer, opusPackets, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
@@ -56,8 +57,8 @@ export class WebCodecsRecorder {
   readonly #muted = new Set<TrackKind>();
   #stopped = false;
   #discarded = false;
-  /** 2 while adaptive bitrate halves the frame rate: every other frame is dropped before encoding. */
-  #frameDivisor: 1 | 2 = 1;
+  /** 2 (or 4) while adaptive bitrate cuts the frame rate: only every other (or every fourth) frame is encoded. */
+  #frameDivisor: FrameDivisor = 1;
   #framesSeen = 0;
   /** When the recording's clock starts (a performance.now()); its timestamps are microseconds from it. */
   #origin = 0;
@@ -201,8 +202,8 @@ export class WebCodecsRecorder {
     return this.#restarting;
   }
 
-  /** Aims the H.264 encoder at a new bitrate mid-stream, with every frame (1) or every other (2). */
-  setVideoBitrate(bitsPerSecond: number, frameDivisor: 1 | 2): void {
+  /** Aims the H.264 encoder at a new bitrate mid-stream, with every frame (1), every other (2) or every fourth (4). */
+  setVideoBitrate(bitsPerSecond: number, frameDivisor: FrameDivisor): void {
     if (frameDivisor !== this.#frameDivisor) {
       // Every other frame dropped (or no longer): half (or twice) the rate, measured anew from there.
       this.#framerate = Math.max(1, (this.#framerate * this.#frameDivisor) / frameDivisor);
