@@ -12,7 +12,7 @@ import { BroadcastError, type Ack, type StartAck, type VideoMode } from './proto
 import { onAirSignal, showsOnAir, type OnAir } from './on-air.js';
 import { Reconnection, type ReconnectionHost } from './reconnection.js';
 import { AdaptiveBitrate } from './adaptive-bitrate.js';
-import { createRecorder, type StreamRecorder } from './recorder/create.js';
+import { createRecorder, type RecorderChoice, type StreamRecorder } from './recorder/create.js';
 
 export type { BroadcastClientEventMap, BroadcastState, ClientStats, FfmpegOutputDetail, StateChangeDetail } from './events.js';
 export type { BroadcastClientOptions } from './options.js';
@@ -65,6 +65,8 @@ export class BroadcastClient extends EventTarget {
   /** Settles when the broadcast ends: resolves when it stopped, rejects with what failed it. */
   #outcome: Promise<void> = Promise.resolve();
   #settle: { resolve(): void; reject(error: BroadcastError): void } | undefined;
+  /** While `auto`'s WebCodecs recorder may still hand over to MediaRecorder (before on air), where its failure goes. */
+  #recorderFailed: ((error: BroadcastError) => void) | undefined;
   readonly #bitrate = new AdaptiveBitrate();
 
   /** Throws a TypeError naming the first option that is wrong. */
@@ -201,19 +203,28 @@ export class BroadcastClient extends EventTarget {
     if (this.#state === 'stopping') return this.#stopping;
   }
 
-  async #start(stream: MediaStream): Promise<void> {
+  /**
+   * `choice` is the `recorder` option, or MediaRecorder when `auto`'s WebCodecs recorder failed
+   * before the broadcast went on air: see {@link #fallBack}.
+   */
+  async #start(stream: MediaStream, choice: RecorderChoice = this.#options.recorder): Promise<void> {
     this.#reset();
-    this.#setState('connecting');
+    if (this.#state !== 'connecting') this.#setState('connecting');
+    // With `auto`, a WebCodecs recorder that fails before the broadcast is on air (its encoder
+    // passed the test frame, then failed on the first real ones) hands over to MediaRecorder.
+    let recorderFailed: ((error: BroadcastError) => void) | undefined;
+    const fallback = new Promise<never>((_, reject) => (recorderFailed = (error) => reject(new RecorderFailed(error))));
+    fallback.catch(() => {});
     try {
       // The connection code loads (on demand, see socket.ts) while the recorder is being made.
       const socketIo = loadSocketIo();
       socketIo.catch(() => {});
-      const creating = createRecorder(this.#options.recorder, stream, {
+      const creating = createRecorder(choice, stream, {
         videoBitsPerSecond: this.#options.videoBitsPerSecond,
         audioBitsPerSecond: this.#options.audioBitsPerSecond,
         timeslice: this.#options.timeslice,
         onChunk: (chunk) => this.#sender.push(chunk),
-        onError: (error) => this.#fail(error),
+        onError: (error) => (this.#recorderFailed ? this.#recorderFailed(error) : this.#fail(error)),
         onEnd: () => void this.stop().catch(() => {}),
       });
       const recorder = await this.#until(creating).catch((caught: unknown) => {
@@ -227,6 +238,8 @@ export class BroadcastClient extends EventTarget {
       recorder.setMuted('audio', this.#audioMuted);
       recorder.setMuted('video', this.#videoMuted);
       this.#recorder = recorder;
+      const mayFallBack = choice === 'auto' && recorder.kind === 'webcodecs';
+      if (mayFallBack) this.#recorderFailed = recorderFailed;
       this.#bitrate.start(this.#options, recorder, this.#sender, () => this.#state === 'reconnecting');
       await this.#until(socketIo);
       const socket = this.#connect();
@@ -239,12 +252,21 @@ export class BroadcastClient extends EventTarget {
       this.#sessionId = answer.sessionId;
       this.#resumeToken = answer.resumeToken;
       this.#videoMode = answer.video;
-      await this.#until(recorder.start());
+      const recording = mayFallBack
+        ? recorder.start().catch((caught: unknown) => Promise.reject(new RecorderFailed(toBroadcastError(caught))))
+        : recorder.start();
+      await this.#until(Promise.race([recording, fallback]));
       const onAir = this.#onAir!;
       onAir.waiting = true;
-      await this.#until(onAir.promise);
+      await this.#until(Promise.race([onAir.promise, fallback]));
+      this.#recorderFailed = undefined;
       this.#setState('live');
     } catch (caught) {
+      this.#recorderFailed = undefined;
+      if (caught instanceof RecorderFailed && this.#state === 'connecting') {
+        await this.#fallBack();
+        return this.#start(stream, 'mediarecorder');
+      }
       const error = toBroadcastError(caught);
       // A stop before the broadcast went on air is not a failure: the stop goes on flushing.
       if (this.#state !== 'stopping') this.#fail(error);
@@ -267,6 +289,23 @@ export class BroadcastClient extends EventTarget {
       this.#fail(toBroadcastError(caught));
     }
     return this.#outcome;
+  }
+
+  /**
+   * Ends, without a word to the page, a start whose WebCodecs recorder failed before anything was
+   * on air: the server is told to stop (so the broadcast does not wait for a resume, holding its
+   * place), and the connection closes. The next start asks for MediaRecorder.
+   */
+  async #fallBack(): Promise<void> {
+    const socket = this.#socket;
+    if (socket?.connected && this.#sessionId) {
+      // Its `ended` is this start's, not the next one's. A server whose ffmpeg hangs on a silent
+      // destination may not answer soon: the next start goes ahead after FALLBACK_STOP_MS anyway.
+      socket.off('ended');
+      const connection = this.#connection;
+      await ask(socket, 'stop', undefined, FALLBACK_STOP_MS, () => connection === this.#connection).catch(() => {});
+    }
+    this.#teardown();
   }
 
   /** Connects a fresh socket and routes what the server says about this broadcast. */
@@ -397,4 +436,14 @@ export class BroadcastClient extends EventTarget {
 function toBroadcastError(caught: unknown): BroadcastError {
   if (caught instanceof BroadcastError) return caught;
   return new BroadcastError('INTERNAL', caught instanceof Error ? caught.message : String(caught));
+}
+
+/** How long a start that hands over to MediaRecorder waits for the server to end its first try. */
+const FALLBACK_STOP_MS = 5_000;
+
+/** `auto`'s WebCodecs recorder failed before the broadcast went on air: the start goes on with MediaRecorder. */
+class RecorderFailed extends Error {
+  constructor(readonly error: BroadcastError) {
+    super(error.message);
+  }
 }

@@ -41,6 +41,7 @@ export type TrackKind = 'audio' | 'video';
  * tracks, shown in its preview, are untouched. Muting one kind disables only its clones.
  */
 export class Recorder {
+  readonly kind = 'mediarecorder';
   /** The recorder type asked for; goes in the start request. */
   readonly mimeType: string;
   #recorder: MediaRecorder;

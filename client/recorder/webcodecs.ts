@@ -33,6 +33,7 @@ const STILL_US = 500_000;
  * for the server, without stopping the encoders.
  */
 export class WebCodecsRecorder {
+  readonly kind = 'webcodecs';
   /** The recorder type, sent in the start request: Matroska with H.264 and AAC or Opus. */
   readonly mimeType: string;
   readonly #options: RecorderOptions;

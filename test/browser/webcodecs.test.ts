@@ -18,22 +18,26 @@ import {
 } from './commands.js';
 
 /**
- * Runs `body` with the page's VideoEncoder replaced by one whose `failAt`-th frame (counted per
- * encoder) fails with an EncodingError; the frames before it are encoded as usual.
+ * Runs `body` with the page's VideoEncoder replaced by one that fails with an EncodingError at the
+ * first frame for which `fails(n)` says so (`n` counts each encoder's frames from 1); the frames
+ * before it are encoded as usual, those after it dropped.
  */
-async function withEncoderFailingAt(failAt: number, body: () => Promise<void>): Promise<void> {
+async function withEncoderFailing(fails: (n: number) => boolean, body: () => Promise<void>): Promise<void> {
   const RealEncoder = globalThis.VideoEncoder;
   class FailingEncoder extends RealEncoder {
     readonly #error: (error: DOMException) => void;
     #encoded = 0;
+    #failed = false;
     constructor(init: VideoEncoderInit) {
       super(init);
       this.#error = init.error;
     }
     override encode(frame: VideoFrame, options?: VideoEncoderEncodeOptions): void {
-      if (++this.#encoded < failAt) return super.encode(frame, options);
+      if (!this.#failed && !fails(++this.#encoded)) return super.encode(frame, options);
       frame.close();
-      if (this.#encoded === failAt) queueMicrotask(() => this.#error(new DOMException('Encoding task failed.', 'EncodingError')));
+      if (this.#failed) return;
+      this.#failed = true;
+      queueMicrotask(() => this.#error(new DOMException('Encoding task failed.', 'EncodingError')));
     }
   }
   globalThis.VideoEncoder = FailingEncoder;
@@ -193,39 +197,71 @@ describe('BroadcastClient with recorder: webcodecs', () => {
   // `auto` taking WebCodecs where it works is the default recorder's test in broadcast-client.test.ts.
   it('auto falls back to MediaRecorder where the H.264 config is said to be supported but the first frame fails', async () => {
     // As Firefox does on some Linux machines: isConfigSupported() says yes, then encoding errors.
-    await withEncoderFailingAt(1, async () => {
-      const supported = await VideoEncoder.isConfigSupported({ codec: 'avc1.42E01F', width: 1280, height: 720 });
-      expect(supported.supported).to.equal(true);
-      const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-auto-fails')), recorder: 'auto' });
-      await client.start(camera());
-      expect(client.videoMode).to.equal(mediaRecorderVideoMode);
-      await record(1_000);
-      await client.stop();
-      expect(client.state).to.equal('ended');
-    });
+    await withEncoderFailing(
+      (n) => n === 1,
+      async () => {
+        const supported = await VideoEncoder.isConfigSupported({ codec: 'avc1.42E01F', width: 1280, height: 720 });
+        expect(supported.supported).to.equal(true);
+        const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-auto-fails')), recorder: 'auto' });
+        await client.start(camera());
+        expect(client.videoMode).to.equal(mediaRecorderVideoMode);
+        await record(1_000);
+        await client.stop();
+        expect(client.state).to.equal('ended');
+      },
+    );
     expect((await startRequest('webcodecs-auto-fails'))?.mimeType).to.match(/^video\/webm;codecs=(h264|vp8),opus$/);
     expect((await probeRecording('webcodecs-auto-fails')).video.codec).to.equal('h264');
   });
 
+  it('auto goes on with MediaRecorder, in the same start(), where the encoder passes the test frame and fails on the first real ones', async function () {
+    this.timeout(40_000);
+    const errors: unknown[] = [];
+    const states: string[] = [];
+    // The test frame is its encoder's first: it passes; the broadcast's encoder fails at its second frame, before anything is on air.
+    await withEncoderFailing(
+      (n) => n === 2,
+      async () => {
+        const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-first-frames')), recorder: 'auto' });
+        client.addEventListener('error', ({ detail }) => errors.push(detail));
+        client.addEventListener('statechange', ({ detail }) => states.push(detail.state));
+        await client.start(camera());
+        expect(client.videoMode).to.equal(mediaRecorderVideoMode);
+        await record(2_000);
+        await client.stop();
+      },
+    );
+    expect(errors).to.deep.equal([], 'the page is told of no error');
+    expect(states).to.deep.equal(['connecting', 'live', 'stopping', 'ended']);
+    expect((await startRequest('webcodecs-first-frames'))?.mimeType).to.match(/^video\/webm;codecs=(h264|vp8),opus$/);
+    const received = await probeRecording('webcodecs-first-frames');
+    expect(received.video.codec).to.equal('h264');
+    expect(received.durationSec).to.be.above(1.5);
+  });
+
   it('auto takes MediaRecorder in this page once the H.264 encoder failed during a broadcast', async function () {
     this.timeout(40_000);
-    // An encoder that passes auto's test frame, then fails at its 60th frame of the broadcast.
-    await withEncoderFailingAt(60, async () => {
-      const first = new BroadcastClient({ ...(await broadcastConfig('webcodecs-fails-midway')), recorder: 'auto' });
-      const failed = new Promise<string>((resolve) =>
-        first.addEventListener('error', ({ detail }) => resolve(detail.code), { once: true }),
-      );
-      // The failure may come before the destination took the broadcast (a slow machine): start() rejects then.
-      await first.start(camera()).catch(() => undefined);
-      expect(await failed).to.equal('INVALID_MEDIA');
-      expect((await startRequest('webcodecs-fails-midway'))?.mimeType).to.match(/^video\/x-matroska;codecs=avc1,/);
+    // An encoder that passes auto's test frame and fails at the first frame once the broadcast is on air.
+    let onAir = false;
+    await withEncoderFailing(
+      () => onAir,
+      async () => {
+        const first = new BroadcastClient({ ...(await broadcastConfig('webcodecs-fails-midway')), recorder: 'auto' });
+        const failed = new Promise<string>((resolve) =>
+          first.addEventListener('error', ({ detail }) => resolve(detail.code), { once: true }),
+        );
+        await first.start(camera());
+        onAir = true;
+        expect(await failed).to.equal('INVALID_MEDIA');
+        expect((await startRequest('webcodecs-fails-midway'))?.mimeType).to.match(/^video\/x-matroska;codecs=avc1,/);
 
-      const second = new BroadcastClient({ ...(await broadcastConfig('webcodecs-fails-midway-again')), recorder: 'auto' });
-      await second.start(camera());
-      expect(second.videoMode).to.equal(mediaRecorderVideoMode);
-      await record(1_000);
-      await second.stop();
-    });
+        const second = new BroadcastClient({ ...(await broadcastConfig('webcodecs-fails-midway-again')), recorder: 'auto' });
+        await second.start(camera());
+        expect(second.videoMode).to.equal(mediaRecorderVideoMode);
+        await record(1_000);
+        await second.stop();
+      },
+    );
     expect((await startRequest('webcodecs-fails-midway-again'))?.mimeType).to.match(/^video\/webm;codecs=(h264|vp8),opus$/);
   });
 
