@@ -210,11 +210,6 @@ export class BroadcastClient extends EventTarget {
   async #start(stream: MediaStream, choice: RecorderChoice = this.#options.recorder): Promise<void> {
     this.#reset();
     if (this.#state !== 'connecting') this.#setState('connecting');
-    // With `auto`, a WebCodecs recorder that fails before the broadcast is on air (its encoder
-    // passed the test frame, then failed on the first real ones) hands over to MediaRecorder.
-    let recorderFailed: ((error: BroadcastError) => void) | undefined;
-    const fallback = new Promise<never>((_, reject) => (recorderFailed = (error) => reject(new RecorderFailed(error))));
-    fallback.catch(() => {});
     try {
       // The connection code loads (on demand, see socket.ts) while the recorder is being made.
       const socketIo = loadSocketIo();
@@ -238,8 +233,14 @@ export class BroadcastClient extends EventTarget {
       recorder.setMuted('audio', this.#audioMuted);
       recorder.setMuted('video', this.#videoMuted);
       this.#recorder = recorder;
+      // With `auto`, a WebCodecs recorder that fails before the broadcast is on air (its encoder
+      // passed the test frame, then failed on the first real ones) hands over to MediaRecorder.
       const mayFallBack = choice === 'auto' && recorder.kind === 'webcodecs';
-      if (mayFallBack) this.#recorderFailed = recorderFailed;
+      const fallback = new Promise<never>((_, reject) => {
+        if (mayFallBack) this.#recorderFailed = (error) => reject(new RecorderFailed(error));
+      });
+      // Raced below; a failure before then, or after an unrelated error, is no unhandled rejection.
+      fallback.catch(() => {});
       this.#bitrate.start(this.#options, recorder, this.#sender, () => this.#state === 'reconnecting');
       await this.#until(socketIo);
       const socket = this.#connect();
@@ -443,7 +444,7 @@ const FALLBACK_STOP_MS = 5_000;
 
 /** `auto`'s WebCodecs recorder failed before the broadcast went on air: the start goes on with MediaRecorder. */
 class RecorderFailed extends Error {
-  constructor(readonly error: BroadcastError) {
+  constructor(error: BroadcastError) {
     super(error.message);
   }
 }

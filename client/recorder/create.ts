@@ -10,6 +10,7 @@ export const RECORDER_CHOICES: readonly RecorderChoice[] = ['auto', 'webcodecs',
 
 /** What the client needs of a recorder, whichever records. */
 export type StreamRecorder = Pick<Recorder, 'mimeType' | 'start' | 'stop' | 'discard' | 'restart' | 'setPaused' | 'setMuted'> & {
+  /** Which recorder it is: `auto` hands a failing WebCodecs one over to MediaRecorder before on air. */
   readonly kind: 'mediarecorder' | 'webcodecs';
   /** Aims the video encoder at a new bitrate, and every frame (1), every other (2) or every fourth (4); only recorders that can (WebCodecs). */
   setVideoBitrate?(bitsPerSecond: number, frameDivisor: FrameDivisor): void;

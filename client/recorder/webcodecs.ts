@@ -282,13 +282,14 @@ export class WebCodecsRecorder {
     const now = (performance.now() - this.#origin) * 1000;
     if (now - this.#lastFrameUs < STILL_US) return;
     this.#lastFrameUs = now;
+    this.#encodeVideo(this.#lastPicture ? new VideoFrame(this.#lastPicture, { timestamp: now }) : this.#blackFrame(now));
+  }
+
+  /** A black picture of the encoder's size at `timestamp`; its pixels are made once. */
+  #blackFrame(timestamp: number): VideoFrame {
     const { width, height } = this.#videoConfig;
-    if (this.#lastPicture) {
-      this.#encodeVideo(new VideoFrame(this.#lastPicture, { timestamp: now }));
-    } else {
-      this.#blackPixels ??= blackPixels(width, height);
-      this.#encodeVideo(blackFrame(this.#blackPixels, width, height, now));
-    }
+    this.#blackPixels ??= blackPixels(width, height);
+    return blackFrame(this.#blackPixels, width, height, timestamp);
   }
 
   /** Encodes a frame (black instead while paused or video is muted); a keyframe every 2 s, on request, and to open a recording. */
@@ -301,9 +302,7 @@ export class WebCodecsRecorder {
     this.#lastEncodedUs = captured.timestamp;
     let frame = captured;
     if (this.#paused || this.#muted.has('video')) {
-      const { width, height } = this.#videoConfig;
-      this.#blackPixels ??= blackPixels(width, height);
-      frame = blackFrame(this.#blackPixels, width, height, captured.timestamp);
+      frame = this.#blackFrame(captured.timestamp);
       captured.close();
     }
     const keyFrame = this.#keyframeRequested || frame.timestamp - this.#lastKeyframeUs >= KEYFRAME_INTERVAL_US;
