@@ -101,7 +101,8 @@ export async function runRecordersBench(options: RecordersOptions): Promise<Reco
     log(`fixture ${key} ms: ${f.chunks.length} chunks over ${f.durationMs / 1000} s, ${Math.round(f.bitsPerSecond / 1000)} kb/s`);
   }
   const rtmp = await startRtmpServer();
-  const server = await startServerProcess({ allowedPrefix: rtmp.url('') });
+  // No loop-delay probe: its wake-ups every 10 ms would be counted as the paths' cost.
+  const server = await startServerProcess({ allowedPrefix: rtmp.url(''), monitorLoopDelay: false });
   const steps = new Map<string, { step: StepResult; load: number }[]>(RECORDER_PATHS.map((path) => [path.label, []]));
   try {
     log(`server process pid ${server.pid}; nginx-rtmp on port ${rtmp.port}`);

@@ -12,6 +12,12 @@ export interface ServerConfig {
   ffmpegPath?: string;
   /** Turn the server's load shedding on (`--shed`); the other modes measure raw capacity, so it is off there. */
   loadShedding?: boolean | LoadSheddingOptions;
+  /**
+   * Sample the server's event-loop delay (default true). The probe wakes the process every 10 ms:
+   * 4-8 ms of CPU a second on an idle server, ~0.0004 CPU-s per media-second per broadcast at
+   * N = 10 (a tenth of the server's Node). `--recorders`, which measures that CPU, turns it off.
+   */
+  monitorLoopDelay?: boolean;
 }
 
 /** When each step of one start happened in the server process (wall-clock ms, as the publishers' `now()`). */

@@ -68,7 +68,7 @@ broadcaster.io.on('connection', (socket) => {
   });
 });
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-loopDelay.enable();
+if (config.monitorLoopDelay !== false) loopDelay.enable();
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const ms = (nanoseconds: number) => Math.round(nanoseconds / 1e5) / 10;

@@ -35,9 +35,20 @@ export interface InputCounter {
  * input, and it is still reading, `onStall` gets INVALID_MEDIA (once).
  */
 export class InputStallWatch {
+  /**
+   * Every watch of the process, checked by one timer: a timer per broadcast woke the event loop
+   * 4 times a second for each, which on a small VM cost more than the checks (each wake-up of an
+   * idle core is paid for).
+   */
+  static readonly #watching = new Set<InputStallWatch>();
+  static #timer: NodeJS.Timeout | undefined;
+
+  static #checkAll(): void {
+    for (const watch of InputStallWatch.#watching) watch.#check();
+  }
+
   readonly #onStall: (error: BroadcastError) => void;
   #input: InputCounter | undefined;
-  #timer: NodeJS.Timeout | undefined;
   /** Bytes read when the output last advanced. */
   #mark = 0;
   /** When ffmpeg first read past {@link #mark}. */
@@ -66,8 +77,9 @@ export class InputStallWatch {
   /** Starts watching `input` (an ffmpeg that started). */
   watch(input: InputCounter): void {
     this.#input = input;
-    this.#timer = setInterval(() => this.#check(), CHECK_MS);
-    this.#timer.unref();
+    this.#lastCheckAt = Date.now();
+    InputStallWatch.#watching.add(this);
+    InputStallWatch.#timer ??= setInterval(() => InputStallWatch.#checkAll(), CHECK_MS).unref();
   }
 
   /** A progress report: frames or media time that advanced reset the watch. */
@@ -81,8 +93,10 @@ export class InputStallWatch {
   }
 
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    InputStallWatch.#watching.delete(this);
+    if (InputStallWatch.#watching.size > 0) return;
+    clearInterval(InputStallWatch.#timer);
+    InputStallWatch.#timer = undefined;
   }
 
   #read(): number {
@@ -114,7 +128,7 @@ export class InputStallWatch {
     // The verdict waits for the I/O already in: a progress report in the pipe resets the watch first.
     const since = this.#since;
     setImmediate(() => {
-      if (this.#since === since && this.#timer) this.#stall(unused, now - since);
+      if (this.#since === since && InputStallWatch.#watching.has(this)) this.#stall(unused, now - since);
     });
   }
 

@@ -89,4 +89,30 @@ describe('InputStallWatch', () => {
     watch.stop();
     assert.deepEqual(stalls, []);
   });
+
+  test('the watches of every broadcast share one timer, and each is judged on its own', () => {
+    const intervals = mock.method(globalThis, 'setInterval');
+    const stalls: string[] = [];
+    const fed = Array.from({ length: 20 }, (_, i) => ({ i, fed: i === 7 ? feed(320_000) : feed(1_000_000) }));
+    const watches = fed.map(({ i, fed: f }) => {
+      const watch = new InputStallWatch(() => stalls.push(`broadcast ${i}`));
+      watch.watch(f.input);
+      watch.progress(stats(0));
+      return watch;
+    });
+    for (let step = 1; step <= 12; step++) {
+      for (const { fed: f } of fed) f.tick(250);
+      mock.timers.tick(250);
+      if (step % 4 === 0) for (const [i, watch] of watches.entries()) if (i !== 7) watch.progress(stats(step * 8));
+    }
+    assert.deepEqual(stalls, ['broadcast 7']);
+    assert.equal(intervals.mock.callCount(), 1);
+    for (const watch of watches) watch.stop();
+    // The last stop ends the timer; the next broadcast starts another.
+    const next = new InputStallWatch(() => {});
+    next.watch(feed(0).input);
+    next.stop();
+    assert.equal(intervals.mock.callCount(), 2);
+    intervals.mock.restore();
+  });
 });
