@@ -25,7 +25,14 @@ export interface RecorderPath {
 }
 
 export const RECORDER_PATHS: readonly RecorderPath[] = [
-  { label: 'WebCodecs, AAC', codec: 'webcodecs-aac', sends: 'Matroska H.264 + AAC', server: 'copies both', timesliceMs: 100 },
+  { label: 'WebCodecs, AAC', codec: 'webcodecs-aac', sends: 'Matroska H.264 + AAC', server: 'copies both', timesliceMs: 150 },
+  {
+    label: 'WebCodecs, AAC, 100 ms chunks',
+    codec: 'webcodecs-aac',
+    sends: 'Matroska H.264 + AAC',
+    server: 'copies both',
+    timesliceMs: 100,
+  },
   {
     label: 'WebCodecs, AAC, 200 ms chunks',
     codec: 'webcodecs-aac',
@@ -39,7 +46,7 @@ export const RECORDER_PATHS: readonly RecorderPath[] = [
     codec: 'webcodecs-opus',
     sends: 'Matroska H.264 + Opus',
     server: 'copies H.264, Opus → AAC',
-    timesliceMs: 100,
+    timesliceMs: 150,
   },
   {
     label: 'Firefox MediaRecorder',

@@ -153,8 +153,8 @@ async function main(): Promise<void> {
       makeFixture('h264', plan.seconds, 250),
       ifUsed(plan.transcode, () => makeFixture('vp8', plan.shortSeconds, 250)),
       ifUsed(plan.aacRamp, () => makeFixture('h264-aac', plan.seconds, 250)),
-      // At the WebCodecs recorder's default timeslice (100 ms, client/recorder/create.ts), as it hands its chunks out.
-      ifUsed(plan.webcodecsRamp, () => makeFixture('webcodecs-aac', plan.seconds, 100)),
+      // At the WebCodecs recorder's default timeslice (150 ms, client/recorder/create.ts), as it hands its chunks out.
+      ifUsed(plan.webcodecsRamp, () => makeFixture('webcodecs-aac', plan.seconds, 150)),
     ]);
     const h264Stereo = await ifUsed(plan.stereo, () => makeFixture('h264-stereo', plan.seconds, 250));
     const fixtures = [h264, vp8, h264Aac, webcodecsAac, h264Stereo].filter((f): f is Fixture => f !== undefined);

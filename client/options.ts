@@ -20,7 +20,7 @@ export interface BroadcastClientOptions {
   framerate?: number;
   /** AAC sample rate of the output, one of {@link AAC_SAMPLE_RATES}. Default: the server's (44 100 unless its operator chose another). */
   audioSampleRate?: number;
-  /** Milliseconds of media per chunk. Default: 200 with MediaRecorder (chosen with the bench, bench/README.md), 100 with the WebCodecs recorder (a shorter delay from glass to ingest, docs/performance.md). */
+  /** Milliseconds of media per chunk. Default: 200 with MediaRecorder (chosen with the bench, bench/README.md), 150 with the WebCodecs recorder (a shorter delay from glass to ingest at a server cost that stays low, docs/performance.md). */
   timeslice?: number;
   /** Most bytes sent and not yet acknowledged by the server. Default 1 MiB. */
   maxInFlightBytes?: number;

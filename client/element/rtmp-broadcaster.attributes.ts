@@ -42,7 +42,7 @@ export class RtmpBroadcasterAttributes extends LangAwareElement {
   /** Ideal capture height in pixels. */
   @property({ type: Number }) height = 720;
 
-  /** Milliseconds of media per chunk sent to the server (client default: 200 with MediaRecorder, 100 with WebCodecs). */
+  /** Milliseconds of media per chunk sent to the server (client default: 200 with MediaRecorder, 150 with WebCodecs). */
   @property({ type: Number }) timeslice?: number;
 
   /** Sends silence instead of the microphone, keeping the broadcast on air; at once while live, else from the next start. The page's own track and the preview are untouched. */

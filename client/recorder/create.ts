@@ -18,11 +18,14 @@ export type StreamRecorder = Pick<Recorder, 'mimeType' | 'start' | 'stop' | 'dis
 
 /**
  * Milliseconds of media per chunk when the page sets no `timeslice`, per recorder. MediaRecorder's
- * 200 ms was chosen with the bench; the WebCodecs recorder's chunks are its own Matroska blocks (its
- * Clusters start on keyframes, not on chunks), so shorter ones cost the server little and shorten
- * the delay from glass to ingest (docs/performance.md).
+ * 200 ms was chosen with the bench. The WebCodecs recorder's chunks are its own Matroska blocks (its
+ * Clusters start on keyframes, not on chunks): a shorter chunk shortens the delay from glass to
+ * ingest, and a longer one costs the server less (each message wakes its Node and its ffmpeg).
+ * 150 ms keeps both of issue 18's targets, measured side by side (docs/performance.md): glass to
+ * ingest p95 195-232 ms (100 ms: 150-162), server CPU at N = 10 ~0.0056 CPU-s per media-second
+ * per broadcast (100 ms: ~0.0062-0.0069).
  */
-export const DEFAULT_TIMESLICE = { mediarecorder: 200, webcodecs: 100 } as const;
+export const DEFAULT_TIMESLICE = { mediarecorder: 200, webcodecs: 150 } as const;
 
 /**
  * The recorder for `stream`. The WebCodecs one loads on demand, so pages that never use it do
