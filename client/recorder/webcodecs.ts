@@ -22,7 +22,8 @@ const MAX_ENCODE_QUEUE = 4;
  * seconds to send its first (Chromium's fake camera once sent none to a new track for 7.5 s and
  * once for over 15 s, where the server ends a broadcast that sends nothing). Meanwhile the last
  * picture (black before the first) is encoded again, so the recording starts, and goes on, with
- * its sound and an unbroken picture.
+ * its sound and an unbroken picture. The check runs at each chunk's tick, so it repeats a picture
+ * once the next tick would be past this; and at stop, so the picture lasts as long as the sound.
  */
 const STILL_US = 500_000;
 
@@ -230,6 +231,8 @@ export class WebCodecsRecorder {
   /** Stops recording; resolves once the encoders' last frames have been handed out. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
+    // A still source's last picture runs to the end, not to its last repeat.
+    this.#keepPictureGoing(1_000_000 / this.#framerate);
     this.#stopped = true;
     const draining = this.#stopSources();
     try {
@@ -275,12 +278,16 @@ export class WebCodecsRecorder {
     this.#encodeVideo(captured);
   }
 
-  /** Encodes the last picture again (black before the first) if the source sent none for STILL_US. */
-  #keepPictureGoing(): void {
+  /**
+   * Encodes the last picture again (black before the first) if the source sent none for `stillUs`:
+   * by default, long enough that waiting for the next tick would leave more than STILL_US between
+   * pictures (with long chunks, half of it: a camera's frames are never that far apart).
+   */
+  #keepPictureGoing(stillUs = Math.max(STILL_US / 2, STILL_US - this.#options.timeslice * 1000)): void {
     const encoder = this.#videoEncoder;
     if (this.#stopped || !encoder || encoder.state !== 'configured') return;
     const now = (performance.now() - this.#origin) * 1000;
-    if (now - this.#lastFrameUs < STILL_US) return;
+    if (now - this.#lastFrameUs < stillUs) return;
     this.#lastFrameUs = now;
     this.#encodeVideo(this.#lastPicture ? new VideoFrame(this.#lastPicture, { timestamp: now }) : this.#blackFrame(now));
   }
