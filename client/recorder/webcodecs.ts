@@ -3,6 +3,7 @@
 // into Matroska and handed out in chunks every `timeslice`, like the MediaRecorder recorder.
 import type { FrameDivisor } from '../bitrate-controller.js';
 import { BroadcastError } from '../protocol.js';
+import { FrameFitter } from './fit-frame.js';
 import { FrameRateMeter } from './frame-rate.js';
 import { audioFrames, backgroundTimer, opusPackets, SourceClock, videoFrames, type FrameSource } from './frame-sources.js';
 import { MatroskaWriter } from './matroska-writer.js';
@@ -77,6 +78,8 @@ export class WebCodecsRecorder {
   readonly #frameRate = new FrameRateMeter();
   /** A black picture's pixels, made at the first pause or video mute. */
   #blackPixels: Uint8Array | undefined;
+  /** Fits a picture whose shape changed (a phone turned, a window resized) inside the recording's size. */
+  readonly #fitter: FrameFitter;
 
   /** Throws INVALID_MEDIA without a video track or when this browser encodes no audio codec the server reads. */
   static async create(stream: MediaStream, options: RecorderOptions): Promise<WebCodecsRecorder> {
@@ -97,6 +100,7 @@ export class WebCodecsRecorder {
     this.#videoTrack = video.clone();
     this.#audioTrack = audio?.clone();
     this.#videoConfig = videoConfig(video, options);
+    this.#fitter = new FrameFitter(this.#videoConfig.width, this.#videoConfig.height);
     this.#bitrate = this.#videoConfig.bitrate ?? options.videoBitsPerSecond;
     this.#framerate = this.#videoConfig.framerate ?? 30;
     this.#audio = audioParts;
@@ -299,7 +303,10 @@ export class WebCodecsRecorder {
     return blackFrame(this.#blackPixels, width, height, timestamp);
   }
 
-  /** Encodes a frame (black instead while paused or video is muted); a keyframe every 2 s, on request, and to open a recording. */
+  /**
+   * Encodes a frame (black instead while paused or video is muted; a picture whose shape changed,
+   * fitted inside the recording's size); a keyframe every 2 s, on request, and to open a recording.
+   */
   #encodeVideo(captured: VideoFrame): void {
     const encoder = this.#videoEncoder!;
     if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE || captured.timestamp <= this.#lastEncodedUs) {
@@ -307,10 +314,12 @@ export class WebCodecsRecorder {
       return;
     }
     this.#lastEncodedUs = captured.timestamp;
-    let frame = captured;
+    let frame: VideoFrame;
     if (this.#paused || this.#muted.has('video')) {
       frame = this.#blackFrame(captured.timestamp);
       captured.close();
+    } else {
+      frame = this.#fitter.fit(captured);
     }
     const keyFrame = this.#keyframeRequested || frame.timestamp - this.#lastKeyframeUs >= KEYFRAME_INTERVAL_US;
     if (keyFrame) {

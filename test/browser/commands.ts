@@ -82,9 +82,13 @@ export function probeRecording(stream: string): Promise<RecordingProbe> {
   return executeServerCommand<RecordingProbe, { stream: string }>('probe-recording', { stream: streamName(stream) });
 }
 
-/** Decodes what the RTMP server recorded of `stream`: each video frame's time and brightest luma, each audio frame's time and peak (dBFS, null for digital silence). */
-export function probeLevels(stream: string): Promise<LevelsAnswer> {
-  return executeServerCommand<LevelsAnswer, { stream: string }>('probe-levels', { stream: streamName(stream) });
+/**
+ * Decodes what the RTMP server recorded of `stream`: each video frame's time and brightest luma
+ * (of the part `crop` says, `w:h:x:y` in ffmpeg's terms, if given), each audio frame's time and
+ * peak (dBFS, null for digital silence).
+ */
+export function probeLevels(stream: string, crop?: string): Promise<LevelsAnswer> {
+  return executeServerCommand<LevelsAnswer, { stream: string; crop?: string }>('probe-levels', { stream: streamName(stream), crop });
 }
 
 /** The start request the server received for `stream`, or null if none came. */

@@ -307,9 +307,9 @@ export function broadcastServerPlugin(): TestRunnerPlugin {
         }
         case 'probe-levels': {
           // Decodes what the RTMP server recorded: every video frame's brightness, every audio frame's peak.
-          const { stream } = payload as { stream: string };
+          const { stream, crop } = payload as { stream: string; crop?: string };
           const file = await running().rtmp.recording(stream);
-          const [frames, audio] = await Promise.all([lumaTimeline(file), loudnessTimeline(file)]);
+          const [frames, audio] = await Promise.all([lumaTimeline(file, crop), loudnessTimeline(file)]);
           return {
             frames,
             audio: audio.map(({ time, peakDb }) => ({ time, peakDb: Number.isFinite(peakDb) ? peakDb : null })),

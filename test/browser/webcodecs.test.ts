@@ -199,6 +199,60 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     );
   });
 
+  // A phone turned to portrait, a shared window resized: the recording keeps its size, and the
+  // encoder would stretch the new shape to it.
+  it('fits a picture that changes shape inside the recording, with black bars, instead of stretching it', async function () {
+    this.timeout(40_000);
+    const canvas = Object.assign(document.createElement('canvas'), { width: 640, height: 360 });
+    const paint = () => {
+      const context = canvas.getContext('2d')!;
+      context.fillStyle = 'white';
+      context.fillRect(0, 0, canvas.width, canvas.height);
+    };
+    paint();
+    const painter = setInterval(paint, 33);
+    const [picture] = canvas.captureStream(30).getVideoTracks();
+    const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-turned')), recorder: 'webcodecs' });
+    const errors: unknown[] = [];
+    client.addEventListener('error', ({ detail }) => errors.push(detail));
+    try {
+      await client.start(new MediaStream([picture!, ...camera().getAudioTracks()]));
+      await record(1_500);
+      // Landscape to portrait: 360×640 inside 640×360 is 203×360, with 218 px of black on each side.
+      Object.assign(canvas, { width: 360, height: 640 });
+      paint();
+      await record(2_000);
+      await client.stop();
+    } finally {
+      clearInterval(painter);
+      picture!.stop();
+    }
+    expect(errors).to.deep.equal([]);
+    const received = await probeRecording('webcodecs-turned');
+    expect([received.video.width, received.video.height]).to.deep.equal([640, 360]);
+    // The left eighth of each frame (x 0–80: a bar once turned) and an eighth in the middle (x 280–360).
+    const [left, middle] = await Promise.all([
+      probeLevels('webcodecs-turned', 'iw/8:ih:0:0'),
+      probeLevels('webcodecs-turned', 'iw/8:ih:iw*7/16:0'),
+    ]);
+    const list = left.frames
+      .map(({ time, luma }, i) => `${time.toFixed(2)}:${Math.round(luma)}/${Math.round(middle.frames[i]?.luma ?? -1)}`)
+      .join(' ');
+    const end = left.frames.at(-1)!.time;
+    const landscape = left.frames.filter(({ time }) => time < 1);
+    const portrait = left.frames.map((frame, i) => ({ ...frame, middle: middle.frames[i]!.luma })).filter(({ time }) => time > end - 1);
+    expect(landscape.length).to.be.at.least(10, list);
+    expect(
+      landscape.every(({ luma }) => luma > 200),
+      `white from edge to edge before (${list})`,
+    ).to.equal(true);
+    expect(portrait.length).to.be.at.least(10, list);
+    expect(
+      portrait.every(({ luma, middle }) => luma < 40 && middle > 200),
+      `a black bar at the edge, the picture in the middle, after (${list})`,
+    ).to.equal(true);
+  });
+
   // `auto` taking WebCodecs where it works is the default recorder's test in broadcast-client.test.ts.
   it('auto falls back to MediaRecorder where the H.264 config is said to be supported but the first frame fails', async () => {
     // As Firefox does on some Linux machines: isConfigSupported() says yes, then encoding errors.

@@ -160,8 +160,13 @@ export async function videoPacketTimes(file: string): Promise<number[]> {
     .sort((x, y) => x - y);
 }
 
-/** Brightest luma (0–255) of each decoded video frame of `file`, with its time: black frames stay near 16, a picture has bright parts. */
-export async function lumaTimeline(file: string): Promise<{ time: number; luma: number }[]> {
+/**
+ * Brightest luma (0–255) of each decoded video frame of `file`, with its time: black frames stay
+ * near 16, a picture has bright parts. With `crop` (ffmpeg's crop filter: `w:h:x:y`, expressions
+ * of `iw` and `ih`), of that part of each frame.
+ */
+export async function lumaTimeline(file: string, crop?: string): Promise<{ time: number; luma: number }[]> {
+  if (crop !== undefined && !/^[\w*/+.-]+(:[\w*/+.-]+){3}$/.test(crop)) throw new Error(`not a crop: ${crop}`);
   const { stdout } = await run(
     'ffmpeg',
     [
@@ -173,7 +178,7 @@ export async function lumaTimeline(file: string): Promise<{ time: number; luma: 
       file,
       '-an',
       '-vf',
-      'signalstats,metadata=print:key=lavfi.signalstats.YMAX:file=-',
+      `${crop ? `crop=${crop},` : ''}signalstats,metadata=print:key=lavfi.signalstats.YMAX:file=-`,
       '-f',
       'null',
       '-',
