@@ -17,6 +17,9 @@ import { createRecorder, type RecorderChoice, type StreamRecorder } from './reco
 export type { BroadcastClientEventMap, BroadcastState, ClientStats, FfmpegOutputDetail, StateChangeDetail } from './events.js';
 export type { BroadcastClientOptions } from './options.js';
 
+/** A broadcast the destination is publishing: live, paused, or back soon after a drop. */
+const ON_AIR: ReadonlySet<BroadcastState> = new Set(['live', 'paused', 'reconnecting']);
+
 // Typed listeners for the event map; the class below inherits the implementation from EventTarget.
 export interface BroadcastClient {
   addEventListener<K extends keyof BroadcastClientEventMap>(
@@ -154,6 +157,40 @@ export class BroadcastClient extends EventTarget {
     }
     this.#starting = this.#start(stream);
     return this.#starting;
+  }
+
+  /**
+   * Whether {@link replaceVideoTrack} can change the picture now: a broadcast that is on air (live,
+   * paused or reconnecting) and records with WebCodecs.
+   */
+  get canReplaceVideoTrack(): boolean {
+    return this.#recorder?.replaceVideoTrack !== undefined && ON_AIR.has(this.#state);
+  }
+
+  /**
+   * Broadcasts `track` (another camera, the screen) from now on instead of the current picture,
+   * without a break: the destination keeps the same stream at the same size, a picture of another
+   * shape fitted inside it with black bars. The client records a clone: the page's tracks, the
+   * old one included, are the page's to stop. Only the WebCodecs recorder can: with MediaRecorder
+   * it rejects with `INVALID_REQUEST` (see {@link canReplaceVideoTrack}); `NOT_STARTED` when no
+   * broadcast is on air; `MEDIA_UNAVAILABLE` when the browser cannot read `track`. The broadcast
+   * goes on with the old picture in each of those cases.
+   */
+  async replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
+    if (!(track instanceof MediaStreamTrack) || track.kind !== 'video' || track.readyState !== 'live') {
+      throw typeError('track', 'a live video MediaStreamTrack', track);
+    }
+    const recorder = this.#recorder;
+    if (!recorder || !ON_AIR.has(this.#state)) {
+      throw new BroadcastError('NOT_STARTED', `Only a broadcast on air can change its picture; it is ${this.#state}.`);
+    }
+    if (!recorder.replaceVideoTrack) {
+      throw new BroadcastError(
+        'INVALID_REQUEST',
+        'This broadcast records with MediaRecorder, which cannot change its picture on air: only the WebCodecs recorder can.',
+      );
+    }
+    await recorder.replaceVideoTrack(track);
   }
 
   /** Sends black frames and silence instead of the stream, keeping the broadcast alive. */

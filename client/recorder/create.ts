@@ -14,6 +14,8 @@ export type StreamRecorder = Pick<Recorder, 'mimeType' | 'start' | 'stop' | 'dis
   readonly kind: 'mediarecorder' | 'webcodecs';
   /** Aims the video encoder at a new bitrate, and every frame (1), every other (2) or every fourth (4); only recorders that can (WebCodecs). */
   setVideoBitrate?(bitsPerSecond: number, frameDivisor: FrameDivisor): void;
+  /** Records another video track from now on, in the same recording; only recorders that can (WebCodecs). */
+  replaceVideoTrack?(track: MediaStreamTrack): Promise<void>;
 };
 
 /**

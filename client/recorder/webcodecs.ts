@@ -39,7 +39,8 @@ export class WebCodecsRecorder {
   /** The recorder type, sent in the start request: Matroska with H.264 and AAC or Opus. */
   readonly mimeType: string;
   readonly #options: RecorderOptions;
-  readonly #videoTrack: MediaStreamTrack;
+  /** The clone of the picture's track being recorded: frames from any other (a replaced one) are dropped. */
+  #videoTrack: MediaStreamTrack;
   readonly #audioTrack: MediaStreamTrack | undefined;
   readonly #videoConfig: VideoEncoderConfig;
   readonly #audio: AudioSetup | undefined;
@@ -47,6 +48,10 @@ export class WebCodecsRecorder {
   #audioEncoder: AudioEncoding | undefined;
   #writer: MatroskaWriter | undefined;
   #sources: FrameSource[] = [];
+  /** The one of #sources that gives the picture. */
+  #videoSource: FrameSource | undefined;
+  /** Settles once the last replaceVideoTrack() is done. */
+  #replacing: Promise<void> = Promise.resolve();
   /** Bytes written since the last chunk was handed out. */
   #pending: Uint8Array[] = [];
   #flushTimer: { terminate(): void } | undefined;
@@ -129,14 +134,8 @@ export class WebCodecsRecorder {
       }
       const origin = performance.now();
       this.#origin = origin;
-      this.#sources.push(
-        await videoFrames(
-          this.#videoTrack,
-          new SourceClock(origin),
-          (frame) => this.#sourceFrame(frame),
-          () => this.#ended(),
-        ),
-      );
+      this.#videoSource = await this.#pictureOf(this.#videoTrack);
+      this.#sources.push(this.#videoSource);
       if (this.#audioTrack && audioConfig) {
         const clock = new SourceClock(origin);
         const channels = audioConfig.numberOfChannels;
@@ -174,6 +173,61 @@ export class WebCodecsRecorder {
         hidden?.terminate();
       },
     };
+  }
+
+  /**
+   * Records `track` (another camera, the screen) from now on instead of the current picture, in the
+   * same recording: its frames follow on the recording's clock, a picture of another shape is
+   * fitted inside the recording's size, and the last picture is repeated until its first frame.
+   * A clone is recorded: the page's tracks are untouched. Rejects with MEDIA_UNAVAILABLE if the
+   * browser cannot read `track`; the current picture goes on then.
+   */
+  replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
+    // One at a time: each replaces the picture the one before it left.
+    const replacing = this.#replacing.then(() => this.#replaceVideoTrack(track));
+    this.#replacing = replacing.catch(() => {});
+    return replacing;
+  }
+
+  async #replaceVideoTrack(track: MediaStreamTrack): Promise<void> {
+    if (this.#stopped) return;
+    const previous = this.#videoTrack;
+    const clone = track.clone();
+    // From here the old source's frames are dropped: its last picture repeats until the new one comes.
+    this.#videoTrack = clone;
+    let source: FrameSource;
+    try {
+      source = await this.#pictureOf(clone);
+    } catch (caught) {
+      clone.stop();
+      if (this.#stopped) previous.stop();
+      else this.#videoTrack = previous;
+      throw new BroadcastError('MEDIA_UNAVAILABLE', `The browser cannot record this picture: ${describe(caught)}`);
+    }
+    previous.stop();
+    if (this.#stopped) {
+      // Stopped meanwhile: the old source and the clone were stopped with the others, not this one.
+      void source.stop();
+      return;
+    }
+    const replaced = this.#videoSource;
+    this.#videoSource = source;
+    this.#sources = [source, ...this.#sources.filter((each) => each !== replaced)];
+    await replaced?.stop();
+  }
+
+  /** The frames of `track` (a clone of the picture's), stamped on the recording's clock, while it is the one recorded. */
+  #pictureOf(track: MediaStreamTrack): Promise<FrameSource> {
+    const current = () => track === this.#videoTrack;
+    return videoFrames(
+      track,
+      new SourceClock(this.#origin),
+      (frame) => (current() ? this.#sourceFrame(frame) : frame.close()),
+      // A replaced track's end is no end of the broadcast; the recorded one's is (a screen share the person stopped).
+      () => {
+        if (current()) this.#ended();
+      },
+    );
   }
 
   /** Paused, the recording carries black frames and silence instead of the tracks' content. */

@@ -3,6 +3,7 @@
 /// <reference types="mocha" />
 import { expect } from '@open-wc/testing';
 import { BroadcastClient } from '../../client/core.js';
+import type { BroadcastError } from '../../client/protocol.js';
 import { WebCodecsRecorder } from '../../client/recorder/webcodecs.js';
 import { busyPicture } from './busy-picture.js';
 import { useCamera } from './client-events.js';
@@ -251,6 +252,73 @@ describe('BroadcastClient with recorder: webcodecs', () => {
       portrait.every(({ luma, middle }) => luma < 40 && middle > 200),
       `a black bar at the edge, the picture in the middle, after (${list})`,
     ).to.equal(true);
+  });
+
+  it('replaceVideoTrack() changes the picture on air, in the same stream, without a break', async function () {
+    this.timeout(40_000);
+    const page = camera();
+    // The new picture: black, where the fake camera's has bright parts.
+    const canvas = Object.assign(document.createElement('canvas'), { width: 1280, height: 720 });
+    const paint = () => canvas.getContext('2d')!.fillRect(0, 0, canvas.width, canvas.height);
+    paint();
+    const painter = setInterval(paint, 33);
+    const [black] = canvas.captureStream(30).getVideoTracks();
+    const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-replaced')), recorder: 'webcodecs' });
+    const errors: unknown[] = [];
+    client.addEventListener('error', ({ detail }) => errors.push(detail));
+    try {
+      await client.start(page);
+      expect(client.canReplaceVideoTrack).to.equal(true);
+      await record(1_500);
+      await client.replaceVideoTrack(black!);
+      await record(2_000);
+      // The page's tracks are the page's: the client stopped neither.
+      expect([page.getVideoTracks()[0]!.readyState, black!.readyState]).to.deep.equal(['live', 'live']);
+      await client.stop();
+    } finally {
+      clearInterval(painter);
+      black!.stop();
+    }
+    expect(errors).to.deep.equal([]);
+    expect(client.canReplaceVideoTrack).to.equal(false);
+    const received = await probeRecording('webcodecs-replaced');
+    expect([received.video.width, received.video.height]).to.deep.equal([1280, 720]);
+    const { frames } = await probeLevels('webcodecs-replaced');
+    const list = frames.map(({ time, luma }) => `${time.toFixed(2)}:${Math.round(luma)}`).join(' ');
+    const end = frames.at(-1)!.time;
+    const gaps = frames.slice(1).map(({ time }, i) => time - frames[i]!.time);
+    expect(
+      frames.filter(({ time }) => time < 1).every(({ luma }) => luma > 60),
+      `the camera first (${list})`,
+    ).to.equal(true);
+    const after = frames.filter(({ time }) => time > end - 1);
+    expect(after.length).to.be.at.least(10, list);
+    expect(
+      after.every(({ luma }) => luma < 30),
+      `the new picture at the end (${list})`,
+    ).to.equal(true);
+    expect(end).to.be.above(3, list);
+    expect(Math.max(...gaps)).to.be.at.most(0.6, `no break (${list})`);
+  });
+
+  it('replaceVideoTrack() is refused with MediaRecorder, and the broadcast goes on', async () => {
+    const client = new BroadcastClient({ ...(await broadcastConfig('mediarecorder-replace')), recorder: 'mediarecorder' });
+    await client.start(camera());
+    expect(client.canReplaceVideoTrack).to.equal(false);
+    const other = camera().getVideoTracks()[0]!.clone();
+    try {
+      const refusal = await client.replaceVideoTrack(other).then(
+        () => undefined,
+        (error: BroadcastError) => error,
+      );
+      expect(refusal?.code).to.equal('INVALID_REQUEST');
+      expect(refusal?.message).to.match(/only the WebCodecs recorder/);
+      expect(client.state).to.equal('live');
+    } finally {
+      other.stop();
+      await client.stop();
+    }
+    expect(client.state).to.equal('ended');
   });
 
   // `auto` taking WebCodecs where it works is the default recorder's test in broadcast-client.test.ts.
