@@ -10,10 +10,9 @@ export type InputKind = keyof typeof STORAGE_KEYS;
 
 /** What the pickers show and where a choice goes. */
 export interface PickerOptions {
-  camera: { shown: boolean; label: string };
-  microphone: { shown: boolean; label: string };
-  /** While a broadcast records the current devices. */
-  disabled: boolean;
+  /** `disabled` while a broadcast records the current device and cannot change it. */
+  camera: { shown: boolean; label: string; disabled: boolean };
+  microphone: { shown: boolean; label: string; disabled: boolean };
   /** After a choice was remembered. */
   onChange(kind: InputKind): void;
 }
@@ -50,14 +49,14 @@ export class DevicePickerController implements ReactiveController {
 
   /** The camera and microphone pickers (`part="camera-select"`, `part="mic-select"`) in their wrapper. */
   render(options: PickerOptions) {
-    const picker = (kind: InputKind, name: string, label: string) => {
+    const picker = (kind: InputKind, name: string, { label, disabled }: { label: string; disabled: boolean }) => {
       const devices = this.devices.filter((device) => device.kind === kind);
       if (devices.length === 0) return nothing;
       const chosen = storedDevice(kind);
       return html`
         <label class="picker">
           <span class="visually-hidden">${label}</span>
-          <select part=${name} class="select" ?disabled=${options.disabled} @change=${(event: Event) => this.#choose(kind, event, options)}>
+          <select part=${name} class="select" ?disabled=${disabled} @change=${(event: Event) => this.#choose(kind, event, options)}>
             ${devices.map(
               (device, index) =>
                 html`<option value=${device.deviceId} ?selected=${device.deviceId === chosen}>${device.label || `${label} ${index + 1}`}</option>`,
@@ -68,8 +67,8 @@ export class DevicePickerController implements ReactiveController {
     };
     return html`
       <div part="devices" class="devices">
-        ${options.camera.shown ? picker('videoinput', 'camera-select', options.camera.label) : nothing}
-        ${options.microphone.shown ? picker('audioinput', 'mic-select', options.microphone.label) : nothing}
+        ${options.camera.shown ? picker('videoinput', 'camera-select', options.camera) : nothing}
+        ${options.microphone.shown ? picker('audioinput', 'mic-select', options.microphone) : nothing}
       </div>
     `;
   }

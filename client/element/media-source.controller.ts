@@ -39,6 +39,35 @@ export class MediaSourceController implements ReactiveController {
     return this.#opening;
   }
 
+  /**
+   * Opens the remembered camera (the picture only, at the size asked for) and hands its track to
+   * `use` (which puts it on air); once `use` took it, it replaces the old camera in the open stream,
+   * which is returned, and the old camera is stopped. If `use` fails, the new camera is stopped and
+   * the old one goes on. Nothing happens (undefined) without a camera the element opened.
+   */
+  async switchCamera(use: (track: MediaStreamTrack) => Promise<void>): Promise<MediaStream | undefined> {
+    const open = this.stream;
+    if (!open || this.#settings().source !== 'camera') return undefined;
+    const camera = await navigator.mediaDevices.getUserMedia({
+      video: { ...videoConstraints(this.#settings()), ...chosenDevice('videoinput') },
+    });
+    const [track] = camera.getVideoTracks();
+    try {
+      await use(track!);
+    } catch (error) {
+      stopTracks(camera);
+      throw error;
+    }
+    if (this.stream !== open) {
+      // Released meanwhile (the broadcast ended): the new camera is no one's.
+      stopTracks(camera);
+      return undefined;
+    }
+    for (const old of open.getVideoTracks()) old.stop();
+    this.stream = new MediaStream([track!, ...open.getAudioTracks()]);
+    return this.stream;
+  }
+
   /** Stops the tracks the element opened. */
   release(): void {
     stopTracks(this.stream);
@@ -57,13 +86,19 @@ export function mediaError(source: BroadcastSource, caught: unknown): BroadcastE
   return new BroadcastError('MEDIA_UNAVAILABLE', `Could not open ${what} (${reason}).`);
 }
 
-/** Opens what `source` names, at the size and frame rate asked for, with the remembered devices. */
-async function openSource({ source, noAudio, width, height, framerate }: SourceSettings): Promise<MediaStream> {
-  const video: MediaTrackConstraints = {
+/** The picture's size and frame rate asked for. */
+function videoConstraints({ width, height, framerate }: SourceSettings): MediaTrackConstraints {
+  return {
     width: { ideal: width },
     height: { ideal: height },
     ...(framerate ? { frameRate: { ideal: framerate } } : {}),
   };
+}
+
+/** Opens what `source` names, at the size and frame rate asked for, with the remembered devices. */
+async function openSource(settings: SourceSettings): Promise<MediaStream> {
+  const { source, noAudio } = settings;
+  const video = videoConstraints(settings);
   const audio = chosenDevice('audioinput') ?? true;
   if (source === 'camera') {
     const camera = chosenDevice('videoinput');

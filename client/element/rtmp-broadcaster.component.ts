@@ -73,8 +73,8 @@ export type { MuteChangeDetail, RtmpBroadcasterEventMap } from './rtmp-broadcast
  * @csspart meter - The microphone level meter (`role="meter"`, 0–100), while the preview has audio.
  * @csspart meter-level - The filled bar inside the meter.
  * @csspart devices - The wrapper around the device pickers.
- * @csspart camera-select - The camera picker (`<select>`); the choice is remembered in localStorage.
- * @csspart mic-select - The microphone picker (`<select>`); the choice is remembered in localStorage.
+ * @csspart camera-select - The camera picker (`<select>`); the choice is remembered in localStorage. On air with the WebCodecs recorder a choice goes out at once, in the same stream; with MediaRecorder it is disabled while a broadcast runs.
+ * @csspart mic-select - The microphone picker (`<select>`); the choice is remembered in localStorage. Disabled while a broadcast runs.
  *
  * @cssproperty [--rtmp-broadcaster-accent = #d32f2f] - The Go live button and the on-air dot.
  * @cssproperty [--rtmp-broadcaster-background = #1c1c1e] - The element's background (`#f4f4f5` when the page prefers a light color scheme).
@@ -253,19 +253,44 @@ export class RtmpBroadcaster extends RtmpBroadcasterAttributes {
     });
   }
 
-  /** The camera and microphone pickers; disabled while a broadcast records the current devices. */
+  /**
+   * The camera and microphone pickers; disabled while a broadcast records the current devices, but
+   * for the camera on air with the WebCodecs recorder, which can take another in the same stream.
+   */
   #renderDevices(state: BroadcastState, strings: RtmpBroadcasterStrings) {
+    const running = isRunning(state);
+    const cameraOnAir = this.#broadcast.client?.canReplaceVideoTrack ?? false;
     return this.#devices.render({
-      camera: { shown: this.source === 'camera' && !this.stream, label: strings.camera },
-      microphone: { shown: !this.noAudio && !this.stream, label: strings.microphone },
-      disabled: isRunning(state),
-      onChange: () => {
+      camera: { shown: this.source === 'camera' && !this.stream, label: strings.camera, disabled: running && !cameraOnAir },
+      microphone: { shown: !this.noAudio && !this.stream, label: strings.microphone, disabled: running },
+      onChange: (kind) => {
+        if (kind === 'videoinput' && isRunning(this.#broadcast.state)) {
+          void this.#switchCamera();
+          return;
+        }
         // The green room shows the new device at once.
         if (!this.previewing || !this.#media.stream || isRunning(this.#broadcast.state)) return;
         this.#media.release();
         void this.preview().catch(() => {});
       },
     });
+  }
+
+  /** On air, the camera just picked goes out in place of the one before; if it cannot, the error line says why and the old one goes on. */
+  async #switchCamera(): Promise<void> {
+    const client = this.#broadcast.client;
+    if (!client?.canReplaceVideoTrack) return;
+    try {
+      const stream = await this.#media.switchCamera((track) => client.replaceVideoTrack(track));
+      if (stream && this.#broadcast.client === client && isRunning(this.#broadcast.state)) {
+        this.broadcastStream = stream;
+        this.#broadcast.showError(undefined);
+      }
+    } catch (caught) {
+      const error = caught instanceof BroadcastError ? caught : mediaError('camera', caught);
+      const mediaFailure = caught instanceof BroadcastError ? undefined : (caught as Error | undefined)?.name;
+      this.#broadcast.showError({ code: error.code, mediaFailure, message: error.message });
+    }
   }
 
   async #onPreviewClick(): Promise<void> {

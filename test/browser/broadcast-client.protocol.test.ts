@@ -14,6 +14,26 @@ import { blip, broadcastConfig, probeRecording, refusingDestination, serverLog }
 describe('BroadcastClient protocol', () => {
   const camera = useCamera();
 
+  it('replaceVideoTrack() is refused with MediaRecorder, and the broadcast goes on', async () => {
+    const client = new BroadcastClient({ ...(await broadcastConfig('mediarecorder-replace')), recorder: 'mediarecorder' });
+    await client.start(camera());
+    expect(client.canReplaceVideoTrack).to.equal(false);
+    const other = camera().getVideoTracks()[0]!.clone();
+    try {
+      const refusal = await client.replaceVideoTrack(other).then(
+        () => undefined,
+        (error: BroadcastError) => error,
+      );
+      expect(refusal?.code).to.equal('INVALID_REQUEST');
+      expect(refusal?.message).to.match(/only the WebCodecs recorder/);
+      expect(client.state).to.equal('live');
+    } finally {
+      other.stop();
+      await client.stop();
+    }
+    expect(client.state).to.equal('ended');
+  });
+
   it('ends with the server’s code when the server refuses to resume, and a stop() waiting for the reconnection rejects with it', async () => {
     const config = await broadcastConfig('resume-refused', { viaProxy: true });
     const client = new BroadcastClient({ ...config, auth: { wrongResumeToken: true } });
