@@ -8,8 +8,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import '../../client/element/rtmp-broadcaster.js';
 import type { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
 import { eventually } from '../helpers/eventually.js';
-import { broadcastConfig, record, stateReached } from './commands.js';
-import { expectBrightThenBlack } from './replaced-picture.js';
+import { broadcastConfig, probeLevels, record, stateReached } from './commands.js';
 
 describe('<rtmp-broadcaster>: another camera on air', () => {
   // The fake devices are one camera: a second one, whose picture is a black canvas, is added to what the page sees.
@@ -88,3 +87,23 @@ describe('<rtmp-broadcaster>: another camera on air', () => {
     await element.stop();
   });
 });
+
+/** The recording of `stream` is bright for its first second, black for its last, with no break in between. */
+export async function expectBrightThenBlack(stream: string): Promise<void> {
+  const { frames } = await probeLevels(stream);
+  const list = frames.map(({ time, luma }) => `${time.toFixed(2)}:${Math.round(luma)}`).join(' ');
+  const end = frames.at(-1)!.time;
+  const gaps = frames.slice(1).map(({ time }, i) => time - frames[i]!.time);
+  expect(end).to.be.above(3, list);
+  expect(
+    frames.filter(({ time }) => time < 1).every(({ luma }) => luma > 60),
+    `the first picture first (${list})`,
+  ).to.equal(true);
+  const last = frames.filter(({ time }) => time > end - 1);
+  expect(last.length).to.be.at.least(10, list);
+  expect(
+    last.every(({ luma }) => luma < 30),
+    `the new picture at the end (${list})`,
+  ).to.equal(true);
+  expect(Math.max(...gaps)).to.be.at.most(0.6, `no break (${list})`);
+}
