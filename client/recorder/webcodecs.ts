@@ -27,6 +27,17 @@ const MAX_ENCODE_QUEUE = 4;
  * once the next tick would be past this; and at stop, so the picture lasts as long as the sound.
  */
 const STILL_US = 500_000;
+/**
+ * Whether this browser's H.264 VideoEncoder ignores a new bitrate given to configure() mid-stream,
+ * so that a new bitrate takes a new encoder: Firefox (ESR 153: asked 300 kb/s 2 s into a busy 720p
+ * picture at 2.5 Mb/s, it stayed at 1.9-2.7 Mb/s for the next 8 s, in constant and variable
+ * bitrate modes alike; a new encoder made 0.6-0.8 Mb/s, as one started at 300 kb/s does).
+ */
+const NEW_ENCODER_FOR_BITRATE = typeof navigator !== 'undefined' && /\bFirefox\//.test(navigator.userAgent);
+/** Where a new bitrate takes a new encoder: at most one every this often, each costing a keyframe and a flush of what the old one holds. */
+const ENCODER_SWAP_MS = 2_000;
+/** ...and only for a change of at least this much (relative); smaller steps wait until they add up. */
+const ENCODER_SWAP_STEP = 0.15;
 
 /**
  * Records with WebCodecs into live Matroska. Pausing or muting replaces the frames with black
@@ -45,6 +56,11 @@ export class WebCodecsRecorder {
   readonly #videoConfig: VideoEncoderConfig;
   readonly #audio: AudioSetup | undefined;
   #videoEncoder: VideoEncoder | undefined;
+  /** The bitrate the current encoder was configured with. */
+  #encoderBitrate = 0;
+  /** A replaced encoder handing out the frames it held (see NEW_ENCODER_FOR_BITRATE); the current one's wait. */
+  #draining: { encoder: VideoEncoder; done: Promise<void>; held: [EncodedVideoChunk, EncodedVideoChunkMetadata | undefined][] } | undefined;
+  #lastSwapAt = -Infinity;
   #audioEncoder: AudioEncoding | undefined;
   #writer: MatroskaWriter | undefined;
   #sources: FrameSource[] = [];
@@ -115,15 +131,7 @@ export class WebCodecsRecorder {
   /** Starts the encoders and the frame sources; rejects with INVALID_MEDIA if the browser cannot. */
   async start(): Promise<void> {
     try {
-      const videoEncoder = new VideoEncoder({
-        output: (chunk, metadata) => this.#onVideo(chunk, metadata),
-        error: (error) => {
-          encoderFailed(this.#videoConfig);
-          this.#fail(error);
-        },
-      });
-      videoEncoder.configure(this.#videoConfig);
-      this.#videoEncoder = videoEncoder;
+      this.#videoEncoder = this.#newVideoEncoder(this.#videoConfig);
       const audioConfig = this.#audio?.config;
       if (this.#audio && audioConfig) {
         this.#audioEncoder = await startAudioEncoder(
@@ -161,6 +169,7 @@ export class WebCodecsRecorder {
     // that counts, so a Worker that cannot start (a CSP without blob: workers) changes nothing.
     const tick = () => {
       this.#keepPictureGoing();
+      if (NEW_ENCODER_FOR_BITRATE && this.#bitrate !== this.#encoderBitrate) this.#swapEncoderWhenDue();
       this.#flush();
     };
     const page = setInterval(tick, this.#options.timeslice);
@@ -274,11 +283,58 @@ export class WebCodecsRecorder {
     this.#reconfigure();
   }
 
-  /** Tells the encoder the current bitrate and frame rate, mid-stream. */
+  /** An H.264 encoder configured with `config`, its frames handed to the writer in order. */
+  #newVideoEncoder(config: VideoEncoderConfig): VideoEncoder {
+    const encoder: VideoEncoder = new VideoEncoder({
+      output: (chunk, metadata) => {
+        const draining = this.#draining;
+        if (encoder === this.#videoEncoder && draining) draining.held.push([chunk, metadata]);
+        // A replaced encoder's frames come before the current one's; none of them after a restart's new header is due.
+        else if (encoder === this.#videoEncoder || !this.#headerDue) this.#onVideo(chunk, metadata);
+      },
+      error: (error) => {
+        // A replaced encoder's failure loses only the frames it held.
+        if (encoder !== this.#videoEncoder) return;
+        encoderFailed(this.#videoConfig);
+        this.#fail(error);
+      },
+    });
+    encoder.configure(config);
+    this.#encoderBitrate = config.bitrate ?? this.#bitrate;
+    return encoder;
+  }
+
+  /** Tells the encoder the current bitrate and frame rate, mid-stream (where a new bitrate needs a new encoder, see NEW_ENCODER_FOR_BITRATE). */
   #reconfigure(): void {
     const encoder = this.#videoEncoder;
     if (this.#stopped || !encoder || encoder.state !== 'configured') return;
-    encoder.configure(this.#currentConfig());
+    if (NEW_ENCODER_FOR_BITRATE && this.#bitrate !== this.#encoderBitrate) this.#swapEncoderWhenDue();
+    else encoder.configure(this.#currentConfig());
+  }
+
+  /**
+   * Replaces the encoder by one at the current bitrate, if the change is large enough and none was
+   * replaced in the last ENCODER_SWAP_MS (else the chunk ticks try again). The old one hands out
+   * what it holds (Firefox's ~40 frames) before the new one's frames, which start on a keyframe.
+   */
+  #swapEncoderWhenDue(): void {
+    const old = this.#videoEncoder;
+    if (this.#stopped || !old || old.state !== 'configured' || this.#draining) return;
+    if (Math.abs(this.#bitrate - this.#encoderBitrate) < ENCODER_SWAP_STEP * this.#encoderBitrate) return;
+    if (performance.now() - this.#lastSwapAt < ENCODER_SWAP_MS) return;
+    this.#lastSwapAt = performance.now();
+    const held: [EncodedVideoChunk, EncodedVideoChunkMetadata | undefined][] = [];
+    const done = old
+      .flush()
+      .catch(() => undefined)
+      .then(() => {
+        if (old.state !== 'closed') old.close();
+        this.#draining = undefined;
+        for (const [chunk, metadata] of held) this.#onVideo(chunk, metadata);
+      });
+    this.#draining = { encoder: old, done, held };
+    this.#videoEncoder = this.#newVideoEncoder(this.#currentConfig());
+    this.#keyframeRequested = true;
   }
 
   /** The encoder's config with the bitrate and frame rate it aims at now. */
@@ -295,7 +351,7 @@ export class WebCodecsRecorder {
     const draining = this.#stopSources();
     try {
       // The sources' last audio goes to the audio encoder before it is flushed.
-      await Promise.all([this.#videoEncoder?.flush(), draining.then(() => this.#audioEncoder?.flush())]);
+      await Promise.all([this.#draining?.done, this.#videoEncoder?.flush(), draining.then(() => this.#audioEncoder?.flush())]);
     } catch (caught) {
       if (!this.#discarded)
         this.#options.onError(new BroadcastError('INVALID_MEDIA', `The browser could not finish encoding: ${describe(caught)}`));
@@ -490,6 +546,7 @@ export class WebCodecsRecorder {
     this.#lastPicture?.close();
     this.#lastPicture = undefined;
     if (this.#videoEncoder && this.#videoEncoder.state !== 'closed') this.#videoEncoder.close();
+    if (this.#draining && this.#draining.encoder.state !== 'closed') this.#draining.encoder.close();
     this.#audioEncoder?.close();
     this.#restarted?.();
     this.#restarted = undefined;

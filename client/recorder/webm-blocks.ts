@@ -13,8 +13,9 @@ const CLUSTER_TIMECODE = 0xe7;
 const SIMPLE_BLOCK = 0xa3;
 const BLOCK = 0xa1;
 
-/** One frame of the stream: its time in microseconds from the stream's start, and its bytes. */
+/** One frame of the stream: its track's number, its time in microseconds from the stream's start, and its bytes. */
 export interface WebmFrame {
+  track: number;
   timestampUs: number;
   data: Uint8Array;
 }
@@ -63,7 +64,7 @@ export class WebmBlockReader {
     const relative = new DataView(block.buffer, block.byteOffset + track.length, 2).getInt16(0);
     if (block[track.length + 2]! & 0x06) return undefined;
     const ticks = this.#clusterTimecode + relative;
-    return { timestampUs: (ticks * this.#timecodeScaleNs) / 1000, data: block.slice(track.length + 3) };
+    return { track: track.value!, timestampUs: (ticks * this.#timecodeScaleNs) / 1000, data: block.slice(track.length + 3) };
   }
 }
 

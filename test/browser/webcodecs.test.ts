@@ -4,6 +4,7 @@
 import { expect } from '@open-wc/testing';
 import { BroadcastClient } from '../../client/core.js';
 import { WebCodecsRecorder } from '../../client/recorder/webcodecs.js';
+import { WebmBlockReader } from '../../client/recorder/webm-blocks.js';
 import { busyPicture } from './busy-picture.js';
 import { useCamera } from './client-events.js';
 import {
@@ -264,6 +265,43 @@ describe('BroadcastClient with recorder: webcodecs', () => {
       `at the end a black bar at the edge and the white picture in the middle (${list})`,
     ).to.equal(true);
     expect(Math.max(...gaps)).to.be.at.most(0.6, `no break (${list})`);
+  });
+
+  // What adaptive bitrate relies on. Firefox's encoder ignores a new bitrate in configure(): there the recorder starts a new encoder.
+  it('aims at a new bitrate mid-stream: a busy picture at 1.5 Mb/s, then 300 kb/s, comes out at under half the rate', async function () {
+    this.timeout(30_000);
+    const picture = await busyPicture(640, 360);
+    const reader = new WebmBlockReader();
+    // Video bytes per media-second (the video is the recording's track 1).
+    const perSecond: number[] = [];
+    const errors: unknown[] = [];
+    const recorder = await WebCodecsRecorder.create(picture.stream, {
+      videoBitsPerSecond: 1_500_000,
+      audioBitsPerSecond: 64_000,
+      timeslice: 150,
+      onChunk: (chunk) => {
+        for (const { track, timestampUs, data } of reader.push(new Uint8Array(chunk))) {
+          const second = Math.floor(timestampUs / 1_000_000);
+          if (track === 1) perSecond[second] = (perSecond[second] ?? 0) + data.byteLength;
+        }
+      },
+      onError: (error) => errors.push(error),
+      onEnd: () => errors.push('ended'),
+    });
+    try {
+      await recorder.start();
+      await record(3_000);
+      recorder.setVideoBitrate(300_000, 1);
+      await record(3_500);
+      await recorder.stop();
+    } finally {
+      picture.stop();
+    }
+    expect(errors).to.deep.equal([]);
+    const kbps = perSecond.map((bytes) => Math.round((bytes * 8) / 1000));
+    // Media-seconds 1–2 at the first bitrate; 4–5, a second after the change (in Firefox the new encoder's, from a keyframe).
+    const mean = (seconds: number[]) => seconds.reduce((sum, second) => sum + (kbps[second] ?? 0), 0) / seconds.length;
+    expect(mean([4, 5]), `kb/s each media-second: ${kbps.join(' ')}`).to.be.below(mean([1, 2]) / 2);
   });
 
   // `auto` taking WebCodecs where it works is the default recorder's test in broadcast-client.test.ts.
