@@ -158,9 +158,9 @@ export interface BroadcastStats {
   durationMs: number;
   /** Video frames written. */
   frames: number;
-  /** Frames per second over the last period. */
+  /** Frames written per second of media over the last period (about a second). */
   fps: number;
-  /** Output bitrate in kilobits per second. */
+  /** Bitrate written over the last period (about a second), in kilobits per second of media. */
   kbps: number;
   /** Media time divided by wall time (1 = real time). */
   speed: number;

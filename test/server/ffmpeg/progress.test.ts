@@ -47,7 +47,8 @@ const REAL = [
 
 const EXPECTED: Block[] = [
   { stats: { durationMs: 0, frames: 1, fps: 0, kbps: 0, speed: 0 }, ended: false },
-  { stats: { durationMs: 2025, frames: 60, fps: 0, kbps: 484.7, speed: 13.7 }, ended: true },
+  // fps and kbps over the period: 60 frames and 122 695 bytes in 2.025 s of media (ffmpeg said fps=0.00).
+  { stats: { durationMs: 2025, frames: 60, fps: 29.63, kbps: 484.7, speed: 13.7 }, ended: true },
 ];
 
 describe('createProgressParser', () => {
@@ -90,7 +91,7 @@ describe('createProgressParser', () => {
     assert.equal(blocks.length, 0, 'the progress line has no newline yet');
     feed('\n');
     assert.equal(blocks.length, 1);
-    assert.deepEqual(blocks[0], { stats: { durationMs: 333, frames: 10, fps: 30, kbps: 0, speed: 0 }, ended: false });
+    assert.deepEqual(blocks[0], { stats: { durationMs: 333, frames: 10, fps: 30.03, kbps: 0, speed: 0 }, ended: false });
   });
 
   test('falls back to out_time_ms (which is microseconds too), then to out_time', () => {
@@ -116,10 +117,50 @@ describe('createProgressParser', () => {
 
   test('reads padded values and starts each block from zero', () => {
     const { blocks, feed } = collect();
-    feed('frame=  12\nfps= 29.97\nbitrate=  1234.5kbits/s\nspeed=   1x\nprogress=continue\n');
+    feed('frame=  12\nfps= 29.97\nbitrate=  1234.5kbits/s\ntotal_size=  61725\nout_time_us=  400000\nspeed=   1x\nprogress=continue\n');
     feed('progress=continue\n');
-    assert.deepEqual(blocks[0]?.stats, { durationMs: 0, frames: 12, fps: 29.97, kbps: 1234.5, speed: 1 });
+    assert.deepEqual(blocks[0]?.stats, { durationMs: 400, frames: 12, fps: 30, kbps: 1234.5, speed: 1 });
     assert.deepEqual(blocks[1]?.stats, { durationMs: 0, frames: 0, fps: 0, kbps: 0, speed: 0 });
+  });
+
+  test('gives the bitrate and frame rate of the last period, not the averages since the start', () => {
+    const { blocks, feed } = collect();
+    const block = (seconds: number, frames: number, bytes: number, ffmpegKbps: number) =>
+      `frame=${frames}\nfps=${frames / seconds}\nbitrate=${ffmpegKbps}kbits/s\ntotal_size=${bytes}\nout_time_us=${seconds * 1e6}\nprogress=continue\n`;
+    // 2 s at 2 Mb/s and 30 fps, then the encoder drops to 500 kb/s and 15 fps for 2 s: ffmpeg's
+    // averages since the start say 1 250 kb/s and 22.5 fps at the end; the last second was 500 and 15.
+    feed(block(1, 30, 250_000, 2000));
+    feed(block(2, 60, 500_000, 2000));
+    feed(block(3, 75, 562_500, 1500));
+    feed(block(4, 90, 625_000, 1250));
+    assert.deepEqual(
+      blocks.map(({ stats }) => [stats.kbps, stats.fps]),
+      [
+        [2000, 30],
+        [2000, 30],
+        [500, 15],
+        [500, 15],
+      ],
+    );
+  });
+
+  test("reports 0 for a period that wrote no media but at the end, and falls back to ffmpeg's bitrate without a size", () => {
+    const { blocks, feed } = collect();
+    feed('frame=30\ntotal_size=125000\nout_time_us=1000000\nprogress=continue\n');
+    // Stalled: the same media time a second later (the header bytes of a reconnection do not count).
+    feed('frame=30\ntotal_size=126000\nout_time_us=1000000\nprogress=continue\n');
+    feed('frame=60\ntotal_size=N/A\nbitrate= 700.0kbits/s\nout_time_us=2000000\nprogress=continue\n');
+    // ffmpeg ends with nothing more written: its last block keeps the last period's figures.
+    feed('frame=60\ntotal_size=N/A\nbitrate= 700.0kbits/s\nout_time_us=2000000\nprogress=end\n');
+    assert.deepEqual(
+      blocks.map(({ stats }) => [stats.kbps, stats.fps]),
+      [
+        [1000, 30],
+        [0, 0],
+        [700, 30],
+        [700, 30],
+      ],
+    );
   });
 
   test('ignores lines it does not know and lines without a key', () => {
@@ -189,7 +230,17 @@ describe('createProgressParser', () => {
     assert.ok(Math.abs(last.durationMs - 2000) <= 80, `durationMs ${last.durationMs}`);
     assert.ok(last.kbps > 0, 'a bitrate');
     assert.ok(last.speed > 0.5 && last.speed < 2, `speed ${last.speed} under -re`);
-    assert.ok(last.fps > 0, 'fps');
+    // The periods' frame rates, each over its media time, add up to the frames written.
+    let counted = 0;
+    for (let i = 0; i < blocks.length; i++) {
+      const { fps, durationMs } = blocks[i]!.stats;
+      counted += (fps * (durationMs - (blocks[i - 1]?.stats.durationMs ?? 0))) / 1000;
+    }
+    assert.ok(Math.abs(counted - 50) <= 1, `${counted.toFixed(2)} frames from the periods' fps`);
+    assert.ok(
+      blocks.some(({ stats }) => Math.abs(stats.fps - 25) <= 3),
+      `a period at ~25 fps: ${blocks.map(({ stats }) => stats.fps)}`,
+    );
     for (let i = 1; i < blocks.length; i++) {
       assert.ok(blocks[i]!.stats.frames >= blocks[i - 1]!.stats.frames, 'frames never go back');
       assert.ok(blocks[i]!.stats.durationMs >= blocks[i - 1]!.stats.durationMs, 'time never goes back');
