@@ -10,7 +10,7 @@ import type { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
 import { broadcastConfig, record, silentDestination, stateReached } from './commands.js';
 
 describe('<rtmp-broadcaster> going on air', () => {
-  it('never reloads its preview during 10 s live with controls, meter and stats re-rendering it', async () => {
+  it('never reloads its preview during 4 s live with controls, meter and stats re-rendering it', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-live-preview');
     const element = await fixture<RtmpBroadcaster>(
       html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
@@ -25,7 +25,8 @@ describe('<rtmp-broadcaster> going on air', () => {
     // The first load of the broadcast's stream, then nothing more.
     const firstLoad = reloads.length;
     expect(firstLoad, 'the stream loaded once').to.be.at.most(2);
-    // Every render of the element (stats once a second, the meter up to ten times a second).
+    // Every render of the element: stats once a second, the meter up to ten times a second when the
+    // level changes (Chromium's fake microphone beeps; Firefox's is a steady tone, so its meter holds).
     let renders = 0;
     const rendering = element as unknown as { update(changed: Map<PropertyKey, unknown>): void };
     const update = rendering.update.bind(element);
@@ -34,13 +35,13 @@ describe('<rtmp-broadcaster> going on air', () => {
       update(changed);
     };
 
-    await record(10_000);
+    await record(4_000);
 
     expect(element.state).to.equal('live');
     expect(reloads.slice(firstLoad), 'emptied/abort/loadstart after the first load').to.deep.equal([]);
     expect(preview.videoWidth, 'the preview shows the camera').to.be.above(0);
     expect(preview.paused).to.equal(false);
-    expect(renders, 'the element re-rendered meanwhile').to.be.at.least(10);
+    expect(renders, 'the element re-rendered meanwhile').to.be.at.least(3);
     await element.stop();
   });
 

@@ -52,20 +52,24 @@ async function withEncoderFailing(fails: (n: number) => boolean, body: () => Pro
 describe('BroadcastClient with recorder: webcodecs', () => {
   const camera = useCamera();
 
-  it('streams the camera for 5 s as H.264 and AAC the server copies, at 1280x720, a keyframe at least every 2.5 s', async () => {
+  it('streams the camera for 5 s with the default recorder (auto: WebCodecs in both test browsers) as H.264 and AAC the server copies, at 1280x720, a keyframe at least every 2.5 s', async () => {
     // Where AudioEncoder has no AAC (Chromium and Firefox on Linux) the WASM encoder makes it,
     // from the raw audio (Chromium) or from Opus decoded (Firefox), loaded on demand.
     const native = await AudioEncoder.isConfigSupported({ codec: 'mp4a.40.2', sampleRate: 48_000, numberOfChannels: 2, bitrate: 128_000 })
       .then(({ supported }) => supported === true)
       .catch(() => false);
-    const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs')), recorder: 'webcodecs' });
+    // No `recorder`: the default, `auto`, takes WebCodecs where H.264 encoding works, as here.
+    const client = new BroadcastClient(await broadcastConfig('webcodecs'));
     // Recording starts inside start(), which resolves only once the destination took the broadcast.
     const startedAt = performance.now();
     await client.start(camera());
+    expect(client.state).to.equal('live');
     expect(client.videoMode).to.equal('copy');
     const sessionId = client.sessionId!;
+    expect(sessionId).to.be.a('string');
     await record(5_000);
     await client.stop();
+    expect(client.state).to.equal('ended');
     const wallSec = (performance.now() - startedAt) / 1_000;
 
     const request = await startRequest('webcodecs');
