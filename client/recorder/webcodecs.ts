@@ -169,7 +169,8 @@ export class WebCodecsRecorder {
     // that counts, so a Worker that cannot start (a CSP without blob: workers) changes nothing.
     const tick = () => {
       this.#keepPictureGoing();
-      if (NEW_ENCODER_FOR_BITRATE && this.#bitrate !== this.#encoderBitrate) this.#swapEncoderWhenDue();
+      // A new bitrate that had to wait for its new encoder (see #swapEncoderWhenDue).
+      if (NEW_ENCODER_FOR_BITRATE) this.#swapEncoderWhenDue();
       this.#flush();
     };
     const page = setInterval(tick, this.#options.timeslice);

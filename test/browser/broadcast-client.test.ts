@@ -8,7 +8,9 @@ import { endedUntilOver, stateReached, statsWhere, useCamera } from './client-ev
 import {
   blip,
   broadcastConfig,
+  HD,
   mediaRecorderVideoMode,
+  openCamera,
   probeLevels,
   probeRecording,
   record,
@@ -16,6 +18,7 @@ import {
   rtmpEvents,
   serverLog,
   startRequest,
+  stopTracks,
 } from './commands.js';
 
 /** The stretches (seconds) where every audio frame is silent (peak under -60 dBFS), in order. */
@@ -44,15 +47,22 @@ describe('BroadcastClient', () => {
   it(`streams the camera for 5 s with mediarecorder and the destination gets H.264 (${mediaRecorderVideoMode === 'copy' ? 'copied' : 'transcoded from VP8'}) with AAC audio, at 1280x720`, async () => {
     const stream = 'camera-mediarecorder';
     const client = new BroadcastClient({ ...(await broadcastConfig(stream)), recorder: 'mediarecorder' });
-    await client.start(camera());
-    expect(client.state).to.equal('live');
-    expect(client.videoMode).to.equal(mediaRecorderVideoMode);
-    expect(client.sessionId).to.be.a('string');
-    expect((await startRequest(stream))?.mimeType).to.match(/^video\/webm;codecs=(h264|vp8),opus$/);
+    // The fake camera is one device: opened again at another size, it keeps the first one's.
+    stopTracks(camera());
+    const hd = await openCamera(HD);
+    try {
+      await client.start(hd);
+      expect(client.state).to.equal('live');
+      expect(client.videoMode).to.equal(mediaRecorderVideoMode);
+      expect(client.sessionId).to.be.a('string');
+      expect((await startRequest(stream))?.mimeType).to.match(/^video\/webm;codecs=(h264|vp8),opus$/);
 
-    await record(5_000);
-    await client.stop();
-    expect(client.state).to.equal('ended');
+      await record(5_000);
+      await client.stop();
+      expect(client.state).to.equal('ended');
+    } finally {
+      stopTracks(hd);
+    }
 
     const received = await probeRecording(stream);
     expect(received.video.codec).to.equal('h264');

@@ -13,7 +13,7 @@ describe('<rtmp-broadcaster> going on air', () => {
   it('never reloads its preview during 4 s live with controls, meter and stats re-rendering it', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-live-preview');
     const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+      html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
     );
     const preview = element.shadowRoot!.querySelector<HTMLVideoElement>('[part~="preview"]')!;
     const reloads: string[] = [];
@@ -49,7 +49,7 @@ describe('<rtmp-broadcaster> going on air', () => {
     const { server } = await broadcastConfig('element-live-silent');
     const rtmpUrl = await silentDestination('element-live-silent');
     const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+      html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
     );
     const states: string[] = [];
     element.addEventListener('rtmp-statechange', (event) => states.push(event.detail.state));
@@ -75,7 +75,7 @@ describe('<rtmp-broadcaster> going on air', () => {
   it('stops at once when asked while a silent destination keeps it connecting; start() rejects, the end is a stop', async () => {
     const { server } = await broadcastConfig('element-live-silent-stop');
     const rtmpUrl = await silentDestination('element-live-silent-stop');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
     const states: string[] = [];
     element.addEventListener('rtmp-statechange', (event) => states.push(event.detail.state));
     const ended = new Promise<CustomEvent>((resolve) => element.addEventListener('rtmp-ended', resolve as EventListener, { once: true }));
@@ -114,7 +114,7 @@ describe('<rtmp-broadcaster> going on air', () => {
     it('opens the camera and microphone from the Preview button, sends nothing, and goes live with the same tracks', async () => {
       const { server, rtmpUrl } = await broadcastConfig('element-green-room');
       const element = await fixture<RtmpBroadcaster>(
-        html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+        html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
       );
       const preview = element.shadowRoot!.querySelector<HTMLVideoElement>('[part~="preview"]')!;
       const button = element.shadowRoot!.querySelector<HTMLButtonElement>('[part~="preview-button"]')!;

@@ -24,7 +24,7 @@ describe('<rtmp-broadcaster>', () => {
   it('hands its attributes to the client: the server, the destination, the bitrates, the frame rate, the sample rate, the recorder and the timeslice', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-options');
     const element = await fixture<RtmpBroadcaster>(html`
-      <rtmp-broadcaster server=${server} rtmp-url=${rtmpUrl} video-bitrate="1500000" audio-bitrate="96000" framerate="24" audio-sample-rate="48000" recorder="mediarecorder" timeslice="500"></rtmp-broadcaster>
+      <rtmp-broadcaster server=${server} width="640" height="360" rtmp-url=${rtmpUrl} video-bitrate="1500000" audio-bitrate="96000" framerate="24" audio-sample-rate="48000" recorder="mediarecorder" timeslice="500"></rtmp-broadcaster>
     `);
     // The recorder and the timeslice stay in the browser: MediaRecorder is started with it.
     const timeslices: (number | undefined)[] = [];
@@ -54,7 +54,7 @@ describe('<rtmp-broadcaster>', () => {
     const { server, rtmpUrl: first } = await broadcastConfig('element-list-a');
     const { rtmpUrl: second } = await broadcastConfig('element-list-b');
     const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster server=${server} rtmp-url=${`${first}  ${second}`}></rtmp-broadcaster>`,
+      html`<rtmp-broadcaster server=${server} width="640" height="360" rtmp-url=${`${first}  ${second}`}></rtmp-broadcaster>`,
     );
     expect(element.rtmpUrl).to.deep.equal([first, second]);
     await element.start();
@@ -120,7 +120,7 @@ describe('<rtmp-broadcaster>', () => {
     const { server, rtmpUrl } = await broadcastConfig('element-two-destinations');
     const refusing = await refusingDestination('element-two-destinations-refused');
     const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster server=${server} rtmp-url=${`${rtmpUrl} ${refusing}`}></rtmp-broadcaster>`,
+      html`<rtmp-broadcaster server=${server} width="640" height="360" rtmp-url=${`${rtmpUrl} ${refusing}`}></rtmp-broadcaster>`,
     );
     const lost = oneEvent(element, 'rtmp-destination-lost');
 
@@ -188,7 +188,7 @@ describe('<rtmp-broadcaster>', () => {
   it('starts from its start button and shows the state, the elapsed time and the bitrate', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-controls');
     const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+      html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
     );
     expect(part(element, 'state').textContent).to.equal('Ready');
     const live = stateReached(element, 'live');
@@ -238,7 +238,7 @@ describe('<rtmp-broadcaster>', () => {
   it('stays on air and shows Reconnecting… while its connection is down, and its stop button then waits for it to be back', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-blip', { viaProxy: true });
     const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+      html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
     );
     await element.start();
     const reconnecting = stateReached(element, 'reconnecting');
@@ -282,7 +282,7 @@ describe('<rtmp-broadcaster>', () => {
   it('is driven from the keyboard, from the preview to live to the end, and the button pressed keeps the focus', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-keyboard');
     const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+      html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
     );
     const focused = () => element.shadowRoot!.activeElement?.getAttribute('part');
 

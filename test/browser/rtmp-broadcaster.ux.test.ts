@@ -115,7 +115,7 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     const audio = await audioRuns();
     const { server, rtmpUrl } = await broadcastConfig('element-ux-meter');
     const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+      html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
     );
     expect(element.shadowRoot!.querySelector('[part~="meter"]')).to.equal(null);
     const live = stateReached(element, 'live');
@@ -147,7 +147,7 @@ describe('<rtmp-broadcaster> for the person going live', () => {
   it('mutes the microphone and hides the video from toggle buttons while live, and the page can do the same', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-ux-mute');
     const host = await fixture<HTMLDivElement>(
-      html`<div lang="fr"><rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster></div>`,
+      html`<div lang="fr"><rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster></div>`,
     );
     const element = host.querySelector('rtmp-broadcaster')!;
     await element.updateComplete;
@@ -201,7 +201,7 @@ describe('<rtmp-broadcaster> for the person going live', () => {
   it('starts a broadcast already muted when its audio-muted attribute is set, and shows no microphone toggle without audio', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-ux-start-muted');
     const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster controls no-audio audio-muted server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+      html`<rtmp-broadcaster controls no-audio audio-muted server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
     );
     await element.start();
     await element.updateComplete;
@@ -216,7 +216,7 @@ describe('<rtmp-broadcaster> for the person going live', () => {
   it('lists the cameras and microphones after the first start and remembers the choice', async () => {
     const { server, rtmpUrl } = await broadcastConfig('element-ux-devices');
     const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+      html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
     );
     await element.start();
     await element.updateComplete;
@@ -244,7 +244,7 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     expect(localStorage.getItem('rtmp-broadcaster:microphone')).to.equal(last);
 
     // The next start opens the chosen microphone, and a new element shows it chosen.
-    const again = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const again = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
     await again.start();
     await again.updateComplete;
     const preview = part<HTMLVideoElement>(again, 'preview').srcObject as MediaStream;
@@ -282,7 +282,7 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     try {
       const { server, rtmpUrl } = await broadcastConfig('element-phone');
       const element = await fixture<RtmpBroadcaster>(
-        html`<rtmp-broadcaster controls server=${server} rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+        html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
       );
       const outside = () => {
         const host = element.getBoundingClientRect();

@@ -9,13 +9,16 @@ import { busyPicture } from './busy-picture.js';
 import { useCamera } from './client-events.js';
 import {
   broadcastConfig,
+  HD,
   mediaRecorderVideoMode,
+  openCamera,
   probeLevels,
   probeRecording,
   record,
   rtmpEvents,
   serverLog,
   startRequest,
+  stopTracks,
 } from './commands.js';
 
 /**
@@ -61,15 +64,23 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     // No `recorder`: the default, `auto`, takes WebCodecs where H.264 encoding works, as here.
     const client = new BroadcastClient(await broadcastConfig('webcodecs'));
     // Recording starts inside start(), which resolves only once the destination took the broadcast.
+    // The fake camera is one device: opened again at another size, it keeps the first one's.
+    stopTracks(camera());
+    const hd = await openCamera(HD);
     const startedAt = performance.now();
-    await client.start(camera());
-    expect(client.state).to.equal('live');
-    expect(client.videoMode).to.equal('copy');
-    const sessionId = client.sessionId!;
-    expect(sessionId).to.be.a('string');
-    await record(5_000);
-    await client.stop();
-    expect(client.state).to.equal('ended');
+    let sessionId: string;
+    try {
+      await client.start(hd);
+      expect(client.state).to.equal('live');
+      expect(client.videoMode).to.equal('copy');
+      sessionId = client.sessionId!;
+      expect(sessionId).to.be.a('string');
+      await record(5_000);
+      await client.stop();
+      expect(client.state).to.equal('ended');
+    } finally {
+      stopTracks(hd);
+    }
     const wallSec = (performance.now() - startedAt) / 1_000;
 
     const request = await startRequest('webcodecs');
@@ -210,7 +221,7 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     this.timeout(40_000);
     const page = camera();
     // The new picture: black at first (the fake camera's has bright parts), then white and portrait.
-    const canvas = Object.assign(document.createElement('canvas'), { width: 1280, height: 720 });
+    const canvas = Object.assign(document.createElement('canvas'), { width: 640, height: 360 });
     let color = 'black';
     const paint = () => {
       const context = canvas.getContext('2d')!;
@@ -229,9 +240,9 @@ describe('BroadcastClient with recorder: webcodecs', () => {
       await record(1_500);
       await client.replaceVideoTrack(picture!);
       await record(1_500);
-      // Landscape to portrait: 720×1280 inside 1280×720 is 405×720, with 437 px of black on each side.
+      // Landscape to portrait: 360×640 inside the camera's 640×360 is 202×360, with 219 px of black on each side.
       color = 'white';
-      Object.assign(canvas, { width: 720, height: 1280 });
+      Object.assign(canvas, { width: 360, height: 640 });
       paint();
       await record(2_000);
       // The page's tracks are the page's: the client stopped neither.
@@ -244,8 +255,8 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     expect(errors).to.deep.equal([]);
     expect(client.canReplaceVideoTrack).to.equal(false);
     const received = await probeRecording('webcodecs-replaced');
-    expect([received.video.width, received.video.height]).to.deep.equal([1280, 720]);
-    // Each frame whole, its left eighth (x 0–160: a bar once turned) and an eighth in the middle (x 560–720).
+    expect([received.video.width, received.video.height]).to.deep.equal([640, 360]);
+    // Each frame whole, its left eighth (x 0–80: a bar once turned) and an eighth in the middle (x 280–360).
     const [whole, left, middle] = await Promise.all([
       probeLevels('webcodecs-replaced'),
       probeLevels('webcodecs-replaced', 'iw/8:ih:0:0'),
