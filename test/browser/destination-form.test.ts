@@ -176,7 +176,9 @@ describe('<rtmp-broadcaster destination-form>', () => {
     const { server, rtmpUrl } = await broadcastConfig('destination-form-live');
     // The test server's URL is rtmp://host:port/live/<stream>: the form gets the app URL, and the stream name as the key.
     const key = rtmpUrl.slice(rtmpUrl.lastIndexOf('/') + 1);
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls destination-form server=${server} width="640" height="360"></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls destination-form server=${server} width="640" height="360"></rtmp-broadcaster>`,
+    );
     await formOf(element).updateComplete;
     await fill(element, 'preset-select', 'custom');
     // A trailing slash on the URL still joins with one slash.
@@ -200,7 +202,9 @@ describe('<rtmp-broadcaster destination-form>', () => {
     const { server } = await broadcastConfig('destination-form-refused');
     const refusing = await refusingDestination('destination-form-refused');
     const key = refusing.slice(refusing.lastIndexOf('/') + 1);
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls destination-form server=${server} width="640" height="360"></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls destination-form server=${server} width="640" height="360"></rtmp-broadcaster>`,
+    );
     await formOf(element).updateComplete;
     await fill(element, 'url-input', refusing.slice(0, refusing.lastIndexOf('/')));
     await fill(element, 'key-input', key);

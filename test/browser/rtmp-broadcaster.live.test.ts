@@ -75,7 +75,9 @@ describe('<rtmp-broadcaster> going on air', () => {
   it('stops at once when asked while a silent destination keeps it connecting; start() rejects, the end is a stop', async () => {
     const { server } = await broadcastConfig('element-live-silent-stop');
     const rtmpUrl = await silentDestination('element-live-silent-stop');
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const element = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+    );
     const states: string[] = [];
     element.addEventListener('rtmp-statechange', (event) => states.push(event.detail.state));
     const ended = new Promise<CustomEvent>((resolve) => element.addEventListener('rtmp-ended', resolve as EventListener, { once: true }));

@@ -244,7 +244,9 @@ describe('<rtmp-broadcaster> for the person going live', () => {
     expect(localStorage.getItem('rtmp-broadcaster:microphone')).to.equal(last);
 
     // The next start opens the chosen microphone, and a new element shows it chosen.
-    const again = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`);
+    const again = await fixture<RtmpBroadcaster>(
+      html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
+    );
     await again.start();
     await again.updateComplete;
     const preview = part<HTMLVideoElement>(again, 'preview').srcObject as MediaStream;
