@@ -8,7 +8,7 @@ import { tsImport } from 'tsx/esm/api';
 
 /**
  * Which browsers run the suites: both by default, one after the other; BROWSERS=chromium (or
- * firefox) for one (`npm test` runs one runner per browser side by side: scripts/test-suites.sh). CHROME_PATH and FIREFOX_PATH (default /usr/bin/firefox-esr) point at others.
+ * firefox) for one. CHROME_PATH and FIREFOX_PATH (default /usr/bin/firefox-esr) point at others.
  * Chromium runs every browser test; Firefox the client and element suites (test/browser/*.test.ts but
  * the client's protocol tests and the element's camera picker on air), not the framework apps
  * under test/browser/frameworks/, which the issue tests in Chromium.
@@ -54,8 +54,6 @@ const withChromium = BROWSERS.includes('chromium');
 const withFirefox = BROWSERS.includes('firefox') && firefoxFiles.length > 0;
 
 export default {
-  // scripts/test-suites.sh runs one test runner per browser side by side, each on a port of its own.
-  ...(process.env.WTR_PORT ? { port: Number(process.env.WTR_PORT) } : {}),
   // Chromium in the default group; Firefox in its own group, or alone when it is the only one asked for.
   files: withChromium ? ALL_FILES : firefoxFiles,
   browsers: withChromium ? [chromium] : [firefox],
