@@ -122,19 +122,21 @@ describe('BroadcastClient', () => {
     // Each toggle's wall-clock time: the recording's timestamps are the browser's capture times, so
     // a span between two toggles is measured in them, whatever the server's lag. The output time
     // from the stats at a toggle only bounds where its effect can start in the recording.
-    const hidden = await after(3);
+    // Each span long enough to tell from the slack below: the mute's silence from the fake
+    // microphone's gaps (under 1.2 s), a hidden span from a late frame (about 0.5 s).
+    const hidden = await after(2);
     client.setVideoMuted(true);
     const hideAt = performance.now();
     expect(client.videoMuted).to.equal(true);
-    await after(3.5);
+    await after(2.5);
     client.setVideoMuted(false);
     client.setAudioMuted(true);
     const showAt = performance.now();
     expect([client.audioMuted, client.videoMuted]).to.deep.equal([true, false]);
-    await after(3.5);
+    await after(2.5);
     client.setAudioMuted(false);
     const unmuteAt = performance.now();
-    await after(3.5);
+    await after(2);
     const wallSec = (performance.now() - startedAt) / 1_000;
     await client.stop();
 
