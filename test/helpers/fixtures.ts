@@ -1,12 +1,13 @@
 // Media a browser's MediaRecorder would send, made at test time with ffmpeg so
-// the repository carries no binary fixtures. Cached per process.
+// the repository carries no binary fixtures. Cached on disk, shared by the test files (each its
+// own process): the same few fixtures were made again by each of ~30 files.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { removeOnExit } from './reaper.js';
 
 const run = promisify(execFile);
 
@@ -23,17 +24,20 @@ export interface FixtureOptions {
   audioChannels?: 1 | 2;
 }
 
-let cacheDir: string | undefined;
+/** Bump when the fixtures change other than through ffmpeg's arguments (liveStyle, say). */
+const FORMAT = 1;
 const cache = new Map<string, Promise<string>>();
 
-function dir(): string {
-  if (!cacheDir) {
-    const made = mkdtempSync(join(tmpdir(), 'rtmp-broadcaster-fixtures-'));
-    cacheDir = made;
-    removeOnExit(made);
-  }
-  return cacheDir;
-}
+/** The shared cache folder, made once per process. */
+const dir = (() => {
+  let made: string | undefined;
+  return (): string => {
+    if (made) return made;
+    made = join(tmpdir(), 'rtmp-broadcaster-fixtures');
+    mkdirSync(made, { recursive: true });
+    return made;
+  };
+})();
 
 // Deterministic so a failure with garbage input reproduces byte for byte.
 function garbage(bytes: number, seed = 0x5eed): Buffer {
@@ -130,18 +134,38 @@ function liveStyle(mkv: Buffer): Buffer {
   return Buffer.concat(out);
 }
 
+/**
+ * The fixture's file in the shared cache, made if no test file made it before. Named by a hash of
+ * everything that makes it (ffmpeg's arguments, FORMAT), so a change makes a new one; written under
+ * a name of this process's own and renamed into place, so a reader never sees half a file.
+ */
 async function generate(kind: Exclude<FixtureKind, 'garbage'>, o: Required<FixtureOptions>): Promise<string> {
-  const base = join(dir(), `${kind}-${o.seconds}s-${o.width}x${o.height}-${o.fps}fps-${o.audioChannels}ch`);
-  const raw = `${base}.ffmpeg.mkv`;
-  await run('ffmpeg', ['-hide_banner', '-v', 'error', ...ffmpegArgs(kind, o, raw)]);
-  const file = `${base}.mkv`;
-  await writeFile(`${file}.part`, liveStyle(await readFile(raw)));
-  await rename(`${file}.part`, file);
-  await rm(raw);
+  const name = `${kind}-${o.seconds}s-${o.width}x${o.height}-${o.fps}fps-${o.audioChannels}ch`;
+  const hash = createHash('sha256')
+    .update(JSON.stringify([FORMAT, ffmpegArgs(kind, o, 'out')]))
+    .digest('hex')
+    .slice(0, 12);
+  const file = join(dir(), `${name}-${hash}.mkv`);
+  if (
+    await access(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    return file;
+  const raw = join(dir(), `${name}-${hash}.${process.pid}.ffmpeg.mkv`);
+  try {
+    await run('ffmpeg', ['-hide_banner', '-v', 'error', ...ffmpegArgs(kind, o, raw)]);
+    await writeFile(`${file}.${process.pid}.part`, liveStyle(await readFile(raw)));
+    await rename(`${file}.${process.pid}.part`, file);
+  } finally {
+    await rm(raw, { force: true });
+    await rm(`${file}.${process.pid}.part`, { force: true });
+  }
   return file;
 }
 
-/** Returns a fresh Buffer of `kind` media (generated once per process and option set). 'garbage' is ~100 KB of seeded random bytes. */
+/** Returns a fresh Buffer of `kind` media (generated once per option set, see generate()). 'garbage' is ~100 KB of seeded random bytes. */
 export async function makeFixture(kind: FixtureKind, opts: FixtureOptions = {}): Promise<Buffer> {
   if (kind === 'garbage') return garbage(100 * 1024);
   const o: Required<FixtureOptions> = {
