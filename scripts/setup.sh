@@ -29,7 +29,11 @@ if [ -n "$missing" ]; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "Installing$missing with apt-get ..."
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # SETUP_UNSAFE_IO: a throwaway machine (CI), where dpkg need not sync each file it unpacks.
+  unsafe_io=""
+  [ -z "${SETUP_UNSAFE_IO:-}" ] || unsafe_io="-o Dpkg::Options::=--force-unsafe-io"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $unsafe_io $missing >/dev/null
 fi
 
-[ -d node_modules ] || npm ci --no-audit --no-fund
+# SETUP_SKIP_NPM: the caller runs `npm ci` itself (.ci/run, side by side with this).
+[ -n "${SETUP_SKIP_NPM:-}" ] || [ -d node_modules ] || npm ci --no-audit --no-fund
