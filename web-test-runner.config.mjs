@@ -10,8 +10,9 @@ import { tsImport } from 'tsx/esm/api';
  * Which browsers run the suites: both by default, one after the other; BROWSERS=chromium (or
  * firefox) for one. CHROME_PATH and FIREFOX_PATH (default /usr/bin/firefox-esr) point at others.
  * Chromium runs every browser test; Firefox the client and element suites (test/browser/*.test.ts but
- * adaptive bitrate, the client's protocol tests and the element's camera picker on air), not the
- * framework apps under test/browser/frameworks/, which the issue tests in Chromium.
+ * adaptive bitrate, the client's protocol tests, the element's camera picker on air and its relaying
+ * of the server), not the framework apps under test/browser/frameworks/, which the issue tests in
+ * Chromium.
  */
 const BROWSERS = (process.env.BROWSERS ?? 'chromium,firefox').split(',').map((name) => name.trim());
 const ALL_FILES = 'test/browser/**/*.test.ts';
@@ -25,11 +26,14 @@ const ALL_FILES = 'test/browser/**/*.test.ts';
 // keeps the suite (Chromium, then Firefox) within CI's time. What depends on the recorder (media,
 // pause, mute, resumes, restarts, stop right after start) is broadcast-client.test.ts, in both.
 // The element's camera picker on air is the element's code over the client's replaceVideoTrack(),
-// whose recording part webcodecs.test.ts runs in both: Chromium only too.
+// whose recording part webcodecs.test.ts runs in both: Chromium only too. So is the element passing
+// on what the server does (its destinations, ffmpeg's lines, lost destinations, a lost connection):
+// the client's protocol again, under the element.
 const FIREFOX_EXCLUDED = [
   '!test/browser/adaptive-bitrate.test.ts',
   '!test/browser/broadcast-client.protocol.test.ts',
   '!test/browser/rtmp-broadcaster.camera.test.ts',
+  '!test/browser/rtmp-broadcaster.relay.test.ts',
 ];
 const FIREFOX_FILES = 'test/browser/*.test.ts';
 // Test files named on the command line replace `files`, but not a group's: Firefox's group takes

@@ -6,14 +6,8 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { BroadcastError, ERRORS, type BroadcastState } from '../../client/core.js';
 import { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
-import { blip, broadcastConfig, openCamera, refusingDestination, serverLog, startRequest, stateReached, stopTracks } from './commands.js';
-
-/** The first element in the shadow root carrying `part`. */
-function part<T extends Element = HTMLElement>(element: RtmpBroadcaster, name: string): T {
-  const found = element.shadowRoot!.querySelector<T>(`[part~="${name}"]`);
-  if (!found) throw new Error(`No part "${name}" is rendered`);
-  return found;
-}
+import { broadcastConfig, openCamera, serverLog, startRequest, stateReached, stopTracks } from './commands.js';
+import { part } from './element-parts.js';
 
 /** The stream the element is broadcasting, as its preview shows it. */
 function previewStream(element: RtmpBroadcaster): MediaStream {
@@ -48,20 +42,6 @@ describe('<rtmp-broadcaster>', () => {
       audioSampleRate: 48_000,
     });
     expect(timeslices).to.deep.equal([500]);
-  });
-
-  it('goes to every destination its rtmp-url attribute lists, separated by spaces, and to the one it names as before', async () => {
-    const { server, rtmpUrl: first } = await broadcastConfig('element-list-a');
-    const { rtmpUrl: second } = await broadcastConfig('element-list-b');
-    const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster server=${server} width="640" height="360" rtmp-url=${`${first}  ${second}`}></rtmp-broadcaster>`,
-    );
-    expect(element.rtmpUrl).to.deep.equal([first, second]);
-    await element.start();
-    await element.stop();
-    expect((await startRequest('element-list-a'))?.rtmpUrl).to.deep.equal([first, second]);
-    element.setAttribute('rtmp-url', first);
-    expect(element.rtmpUrl).to.equal(first);
   });
 
   it('fires rtmp-statechange, rtmp-stats and rtmp-ended in order, out of shadow roots, with its state attributes already set', async () => {
@@ -101,36 +81,6 @@ describe('<rtmp-broadcaster>', () => {
       'rtmp-ended',
     ]);
     expect([...targets]).to.deep.equal([host], 'retargeted to the outer shadow host');
-  });
-
-  it('re-dispatches the server’s ffmpeg log lines as rtmp-ffmpeg-output, out of its shadow root', async () => {
-    const element = await fixture<RtmpBroadcaster>(html`<rtmp-broadcaster></rtmp-broadcaster>`);
-    Object.assign(element, await broadcastConfig('element-ffmpeg-output'));
-    const output = oneEvent(element, 'rtmp-ffmpeg-output');
-
-    await element.start();
-    const event = await output;
-    await element.stop();
-
-    expect(event.detail.line).to.be.a('string').that.is.not.empty;
-    expect(event).to.include({ bubbles: true, composed: true });
-  });
-
-  it('re-dispatches destination-lost as rtmp-destination-lost for a refusing one of its space-separated rtmp-url destinations, and stays live', async () => {
-    const { server, rtmpUrl } = await broadcastConfig('element-two-destinations');
-    const refusing = await refusingDestination('element-two-destinations-refused');
-    const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster server=${server} width="640" height="360" rtmp-url=${`${rtmpUrl} ${refusing}`}></rtmp-broadcaster>`,
-    );
-    const lost = oneEvent(element, 'rtmp-destination-lost');
-
-    await element.start();
-    const event = await lost;
-    expect(event).to.include({ bubbles: true, composed: true });
-    expect(event.detail).to.include({ index: 1, retrying: false, remaining: 1 });
-    expect(event.detail.error.code).to.equal('DESTINATION_UNREACHABLE');
-    expect(element.state).to.equal('live');
-    await element.stop();
   });
 
   it('stops the camera and microphone it opened when the broadcast stops', async () => {
@@ -233,50 +183,6 @@ describe('<rtmp-broadcaster>', () => {
     expect(element.shadowRoot!.querySelector('[part~="elapsed"], [part~="bitrate"]'), 'no stale live figures').to.equal(null);
     expect(part(element, 'summary').textContent).to.match(/^On air for \d\d:\d\d, [1-9]\d* kbps on average$/);
     await expect(element).to.be.accessible();
-  });
-
-  it('stays on air and shows Reconnecting… while its connection is down, and its stop button then waits for it to be back', async () => {
-    const { server, rtmpUrl } = await broadcastConfig('element-blip', { viaProxy: true });
-    const element = await fixture<RtmpBroadcaster>(
-      html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
-    );
-    await element.start();
-    const reconnecting = stateReached(element, 'reconnecting');
-
-    await blip(1_000);
-    await reconnecting;
-    await element.updateComplete;
-
-    expect(element.getAttribute('state')).to.equal('reconnecting');
-    expect(element.hasAttribute('live')).to.equal(true, 'a reconnecting broadcast is still on air');
-    expect(part(element, 'state').textContent).to.equal('Reconnecting…');
-    // A spinner and a countdown, not a frozen Live; the server's silence told from being offline.
-    expect(element.shadowRoot!.querySelector('[part~="elapsed"], [part~="badge"]'), 'no frozen live figures').to.equal(null);
-    part(element, 'spinner');
-    expect(part(element, 'reconnect').textContent).to.match(/^The server stopped answering; trying again, ([1-9]|10) s left$/);
-    Object.defineProperty(navigator, 'onLine', { value: false, configurable: true });
-    element.requestUpdate();
-    await element.updateComplete;
-    expect(part(element, 'reconnect').textContent).to.match(/^You are offline; waiting for the network, \d+ s left$/);
-    // Were the client to give up now (as it does after 10 s), the help would say why: offline, or the server's silence.
-    const lost = () =>
-      new CustomEvent('error', { detail: { code: 'DISCONNECTED', message: 'The connection to the broadcast server was lost.' } });
-    element.client!.dispatchEvent(lost());
-    await element.updateComplete;
-    expect(part(element, 'error-help').textContent).to.match(/^This device went offline/);
-    delete (navigator as { onLine?: boolean }).onLine;
-    element.client!.dispatchEvent(lost());
-    await element.updateComplete;
-    expect(part(element, 'error-help').textContent).to.match(/^The broadcast server stopped answering/);
-    await expect(element).to.be.accessible();
-    expect(part(element, 'pause-button').getAttribute('aria-disabled')).to.equal('true');
-    expect(part(element, 'stop-button').getAttribute('aria-disabled')).to.equal('false');
-    const states: BroadcastState[] = [];
-    element.addEventListener('rtmp-statechange', (event) => states.push(event.detail.state));
-    const ended = oneEvent(element, 'rtmp-ended');
-    part<HTMLButtonElement>(element, 'stop-button').click();
-    expect((await ended).detail).to.deep.equal({ reason: 'stopped' });
-    expect(states).to.deep.equal(['live', 'stopping', 'ended']);
   });
 
   it('is driven from the keyboard, from the preview to live to the end, and the button pressed keeps the focus', async () => {

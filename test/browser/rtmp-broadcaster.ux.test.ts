@@ -11,13 +11,7 @@ import { renderControls } from '../../client/element/rtmp-broadcaster.view.js';
 import '../../client/element/rtmp-broadcaster.js';
 import type { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
 import { broadcastConfig, stateReached } from './commands.js';
-
-/** The first element in the shadow root carrying `part`. */
-function part<T extends Element = HTMLElement>(element: RtmpBroadcaster, name: string): T {
-  const found = element.shadowRoot!.querySelector<T>(`[part~="${name}"]`);
-  if (!found) throw new Error(`No part "${name}" is rendered`);
-  return found;
-}
+import { part } from './element-parts.js';
 
 /** Starts the way a person does, from the keyboard, so the page has had a user gesture. */
 async function pressStart(element: RtmpBroadcaster): Promise<void> {

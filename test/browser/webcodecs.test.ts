@@ -15,6 +15,7 @@ import {
   probeLevels,
   probeRecording,
   record,
+  rtmpEvents,
   serverLog,
   startRequest,
   stopTracks,
@@ -142,6 +143,29 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     console.log(`webcodecs bitrate ${navigator.userAgent.includes('Firefox') ? 'firefox' : 'chromium'}: ${detail}`);
     expect(received.video.codec).to.equal('h264');
     expect(received.video.bitRate).to.be.within(configured * 0.85, configured * 1.15, detail);
+  });
+
+  it('pausing sends black frames and silence, and the broadcast stays one publish', async function () {
+    this.timeout(60_000);
+    const client = new BroadcastClient({ ...(await broadcastConfig('webcodecs-pause')), recorder: 'webcodecs' });
+    await client.start(camera());
+    await record(2_000);
+    client.pause();
+    await record(2_500);
+    client.resume();
+    await record(2_000);
+    await client.stop();
+
+    const { frames, audio } = await probeLevels('webcodecs-pause');
+    const list = frames.map(({ time, luma }) => `${time.toFixed(2)}:${Math.round(luma)}`).join(' ');
+    const black = frames.filter((frame) => frame.luma < 30);
+    // 2.5 s paused at the camera's rate; a loaded machine may drop a few.
+    expect(black.length).to.be.at.least(30, `black frames while paused (${list})`);
+    expect(frames.at(-1)!.luma).to.be.above(60, `the camera is back after resume (${list})`);
+    const during = audio.filter(({ time }) => time > black[0]!.time + 0.2 && time < black.at(-1)!.time - 0.2);
+    expect(during.length).to.be.above(0);
+    expect(during.every(({ peakDb }) => peakDb === null || peakDb < -60)).to.equal(true, 'silence while paused');
+    expect((await rtmpEvents('webcodecs-pause')).filter((call) => call === 'publish')).to.have.length(1, 'one publish');
   });
 
   // A still screen share or canvas sends a frame only when its picture changes, and a camera may
