@@ -9,6 +9,7 @@ import '../../client/element/rtmp-broadcaster.js';
 import type { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
 import { eventually } from '../helpers/eventually.js';
 import { broadcastConfig, probeLevels, record, stateReached } from './commands.js';
+import { part } from './element-parts.js';
 
 describe('<rtmp-broadcaster>: another camera on air', () => {
   // The fake devices are one camera: a second one, whose picture is a black canvas, is added to what the page sees.
@@ -83,7 +84,7 @@ describe('<rtmp-broadcaster>: another camera on air', () => {
     await element.start();
     await live;
     await element.updateComplete;
-    expect(element.shadowRoot!.querySelector<HTMLSelectElement>('[part~="camera-select"]')!.disabled).to.equal(true);
+    expect(part<HTMLSelectElement>(element, 'camera-select').disabled).to.equal(true);
     await element.stop();
   });
 });

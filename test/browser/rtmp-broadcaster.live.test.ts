@@ -8,6 +8,7 @@ import { sendKeys } from '@web/test-runner-commands';
 import '../../client/element/rtmp-broadcaster.js';
 import type { RtmpBroadcaster } from '../../client/element/rtmp-broadcaster.js';
 import { broadcastConfig, record, silentDestination, stateReached } from './commands.js';
+import { part } from './element-parts.js';
 
 describe('<rtmp-broadcaster> going on air', () => {
   it('never reloads its preview during 4 s live with controls, meter and stats re-rendering it', async () => {
@@ -15,7 +16,7 @@ describe('<rtmp-broadcaster> going on air', () => {
     const element = await fixture<RtmpBroadcaster>(
       html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
     );
-    const preview = element.shadowRoot!.querySelector<HTMLVideoElement>('[part~="preview"]')!;
+    const preview = part<HTMLVideoElement>(element, 'preview');
     const reloads: string[] = [];
     for (const type of ['emptied', 'abort', 'loadstart']) preview.addEventListener(type, () => reloads.push(type));
     const live = stateReached(element, 'live');
@@ -118,8 +119,8 @@ describe('<rtmp-broadcaster> going on air', () => {
       const element = await fixture<RtmpBroadcaster>(
         html`<rtmp-broadcaster controls server=${server} width="640" height="360" rtmp-url=${rtmpUrl}></rtmp-broadcaster>`,
       );
-      const preview = element.shadowRoot!.querySelector<HTMLVideoElement>('[part~="preview"]')!;
-      const button = element.shadowRoot!.querySelector<HTMLButtonElement>('[part~="preview-button"]')!;
+      const preview = part<HTMLVideoElement>(element, 'preview');
+      const button = part<HTMLButtonElement>(element, 'preview-button');
       expect(button.textContent!.trim()).to.equal('Preview');
 
       button.focus();
