@@ -226,7 +226,7 @@ export interface ServerToClientEvents {
    * A new ffmpeg (after the destination dropped the broadcast) needs a keyframe to start from:
    * the client answers `{ ok: true }` and then restarts its recording, so its next chunks begin a
    * new Matroska/WebM stream (header, then a keyframe). On `{ ok: false }`, or no answer within
-   * 5 s, the server waits for the next Cluster of the current recording instead.
+   * 5 s, the server waits for the next Cluster of the current recording that opens on a keyframe instead.
    */
   'restart-recording': (ack: (answer: { ok: boolean }) => void) => void;
 }

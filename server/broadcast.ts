@@ -321,7 +321,8 @@ export class Broadcast extends EventEmitter<BroadcastEvents> {
    * Starts a new ffmpeg for a broadcast whose destination dropped it. It must start at a keyframe:
    * the client is asked to restart its recording (Firefox makes no keyframe after the first). A
    * client that cannot, or does not answer in time, is waited for at the next Cluster of its
-   * recording, fed after the recording's header (Chromium starts every Cluster on a keyframe).
+   * recording that opens on a keyframe, fed after the recording's header (Chromium starts every
+   * Cluster on one).
    */
   async #reconnect(): Promise<void> {
     let next: MediaProcess;

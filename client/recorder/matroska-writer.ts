@@ -1,6 +1,6 @@
 // A live Matroska writer for WebCodecs output: the header once, then SimpleBlocks in Clusters of
 // unknown size, each Cluster opening on a video keyframe so the server can start a new ffmpeg at
-// any Cluster (server/matroska.ts). Nothing is ever seeked back to, so every call's bytes can be
+// any Cluster (server/restart-point.ts). Nothing is ever seeked back to, so every call's bytes can be
 // sent at once. Pure: no DOM, no Node.
 
 /** The video track: H.264 in AVC format, as VideoEncoder describes it. */

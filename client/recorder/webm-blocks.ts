@@ -69,7 +69,7 @@ export class WebmBlockReader {
 }
 
 /** A VINT at `at`: its length and value (`undefined` for "unknown size"), or undefined if incomplete. */
-function readVint(bytes: Uint8Array, at: number, keepMarker: boolean): { length: number; value: number | undefined } | undefined {
+export function readVint(bytes: Uint8Array, at: number, keepMarker: boolean): { length: number; value: number | undefined } | undefined {
   if (at >= bytes.byteLength) return undefined;
   const first = bytes[at]!;
   let length = 1;

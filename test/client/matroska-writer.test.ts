@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { audioSpecificConfig, MatroskaWriter, opusHead } from '../../client/recorder/matroska-writer.js';
-import { findCluster, MatroskaHeader, startsRecording } from '../../server/restart-point.js';
+import { clusterOpensOnKeyframe, findCluster, MatroskaHeader, startsRecording, videoTrackOf } from '../../server/restart-point.js';
 import { aacFrames, h264Frames, opusPackets } from '../helpers/encoded-frames.js';
 import { removeOnExit } from '../helpers/reaper.js';
 
@@ -150,7 +150,7 @@ test('a Cluster opens on every keyframe, and when a relative timecode would over
   assert.equal(packets[40]!.ms, Math.round((40 * FRAME_US) / 1000) + 40_000, 'the timestamp after the gap is kept');
 });
 
-test("the server's restart-point detection reads the writer's stream: header, then a new ffmpeg from any Cluster", async () => {
+test("the server's restart-point detection reads the writer's stream: header, then a new ffmpeg from any Cluster (each opens on a keyframe)", async () => {
   const video = await h264Frames(90, 30);
   const writer = new MatroskaWriter({
     video: { width: 320, height: 240, avcC: video.avcC },
@@ -163,8 +163,12 @@ test("the server's restart-point detection reads the writer's stream: header, th
   const seen = new MatroskaHeader();
   for (const chunk of [first, ...blocks]) seen.observe(chunk);
   assert.deepEqual(seen.bytes, Buffer.from(first), 'the header is exactly what precedes the first Cluster');
-  // As the server does on a restart: the header, then the stream from a later Cluster on.
+  // As the server does on a restart: the header, then the stream from a later Cluster on, one
+  // whose video opens on a keyframe (each of the writer's does).
   const later = findCluster(stream, first.byteLength + 1);
+  const track = videoTrackOf(seen.bytes!);
+  assert.equal(track, 1);
+  assert.equal(clusterOpensOnKeyframe(stream.subarray(later), track!), true);
   const packets = videoPackets(await ffprobe(concat([seen.bytes!, stream.subarray(later)])));
   assert.equal(packets.length, 60);
   assert.ok(packets[0]!.keyframe, 'the new ffmpeg starts on a keyframe');

@@ -1,6 +1,6 @@
 // An RTMP ingest that restarts mid-broadcast: the server reconnects it with a new ffmpeg (fed the
-// recording's header, then media from the next Cluster: these clients say they cannot restart
-// their recording) and the broadcast goes on by itself.
+// recording's header, then media from the next Cluster that opens on a keyframe: these clients
+// say they cannot restart their recording) and the broadcast goes on by itself.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { DestinationLostMessage } from '../../client/protocol.js';

@@ -6,7 +6,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { askForNewRecording, findCluster, MatroskaHeader, MediaGate } from '../../server/restart-point.js';
+import {
+  askForNewRecording,
+  clusterOpensOnKeyframe,
+  findCluster,
+  MatroskaHeader,
+  MediaGate,
+  videoTrackOf,
+} from '../../server/restart-point.js';
 import { makeFixture, splitChunks } from '../helpers/fixtures.js';
 
 test('the header is everything before the first Cluster, however the stream is chunked', async () => {
@@ -32,26 +39,97 @@ test('a first Cluster whose ID is split between two chunks still ends the header
   }
 });
 
-test('header + any later Cluster is a stream ffmpeg copies from its next keyframe', async () => {
-  const media = await makeFixture('h264-opus', { seconds: 5 });
-  const header = new MatroskaHeader();
-  header.observe(media);
-  // The fixture has a Cluster every second and a keyframe every two, so this Cluster may start
-  // between keyframes: ffmpeg's stream copy drops what precedes the first keyframe (no -copyinkf).
-  const later = findCluster(media, Math.floor(media.byteLength / 2));
-  assert.ok(later > 0);
+/** Every Cluster's offset in `media`. */
+function clusters(media: Buffer): number[] {
+  const found: number[] = [];
+  for (let at = findCluster(media); at >= 0; at = findCluster(media, at + 4)) found.push(at);
+  return found;
+}
+
+/** The key flags of the video packets ffprobe reads from a Matroska stream, in order ('K' or '_'). */
+function videoKeyFlags(media: Buffer): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'matroska-'));
-  const input = join(dir, 'resumed.mkv');
-  const output = join(dir, 'resumed.flv');
-  writeFileSync(input, Buffer.concat([header.bytes!, media.subarray(later)]));
-  const copy = spawnSync('ffmpeg', ['-v', 'error', '-f', 'matroska', '-i', input, '-map', '0:v:0', '-c:v', 'copy', '-f', 'flv', output]);
-  assert.equal(copy.status, 0, String(copy.stderr));
-  const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=flags', '-of', 'csv=p=0', output], {
+  const input = join(dir, 'gated.mkv');
+  writeFileSync(input, media);
+  const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=flags', '-of', 'csv=p=0', input], {
     encoding: 'utf8',
   });
-  const flags = probe.stdout.trim().split('\n');
-  assert.ok(flags.length >= 30, `${flags.length} video packets`);
-  assert.match(flags[0]!, /^K/, 'the output starts on a keyframe');
+  assert.equal(probe.status, 0, probe.stderr);
+  return probe.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((flags) => flags[0]!);
+}
+
+test('the video track is read from the header; a Cluster opens on a keyframe or not as ffprobe says', async () => {
+  const media = await makeFixture('h264-opus', { seconds: 6 });
+  const header = new MatroskaHeader();
+  header.observe(media);
+  assert.equal(videoTrackOf(header.bytes!), 1);
+  const audioOnly = Buffer.from(header.bytes!);
+  // The same header with the video TrackEntry's type turned to audio (2): no video track.
+  const type = audioOnly.indexOf(Buffer.from([0x83, 0x81, 0x01]));
+  assert.ok(type > 0);
+  audioOnly[type + 2] = 2;
+  assert.equal(videoTrackOf(audioOnly), undefined);
+  const verdicts = clusters(media).map((at, i, all) => {
+    const cluster = media.subarray(at, all[i + 1] ?? media.byteLength);
+    const flags = videoKeyFlags(Buffer.concat([header.bytes!, cluster]));
+    // A Cluster with no video (the stream's last, of audio) does not tell: more may come.
+    const truth = flags[0] === undefined ? undefined : flags[0] === 'K';
+    assert.equal(clusterOpensOnKeyframe(cluster, 1), truth, `Cluster ${i}`);
+    // Cut anywhere before its first video block, the answer waits for more bytes.
+    assert.equal(clusterOpensOnKeyframe(cluster.subarray(0, 6), 1), undefined, `Cluster ${i}, 6 bytes`);
+    return truth;
+  });
+  // The fixture's Clusters are 1 s long and its keyframes 2 s apart: both kinds are there.
+  assert.ok(verdicts.includes(true) && verdicts.includes(false), verdicts.join());
+});
+
+test('after a restart the gate opens at the next Cluster that opens on a keyframe, however the stream is chunked', async () => {
+  const media = await makeFixture('h264-opus', { seconds: 6 });
+  const all = clusters(media);
+  const header = media.subarray(0, all[0]);
+  // Restart past a keyframe Cluster's start: the next Cluster opens between keyframes.
+  const keyframed = all.filter((at, i) => clusterOpensOnKeyframe(media.subarray(at, all[i + 1]), 1));
+  const restartFrom = keyframed[1]! + 4;
+  const expected = keyframed[2]!;
+  for (const size of [7, 1_000, 80_000]) {
+    const gate = new MediaGate('matroska');
+    const out: Uint8Array[] = [];
+    let at = 0;
+    let restarted = false;
+    for (const chunk of splitChunks(media, size)) {
+      if (!restarted && at >= restartFrom) {
+        // Restarted between chunks, as the server does; a Cluster opening between keyframes lies in the way.
+        assert.ok(all.some((cluster) => cluster >= at && cluster < expected));
+        gate.restart('recording-or-cluster');
+        restarted = true;
+      }
+      const passed = gate.pass(chunk);
+      if (passed && restarted) out.push(passed);
+      at += chunk.byteLength;
+    }
+    const gated = Buffer.concat(out);
+    assert.deepEqual(gated, Buffer.concat([header, media.subarray(expected)]), `chunks of ${size} bytes`);
+    const flags = videoKeyFlags(gated);
+    assert.equal(flags[0], 'K', `chunks of ${size} bytes: the first video packet is a keyframe`);
+  }
+});
+
+test('a stream whose Clusters never open on a keyframe still gets through after a few', async () => {
+  const media = await makeFixture('h264-opus', { seconds: 10 });
+  const all = clusters(media);
+  const between = all.map((at, i) => media.subarray(at, all[i + 1])).filter((cluster) => clusterOpensOnKeyframe(cluster, 1) === false);
+  assert.ok(between.length >= 5, `${between.length} Clusters open between keyframes`);
+  const gate = new MediaGate('matroska');
+  gate.pass(media.subarray(0, all[0]! + 4));
+  gate.restart('recording-or-cluster');
+  const passed = between.map((cluster) => gate.pass(cluster));
+  assert.deepEqual(
+    passed.map((bytes) => bytes !== undefined),
+    [false, false, false, false, true, ...between.slice(5).map(() => true)],
+  );
 });
 
 test('a stream with no Cluster in its first megabyte is given up on', () => {
