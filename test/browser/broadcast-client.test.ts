@@ -266,8 +266,10 @@ describe('BroadcastClient', () => {
     const times = received.videoPacketTimes;
     const gaps = times.slice(1).map((time, i) => time - times[i]!);
     expect(Math.max(...gaps)).to.be.below(0.5, 'no frames missing');
-    // A chunk written twice would add frames (or break the timestamps).
-    expect(times.length).to.be.closeTo(received.durationSec * fps, received.durationSec * fps * 0.1);
+    // A chunk written twice would add frames or send the timestamps back. (No lower bound on the
+    // count: the gaps above find missing media, and a loaded Firefox captures ~11 of 30 fps.)
+    expect(Math.min(...gaps)).to.be.above(0, 'timestamps only go forward');
+    expect(times.length).to.be.at.most(received.durationSec * fps * 1.1);
   });
 
   it('rides out a destination that restarts: reconnecting, then live again within 5 s, one ended at the stop', async () => {
