@@ -1,14 +1,28 @@
 #!/bin/sh
-# Runs the Node suite and the browser suite side by side: both spend most of their time waiting for
-# real-time media (ffmpeg, nginx-rtmp, the browsers' fake cameras), so together they take little
-# more than the longer of the two. Every port, temp dir and nginx/redis instance is per test, and
-# the browser suite's output is printed after the Node suite's so the two do not interleave.
-# Fails if either fails.
+# npm test's build and suites. The browser suite needs only the bundles (dist/*.min.js): it starts
+# as soon as rollup has made them, while tsc type-checks the whole project and writes the rest of
+# dist/ (scripts/build.mjs), which the Node suite needs (the recipes pack the package). Then the
+# Node suite runs beside the browser suite: both spend most of their time waiting for real-time
+# media (ffmpeg, nginx-rtmp, the browsers' fake cameras), so together they take little more than
+# the longer of the two. Every port, temp dir and nginx/redis instance is per test, and the browser
+# suite's output is printed after the Node suite's so the two do not interleave. Fails if the
+# build or either suite fails (a failed type-check stops the browser suite).
 set -u
 cd "$(dirname "$0")/.."
+node scripts/build.mjs --bundles-only || exit 1
 log=$(mktemp "${TMPDIR:-/tmp}/rtmp-broadcaster-browser-tests.XXXXXX")
-npm run --silent test:browser >"$log" 2>&1 &
+# Its own process group, so a failed build can stop it with everything it started (SIGINT, as
+# Ctrl-C: web-test-runner goes on through a SIGTERM).
+setsid npm run --silent test:browser >"$log" 2>&1 &
 browser=$!
+# Out of the terminal's process group, it would miss a Ctrl-C: pass it on.
+trap 'kill -INT "-$browser" 2>/dev/null; wait "$browser"; rm -f "$log"; exit 130' INT TERM
+if ! node scripts/build.mjs --no-bundles --typecheck-all; then
+  kill -INT "-$browser" 2>/dev/null
+  wait "$browser"
+  rm -f "$log"
+  exit 1
+fi
 npm run --silent test:node
 node_status=$?
 wait "$browser"
