@@ -11,14 +11,13 @@ set -u
 cd "$(dirname "$0")/.."
 node scripts/build.mjs --bundles-only || exit 1
 log=$(mktemp "${TMPDIR:-/tmp}/rtmp-broadcaster-browser-tests.XXXXXX")
-# Its own process group, so a failed build can stop it with everything it started (SIGINT, as
-# Ctrl-C: web-test-runner goes on through a SIGTERM).
-setsid npm run --silent test:browser >"$log" 2>&1 &
+# `npm run test:browser`'s command, run directly so that $! is web-test-runner itself: a failed
+# build stops it with SIGINT (as Ctrl-C does; it closes its browsers), and it stays in this process
+# group, where a Ctrl-C or CI's end of the run reaches it.
+./node_modules/.bin/web-test-runner --config web-test-runner.config.mjs >"$log" 2>&1 &
 browser=$!
-# Out of the terminal's process group, it would miss a Ctrl-C: pass it on.
-trap 'kill -INT "-$browser" 2>/dev/null; wait "$browser"; rm -f "$log"; exit 130' INT TERM
 if ! node scripts/build.mjs --no-bundles --typecheck-all; then
-  kill -INT "-$browser" 2>/dev/null
+  kill -INT "$browser" 2>/dev/null
   wait "$browser"
   rm -f "$log"
   exit 1
