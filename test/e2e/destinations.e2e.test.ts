@@ -138,6 +138,7 @@ describe('a broadcast to several destinations', () => {
       const socket = await stack.client();
       const lost: DestinationLostMessage[] = [];
       socket.on('destination-lost', (message) => lost.push(message));
+      const refused = new Promise<DestinationLostMessage>((resolve) => socket.once('destination-lost', resolve));
       const message = ended(socket);
       const chunks = splitChunks(await makeFixture('h264-opus', { seconds: 4 }), 40_000);
       // The first destination refuses at once; the second takes the broadcast until its ingest goes.
@@ -145,8 +146,10 @@ describe('a broadcast to several destinations', () => {
       const half = Math.floor(chunks.length / 2);
       assert.ok((await sendAll(socket, chunks.slice(0, half))).every((ack) => ack.ok));
       await second.published('last-one');
+      // The refusal may come after the other destination took the broadcast (its ffmpeg ends late on a busy machine).
+      const refusal = await refused;
+      assert.deepEqual([refusal.index, refusal.retrying, refusal.remaining], [0, false, 1]);
       assert.equal(lost.length, 1);
-      assert.deepEqual([lost[0]?.index, lost[0]?.retrying, lost[0]?.remaining], [0, false, 1]);
       assert.equal(stack.broadcaster.sessions().length, 1, 'one refusing destination does not end the broadcast');
       await second.stop();
       let over = false;
