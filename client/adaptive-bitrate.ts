@@ -42,6 +42,7 @@ export class AdaptiveBitrate {
       maxBitsPerSecond: videoBitsPerSecond,
       minBitsPerSecond: Math.min(minVideoBitsPerSecond, videoBitsPerSecond),
       otherBitsPerSecond: audioBitsPerSecond,
+      effectMs: recorder.bitrateEffectMs ?? 0,
     });
     this.#controller = controller;
     this.#timer = setInterval(() => {

@@ -10,6 +10,12 @@ export interface BitrateControllerOptions {
   minBitsPerSecond: number;
   /** What else shares the upload (the audio), subtracted from the measured throughput. */
   otherBitsPerSecond: number;
+  /**
+   * How long a new target takes to show in what is sent (Firefox's H.264 encoder: a new encoder at
+   * most every 2 s, whose frames come out ~1.5 s late). No lower target comes before it could show:
+   * the queue grows meanwhile whatever the target. Default 0.
+   */
+  effectMs?: number;
 }
 
 /** Which frames are encoded: every one (1), every other (2), every fourth (4). */
@@ -53,6 +59,13 @@ const CLEAR_STREAK_MS = 6_000;
 const FAST_INCREASE_FACTOR = 1.2;
 /** Near the video bitrate that got through at the last congestion (85 % to 110 % of it), the climb slows to this factor. */
 const CAUTIOUS_FACTOR = 1.03;
+/**
+ * One decrease keeps at least this share of the target. Throughput is measured from the
+ * acknowledgements, and a large chunk still on its way says nothing yet: Firefox's encoder hands
+ * out ~1.3 s of frames at once after its first keyframe, and 1.5 s into a 1.2 Mb/s cap only audio
+ * chunks had been acknowledged (40 kb/s "measured"), which sent the target to the floor at once.
+ */
+const MIN_DECREASE_KEEPS = 0.4;
 /** Queued media is drained within about this long once the target is lowered. */
 const DRAIN_MS = 8_000;
 /** The queue shrinks when what waits now is under 95 % of what waited this long ago. */
@@ -95,8 +108,12 @@ export class BitrateController {
   /** The video bitrate that got through when congestion was last seen: climbing near it goes slowly. */
   #ceiling = Infinity;
 
+  /** After a decrease, another comes no sooner than this: DECREASE_HOLD_MS, or longer where a new target shows later. */
+  readonly #decreaseHoldMs: number;
+
   constructor(options: BitrateControllerOptions) {
     this.#options = options;
+    this.#decreaseHoldMs = Math.max(DECREASE_HOLD_MS, options.effectMs ?? 0);
     this.#target = { videoBitsPerSecond: options.maxBitsPerSecond, frameDivisor: 1 };
   }
 
@@ -164,7 +181,7 @@ export class BitrateController {
     const overshoots = made > (current + otherBitsPerSecond) * 1.3;
     const { frameDivisor } = this.#target;
     const mayCutFrames = frameDivisor < 4 && now - this.#lastFewerFrames >= FEWER_FRAMES_HOLD_MS;
-    if (mayCutFrames && overshoots && !shrinking && now - this.#lastDecrease >= DECREASE_HOLD_MS) {
+    if (mayCutFrames && overshoots && !shrinking && now - this.#lastDecrease >= this.#decreaseHoldMs) {
       this.#lastDecrease = now;
       this.#fewerFrames(now, current);
       return;
@@ -173,12 +190,12 @@ export class BitrateController {
       // At the floor and still congested, the queue not shrinking for a while: fewer frames.
       if (shrinking) this.#congestedAtFloorSince = undefined;
       else this.#congestedAtFloorSince ??= now;
-      if (mayCutFrames && this.#congestedAtFloorSince !== undefined && now - this.#congestedAtFloorSince >= DECREASE_HOLD_MS) {
+      if (mayCutFrames && this.#congestedAtFloorSince !== undefined && now - this.#congestedAtFloorSince >= this.#decreaseHoldMs) {
         this.#fewerFrames(now, minBitsPerSecond);
       }
       return;
     }
-    if (now - this.#lastDecrease < DECREASE_HOLD_MS || (shrinking && now - this.#lastDecrease < INCREASE_HOLD_MS * 2)) return;
+    if (now - this.#lastDecrease < this.#decreaseHoldMs || (shrinking && now - this.#lastDecrease < INCREASE_HOLD_MS * 2)) return;
     // The first decrease of a congestion episode says where the link ends: what got through.
     if (now - this.#lastDecrease > INCREASE_HOLD_MS * 2 + TICK_MS)
       this.#ceiling = rate > 0 ? Math.min(current, rate - otherBitsPerSecond) : current;
@@ -187,7 +204,7 @@ export class BitrateController {
     // (At most 30 % of the throughput goes to draining: the picture should not collapse for it.)
     const drain = Math.min(rate * 0.3, (unackedBytes * 8 * 1_000) / DRAIN_MS);
     const fits = rate > 0 ? rate * 0.95 - otherBitsPerSecond - drain : current * 0.7;
-    const next = Math.max(minBitsPerSecond, Math.min(current * 0.9, fits));
+    const next = Math.max(minBitsPerSecond, current * MIN_DECREASE_KEEPS, Math.min(current * 0.9, fits));
     this.#target = { videoBitsPerSecond: Math.round(next), frameDivisor: this.#target.frameDivisor };
   }
 

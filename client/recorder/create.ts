@@ -14,6 +14,8 @@ export type StreamRecorder = Pick<Recorder, 'mimeType' | 'start' | 'stop' | 'dis
   readonly kind: 'mediarecorder' | 'webcodecs';
   /** Aims the video encoder at a new bitrate, and every frame (1), every other (2) or every fourth (4); only recorders that can (WebCodecs). */
   setVideoBitrate?(bitsPerSecond: number, frameDivisor: FrameDivisor): void;
+  /** How long a new video bitrate can take to show in what the recorder hands out, in milliseconds (adaptive bitrate waits that long before it lowers again). */
+  readonly bitrateEffectMs?: number;
   /** Records another video track from now on, in the same recording; only recorders that can (WebCodecs). */
   replaceVideoTrack?(track: MediaStreamTrack): Promise<void>;
 };

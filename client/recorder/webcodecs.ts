@@ -38,6 +38,8 @@ const NEW_ENCODER_FOR_BITRATE = typeof navigator !== 'undefined' && /\bFirefox\/
 const ENCODER_SWAP_MS = 2_000;
 /** ...and only for a change of at least this much (relative); smaller steps wait until they add up. */
 const ENCODER_SWAP_STEP = 0.15;
+/** How long Firefox's H.264 encoder holds each frame (its libx264 lookahead: 1.3-1.5 s measured at 30 fps). */
+const FIREFOX_ENCODER_HOLD_MS = 1_500;
 
 /**
  * Records with WebCodecs into live Matroska. Pausing or muting replaces the frames with black
@@ -271,6 +273,14 @@ export class WebCodecsRecorder {
     }).finally(() => (this.#restarting = undefined));
     return this.#restarting;
   }
+
+  /**
+   * How long a new bitrate can take to show in the chunks: in Firefox, the wait for its new encoder
+   * and the frames the old one holds (adaptive bitrate lowering again meanwhile would take the late
+   * frames for an encoder above its target: measured in test/client/bitrate-controller.test.ts);
+   * elsewhere configure() takes it at once.
+   */
+  readonly bitrateEffectMs = NEW_ENCODER_FOR_BITRATE ? ENCODER_SWAP_MS + FIREFOX_ENCODER_HOLD_MS : 0;
 
   /** Aims the H.264 encoder at a new bitrate mid-stream, with every frame (1), every other (2) or every fourth (4). */
   setVideoBitrate(bitsPerSecond: number, frameDivisor: FrameDivisor): void {

@@ -18,9 +18,18 @@ interface Sent {
 }
 
 /** A broadcast over a link whose capacity (bits/s) `capacity(t)` says, for `seconds`; the target over time. */
-function simulate(capacity: (ms: number) => number, seconds: number, { baseRttMs = 20, encoderFloor = 0 } = {}) {
-  const controller = new BitrateController({ maxBitsPerSecond: MAX, minBitsPerSecond: MIN, otherBitsPerSecond: AUDIO });
+function simulate(
+  capacity: (ms: number) => number,
+  seconds: number,
+  { baseRttMs = 20, encoderFloor = 0, firefox = false, effectMs = 0 } = {},
+) {
+  const controller = new BitrateController({ maxBitsPerSecond: MAX, minBitsPerSecond: MIN, otherBitsPerSecond: AUDIO, effectMs });
   let target: BitrateTarget = controller.target;
+  // Firefox's encoder: a new bitrate takes a new encoder, at most one every 2 s and for a change of
+  // 15 % or more, and its frames come out ~1.5 s after they went in.
+  let encoderBitrate = MAX;
+  let lastSwap = -Infinity;
+  const made: { ms: number; target: BitrateTarget }[] = [];
   const backlog: number[] = [];
   const link: Sent[] = [];
   const acks: { at: number; rtt: number; bytes: number }[] = [];
@@ -29,8 +38,15 @@ function simulate(capacity: (ms: number) => number, seconds: number, { baseRttMs
   const timeline: { ms: number; target: BitrateTarget; unacked: number }[] = [];
   for (let now = 0; now <= seconds * 1_000; now += STEP_MS) {
     if (now % 200 === 0) {
+      let encoding = target;
+      if (firefox) {
+        const change = Math.abs(target.videoBitsPerSecond - encoderBitrate) >= 0.15 * encoderBitrate;
+        if (change && now - lastSwap >= 2_000) [encoderBitrate, lastSwap] = [target.videoBitsPerSecond, now];
+        made.push({ ms: now, target: { videoBitsPerSecond: encoderBitrate, frameDivisor: target.frameDivisor } });
+        encoding = made.filter((entry) => entry.ms <= now - 1_500).at(-1)?.target ?? { videoBitsPerSecond: MAX, frameDivisor: 1 };
+      }
       // An encoder makes no less than its floor for the picture; dropping every other frame halves it.
-      const video = Math.max(target.videoBitsPerSecond, encoderFloor) / target.frameDivisor;
+      const video = Math.max(encoding.videoBitsPerSecond, encoderFloor) / encoding.frameDivisor;
       backlog.push(Math.round(((video + AUDIO) * 0.2) / 8));
     }
     while (backlog.length > 0 && (inFlight === 0 || inFlight + backlog[0]! <= WINDOW)) {
@@ -133,6 +149,53 @@ describe('BitrateController', () => {
     assert.ok(maxUnacked < 2 * WINDOW, `at most ${maxUnacked} bytes unacknowledged`);
     const late = between(30_000, 40_000);
     assert.ok(Math.max(...late.map(({ unacked }) => unacked)) < 200_000, 'the queue stays short');
+  });
+
+  // Firefox's H.264 encoder follows a new bitrate with a new encoder (at most every 2 s) and hands
+  // its frames out ~1.5 s late: the queue grows for seconds after a decrease whatever the target.
+  test('an encoder whose new bitrate shows 3.5 s later, under a 1.2 Mb/s cap: told so, it keeps every frame and fits under the cap', () => {
+    const firefox = { firefox: true, effectMs: 3_500 };
+    const told = simulate((ms) => (ms < 20_000 ? 1_200_000 : 20_000_000), 45, firefox);
+    const capped = told.between(0, 20_000);
+    assert.ok(
+      capped.every(({ target }) => target.frameDivisor === 1),
+      'every frame: the late frames are not an encoder above its target',
+    );
+    assert.ok(told.at(8_000).videoBitsPerSecond + AUDIO < 1_200_000, `target at 8 s: ${told.at(8_000).videoBitsPerSecond}`);
+    assert.ok(Math.min(...capped.map(({ target }) => target.videoBitsPerSecond)) >= 400_000, 'not down to the floor');
+    assert.ok(told.maxUnacked < 2 * WINDOW, `at most ${told.maxUnacked} bytes unacknowledged`);
+    const back = told.between(20_000, 45_000).find(({ target }) => target.videoBitsPerSecond >= MAX * 0.8);
+    assert.ok(back && back.ms - 20_000 <= 20_000, `back near the configured bitrate after ${back && back.ms - 20_000} ms`);
+    // Not told, the same encoder looked like one far above its target: half the frames, for seconds.
+    const untold = simulate((ms) => (ms < 20_000 ? 1_200_000 : 20_000_000), 45, { ...firefox, effectMs: 0 });
+    assert.ok(untold.between(0, 20_000).some(({ target }) => target.frameDivisor === 2));
+  });
+
+  test('one decrease keeps at least 40 % of the target: a large chunk on its way says nothing of the link yet', () => {
+    // Firefox 2.3 s into a 1.2 Mb/s cap (measured): its first keyframe and audio chunks acknowledged,
+    // then the ~1.3 s of frames its encoder hands out at once, 250 KB, on their way for 1.5 s.
+    const controller = new BitrateController({ maxBitsPerSecond: MAX, minBitsPerSecond: MIN, otherBitsPerSecond: 64_000 });
+    for (const [at, bytes] of [
+      [0, 75_232],
+      [0, 2_136],
+      [38, 2_679],
+      [70, 2_306],
+      [115, 2_654],
+      [321, 2_287],
+      [435, 2_634],
+      [615, 2_443],
+      [735, 2_665],
+    ] as const)
+      controller.acknowledged(at, 20, bytes);
+    for (const [now, unackedBytes] of [
+      [251, 0],
+      [751, 0],
+      [1_252, 239_892],
+      [1_755, 247_897],
+    ] as const)
+      controller.update({ now, unackedBytes });
+    const next = controller.update({ now: 2_263, unackedBytes: 255_579 });
+    assert.equal(next?.videoBitsPerSecond, MAX * 0.4, 'lowered, by at most 60 %');
   });
 
   test('decides at most every 500 ms', () => {
