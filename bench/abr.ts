@@ -1,6 +1,6 @@
 // `npm run bench -- --abr [--browser chromium|firefox] [--seconds 40]`: the adaptive-bitrate browser
 // test (test/browser/adaptive-bitrate.test.ts) with the page's upload capped at 1.2 Mb/s for the
-// issue's 40 s instead of CI's 15, in each browser: a busy 720p30 picture at 2.5 Mb/s through the
+// issue's 40 s instead of CI's 12, in each browser: a busy 720p30 picture at 2.5 Mb/s through the
 // WebCodecs recorder, the real server and nginx-rtmp. The test's own assertions decide pass or fail
 // (live all along with no error, the publish covering ≥ 90 % of the time on air, stop() draining
 // within 5 s, the target back to ≥ 80 % of 2.5 Mb/s within 20 s of the cap lifting); its one-line

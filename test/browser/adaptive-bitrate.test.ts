@@ -16,7 +16,7 @@ const CAP = 1_200_000;
  * Long enough capped for the target to settle under the cap and the queue to drain. The issue's
  * 40 s, in both browsers, is the bench's run of this test (`npm run bench -- --abr`, ABR_CAPPED_MS).
  */
-const DEFAULT_CAPPED_MS = 15_000;
+const DEFAULT_CAPPED_MS = 12_000;
 
 describe('Adaptive bitrate (WebCodecs recorder)', () => {
   afterEach(async () => {

@@ -134,9 +134,10 @@ async function startStack({ pageOrigin, allowedDestinations, starts }: StackOpti
     // beside (scripts/test-suites.sh) a transcode can fall seconds behind, and at stop it must
     // flush all of it: more than the default 5 s would end a clean stop with an error.
     stopTimeoutMs: 20_000,
-    // Half the default 10 s, so the tests of a destination that never answers end sooner (the
-    // RTMP server here is on loopback: it answers in milliseconds).
-    destinationTimeoutMs: 5_000,
+    // A third of the default 10 s, so the tests of a destination that never answers end sooner (the
+    // RTMP server here is on loopback: it answers in milliseconds; an idle ffmpeg waiting for media
+    // is not an I/O operation that times out).
+    destinationTimeoutMs: 3_000,
     hooks: {
       async start({ auth, request, socket, sessionId }) {
         for (const url of [request.rtmpUrl ?? []].flat()) starts.set(url, { request, over: broadcastOver(socket, sessionId) });
