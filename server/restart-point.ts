@@ -113,11 +113,13 @@ export function clusterOpensOnKeyframe(bytes: Uint8Array, videoTrack: number): b
   if (cluster.id !== CLUSTER) return false;
   let at = cluster.body;
   for (;;) {
-    const element = readElement(bytes, at);
-    if (!element) return undefined;
     // The Cluster ID was found by its bytes: where what follows does not read as a Cluster's
-    // children (it was inside a frame), this is none.
-    if (element.id === CLUSTER || !CLUSTER_CHILDREN.has(element.id)) return false;
+    // children (it was inside a frame), this is none. A zero byte begins no EBML number.
+    const id = readVint(bytes, at, true);
+    if (!id) return bytes[at] === 0 ? false : undefined;
+    if (id.value === CLUSTER || !CLUSTER_CHILDREN.has(id.value!)) return false;
+    const element = readElement(bytes, at);
+    if (!element) return bytes[at + id.length] === 0 ? false : undefined;
     if (element.size === undefined || element.size > MAX_PENDING_BYTES) return false;
     if (element.id === SIMPLE_BLOCK) {
       const track = readVint(bytes, element.body, false);

@@ -117,6 +117,20 @@ test('after a restart the gate opens at the next Cluster that opens on a keyfram
   }
 });
 
+test("a Cluster ID inside a frame is no Cluster: what follows it does not read as a Cluster's children", async () => {
+  const media = await makeFixture('h264-opus', { seconds: 3 });
+  const all = clusters(media);
+  const keyframed = media.subarray(all[0], all[1]);
+  assert.equal(clusterOpensOnKeyframe(keyframed, 1), true);
+  // The four bytes of a Cluster ID in a frame's data, a size, then bytes no Cluster child begins with.
+  const inFrame = Buffer.from([0x00, 0x1f, 0x43, 0xb6, 0x75, 0x81, 0x42, 0x00, 0x00]);
+  assert.equal(clusterOpensOnKeyframe(inFrame.subarray(1), 1), false);
+  const gate = new MediaGate('matroska');
+  gate.pass(media.subarray(0, all[0]! + 4));
+  gate.restart('recording-or-cluster');
+  assert.deepEqual(gate.pass(Buffer.concat([inFrame, keyframed])), Buffer.concat([media.subarray(0, all[0]), keyframed]));
+});
+
 test('a stream whose Clusters never open on a keyframe still gets through after a few', async () => {
   const media = await makeFixture('h264-opus', { seconds: 10 });
   const all = clusters(media);
