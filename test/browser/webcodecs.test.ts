@@ -94,7 +94,11 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     const { audio } = await probeLevels('webcodecs');
     const audioEnd = audio.at(-1)?.time ?? 0;
     const videoEnd = received.videoPacketTimes.at(-1) ?? 0;
-    expect(audioEnd).to.be.within(videoEnd - 0.1, received.durationSec + 0.1, `audio ends ${audioEnd} s, video ${videoEnd} s`);
+    // Firefox's audio comes through an audio-only MediaRecorder (Opus, decoded, then AAC): under the
+    // suites' load its last ~0.1 s was missing twice in ~10 CI runs (audio ending 0.100 and 0.109 s
+    // before the last picture), so it gets 0.2 s; Chromium's comes from the track itself.
+    const tail = navigator.userAgent.includes('Firefox') ? 0.2 : 0.1;
+    expect(audioEnd).to.be.within(videoEnd - tail, received.durationSec + 0.1, `audio ends ${audioEnd} s, video ${videoEnd} s`);
     expect(audio.some(({ peakDb }) => peakDb !== null && peakDb > -40)).to.equal(true, 'sound, not silence');
     expect(received.video.codec).to.equal('h264');
     expect([received.video.width, received.video.height]).to.deep.equal([1280, 720]);
