@@ -11,7 +11,7 @@
 // never the middle of one (that would need a `moof` whose first video sample is a keyframe, which
 // Safari's fragments do not promise).
 
-import { readVint } from '../client/recorder/webm-blocks.js';
+import { readUint, readVint } from '../client/recorder/webm-blocks.js';
 
 const CLUSTER_ID = Buffer.from([0x1f, 0x43, 0xb6, 0x75]);
 /** The EBML header's ID: the first bytes of every Matroska/WebM stream. */
@@ -66,12 +66,6 @@ function readElement(bytes: Uint8Array, at: number): { id: number; body: number;
   return { id: id.value!, body: at + id.length + size.length, size: size.value };
 }
 
-function readUint(bytes: Uint8Array, from: number, to: number): number {
-  let value = 0;
-  for (let i = from; i < to; i++) value = value * 256 + bytes[i]!;
-  return value;
-}
-
 /** The number of the first video track a Matroska header (everything before the first Cluster) declares, if any. */
 export function videoTrackOf(header: Uint8Array): number | undefined {
   let at = 0;
@@ -91,8 +85,9 @@ export function videoTrackOf(header: Uint8Array): number | undefined {
       for (let child = element.body; child < end; ) {
         const field = readElement(header, child);
         if (!field || field.size === undefined) break;
-        if (field.id === TRACK_NUMBER) number = readUint(header, field.body, field.body + field.size);
-        if (field.id === TRACK_TYPE) type = readUint(header, field.body, field.body + field.size);
+        const value = () => readUint(header.subarray(field.body, field.body + field.size!));
+        if (field.id === TRACK_NUMBER) number = value();
+        if (field.id === TRACK_TYPE) type = value();
         child = field.body + field.size;
       }
       if (type === VIDEO_TRACK_TYPE && number !== undefined) return number;
@@ -118,20 +113,21 @@ export function clusterOpensOnKeyframe(bytes: Uint8Array, videoTrack: number): b
     const id = readVint(bytes, at, true);
     if (!id) return bytes[at] === 0 ? false : undefined;
     if (id.value === CLUSTER || !CLUSTER_CHILDREN.has(id.value!)) return false;
-    const element = readElement(bytes, at);
-    if (!element) return bytes[at + id.length] === 0 ? false : undefined;
-    if (element.size === undefined || element.size > MAX_PENDING_BYTES) return false;
-    if (element.id === SIMPLE_BLOCK) {
-      const track = readVint(bytes, element.body, false);
-      if (!track || element.body + track.length + 3 > bytes.byteLength) return undefined;
+    const size = readVint(bytes, at + id.length, false);
+    if (!size) return bytes[at + id.length] === 0 ? false : undefined;
+    if (size.value === undefined || size.value > MAX_PENDING_BYTES) return false;
+    const body = at + id.length + size.length;
+    if (id.value === SIMPLE_BLOCK) {
+      const track = readVint(bytes, body, false);
+      if (!track || body + track.length + 3 > bytes.byteLength) return undefined;
       // A SimpleBlock's flags follow its track number and 16-bit timecode; 0x80 marks a keyframe.
-      if (track.value === videoTrack) return (bytes[element.body + track.length + 2]! & 0x80) !== 0;
-    } else if (element.id === BLOCK_GROUP) {
-      const end = element.body + element.size;
+      if (track.value === videoTrack) return (bytes[body + track.length + 2]! & 0x80) !== 0;
+    } else if (id.value === BLOCK_GROUP) {
+      const end = body + size.value;
       if (end > bytes.byteLength) return undefined;
       let video = false;
       let references = false;
-      for (let child = element.body; child < end; ) {
+      for (let child = body; child < end; ) {
         const field = readElement(bytes, child);
         if (!field || field.size === undefined) return false;
         if (field.id === BLOCK) video = readVint(bytes, field.body, false)?.value === videoTrack;
@@ -141,7 +137,7 @@ export function clusterOpensOnKeyframe(bytes: Uint8Array, videoTrack: number): b
       }
       if (video) return !references;
     }
-    at = element.body + element.size;
+    at = body + size.value;
   }
 }
 
@@ -271,7 +267,8 @@ export class MediaGate {
       if (keyframe === true) return cluster;
       if (keyframe === undefined) {
         if (cluster.byteLength > MAX_PENDING_BYTES) return cluster;
-        this.#pending = Buffer.from(cluster);
+        // A view: the next chunk's concat copies it once.
+        this.#pending = cluster;
         return undefined;
       }
       this.#skipped++;

@@ -84,6 +84,7 @@ export function readVint(bytes: Uint8Array, at: number, keepMarker: boolean): { 
   return { length, value: !keepMarker && allOnes ? undefined : value };
 }
 
-function readUint(bytes: Uint8Array): number {
+/** An EBML unsigned integer: its bytes, big-endian. */
+export function readUint(bytes: Uint8Array): number {
   return bytes.reduce((value, byte) => value * 256 + byte, 0);
 }
