@@ -44,6 +44,12 @@ const RATE_WINDOW_MS = 2_000;
 const BASE_RTT_WINDOW_MS = 30_000;
 /** Outstanding bytes and no acknowledgement for longer than this: the link stalls (chunks go every timeslice, 200 ms by default). */
 const STALL_MS = 1_000;
+/**
+ * A queue that lasts no longer than the largest recent chunk takes to go through (a keyframe: 100-140 KB
+ * from Firefox's encoder on a busy 720p picture, most of a second at 1.2 Mb/s) is that chunk's, not
+ * congestion: the delay judged is the lowest of that long, up to this.
+ */
+const MAX_BURST_MS = 1_500;
 /** Queueing beyond this (in time of the measured throughput) means the upload does not keep up. */
 const CONGESTED_DELAY_MS = 400;
 /** Below this the upload keeps up with room to spare, and the bitrate may climb. */
@@ -86,8 +92,9 @@ const TOO_SOON_MS = 10_000;
 
 /**
  * Lowers the target when acknowledgements say the network cannot keep up (queueing delay: the
- * latest round trips above the lowest of the last 30 s, or no acknowledgement for over a second),
- * to below the measured throughput so the queue drains; raises it back while the upload is clear.
+ * latest round trips above the lowest of the last 30 s, and no lower at any moment of the time the
+ * largest recent chunk takes to go through; or no acknowledgement for over a second), to below the
+ * measured throughput so the queue drains; raises it back while the latest round trips are clear.
  */
 export class BitrateController {
   readonly #options: BitrateControllerOptions;
@@ -140,32 +147,46 @@ export class BitrateController {
     const delay = this.#queueDelayMs(sample);
     if (delay === undefined) return undefined;
     const previous = this.#target;
-    if (delay.ms < CLEAR_DELAY_MS) this.#clearSince ??= now;
+    // Clear: the latest round trips say so (a keyframe's passage is no congestion, but no time to climb either).
+    if (delay.latestMs < CLEAR_DELAY_MS) this.#clearSince ??= now;
     else this.#clearSince = undefined;
     if (delay.ms > CONGESTED_DELAY_MS) this.#decrease(now, delay.rate, sample.unackedBytes);
     else {
       this.#congestedAtFloorSince = undefined;
-      if (delay.ms < CLEAR_DELAY_MS && now - this.#lastDecrease >= INCREASE_HOLD_MS) this.#increase(now);
+      if (delay.latestMs < CLEAR_DELAY_MS && now - this.#lastDecrease >= INCREASE_HOLD_MS) this.#increase(now);
     }
     const next = this.#target;
     return next.videoBitsPerSecond === previous.videoBitsPerSecond && next.frameDivisor === previous.frameDivisor ? undefined : next;
   }
 
-  /** The queueing delay and the throughput, once acknowledgements tell. */
-  #queueDelayMs({ now, unackedBytes }: UploadSample): { ms: number; rate: number } | undefined {
+  /**
+   * The queueing delay (`ms`: the lowest of the time the largest recent chunk takes to go through;
+   * `latestMs`: the latest round trips') and the throughput, once acknowledgements tell.
+   */
+  #queueDelayMs({ now, unackedBytes }: UploadSample): { ms: number; latestMs: number; rate: number } | undefined {
     const last = this.#acks.at(-1);
     // Nothing acknowledged yet: nothing to say.
     if (!last || this.#firstAckAt === undefined) return undefined;
     const baseRtt = Math.min(...this.#acks.map((ack) => ack.rttMs));
     const latest = this.#acks.slice(-3);
-    const rtt = latest.reduce((sum, ack) => sum + ack.rttMs, 0) / latest.length;
     const from = now - RATE_WINDOW_MS;
     const span = Math.max(TICK_MS, Math.min(RATE_WINDOW_MS, now - this.#firstAckAt));
-    const bytes = this.#acks.reduce((sum, ack) => (ack.at >= from ? sum + ack.bytes : sum), 0);
+    let bytes = 0;
+    let largest = 0;
+    for (const ack of this.#acks) {
+      if (ack.at < from) continue;
+      bytes += ack.bytes;
+      largest = Math.max(largest, ack.bytes);
+    }
     const rate = (bytes * 8 * 1_000) / span;
+    // The latest round trips, unless the queue was gone at some moment of the time the largest chunk takes to go through.
+    const latestRtt = latest.reduce((sum, ack) => sum + ack.rttMs, 0) / latest.length;
+    const burstMs = rate > 0 ? Math.min(MAX_BURST_MS, (largest * 8 * 1_000) / rate) : 0;
+    let rtt = latestRtt;
+    for (const ack of this.#acks) if (ack.at >= now - burstMs) rtt = Math.min(rtt, ack.rttMs);
     // Bytes outstanding and no acknowledgement for long: the link stalled, and the latest round trips do not show it yet.
     const stalled = unackedBytes > 0 ? now - last.at - STALL_MS : 0;
-    return { ms: Math.max(rtt - baseRtt, stalled), rate };
+    return { ms: Math.max(rtt - baseRtt, stalled), latestMs: Math.max(latestRtt - baseRtt, stalled), rate };
   }
 
   #decrease(now: number, rate: number, unackedBytes: number): void {

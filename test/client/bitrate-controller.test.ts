@@ -21,9 +21,9 @@ interface Sent {
 function simulate(
   capacity: (ms: number) => number,
   seconds: number,
-  { baseRttMs = 20, encoderFloor = 0, firefox = false, effectMs = 0 } = {},
+  { baseRttMs = 20, encoderFloor = 0, firefox = false, effectMs = 0, keyframeBytes = 0, max = MAX } = {},
 ) {
-  const controller = new BitrateController({ maxBitsPerSecond: MAX, minBitsPerSecond: MIN, otherBitsPerSecond: AUDIO, effectMs });
+  const controller = new BitrateController({ maxBitsPerSecond: max, minBitsPerSecond: MIN, otherBitsPerSecond: AUDIO, effectMs });
   let target: BitrateTarget = controller.target;
   // Firefox's encoder: a new bitrate takes a new encoder, at most one every 2 s and for a change of
   // 15 % or more, and its frames come out ~1.5 s after they went in.
@@ -47,7 +47,11 @@ function simulate(
       }
       // An encoder makes no less than its floor for the picture; dropping every other frame halves it.
       const video = Math.max(encoding.videoBitsPerSecond, encoderFloor) / encoding.frameDivisor;
-      backlog.push(Math.round(((video + AUDIO) * 0.2) / 8));
+      let videoBytes = (video * 0.2) / 8;
+      // A keyframe every 2 s of `keyframeBytes` whatever the target; the other frames of those 2 s share what is left, at least a fifth of their due.
+      if (keyframeBytes > 0)
+        videoBytes = now % 2_000 === 0 ? keyframeBytes : Math.max(videoBytes / 5, (videoBytes * 10 - keyframeBytes) / 9);
+      backlog.push(Math.round(videoBytes + (AUDIO * 0.2) / 8));
     }
     while (backlog.length > 0 && (inFlight === 0 || inFlight + backlog[0]! <= WINDOW)) {
       const bytes = backlog.shift()!;
@@ -169,6 +173,28 @@ describe('BitrateController', () => {
     // Not told, the same encoder looked like one far above its target: half the frames, for seconds.
     const untold = simulate((ms) => (ms < 20_000 ? 1_200_000 : 20_000_000), 45, { ...firefox, effectMs: 0 });
     assert.ok(untold.between(0, 20_000).some(({ target }) => target.frameDivisor === 2));
+  });
+
+  // Firefox's H.264 encoder on a busy 720p picture (measured): keyframes of 100-140 KB whatever
+  // its target, each taking most of a second through a 1.2 Mb/s uplink.
+  test('a 150 KB keyframe every 2 s through a 1.2 Mb/s uplink that carries the average: the queue each leaves while it goes through (1 s) is not congestion', () => {
+    // 600 kb/s asked: ~840 kb/s with the keyframes and the audio. Judged by its latest round trips
+    // alone, each keyframe lowered the target, then halved the frames for good (486 kb/s, every other frame).
+    for (const baseRttMs of [20, 60]) {
+      const { timeline, maxUnacked } = simulate(() => 1_200_000, 40, { keyframeBytes: 150_000, max: 600_000, baseRttMs });
+      const lowered = timeline.find(({ target }) => target.videoBitsPerSecond < 600_000 || target.frameDivisor > 1);
+      assert.equal(lowered, undefined, `${baseRttMs} ms: lowered at ${lowered?.ms} ms to ${JSON.stringify(lowered?.target)}`);
+      assert.ok(maxUnacked < 250_000, `at most ${maxUnacked} bytes unacknowledged`);
+    }
+  });
+
+  test('a 120 KB keyframe every 2 s through a 1.2 Mb/s uplink that does not carry the average: lowered all the same', () => {
+    // 1.2 Mb/s asked: with the audio, over the link even without the keyframes.
+    const { between, maxUnacked } = simulate(() => 1_200_000, 40, { keyframeBytes: 120_000, max: 1_200_000 });
+    const settled = between(10_000, 40_000);
+    const mean = settled.reduce((sum, { target }) => sum + target.videoBitsPerSecond, 0) / settled.length;
+    assert.ok(mean + AUDIO < 1_200_000, `mean target from 10 s: ${Math.round(mean)}`);
+    assert.ok(maxUnacked < 400_000, `at most ${maxUnacked} bytes unacknowledged`);
   });
 
   test('one decrease keeps at least 40 % of the target: a large chunk on its way says nothing of the link yet', () => {
