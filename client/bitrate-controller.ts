@@ -12,7 +12,7 @@ export interface BitrateControllerOptions {
   otherBitsPerSecond: number;
   /**
    * How long a new target takes to show in what is sent (Firefox's H.264 encoder: a new encoder at
-   * most every 2 s, whose frames come out ~1.5 s late). No lower target comes before it could show:
+   * the next keyframe, up to 2 s on, whose frames come out ~1.5 s late). No lower target comes before it could show:
    * the queue grows meanwhile whatever the target. Default 0.
    */
   effectMs?: number;

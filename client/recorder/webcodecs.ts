@@ -39,8 +39,12 @@ const STILL_US = 500_000;
  * told a frame rate only with a new encoder.
  */
 const NEW_ENCODER_FOR_BITRATE = typeof navigator !== 'undefined' && /\bFirefox\//.test(navigator.userAgent);
-/** Where a new bitrate takes a new encoder: at most one every this often, each costing a keyframe and a flush of what the old one holds. */
-const ENCODER_SWAP_MS = 2_000;
+/**
+ * Where a new bitrate takes a new encoder, it starts at the next keyframe of the 2-s schedule (so
+ * it costs no keyframe of its own: at 1.2 Mb/s each of Firefox's on a busy 720p picture, 100-140 KB,
+ * takes most of a second of the uplink), with a flush of what the old one holds...
+ */
+const ENCODER_SWAP_MAX_WAIT_MS = KEYFRAME_INTERVAL_US / 1_000;
 /** ...and only for a change of at least this much (relative); smaller steps wait until they add up. */
 const ENCODER_SWAP_STEP = 0.15;
 /** How long Firefox's H.264 encoder holds each frame (its libx264 lookahead: 1.3-1.5 s measured at 30 fps). */
@@ -67,7 +71,6 @@ export class WebCodecsRecorder {
   #encoderBitrate = 0;
   /** A replaced encoder handing out the frames it held (see NEW_ENCODER_FOR_BITRATE); the current one's wait. */
   #draining: { encoder: VideoEncoder; done: Promise<void>; held: [EncodedVideoChunk, EncodedVideoChunkMetadata | undefined][] } | undefined;
-  #lastSwapAt = -Infinity;
   #audioEncoder: AudioEncoding | undefined;
   #writer: MatroskaWriter | undefined;
   #sources: FrameSource[] = [];
@@ -176,8 +179,6 @@ export class WebCodecsRecorder {
     // that counts, so a Worker that cannot start (a CSP without blob: workers) changes nothing.
     const tick = () => {
       this.#keepPictureGoing();
-      // A new bitrate that had to wait for its new encoder (see #swapEncoderWhenDue).
-      if (NEW_ENCODER_FOR_BITRATE) this.#swapEncoderWhenDue();
       this.#flush();
     };
     const page = setInterval(tick, this.#options.timeslice);
@@ -285,7 +286,7 @@ export class WebCodecsRecorder {
    * frames for an encoder above its target: measured in test/client/bitrate-controller.test.ts);
    * elsewhere configure() takes it at once.
    */
-  readonly bitrateEffectMs = NEW_ENCODER_FOR_BITRATE ? ENCODER_SWAP_MS + FIREFOX_ENCODER_HOLD_MS : 0;
+  readonly bitrateEffectMs = NEW_ENCODER_FOR_BITRATE ? ENCODER_SWAP_MAX_WAIT_MS + FIREFOX_ENCODER_HOLD_MS : 0;
 
   /** Aims the H.264 encoder at a new bitrate mid-stream, with every frame (1), every other (2) or every fourth (4). */
   setVideoBitrate(bitsPerSecond: number, frameDivisor: FrameDivisor): void {
@@ -322,26 +323,26 @@ export class WebCodecsRecorder {
 
   /**
    * Tells the encoder the current bitrate and frame rate, mid-stream; where a new bitrate needs a
-   * new encoder (see NEW_ENCODER_FOR_BITRATE), the frame rate goes to the next new encoder only.
+   * new encoder (see NEW_ENCODER_FOR_BITRATE), both go to the next new encoder, at the next keyframe.
    */
   #reconfigure(): void {
     const encoder = this.#videoEncoder;
     if (this.#stopped || !encoder || encoder.state !== 'configured') return;
     if (!NEW_ENCODER_FOR_BITRATE) encoder.configure(this.#currentConfig());
-    else if (this.#bitrate !== this.#encoderBitrate) this.#swapEncoderWhenDue();
+  }
+
+  /** Whether the next keyframe should start a new encoder: the bitrate changed enough, where that takes one. */
+  #newEncoderDue(): boolean {
+    if (!NEW_ENCODER_FOR_BITRATE || this.#draining) return false;
+    return Math.abs(this.#bitrate - this.#encoderBitrate) >= ENCODER_SWAP_STEP * this.#encoderBitrate;
   }
 
   /**
-   * Replaces the encoder by one at the current bitrate, if the change is large enough and none was
-   * replaced in the last ENCODER_SWAP_MS (else the chunk ticks try again). The old one hands out
-   * what it holds (Firefox's ~40 frames) before the new one's frames, which start on a keyframe.
+   * Replaces the encoder by one at the current bitrate and frame rate, for a keyframe. The old one
+   * hands out what it holds (Firefox's ~40 frames) before the new one's frames.
    */
-  #swapEncoderWhenDue(): void {
-    const old = this.#videoEncoder;
-    if (this.#stopped || !old || old.state !== 'configured' || this.#draining) return;
-    if (Math.abs(this.#bitrate - this.#encoderBitrate) < ENCODER_SWAP_STEP * this.#encoderBitrate) return;
-    if (performance.now() - this.#lastSwapAt < ENCODER_SWAP_MS) return;
-    this.#lastSwapAt = performance.now();
+  #swapEncoder(): VideoEncoder {
+    const old = this.#videoEncoder!;
     const held: [EncodedVideoChunk, EncodedVideoChunkMetadata | undefined][] = [];
     const done = old
       .flush()
@@ -353,7 +354,7 @@ export class WebCodecsRecorder {
       });
     this.#draining = { encoder: old, done, held };
     this.#videoEncoder = this.#newVideoEncoder(this.#currentConfig());
-    this.#keyframeRequested = true;
+    return this.#videoEncoder;
   }
 
   /** The encoder's config with the bitrate and frame rate it aims at now. */
@@ -437,7 +438,7 @@ export class WebCodecsRecorder {
    * fitted inside the recording's size); a keyframe every 2 s, on request, and to open a recording.
    */
   #encodeVideo(captured: VideoFrame): void {
-    const encoder = this.#videoEncoder!;
+    let encoder = this.#videoEncoder!;
     if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE || captured.timestamp <= this.#lastEncodedUs) {
       captured.close();
       return;
@@ -463,7 +464,8 @@ export class WebCodecsRecorder {
     if (opening && this.#restarted) {
       encoder.reset();
       encoder.configure(this.#currentConfig());
-    }
+      this.#encoderBitrate = this.#bitrate;
+    } else if (keyFrame && this.#newEncoderDue()) encoder = this.#swapEncoder();
     encoder.encode(frame, { keyFrame });
     frame.close();
     if (opening) encoder.flush().catch(() => undefined);

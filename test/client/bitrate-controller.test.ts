@@ -25,7 +25,7 @@ function simulate(
 ) {
   const controller = new BitrateController({ maxBitsPerSecond: max, minBitsPerSecond: MIN, otherBitsPerSecond: AUDIO, effectMs });
   let target: BitrateTarget = controller.target;
-  // Firefox's encoder: a new bitrate takes a new encoder, at most one every 2 s and for a change of
+  // Firefox's encoder: a new bitrate takes a new encoder, at most one every 2 s (at a keyframe) and for a change of
   // 15 % or more, and its frames come out ~1.5 s after they went in.
   let encoderBitrate = MAX;
   let lastSwap = -Infinity;
