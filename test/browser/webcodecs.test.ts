@@ -350,7 +350,9 @@ describe('BroadcastClient with recorder: webcodecs', () => {
     const keyframes = keyframesUs.filter((us) => us >= 1_000_000).map((us) => (us / 1_000_000).toFixed(2));
     const gaps = keyframes.slice(1).map((at, i) => Number(at) - Number(keyframes[i]));
     expect(gaps.length, `keyframes at ${keyframes.join(' ')} s`).to.be.at.least(2);
-    for (const gap of gaps) expect(gap, `keyframes at ${keyframes.join(' ')} s`).to.be.within(1.95, 2.15);
+    // 2 s to the first frame at or past it: a frame interval more (66 ms at every other frame), or
+    // a few under load (Firefox's capture has dropped to ~11 fps in CI).
+    for (const gap of gaps) expect(gap, `keyframes at ${keyframes.join(' ')} s`).to.be.within(1.95, 2.5);
   });
 
   // `auto` taking WebCodecs where it works is the default recorder's test in broadcast-client.test.ts.
