@@ -6,9 +6,16 @@
 # media (ffmpeg, nginx-rtmp, the browsers' fake cameras), so together they take little more than
 # the longer of the two. Every port, temp dir and nginx/redis instance is per test, and the browser
 # suite's output is printed after the Node suite's so the two do not interleave. Fails if the
-# build or either suite fails (a failed type-check stops the browser suite).
+# build or either suite fails (a failed type-check stops the browser suite), and in CI if the build
+# rewrote a committed file (below).
 set -u
 cd "$(dirname "$0")/.."
+# The build writes what the docs say about the code (figures, element tables, framework typings,
+# the manifest): what is committed must be what it writes, or the docs' checks pass here on files
+# they have just rewritten. Tracked files are hashed before and after; in CI a change fails the run.
+tracked() { git ls-files -z 2>/dev/null | xargs -0 -r sha1sum 2>/dev/null; }
+before=$(mktemp "${TMPDIR:-/tmp}/rtmp-broadcaster-tracked.XXXXXX")
+tracked >"$before"
 node scripts/build.mjs --bundles-only || exit 1
 log=$(mktemp "${TMPDIR:-/tmp}/rtmp-broadcaster-browser-tests.XXXXXX")
 # `npm run test:browser`'s command, run directly so that $! is web-test-runner itself: a failed
@@ -16,10 +23,21 @@ log=$(mktemp "${TMPDIR:-/tmp}/rtmp-broadcaster-browser-tests.XXXXXX")
 # group, where a Ctrl-C or CI's end of the run reaches it.
 ./node_modules/.bin/web-test-runner --config web-test-runner.config.mjs >"$log" 2>&1 &
 browser=$!
-if ! node scripts/build.mjs --no-bundles --typecheck-all; then
+stale=""
+if node scripts/build.mjs --no-bundles --typecheck-all; then
+  stale=$(tracked | diff "$before" - | sed -n 's/^> [0-9a-f]*  //p')
+  if [ -n "$stale" ]; then
+    echo "npm run build rewrote committed files; commit what it wrote:" >&2
+    echo "$stale" | sed 's/^/  /' >&2
+  fi
+  rm -f "$before"
+else
+  stale=build
+fi
+if [ "$stale" = build ] || { [ -n "$stale" ] && [ -n "${CI:-}" ]; }; then
   kill -INT "$browser" 2>/dev/null
   wait "$browser"
-  rm -f "$log"
+  rm -f "$log" "$before"
   exit 1
 fi
 npm run --silent test:node
