@@ -12,8 +12,8 @@ export interface BitrateControllerOptions {
   otherBitsPerSecond: number;
   /**
    * How long a new target takes to show in what is sent (Firefox's H.264 encoder: a new encoder at
-   * the next keyframe, up to 2 s on, whose frames come out ~1.5 s late). No lower target comes before it could show:
-   * the queue grows meanwhile whatever the target. Default 0.
+   * the next keyframe, up to 2 s on, whose frames come out ~1.5 s late). No lower target comes
+   * before it could show: the queue grows meanwhile whatever the target. Default 0.
    */
   effectMs?: number;
 }
@@ -45,9 +45,9 @@ const BASE_RTT_WINDOW_MS = 30_000;
 /** Outstanding bytes and no acknowledgement for longer than this: the link stalls (chunks go every timeslice, 200 ms by default). */
 const STALL_MS = 1_000;
 /**
- * A queue that lasts no longer than the largest recent chunk takes to go through (a keyframe: 100-140 KB
- * from Firefox's encoder on a busy 720p picture, most of a second at 1.2 Mb/s) is that chunk's, not
- * congestion: the delay judged is the lowest of that long, up to this.
+ * A queue that lasts no longer than the largest recent chunk takes to go through (a keyframe:
+ * 100-140 KB from Firefox's encoder on a busy 720p picture, most of a second at 1.2 Mb/s) is that
+ * chunk's, not congestion: the delay judged is the lowest of that long, up to this.
  */
 const MAX_BURST_MS = 1_500;
 /** Queueing beyond this (in time of the measured throughput) means the upload does not keep up. */

@@ -16,13 +16,14 @@ cd "$(dirname "$0")/.."
 tracked() { git ls-files -z 2>/dev/null | xargs -0 -r sha1sum 2>/dev/null; }
 before=$(mktemp "${TMPDIR:-/tmp}/rtmp-broadcaster-tracked.XXXXXX")
 tracked >"$before"
-node scripts/build.mjs --bundles-only || exit 1
+node scripts/build.mjs --bundles-only || { rm -f "$before"; exit 1; }
 log=$(mktemp "${TMPDIR:-/tmp}/rtmp-broadcaster-browser-tests.XXXXXX")
 # `npm run test:browser`'s command, run directly so that $! is web-test-runner itself: a failed
 # build stops it with SIGINT (as Ctrl-C does; it closes its browsers), and it stays in this process
 # group, where a Ctrl-C or CI's end of the run reaches it.
 ./node_modules/.bin/web-test-runner --config web-test-runner.config.mjs >"$log" 2>&1 &
 browser=$!
+built=true
 stale=""
 if node scripts/build.mjs --no-bundles --typecheck-all; then
   stale=$(tracked | diff "$before" - | sed -n 's/^> [0-9a-f]*  //p')
@@ -30,14 +31,14 @@ if node scripts/build.mjs --no-bundles --typecheck-all; then
     echo "npm run build rewrote committed files; commit what it wrote:" >&2
     echo "$stale" | sed 's/^/  /' >&2
   fi
-  rm -f "$before"
 else
-  stale=build
+  built=false
 fi
-if [ "$stale" = build ] || { [ -n "$stale" ] && [ -n "${CI:-}" ]; }; then
+rm -f "$before"
+if [ "$built" = false ] || { [ -n "$stale" ] && [ -n "${CI:-}" ]; }; then
   kill -INT "$browser" 2>/dev/null
   wait "$browser"
-  rm -f "$log" "$before"
+  rm -f "$log"
   exit 1
 fi
 npm run --silent test:node
