@@ -109,7 +109,6 @@ export class InputStallWatch {
     // reports that came meanwhile, so no verdict from such a tick. Without this a healthy broadcast
     // was ended having "read 892 KB over 2.1 s" in a bench at load 6 (`npm run bench -- --recorders`).
     const late = now - this.#lastCheckAt > 4 * CHECK_MS;
-    const previousCheckAt = this.#lastCheckAt;
     this.#lastCheckAt = now;
     const read = this.#read();
     if (read <= this.#lastRead) {
@@ -124,8 +123,7 @@ export class InputStallWatch {
     this.#lastReadAt = now;
     const unused = read - this.#mark;
     if (unused <= 0) return;
-    // ffmpeg began reading these since the last check (at most a check ago, should the loop have been held up).
-    this.#since ??= Math.max(previousCheckAt, now - CHECK_MS);
+    this.#since ??= now;
     if (unused < (this.#reporting ? STALL_BYTES : UNREPORTED_STALL_BYTES) || now - this.#since < STALL_MS || late) return;
     // The verdict waits for the I/O already in: a progress report in the pipe resets the watch first.
     const since = this.#since;

@@ -67,18 +67,6 @@ describe('InputStallWatch', () => {
     assert.deepEqual(silent, ['INVALID_MEDIA']);
   });
 
-  test('judged 2 s after ffmpeg began reading, not a check later (it began between two checks)', () => {
-    const messages: string[] = [];
-    const watch = new InputStallWatch((error) => messages.push(error.message));
-    const garbage = feed(320_000);
-    watch.watch(garbage.input);
-    run(garbage, 2);
-    watch.stop();
-    // Read from 0 to 250 ms, seen at the 250-ms check: 2 s from then was 2.25 s of garbage.
-    assert.equal(messages.length, 1, 'judged at 2 s');
-    assert.match(messages[0]!, /over 2\.0 s/);
-  });
-
   test('an ffmpeg blocked on its output after reporting (its pipe and input buffers fill) is never judged', () => {
     const stalls: string[] = [];
     const watch = new InputStallWatch((error) => stalls.push(error.code));
