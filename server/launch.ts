@@ -7,7 +7,7 @@ import type { BroadcastOptions } from './broadcast-options.js';
 import { FanOut } from './fanout.js';
 import type { InputMedia } from './ffmpeg/args.js';
 import { frameOverLimit } from './ffmpeg/frame-limit.js';
-import { InputStallWatch } from './ffmpeg/input-stall.js';
+import { InputStallWatch, isDemuxerError } from './ffmpeg/input-stall.js';
 import { FfmpegProcess } from './ffmpeg/process.js';
 import type { HookContext } from './hooks.js';
 import type { Logger } from './logger.js';
@@ -69,6 +69,10 @@ export async function launchBroadcast(input: LaunchInput): Promise<Broadcast> {
         onStats: (stats) => {
           stall.progress(stats);
           request.onStats(stats);
+        },
+        onOutput: (line) => {
+          if (isDemuxerError(line)) stall.damaged();
+          request.onOutput(line);
         },
       });
       stall.watch(process);

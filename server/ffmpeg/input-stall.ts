@@ -16,6 +16,23 @@ export const STALL_BYTES = 384 * 1024;
 export const UNREPORTED_STALL_BYTES = 512 * 1024;
 /** ...and for how long: ffmpeg reports its progress every second. */
 export const STALL_MS = 2_000;
+/**
+ * ...or this long once the demuxer has said the input is damaged and the output has not advanced
+ * again since (garbage after a valid Matroska header: "Element at … exceeds containing master element"). A
+ * healthy ffmpeg slow to report under load keeps the whole {@link STALL_MS}; bad media after a good
+ * header, whose first frames advance the output late on a loaded machine, still ends within 3 s of
+ * it (VP8 ended 3.1 s after it in a loaded CI run, judged 2 s after that late advance).
+ */
+export const DAMAGED_STALL_MS = 750;
+
+/**
+ * Whether an ffmpeg log line is its demuxer saying the input is damaged: an error of the Matroska
+ * or MP4 demuxer (`-loglevel level+…`). Healthy live input makes none (a warning at most, such as
+ * the codec parameters left to find with a small probe).
+ */
+export function isDemuxerError(line: string): boolean {
+  return /^\[(?:matroska,webm|mov,mp4,m4a,3gp,3g2,mj2) @ [^\]]+\] \[error\]/.test(line);
+}
 const CHECK_MS = 250;
 /**
  * A pause in the input this long starts the watch again: what ffmpeg holds when the client pauses
@@ -66,6 +83,13 @@ export class InputStallWatch {
    * garbage declared as fMP4, never reports progress).
    */
   #reporting = false;
+  /**
+   * Whether the demuxer said the input is damaged, and how many progress reports since said the
+   * output advanced: the first may still be frames from before the damage (on a loaded machine it
+   * came after the demuxer's error), so the input counts as healthy again at the second.
+   */
+  #damaged = false;
+  #advancesSinceDamage = 0;
   #stalled = false;
   /** When the last check ran: a check that comes late says the event loop was held up. */
   #lastCheckAt = Date.now();
@@ -82,10 +106,17 @@ export class InputStallWatch {
     InputStallWatch.#timer ??= setInterval(() => InputStallWatch.#checkAll(), CHECK_MS).unref();
   }
 
+  /** The demuxer said the input is damaged ({@link isDemuxerError}): judged after {@link DAMAGED_STALL_MS} until the output advances again. */
+  damaged(): void {
+    this.#damaged = true;
+    this.#advancesSinceDamage = 0;
+  }
+
   /** A progress report: frames or media time that advanced reset the watch. */
   progress(stats: BroadcastStats): void {
     this.#reporting = true;
     if (stats.frames <= this.#frames && stats.durationMs <= this.#durationMs) return;
+    if (this.#damaged && ++this.#advancesSinceDamage >= 2) this.#damaged = false;
     this.#frames = Math.max(this.#frames, stats.frames);
     this.#durationMs = Math.max(this.#durationMs, stats.durationMs);
     this.#mark = this.#read();
@@ -124,7 +155,8 @@ export class InputStallWatch {
     const unused = read - this.#mark;
     if (unused <= 0) return;
     this.#since ??= now;
-    if (unused < (this.#reporting ? STALL_BYTES : UNREPORTED_STALL_BYTES) || now - this.#since < STALL_MS || late) return;
+    const waitMs = this.#damaged ? DAMAGED_STALL_MS : STALL_MS;
+    if (unused < (this.#reporting ? STALL_BYTES : UNREPORTED_STALL_BYTES) || now - this.#since < waitMs || late) return;
     // The verdict waits for the I/O already in: a progress report in the pipe resets the watch first.
     const since = this.#since;
     setImmediate(() => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import type { BroadcastStats } from '../../../client/protocol.js';
-import { InputStallWatch, STALL_BYTES, UNREPORTED_STALL_BYTES } from '../../../server/ffmpeg/input-stall.js';
+import { InputStallWatch, isDemuxerError, STALL_BYTES, UNREPORTED_STALL_BYTES } from '../../../server/ffmpeg/input-stall.js';
 
 /** An ffmpeg fed `bytesPerSecond`, of which it reads at most `readable` bytes in all (the rest waits in the pipe). */
 function feed(bytesPerSecond: number, readable = Infinity) {
@@ -65,6 +65,57 @@ describe('InputStallWatch', () => {
     run(garbage, 2);
     unreported.stop();
     assert.deepEqual(silent, ['INVALID_MEDIA']);
+  });
+
+  test('once the demuxer said the input is damaged, media read and not used is judged after 0.75 s, not 2 s', () => {
+    const judgedAt = (damaged: boolean) => {
+      const at: number[] = [];
+      const watch = new InputStallWatch(() => at.push(Date.now() - start));
+      const start = Date.now();
+      const fed = feed(1_000_000);
+      watch.watch(fed.input);
+      watch.progress(stats(0));
+      if (damaged) watch.damaged();
+      run(fed, 3);
+      watch.stop();
+      return at;
+    };
+    assert.deepEqual(judgedAt(false), [2_250]);
+    assert.deepEqual(judgedAt(true), [1_000]);
+  });
+
+  test('after the damage, the output advancing once may be frames from before it; twice, the input is healthy again', () => {
+    const verdicts = (advances: number) => {
+      const at: number[] = [];
+      const watch = new InputStallWatch(() => at.push(Date.now() - start));
+      const start = Date.now();
+      const fed = feed(1_000_000);
+      watch.watch(fed.input);
+      watch.progress(stats(0));
+      watch.damaged();
+      for (let i = 1; i <= advances; i++) watch.progress(stats(i));
+      run(fed, 3);
+      watch.stop();
+      return at;
+    };
+    assert.deepEqual(verdicts(1), [1_000]);
+    assert.deepEqual(verdicts(2), [2_250]);
+  });
+
+  test('the demuxer errors that count as damage: Matroska and MP4 errors, not their warnings nor other lines', () => {
+    assert.ok(
+      isDemuxerError(
+        '[matroska,webm @ 0x55b2922bb980] [error] Element at 0x8a7e ending at 0x1102ff exceeds containing master element ending at 0xafff5',
+      ),
+    );
+    assert.ok(isDemuxerError('[mov,mp4,m4a,3gp,3g2,mj2 @ 0x5588c797a9c0] [error] moov atom not found'));
+    assert.ok(
+      !isDemuxerError(
+        '[matroska,webm @ 0x55b2feb269c0] [warning] Could not find codec parameters for stream 0 (Video: h264, none(progressive), 1280x720): unspecified pixel format',
+      ),
+    );
+    assert.ok(!isDemuxerError('[flv @ 0x55d1] [error] Failed to update header with correct duration.'));
+    assert.ok(!isDemuxerError('[error] pipe:0: Invalid data found when processing input'));
   });
 
   test('an ffmpeg blocked on its output after reporting (its pipe and input buffers fill) is never judged', () => {
