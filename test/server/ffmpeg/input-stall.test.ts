@@ -67,39 +67,32 @@ describe('InputStallWatch', () => {
     assert.deepEqual(silent, ['INVALID_MEDIA']);
   });
 
+  /**
+   * When (ms) a reporting ffmpeg fed 1 MB/s that it never uses is judged, within 3 s: told the input
+   * is damaged or not, and then the output advancing `advances` times.
+   */
+  function judgedAt(damaged: boolean, advances = 0): number[] {
+    const at: number[] = [];
+    const start = Date.now();
+    const watch = new InputStallWatch(() => at.push(Date.now() - start));
+    const fed = feed(1_000_000);
+    watch.watch(fed.input);
+    watch.progress(stats(0));
+    if (damaged) watch.damaged();
+    for (let i = 1; i <= advances; i++) watch.progress(stats(i));
+    run(fed, 3);
+    watch.stop();
+    return at;
+  }
+
   test('once the demuxer said the input is damaged, media read and not used is judged after 0.75 s, not 2 s', () => {
-    const judgedAt = (damaged: boolean) => {
-      const at: number[] = [];
-      const watch = new InputStallWatch(() => at.push(Date.now() - start));
-      const start = Date.now();
-      const fed = feed(1_000_000);
-      watch.watch(fed.input);
-      watch.progress(stats(0));
-      if (damaged) watch.damaged();
-      run(fed, 3);
-      watch.stop();
-      return at;
-    };
     assert.deepEqual(judgedAt(false), [2_250]);
     assert.deepEqual(judgedAt(true), [1_000]);
   });
 
   test('after the damage, the output advancing once may be frames from before it; twice, the input is healthy again', () => {
-    const verdicts = (advances: number) => {
-      const at: number[] = [];
-      const watch = new InputStallWatch(() => at.push(Date.now() - start));
-      const start = Date.now();
-      const fed = feed(1_000_000);
-      watch.watch(fed.input);
-      watch.progress(stats(0));
-      watch.damaged();
-      for (let i = 1; i <= advances; i++) watch.progress(stats(i));
-      run(fed, 3);
-      watch.stop();
-      return at;
-    };
-    assert.deepEqual(verdicts(1), [1_000]);
-    assert.deepEqual(verdicts(2), [2_250]);
+    assert.deepEqual(judgedAt(true, 1), [1_000]);
+    assert.deepEqual(judgedAt(true, 2), [2_250]);
   });
 
   test('the demuxer errors that count as damage: Matroska and MP4 errors, not their warnings nor other lines', () => {
